@@ -1,0 +1,49 @@
+package dev.verge.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code verge} command. */
+@Command(
+    name = "verge",
+    mixinStandardHelpOptions = true,
+    versionProvider = VergeCommand.Version.class,
+    description = "Verge: an edge-node network suite (controller, nim, zedrouter, domainmgr).",
+    subcommands = {DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class VergeCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new VergeCommand());
+  }
+
+  /** Reads the version stamped into the jar at build time. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      Properties props = new Properties();
+      try (InputStream in = VergeCommand.class.getResourceAsStream("/verge-version.properties")) {
+        if (in != null) {
+          props.load(in);
+        }
+      }
+      return new String[] {
+        "verge " + props.getProperty("version", "unknown"),
+        "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"
+      };
+    }
+  }
+}

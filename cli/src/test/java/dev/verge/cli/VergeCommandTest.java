@@ -1,0 +1,36 @@
+package dev.verge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class VergeCommandTest {
+
+  @Test
+  void helpListsTheSubcommands() {
+    StringWriter out = new StringWriter();
+    CommandLine cli = VergeCommand.commandLine();
+    cli.setOut(new PrintWriter(out));
+    assertThat(cli.execute("--help")).isZero();
+    assertThat(out.toString()).contains("demo").contains("bench");
+  }
+
+  @Test
+  void versionNamesTheProduct() {
+    StringWriter out = new StringWriter();
+    CommandLine cli = VergeCommand.commandLine();
+    cli.setOut(new PrintWriter(out));
+    assertThat(cli.execute("--version")).isZero();
+    assertThat(out.toString()).startsWith("verge ");
+  }
+
+  @Test
+  void anUnknownBenchGroupIsAUsageError() {
+    CommandLine cli = VergeCommand.commandLine();
+    cli.setErr(new PrintWriter(new StringWriter()));
+    assertThat(cli.execute("bench", "no-such-group")).isEqualTo(2);
+  }
+}
