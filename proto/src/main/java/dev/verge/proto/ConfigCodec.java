@@ -1,0 +1,221 @@
+package dev.verge.proto;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.EnumDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Descriptors.OneofDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import dev.verge.proto.config.v1.DeviceConfig;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * JSON and YAML forms of protobuf messages (the protobuf JSON mapping; YAML is the same tree).
+ * Parsing is strict: malformed text is refused with its line and column, and every unknown field,
+ * wrong type or unknown enum value is refused with its field path (e.g. {@code
+ * network_instances[1].ipp}), before the protobuf JSON parser sees the document. Both proto field
+ * names ({@code network_instances}) and JSON names ({@code networkInstances}) are accepted; output
+ * uses proto field names.
+ */
+public final class ConfigCodec {
+
+  /** Text forms of a message. */
+  public enum Format {
+    JSON,
+    YAML
+  }
+
+  private static final ObjectMapper JSON_MAPPER =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  private static final YAMLMapper YAML_MAPPER =
+      YAMLMapper.builder(new YAMLFactory())
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+          .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+          .build();
+  private static final JsonFormat.Printer PRINTER =
+      JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+  private static final JsonFormat.Printer PRETTY_PRINTER = JsonFormat.printer().preservingProtoFieldNames();
+
+  private ConfigCodec() {}
+
+  public static DeviceConfig parseDeviceConfig(String text, Format format) throws ConfigFormatException {
+    DeviceConfig.Builder builder = DeviceConfig.newBuilder();
+    parse(text, format, builder);
+    return builder.build();
+  }
+
+  /** Parses {@code text} into {@code builder}, refusing anything the message type does not define. */
+  public static void parse(String text, Format format, Message.Builder builder) throws ConfigFormatException {
+    JsonNode tree;
+    try {
+      tree = (format == Format.YAML ? YAML_MAPPER : JSON_MAPPER).readTree(text);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      String where = at == null ? "" : "<input>:" + at.getLineNr() + ":" + at.getColumnNr();
+      throw new ConfigFormatException(List.of(new ConfigViolation(where, ConfigViolation.MALFORMED_INPUT,
+          "malformed " + format + ": " + e.getOriginalMessage())));
+    }
+    if (tree == null || tree.isMissingNode() || tree.isNull()) {
+      tree = JSON_MAPPER.createObjectNode(); // an empty document is an empty message
+    }
+    List<ConfigViolation> violations = new ArrayList<>();
+    checkMessage(tree, builder.getDescriptorForType(), "", violations);
+    if (!violations.isEmpty()) {
+      throw new ConfigFormatException(violations);
+    }
+    try {
+      JsonFormat.parser().merge(JSON_MAPPER.writeValueAsString(tree), builder);
+    } catch (InvalidProtocolBufferException | JsonProcessingException e) {
+      // What the tree walk does not model (e.g. a number out of range) still gets a precise message.
+      throw new ConfigFormatException(List.of(new ConfigViolation("", ConfigViolation.INVALID_VALUE, e.getMessage())));
+    }
+  }
+
+  public static String toJson(MessageOrBuilder message) {
+    return print(PRINTER, message);
+  }
+
+  public static String toPrettyJson(MessageOrBuilder message) {
+    return print(PRETTY_PRINTER, message);
+  }
+
+  public static String toYaml(MessageOrBuilder message) {
+    try {
+      return YAML_MAPPER.writeValueAsString(JSON_MAPPER.readTree(print(PRINTER, message)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("the protobuf JSON printer produced unreadable JSON", e);
+    }
+  }
+
+  private static String print(JsonFormat.Printer printer, MessageOrBuilder message) {
+    try {
+      return printer.print(message);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("message cannot be printed as JSON: " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkMessage(JsonNode node, Descriptor type, String path, List<ConfigViolation> out) {
+    if (type.getFullName().startsWith("google.protobuf.")) {
+      return; // well-known types have their own JSON forms; JsonFormat checks them
+    }
+    if (!node.isObject()) {
+      out.add(new ConfigViolation(path, ConfigViolation.WRONG_TYPE,
+          "expected an object (" + type.getName() + "), found " + kind(node)));
+      return;
+    }
+    Map<OneofDescriptor, String> oneofsSeen = new HashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      FieldDescriptor field = findField(type, entry.getKey());
+      String fieldPath = path.isEmpty() ? entry.getKey() : path + "." + entry.getKey();
+      if (field == null) {
+        out.add(new ConfigViolation(fieldPath, ConfigViolation.UNKNOWN_FIELD,
+            "unknown field '" + entry.getKey() + "' in " + type.getName()));
+        continue;
+      }
+      fieldPath = path.isEmpty() ? field.getName() : path + "." + field.getName();
+      JsonNode value = entry.getValue();
+      if (value.isNull()) {
+        continue;
+      }
+      OneofDescriptor oneof = field.getRealContainingOneof();
+      if (oneof != null) {
+        String other = oneofsSeen.putIfAbsent(oneof, field.getName());
+        if (other != null) {
+          out.add(new ConfigViolation(fieldPath, ConfigViolation.DUPLICATE,
+              "'" + field.getName() + "' and '" + other + "' are alternatives (" + oneof.getName() + "); set one"));
+        }
+      }
+      if (field.isMapField()) {
+        if (!value.isObject()) {
+          out.add(new ConfigViolation(fieldPath, ConfigViolation.WRONG_TYPE, "expected a map, found " + kind(value)));
+          continue;
+        }
+        FieldDescriptor valueField = field.getMessageType().findFieldByName("value");
+        for (Iterator<Map.Entry<String, JsonNode>> m = value.fields(); m.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = m.next();
+          checkValue(e.getValue(), valueField, fieldPath + "[" + e.getKey() + "]", out);
+        }
+      } else if (field.isRepeated()) {
+        if (!value.isArray()) {
+          out.add(new ConfigViolation(fieldPath, ConfigViolation.WRONG_TYPE, "expected a list, found " + kind(value)));
+          continue;
+        }
+        for (int i = 0; i < value.size(); i++) {
+          checkValue(value.get(i), field, fieldPath + "[" + i + "]", out);
+        }
+      } else {
+        checkValue(value, field, fieldPath, out);
+      }
+    }
+  }
+
+  private static void checkValue(JsonNode value, FieldDescriptor field, String path, List<ConfigViolation> out) {
+    switch (field.getJavaType()) {
+      case MESSAGE -> checkMessage(value, field.getMessageType(), path, out);
+      case ENUM -> checkEnum(value, field.getEnumType(), path, out);
+      case STRING -> expect(value.isTextual(), "a string", value, path, out);
+      case BYTE_STRING -> expect(value.isTextual(), "a base64 string", value, path, out);
+      case BOOLEAN -> expect(value.isBoolean(), "true or false", value, path, out);
+      case INT, LONG, FLOAT, DOUBLE ->
+          expect(value.isNumber() || value.isTextual(), "a number", value, path, out);
+    }
+  }
+
+  private static void checkEnum(JsonNode value, EnumDescriptor type, String path, List<ConfigViolation> out) {
+    if (value.isIntegralNumber()) {
+      return;
+    }
+    if (!value.isTextual() || type.findValueByName(value.asText()) == null) {
+      List<String> names = type.getValues().stream().map(v -> v.getName()).toList();
+      out.add(new ConfigViolation(path, ConfigViolation.INVALID_VALUE,
+          "'" + value.asText() + "' is not a " + type.getName() + "; one of " + names));
+    }
+  }
+
+  private static void expect(boolean ok, String expected, JsonNode value, String path, List<ConfigViolation> out) {
+    if (!ok) {
+      out.add(new ConfigViolation(path, ConfigViolation.WRONG_TYPE, "expected " + expected + ", found " + kind(value)));
+    }
+  }
+
+  private static FieldDescriptor findField(Descriptor type, String name) {
+    FieldDescriptor field = type.findFieldByName(name);
+    if (field != null) {
+      return field;
+    }
+    for (FieldDescriptor candidate : type.getFields()) {
+      if (candidate.getJsonName().equals(name)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  private static String kind(JsonNode node) {
+    return switch (node.getNodeType()) {
+      case ARRAY -> "a list";
+      case OBJECT -> "an object";
+      case STRING -> "a string";
+      case NUMBER -> "a number";
+      case BOOLEAN -> "a boolean";
+      default -> node.getNodeType().name().toLowerCase();
+    };
+  }
+}
