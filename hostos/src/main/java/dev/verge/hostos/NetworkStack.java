@@ -1,0 +1,12 @@
+package dev.verge.hostos;
+
+/**
+ * The network stack of one namespace: the real kernel ({@code linux}) or the in-memory one
+ * ({@code sim}), with the same semantics.
+ */
+public interface NetworkStack
+    extends Links, VirtualFunctions, Addresses, Routes, Neighbours, Rules, NetEvents,
+        AutoCloseable {
+  @Override
+  void close();
+}

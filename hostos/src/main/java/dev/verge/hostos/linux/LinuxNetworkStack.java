@@ -1,0 +1,537 @@
+package dev.verge.hostos.linux;
+
+import static dev.verge.hostos.linux.NetlinkMessage.NLM_F_CREATE;
+import static dev.verge.hostos.linux.NetlinkMessage.NLM_F_EXCL;
+import static dev.verge.hostos.linux.Rtnetlink.*;
+
+import com.sun.jna.LastErrorException;
+import dev.verge.hostos.Address;
+import dev.verge.hostos.Errno;
+import dev.verge.hostos.HostException;
+import dev.verge.hostos.IpPrefix;
+import dev.verge.hostos.Link;
+import dev.verge.hostos.LinkNames;
+import dev.verge.hostos.LinkSpec;
+import dev.verge.hostos.MacAddress;
+import dev.verge.hostos.NetEvent;
+import dev.verge.hostos.Neighbour;
+import dev.verge.hostos.NetworkStack;
+import dev.verge.hostos.Route;
+import dev.verge.hostos.RouteRequest;
+import dev.verge.hostos.RouteType;
+import dev.verge.hostos.Rule;
+import dev.verge.hostos.VfSettings;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+
+/**
+ * The real kernel's network stack, spoken to over rtnetlink sockets (no {@code ip} process per
+ * operation). Bound to one namespace for its whole life: the one it was opened in.
+ */
+public final class LinuxNetworkStack implements NetworkStack {
+  private final NamespaceThread namespace;
+  private final NetlinkSocket socket;
+
+  private LinuxNetworkStack(NamespaceThread namespace) {
+    this.namespace = namespace;
+    this.socket = inNamespace(() -> NetlinkSocket.open(NetlinkSocket.NETLINK_ROUTE, 0));
+  }
+
+  /** The namespace this JVM (thread) runs in: the normal case, the node runs under ip netns exec. */
+  public static LinuxNetworkStack inCurrentNamespace() {
+    return new LinuxNetworkStack(NamespaceThread.current());
+  }
+
+  /** A named namespace ({@code ip netns add <name>}), entered on a dedicated thread only. */
+  public static LinuxNetworkStack inNamespace(String netnsName) {
+    return NamespaceThread.open(netnsName, LinuxNetworkStack::new);
+  }
+
+  /** Runs work where sockets and tun handles must be opened: inside the stack's namespace. */
+  <T> T inNamespace(Callable<T> work) {
+    return namespace.call(work);
+  }
+
+  // ---- links
+
+  @Override
+  public void createLink(String name, LinkSpec spec) {
+    String operation = "create " + spec.noun();
+    LinkNames.requireValid(operation, name);
+    if (spec instanceof LinkSpec.Veth veth) {
+      LinkNames.requireValid(operation, veth.peerName());
+    }
+    if (spec instanceof LinkSpec.Tap) {
+      TapDevices.create(this, socket, name, operation);
+      return;
+    }
+    int parent = spec.parent().map(p -> requireIndex(operation, name, p)).orElse(0);
+    int primary =
+        spec instanceof LinkSpec.Bond bond
+            ? bond.primary().map(p -> requireIndex(operation, name, p)).orElse(0)
+            : 0;
+    NetlinkSocket.Failure failure =
+        (errno, text) ->
+            errno.equals(Errno.EOPNOTSUPP)
+                ? new HostException(
+                    operation, name, errno, "kernel has no " + spec.kernelModule() + " support")
+                : new HostException(operation, name, errno, text.orElse(errno.description()));
+    socket.execute(
+        RTM_NEWLINK,
+        NLM_F_CREATE | NLM_F_EXCL,
+        m -> {
+          linkHeader(m, 0, 0, 0);
+          m.attrString(IFLA_IFNAME, name);
+          if (parent != 0 && !(spec instanceof LinkSpec.Vxlan)) {
+            m.attrU32(IFLA_LINK, parent);
+          }
+          LinkInfoEncoder.encode(m, spec, parent, primary);
+        },
+        failure);
+  }
+
+  @Override
+  public void deleteLink(String name) {
+    int index = requireIndex("delete link", name, name);
+    socket.execute(RTM_DELLINK, 0, m -> linkHeader(m, index, 0, 0), failure("delete link", name));
+  }
+
+  @Override
+  public void setUp(String name, boolean up) {
+    String operation = up ? "set link up" : "set link down";
+    int index = requireIndex(operation, name, name);
+    socket.execute(
+        RTM_NEWLINK, 0, m -> linkHeader(m, index, up ? IFF_UP : 0, IFF_UP),
+        failure(operation, name));
+  }
+
+  @Override
+  public void setMtu(String name, int mtu) {
+    changeLink("set mtu", name, name + " to " + mtu, m -> m.attrU32(IFLA_MTU, mtu));
+  }
+
+  @Override
+  public void setMac(String name, MacAddress mac) {
+    changeLink("set mac", name, name + " to " + mac, m -> m.attr(IFLA_ADDRESS, mac.bytes()));
+  }
+
+  @Override
+  public void setMaster(String name, String master) {
+    String object = name + " to " + master;
+    int masterIndex = requireIndex("set master", object, master);
+    changeLink("set master", name, object, m -> m.attrU32(IFLA_MASTER, masterIndex));
+  }
+
+  @Override
+  public void clearMaster(String name) {
+    changeLink("clear master", name, name, m -> m.attrU32(IFLA_MASTER, 0));
+  }
+
+  @Override
+  public void rename(String name, String newName) {
+    String object = name + " to " + newName;
+    LinkNames.requireValid("rename", newName);
+    changeLink("rename", name, object, m -> m.attrString(IFLA_IFNAME, newName));
+  }
+
+  private void changeLink(
+      String operation, String name, String object, Consumer<NetlinkMessage> attributes) {
+    int index = requireIndex(operation, object, name);
+    socket.execute(
+        RTM_NEWLINK, 0,
+        m -> {
+          linkHeader(m, index, 0, 0);
+          attributes.accept(m);
+        },
+        failure(operation, object));
+  }
+
+  @Override
+  public List<Link> links() {
+    return socket.dump(RTM_GETLINK, m -> linkHeader(m, 0, 0, 0), failure("list", "links")).stream()
+        .filter(message -> type(message) == RTM_NEWLINK)
+        .map(Rtnetlink::link)
+        .toList();
+  }
+
+  @Override
+  public Optional<Link> link(String name) {
+    Optional<Integer> index = socket.indexOf(name);
+    if (index.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return socket.execute(RTM_GETLINK, 0, m -> linkHeader(m, index.get(), 0, 0),
+              failure("get link", name)).stream()
+          .filter(message -> type(message) == RTM_NEWLINK)
+          .map(Rtnetlink::link)
+          .findFirst();
+    } catch (HostException e) {
+      if (e.errno().equals(Errno.ENODEV)) {
+        return Optional.empty(); // deleted between the two calls
+      }
+      throw e;
+    }
+  }
+
+  /** The name of a link by index, as this namespace knows it now. */
+  public Optional<String> linkName(int index) {
+    return socket.nameOf(index);
+  }
+
+  private static void linkHeader(NetlinkMessage m, int index, int flags, int change) {
+    m.u8(AF_UNSPEC).u8(0).u16(0).u32(index).u32(flags).u32(change);
+  }
+
+  // ---- SR-IOV virtual functions
+
+  @Override
+  public void setVf(String pf, VfSettings settings) {
+    String object = settings.vf() + " of " + pf;
+    int vf = settings.vf();
+    changeLink("set vf", pf, object, m -> {
+      int list = m.beginNested(IFLA_VFINFO_LIST);
+      int info = m.beginNested(IFLA_VF_INFO);
+      settings.mac().ifPresent(mac -> {
+        byte[] value = new byte[4 + 32]; // struct ifla_vf_mac { __u32 vf; __u8 mac[32]; }
+        java.nio.ByteBuffer.wrap(value).order(java.nio.ByteOrder.nativeOrder()).putInt(vf).put(mac.bytes());
+        m.attr(IFLA_VF_MAC, value);
+      });
+      settings.vlan().ifPresent(vlan -> vfValues(m, IFLA_VF_VLAN, vf, vlan, 0)); // vf, vlan, qos
+      settings.spoofCheck().ifPresent(on -> vfValues(m, IFLA_VF_SPOOFCHK, vf, on ? 1 : 0));
+      settings.trust().ifPresent(on -> vfValues(m, IFLA_VF_TRUST, vf, on ? 1 : 0));
+      settings.linkState().ifPresent(state -> vfValues(m, IFLA_VF_LINK_STATE, vf, state.ordinal()));
+      m.endNested(info).endNested(list);
+    });
+  }
+
+  private static void vfValues(NetlinkMessage m, int type, int... values) {
+    java.nio.ByteBuffer value =
+        java.nio.ByteBuffer.allocate(4 * values.length).order(java.nio.ByteOrder.nativeOrder());
+    for (int v : values) {
+      value.putInt(v);
+    }
+    m.attr(type, value.array());
+  }
+
+  @Override
+  public List<VfSettings> vfs(String pf) {
+    int index = requireIndex("list vfs of", pf, pf);
+    return socket.execute(RTM_GETLINK, 0,
+            m -> {
+              linkHeader(m, index, 0, 0);
+              m.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF);
+            },
+            failure("list vfs of", pf)).stream()
+        .filter(message -> type(message) == RTM_NEWLINK)
+        .findFirst()
+        .map(Rtnetlink::vfs)
+        .orElse(List.of());
+  }
+
+  // ---- addresses
+
+  @Override
+  public void addAddress(String link, IpPrefix prefix) {
+    changeAddress(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, "add address", link, prefix);
+  }
+
+  @Override
+  public void deleteAddress(String link, IpPrefix prefix) {
+    changeAddress(RTM_DELADDR, 0, "delete address", link, prefix);
+  }
+
+  private void changeAddress(int type, int flags, String operation, String link, IpPrefix prefix) {
+    String object = prefix + " on " + link;
+    int index = requireIndex(operation, object, link);
+    byte[] raw = prefix.address().getAddress();
+    socket.execute(
+        type, flags,
+        m -> {
+          m.u8(prefix.isIpv4() ? AF_INET : AF_INET6).u8(prefix.length()).u8(0).u8(0).u32(index);
+          m.attr(IFA_LOCAL, raw).attr(IFA_ADDRESS, raw);
+        },
+        failure(operation, object));
+  }
+
+  @Override
+  public List<Address> addresses(String link) {
+    int index = requireIndex("list addresses of", link, link);
+    return allAddresses().stream().filter(a -> a.linkIndex() == index).toList();
+  }
+
+  List<Address> allAddresses() {
+    return socket.dump(RTM_GETADDR, m -> m.u8(AF_UNSPEC).zeros(7), failure("list", "addresses"))
+        .stream()
+        .filter(message -> type(message) == RTM_NEWADDR)
+        .map(Rtnetlink::address)
+        .toList();
+  }
+
+  // ---- routes
+
+  @Override
+  public void addRoute(RouteRequest route) {
+    changeRoute(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, "add route", route);
+  }
+
+  @Override
+  public void deleteRoute(RouteRequest route) {
+    changeRoute(RTM_DELROUTE, 0, "delete route", route);
+  }
+
+  private void changeRoute(int type, int flags, String operation, RouteRequest route) {
+    String object = route.toString();
+    int index = route.device().map(d -> requireIndex(operation, object, d)).orElse(0);
+    IpPrefix destination = route.destination();
+    boolean adding = type == RTM_NEWROUTE;
+    int scope =
+        !adding ? RT_SCOPE_NOWHERE
+            : route.gateway().isEmpty() && route.type() == RouteType.UNICAST ? RT_SCOPE_LINK
+            : RT_SCOPE_UNIVERSE;
+    socket.execute(
+        type, flags,
+        m -> {
+          m.u8(destination.isIpv4() ? AF_INET : AF_INET6).u8(destination.length()).u8(0).u8(0);
+          m.u8(route.table() < 256 ? route.table() : RT_TABLE_COMPAT);
+          m.u8(adding ? RTPROT_BOOT : 0).u8(scope).u8(route.type().code()).u32(0);
+          m.attrU32(RTA_TABLE, route.table());
+          if (destination.length() > 0) {
+            m.attr(RTA_DST, destination.address().getAddress());
+          }
+          route.gateway().ifPresent(g -> m.attr(RTA_GATEWAY, g.getAddress()));
+          if (index != 0) {
+            m.attrU32(RTA_OIF, index);
+          }
+          if (route.metric() != 0) {
+            m.attrU32(RTA_PRIORITY, route.metric());
+          }
+        },
+        failure(operation, object));
+  }
+
+  @Override
+  public List<Route> routes(int table) {
+    return allRoutes().stream().filter(r -> r.table() == table).toList();
+  }
+
+  List<Route> allRoutes() {
+    return socket.dump(RTM_GETROUTE, m -> m.u8(AF_UNSPEC).zeros(11), failure("list", "routes"))
+        .stream()
+        .filter(message -> type(message) == RTM_NEWROUTE && !isCloned(message))
+        .map(Rtnetlink::route)
+        .toList();
+  }
+
+  // ---- neighbours
+
+  @Override
+  public void addNeighbour(String link, InetAddress address, MacAddress mac) {
+    String object = address.getHostAddress() + " on " + link;
+    int index = requireIndex("add neighbour", object, link);
+    socket.execute(
+        RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL,
+        m -> {
+          neighbourHeader(m, address, index, NUD_PERMANENT);
+          m.attr(NDA_DST, address.getAddress()).attr(NDA_LLADDR, mac.bytes());
+        },
+        failure("add neighbour", object));
+  }
+
+  @Override
+  public void deleteNeighbour(String link, InetAddress address) {
+    String object = address.getHostAddress() + " on " + link;
+    int index = requireIndex("delete neighbour", object, link);
+    socket.execute(
+        RTM_DELNEIGH, 0,
+        m -> {
+          neighbourHeader(m, address, index, 0);
+          m.attr(NDA_DST, address.getAddress());
+        },
+        failure("delete neighbour", object));
+  }
+
+  @Override
+  public List<Neighbour> neighbours(String link) {
+    int index = requireIndex("list neighbours of", link, link);
+    return socket.dump(RTM_GETNEIGH, m -> m.u8(AF_UNSPEC).zeros(11), failure("list", "neighbours"))
+        .stream()
+        .filter(message -> type(message) == RTM_NEWNEIGH)
+        .map(Rtnetlink::neighbour)
+        .filter(n -> n.linkIndex() == index)
+        .toList();
+  }
+
+  private static void neighbourHeader(NetlinkMessage m, InetAddress address, int index, int state) {
+    m.u8(address instanceof Inet4Address ? AF_INET : AF_INET6).u8(0).u16(0).u32(index).u16(state).u8(0).u8(0);
+  }
+
+  // ---- rules
+
+  @Override
+  public void addRule(Rule rule) {
+    changeRule(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, "add rule", rule);
+  }
+
+  @Override
+  public void deleteRule(Rule rule) {
+    changeRule(RTM_DELRULE, 0, "delete rule", rule);
+  }
+
+  private void changeRule(int type, int flags, String operation, Rule rule) {
+    socket.execute(
+        type, flags,
+        m -> {
+          m.u8(rule.ipv6() ? AF_INET6 : AF_INET);
+          m.u8(rule.to().map(IpPrefix::length).orElse(0)).u8(rule.from().map(IpPrefix::length).orElse(0));
+          m.u8(0).u8(rule.table() < 256 ? rule.table() : 0).u8(0).u8(0).u8(FR_ACT_TO_TBL).u32(0);
+          m.attrU32(FRA_PRIORITY, rule.priority()).attrU32(FRA_TABLE, rule.table());
+          rule.from().ifPresent(p -> m.attr(FRA_SRC, p.address().getAddress()));
+          rule.to().ifPresent(p -> m.attr(FRA_DST, p.address().getAddress()));
+          rule.inputInterface().ifPresent(i -> m.attrString(FRA_IIFNAME, i));
+          if (rule.fwmark() != 0) {
+            m.attrU32(FRA_FWMARK, rule.fwmark());
+          }
+        },
+        failure(operation, rule.toString()));
+  }
+
+  @Override
+  public List<Rule> rules(boolean ipv6) {
+    return socket.dump(RTM_GETRULE, m -> m.u8(ipv6 ? AF_INET6 : AF_INET).zeros(11), failure("list", "rules"))
+        .stream()
+        .filter(message -> type(message) == RTM_NEWRULE)
+        .map(Rtnetlink::rule)
+        .toList();
+  }
+
+  // ---- events
+
+  @Override
+  public Subscription subscribe(Consumer<NetEvent> listener) {
+    return subscribe(listener, 0);
+  }
+
+  /**
+   * Subscribes with a given socket receive buffer (0: the system default). A small buffer makes
+   * overflow (and so a {@link NetEvent.Resynced}) likely; tests use that.
+   */
+  public Subscription subscribe(Consumer<NetEvent> listener, int receiveBufferBytes) {
+    NetlinkSocket events =
+        inNamespace(
+            () -> {
+              NetlinkSocket opened =
+                  NetlinkSocket.open(
+                      NetlinkSocket.NETLINK_ROUTE,
+                      groupMask(RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
+                          RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE));
+              if (receiveBufferBytes > 0) {
+                opened.setReceiveBuffer(receiveBufferBytes);
+              }
+              return opened;
+            });
+    return new NetlinkEventStream<>(events, Rtnetlink::event, listener, this::snapshot);
+  }
+
+  private NetEvent snapshot() {
+    return new NetEvent.Resynced(links(), allAddresses(), allRoutes());
+  }
+
+  // ---- helpers
+
+  private int requireIndex(String operation, String object, String linkName) {
+    try {
+      return socket.indexOf(linkName)
+          .orElseThrow(
+              () -> new HostException(operation, object, Errno.ENODEV, "no link named " + linkName));
+    } catch (LastErrorException e) {
+      Errno errno = Errno.of(e.getErrorCode());
+      throw new HostException(operation, object, errno, errno.description());
+    }
+  }
+
+  static NetlinkSocket.Failure failure(String operation, String object) {
+    return (errno, text) -> new HostException(operation, object, errno, text.orElse(errno.description()));
+  }
+
+  @Override
+  public void close() {
+    socket.close();
+    namespace.close();
+  }
+
+  /** Encodes IFLA_LINKINFO for each kind. */
+  private static final class LinkInfoEncoder {
+    static void encode(NetlinkMessage m, LinkSpec spec, int parent, int primary) {
+      int info = m.beginNested(IFLA_LINKINFO);
+      m.attrString(IFLA_INFO_KIND, spec.kind());
+      if (spec instanceof LinkSpec.Veth veth) {
+        int data = m.beginNested(IFLA_INFO_DATA);
+        int peer = m.beginNested(VETH_INFO_PEER);
+        linkHeader(m, 0, 0, 0);
+        m.attrString(IFLA_IFNAME, veth.peerName());
+        m.endNested(peer).endNested(data);
+      } else if (spec instanceof LinkSpec.Bridge bridge && bridge.vlanFiltering()) {
+        // Only sent when wanted: kernels without VLAN filtering refuse even "off".
+        int data = m.beginNested(IFLA_INFO_DATA);
+        m.attrU8(IFLA_BR_VLAN_FILTERING, 1).endNested(data);
+      } else if (spec instanceof LinkSpec.Vlan vlan) {
+        int data = m.beginNested(IFLA_INFO_DATA);
+        m.attrU16(IFLA_VLAN_ID, vlan.vlanId()).endNested(data);
+      } else if (spec instanceof LinkSpec.Macvlan macvlan) {
+        macvlanMode(m, macvlan.mode());
+      } else if (spec instanceof LinkSpec.Macvtap macvtap) {
+        macvlanMode(m, macvtap.mode());
+      } else if (spec instanceof LinkSpec.Bond bond) {
+        bond(m, bond, primary);
+      } else if (spec instanceof LinkSpec.Vxlan vxlan) {
+        int data = m.beginNested(IFLA_INFO_DATA);
+        m.attrU32(IFLA_VXLAN_ID, vxlan.vni());
+        vxlan.local().ifPresent(a -> m.attr(IFLA_VXLAN_LOCAL, a.getAddress()));
+        vxlan.remote().ifPresent(a -> m.attr(IFLA_VXLAN_GROUP, a.getAddress()));
+        if (parent != 0) {
+          m.attrU32(IFLA_VXLAN_LINK, parent);
+        }
+        m.attrBe16(IFLA_VXLAN_PORT, vxlan.port());
+        m.endNested(data);
+      } else if (spec instanceof LinkSpec.Vrf vrf) {
+        int data = m.beginNested(IFLA_INFO_DATA);
+        m.attrU32(IFLA_VRF_TABLE, vrf.table()).endNested(data);
+      }
+      m.endNested(info);
+    }
+
+    private static void macvlanMode(NetlinkMessage m, LinkSpec.MacvlanMode mode) {
+      int data = m.beginNested(IFLA_INFO_DATA);
+      m.attrU32(IFLA_MACVLAN_MODE, mode.code()).endNested(data);
+    }
+
+    private static void bond(NetlinkMessage m, LinkSpec.Bond bond, int primary) {
+      int data = m.beginNested(IFLA_INFO_DATA);
+      m.attrU8(IFLA_BOND_MODE, bond.mode().code());
+      m.attrU32(IFLA_BOND_MIIMON, bond.miimon());
+      m.attrU32(IFLA_BOND_UPDELAY, bond.updelay());
+      m.attrU32(IFLA_BOND_DOWNDELAY, bond.downdelay());
+      m.attrU32(IFLA_BOND_ARP_INTERVAL, bond.arpInterval());
+      if (!bond.arpTargets().isEmpty()) {
+        int targets = m.beginNested(IFLA_BOND_ARP_IP_TARGET);
+        int i = 0;
+        for (Inet4Address target : bond.arpTargets()) {
+          m.attr(i++, target.getAddress());
+        }
+        m.endNested(targets);
+      }
+      if (bond.mode() == LinkSpec.BondMode.LACP_802_3AD) {
+        m.attrU8(IFLA_BOND_AD_LACP_RATE, bond.lacpRate().ordinal());
+      }
+      if (primary != 0) {
+        m.attrU32(IFLA_BOND_PRIMARY, primary);
+      }
+      m.endNested(data);
+    }
+  }
+}

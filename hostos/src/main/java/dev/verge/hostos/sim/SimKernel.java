@@ -1,0 +1,589 @@
+package dev.verge.hostos.sim;
+
+import dev.verge.hostos.Address;
+import dev.verge.hostos.Errno;
+import dev.verge.hostos.HostException;
+import dev.verge.hostos.IpPrefix;
+import dev.verge.hostos.Link;
+import dev.verge.hostos.LinkNames;
+import dev.verge.hostos.LinkSpec;
+import dev.verge.hostos.MacAddress;
+import dev.verge.hostos.NetEvent;
+import dev.verge.hostos.Neighbour;
+import dev.verge.hostos.NetEvent.Change;
+import dev.verge.hostos.NetworkStack;
+import dev.verge.hostos.Route;
+import dev.verge.hostos.RouteRequest;
+import dev.verge.hostos.RouteType;
+import dev.verge.hostos.Rule;
+import dev.verge.hostos.VfSettings;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * An in-memory network stack with the kernel's semantics: a veth's carrier needs both ends up,
+ * deleting a link takes its peer, its stacked links (VLAN, macvlan), its addresses and routes with
+ * it and releases its ports; a route needs an up device and a reachable gateway. It also has what
+ * the build machine's kernel lacks (VLAN, bond, VRF). Events are computed as the difference of the
+ * state before and after each call, so they cannot disagree with the state.
+ *
+ * <p>Not emulated: IPv6 link-local addresses and routes, bridge VLAN filtering tables, learned
+ * (non-static) neighbours, events for neighbours and rules.
+ */
+public final class SimKernel implements NetworkStack {
+  private static final int MIN_MTU = 68;
+  private static final int MAX_MTU = 65535;
+  private static final int LOCAL_TABLE = 255;
+  private static final Set<String> MASTER_KINDS = Set.of("bridge", "bond", "vrf");
+
+  private final TreeMap<Integer, SimLink> links = new TreeMap<>();
+  private final Set<Address> addresses = new LinkedHashSet<>();
+  private final List<Route> staticRoutes = new ArrayList<>();
+  private final List<Neighbour> neighbours = new ArrayList<>();
+  private final Map<Integer, TreeMap<Integer, VfSettings>> vfs = new HashMap<>();
+  private final List<Rule> rules = new ArrayList<>(defaultRules());
+  private final List<SimSubscription> subscriptions = new CopyOnWriteArrayList<>();
+  private final SimFaults faults = new SimFaults();
+  private int nextIndex = 1;
+  private long nextMac = 1;
+
+  /** The link state the sim keeps; {@link Link} records are snapshots of it. */
+  private static final class SimLink {
+    final int index;
+    final String kind;
+    String name;
+    int mtu;
+    MacAddress mac;
+    boolean up;
+    boolean cable = true;
+    int master;
+    int parent;
+
+    SimLink(int index, String name, String kind, int mtu, MacAddress mac) {
+      this.index = index;
+      this.name = name;
+      this.kind = kind;
+      this.mtu = mtu;
+      this.mac = mac;
+    }
+  }
+
+  public SimKernel() {
+    SimLink lo = new SimLink(nextIndex++, "lo", "", 65536, MacAddress.of("00:00:00:00:00:00"));
+    lo.up = true;
+    links.put(lo.index, lo);
+  }
+
+  /** Where faults are planned. */
+  public SimFaults faults() {
+    return faults;
+  }
+
+  /**
+   * Adds a physical NIC (no kind, like the kernel's ethernet drivers report), with {@code totalVfs}
+   * SR-IOV VFs in their power-on state (no MAC, no VLAN, spoof check on, not trusted, auto).
+   */
+  public synchronized void plugNic(String name, int totalVfs) {
+    LinkNames.requireValid("plug nic", name);
+    if (find(name).isPresent()) {
+      throw new HostException("plug nic", name, Errno.EEXIST, Errno.EEXIST.description());
+    }
+    mutate(() -> {
+      SimLink nic = add(name, "", 1500);
+      TreeMap<Integer, VfSettings> functions = new TreeMap<>();
+      for (int vf = 0; vf < totalVfs; vf++) {
+        functions.put(vf, new VfSettings(vf, Optional.of(MacAddress.of("00:00:00:00:00:00")), Optional.of(0),
+            Optional.of(true), Optional.of(false), Optional.of(VfSettings.LinkState.AUTO)));
+      }
+      vfs.put(nic.index, functions);
+    });
+  }
+
+  /** Plugs or unplugs the cable: the link loses or regains carrier whatever its peer does. */
+  public synchronized void setCarrier(String name, boolean plugged) {
+    mutate(() -> require("set carrier", name, name).cable = plugged);
+  }
+
+  // ---- links
+
+  @Override
+  public synchronized void createLink(String name, LinkSpec spec) {
+    String operation = "create " + spec.noun();
+    LinkNames.requireValid(operation, name);
+    String peerName = spec instanceof LinkSpec.Veth veth ? veth.peerName() : null;
+    if (peerName != null) {
+      LinkNames.requireValid(operation, peerName);
+    }
+    faults.onCall(SimOperation.CREATE_LINK, operation, name);
+    int parent = spec.parent().map(p -> require(operation, name, p).index).orElse(0);
+    if (spec instanceof LinkSpec.Bond bond) {
+      bond.primary().ifPresent(p -> require(operation, name, p));
+    }
+    if (find(name).isPresent() || (peerName != null && (find(peerName).isPresent() || peerName.equals(name)))) {
+      throw new HostException(operation, name, Errno.EEXIST, Errno.EEXIST.description());
+    }
+    mutate(
+        () -> {
+          int mtu = parent != 0 ? links.get(parent).mtu : 1500;
+          SimLink link = add(name, spec.kind(), mtu);
+          link.parent = spec instanceof LinkSpec.Vxlan ? 0 : parent;
+          if (peerName != null) {
+            SimLink peer = add(peerName, spec.kind(), mtu);
+            peer.parent = link.index;
+            link.parent = peer.index;
+          }
+        });
+  }
+
+  private SimLink add(String name, String kind, int mtu) {
+    long mac = nextMac++;
+    SimLink link =
+        new SimLink(nextIndex++, name, kind, mtu,
+            MacAddress.of(String.format("02:00:%02x:%02x:%02x:%02x",
+                (mac >> 24) & 0xff, (mac >> 16) & 0xff, (mac >> 8) & 0xff, mac & 0xff)));
+    links.put(link.index, link);
+    return link;
+  }
+
+  @Override
+  public synchronized void deleteLink(String name) {
+    SimLink link = require("delete link", name, name);
+    faults.onCall(SimOperation.DELETE_LINK, "delete link", name);
+    mutate(() -> remove(link));
+  }
+
+  /** Removes a link with everything that cannot live without it. */
+  private void remove(SimLink link) {
+    if (links.remove(link.index) == null) {
+      return;
+    }
+    addresses.removeIf(a -> a.linkIndex() == link.index);
+    neighbours.removeIf(n -> n.linkIndex() == link.index);
+    vfs.remove(link.index);
+    staticRoutes.removeIf(r -> r.linkIndex() == link.index);
+    for (SimLink other : List.copyOf(links.values())) {
+      if (other.master == link.index) {
+        other.master = 0;
+      }
+      boolean peer = link.kind.equals("veth") && other.index == link.parent;
+      boolean stackedOnIt = !other.kind.equals("veth") && other.parent == link.index;
+      if (peer || stackedOnIt) {
+        remove(other);
+      }
+    }
+  }
+
+  @Override
+  public synchronized void setUp(String name, boolean up) {
+    String operation = up ? "set link up" : "set link down";
+    SimLink link = require(operation, name, name);
+    faults.onCall(SimOperation.CHANGE_LINK, operation, name);
+    mutate(
+        () -> {
+          link.up = up;
+          if (!up) {
+            // The kernel flushes the IPv4 routes through a link that goes down.
+            staticRoutes.removeIf(r -> r.linkIndex() == link.index);
+          }
+        });
+  }
+
+  @Override
+  public synchronized void setMtu(String name, int mtu) {
+    String object = name + " to " + mtu;
+    SimLink link = require("set mtu", object, name);
+    faults.onCall(SimOperation.CHANGE_LINK, "set mtu", object);
+    if (mtu > MAX_MTU) {
+      throw new HostException("set mtu", object, Errno.EINVAL, "mtu greater than device maximum");
+    }
+    if (mtu < MIN_MTU) {
+      throw new HostException("set mtu", object, Errno.EINVAL, "mtu less than device minimum");
+    }
+    mutate(() -> link.mtu = mtu);
+  }
+
+  @Override
+  public synchronized void setMac(String name, MacAddress mac) {
+    String object = name + " to " + mac;
+    SimLink link = require("set mac", object, name);
+    faults.onCall(SimOperation.CHANGE_LINK, "set mac", object);
+    byte[] bytes = mac.bytes();
+    boolean zero = mac.value().equals("00:00:00:00:00:00");
+    if ((bytes[0] & 1) != 0 || zero) {
+      throw new HostException(
+          "set mac", object, Errno.EADDRNOTAVAIL, Errno.EADDRNOTAVAIL.description());
+    }
+    mutate(() -> link.mac = mac);
+  }
+
+  @Override
+  public synchronized void setMaster(String name, String master) {
+    String object = name + " to " + master;
+    SimLink masterLink = require("set master", object, master);
+    SimLink link = require("set master", object, name);
+    faults.onCall(SimOperation.CHANGE_LINK, "set master", object);
+    if (!MASTER_KINDS.contains(masterLink.kind)) {
+      throw new HostException(
+          "set master", object, Errno.EOPNOTSUPP,
+          "a " + (masterLink.kind.isEmpty() ? "loopback" : masterLink.kind) + " cannot have ports");
+    }
+    if (masterLink == link) {
+      throw new HostException("set master", object, Errno.EINVAL, "a link cannot be its own port");
+    }
+    mutate(() -> link.master = masterLink.index);
+  }
+
+  @Override
+  public synchronized void clearMaster(String name) {
+    SimLink link = require("clear master", name, name);
+    faults.onCall(SimOperation.CHANGE_LINK, "clear master", name);
+    mutate(() -> link.master = 0);
+  }
+
+  @Override
+  public synchronized void rename(String name, String newName) {
+    String object = name + " to " + newName;
+    LinkNames.requireValid("rename", newName);
+    SimLink link = require("rename", object, name);
+    faults.onCall(SimOperation.CHANGE_LINK, "rename", object);
+    if (find(newName).isPresent()) {
+      throw new HostException("rename", object, Errno.EEXIST, Errno.EEXIST.description());
+    }
+    mutate(() -> link.name = newName);
+  }
+
+  @Override
+  public synchronized List<Link> links() {
+    return links.values().stream().map(this::snapshot).toList();
+  }
+
+  @Override
+  public synchronized Optional<Link> link(String name) {
+    return find(name).map(this::snapshot);
+  }
+
+  private Link snapshot(SimLink link) {
+    return new Link(
+        link.index, link.name, link.kind, link.mtu, link.mac, link.up, carrier(link),
+        link.master, link.parent);
+  }
+
+  /** Carrier as the kernel derives it for each kind. */
+  private boolean carrier(SimLink link) {
+    if (!link.up || !link.cable) {
+      return false;
+    }
+    switch (link.kind) {
+      case "veth":
+        SimLink peer = links.get(link.parent);
+        return peer != null && peer.up;
+      case "tun":
+        return false; // nobody has the tap open
+      case "vlan":
+      case "macvlan":
+      case "macvtap":
+        return links.containsKey(link.parent) && carrier(links.get(link.parent));
+      case "bridge":
+      case "bond":
+        List<SimLink> ports = links.values().stream().filter(l -> l.master == link.index).toList();
+        return (link.kind.equals("bridge") && ports.isEmpty()) || ports.stream().anyMatch(this::carrier);
+      default:
+        return true;
+    }
+  }
+
+  // ---- SR-IOV virtual functions
+
+  @Override
+  public synchronized void setVf(String pf, VfSettings settings) {
+    String object = settings.vf() + " of " + pf;
+    SimLink link = require("set vf", object, pf);
+    faults.onCall(SimOperation.CHANGE_LINK, "set vf", object);
+    TreeMap<Integer, VfSettings> functions = vfs.get(link.index);
+    if (functions == null) {
+      throw new HostException("set vf", object, Errno.EOPNOTSUPP, Errno.EOPNOTSUPP.description());
+    }
+    VfSettings current = functions.get(settings.vf());
+    boolean badMac = settings.mac().map(m -> (m.bytes()[0] & 1) != 0).orElse(false);
+    if (current == null || badMac) {
+      throw new HostException("set vf", object, Errno.EINVAL, Errno.EINVAL.description());
+    }
+    functions.put(settings.vf(), settings.over(current));
+  }
+
+  @Override
+  public synchronized List<VfSettings> vfs(String pf) {
+    SimLink link = require("list vfs of", pf, pf);
+    return List.copyOf(vfs.getOrDefault(link.index, new TreeMap<>()).values());
+  }
+
+  // ---- addresses
+
+  @Override
+  public synchronized void addAddress(String link, IpPrefix prefix) {
+    String object = prefix + " on " + link;
+    SimLink target = require("add address", object, link);
+    faults.onCall(SimOperation.ADD_ADDRESS, "add address", object);
+    Address address = new Address(target.index, prefix);
+    if (addresses.contains(address)) {
+      throw new HostException("add address", object, Errno.EEXIST, Errno.EEXIST.description());
+    }
+    mutate(() -> addresses.add(address));
+  }
+
+  @Override
+  public synchronized void deleteAddress(String link, IpPrefix prefix) {
+    String object = prefix + " on " + link;
+    SimLink target = require("delete address", object, link);
+    faults.onCall(SimOperation.DELETE_ADDRESS, "delete address", object);
+    Address address = new Address(target.index, prefix);
+    if (!addresses.contains(address)) {
+      throw new HostException("delete address", object, Errno.EADDRNOTAVAIL, "address not found");
+    }
+    mutate(() -> addresses.remove(address));
+  }
+
+  @Override
+  public synchronized List<Address> addresses(String link) {
+    int index = require("list addresses of", link, link).index;
+    return addresses.stream().filter(a -> a.linkIndex() == index).toList();
+  }
+
+  // ---- routes
+
+  @Override
+  public synchronized void addRoute(RouteRequest request) {
+    String object = request.toString();
+    Optional<SimLink> device = request.device().map(d -> require("add route", object, d));
+    faults.onCall(SimOperation.ADD_ROUTE, "add route", object);
+    if (device.isPresent() && !device.get().up) {
+      throw new HostException("add route", object, Errno.ENETDOWN, "device for nexthop is not up");
+    }
+    int linkIndex = device.map(d -> d.index).orElse(0);
+    if (request.gateway().isPresent()) {
+      InetAddress gateway = request.gateway().get();
+      linkIndex =
+          connectedRoutes().stream()
+              .filter(r -> r.destination().contains(gateway))
+              .filter(r -> device.isEmpty() || r.linkIndex() == device.get().index)
+              .map(Route::linkIndex)
+              .findFirst()
+              .orElseThrow(
+                  () -> new HostException("add route", object, Errno.ENETUNREACH,
+                      "nexthop has invalid gateway"));
+    } else if (device.isEmpty() && request.type() == RouteType.UNICAST) {
+      throw new HostException("add route", object, Errno.EINVAL, "a unicast route needs a device or a gateway");
+    }
+    Route route = new Route(request.destination(), request.gateway(), linkIndex, request.table(),
+        request.metric(), request.type());
+    boolean taken = routes(request.table()).stream()
+        .anyMatch(r -> r.destination().equals(route.destination()) && r.metric() == route.metric());
+    if (taken) {
+      throw new HostException("add route", object, Errno.EEXIST, Errno.EEXIST.description());
+    }
+    mutate(() -> staticRoutes.add(route));
+  }
+
+  @Override
+  public synchronized void deleteRoute(RouteRequest request) {
+    String object = request.toString();
+    Optional<Integer> device = request.device().map(d -> require("delete route", object, d).index);
+    faults.onCall(SimOperation.DELETE_ROUTE, "delete route", object);
+    Optional<Route> match =
+        staticRoutes.stream()
+            .filter(r -> r.destination().equals(request.destination()) && r.table() == request.table())
+            .filter(r -> request.metric() == 0 || r.metric() == request.metric())
+            .filter(r -> request.gateway().isEmpty() || r.gateway().equals(request.gateway()))
+            .filter(r -> device.isEmpty() || r.linkIndex() == device.get())
+            .findFirst();
+    if (match.isEmpty()) {
+      throw new HostException("delete route", object, Errno.ESRCH, "no such route");
+    }
+    mutate(() -> staticRoutes.remove(match.get()));
+  }
+
+  @Override
+  public synchronized List<Route> routes(int table) {
+    return allRoutes().stream().filter(r -> r.table() == table).toList();
+  }
+
+  private List<Route> allRoutes() {
+    List<Route> all = new ArrayList<>(connectedRoutes());
+    all.addAll(staticRoutes);
+    return all;
+  }
+
+  /** The routes the kernel derives from IPv4 addresses on up links: prefix and local. */
+  private List<Route> connectedRoutes() {
+    List<Route> routes = new ArrayList<>();
+    for (Address address : addresses) {
+      SimLink link = links.get(address.linkIndex());
+      if (link != null && link.up && address.prefix().isIpv4()) {
+        IpPrefix prefix = address.prefix();
+        if (prefix.length() < 32) {
+          routes.add(new Route(prefix.network(), Optional.empty(), link.index,
+              RouteRequest.MAIN_TABLE, 0, RouteType.UNICAST));
+        }
+        routes.add(new Route(new IpPrefix(prefix.address(), 32), Optional.empty(), link.index,
+            LOCAL_TABLE, 0, RouteType.LOCAL));
+      }
+    }
+    return routes;
+  }
+
+  // ---- neighbours
+
+  @Override
+  public synchronized void addNeighbour(String link, InetAddress address, MacAddress mac) {
+    String object = address.getHostAddress() + " on " + link;
+    int index = require("add neighbour", object, link).index;
+    faults.onCall(SimOperation.ADD_NEIGHBOUR, "add neighbour", object);
+    if (findNeighbour(index, address).isPresent()) {
+      throw new HostException("add neighbour", object, Errno.EEXIST, Errno.EEXIST.description());
+    }
+    neighbours.add(new Neighbour(index, address, Optional.of(mac), true));
+  }
+
+  @Override
+  public synchronized void deleteNeighbour(String link, InetAddress address) {
+    String object = address.getHostAddress() + " on " + link;
+    int index = require("delete neighbour", object, link).index;
+    faults.onCall(SimOperation.DELETE_NEIGHBOUR, "delete neighbour", object);
+    Neighbour existing = findNeighbour(index, address)
+        .orElseThrow(() -> new HostException("delete neighbour", object, Errno.ENOENT, Errno.ENOENT.description()));
+    neighbours.remove(existing);
+  }
+
+  @Override
+  public synchronized List<Neighbour> neighbours(String link) {
+    int index = require("list neighbours of", link, link).index;
+    return neighbours.stream().filter(n -> n.linkIndex() == index).toList();
+  }
+
+  private Optional<Neighbour> findNeighbour(int index, InetAddress address) {
+    return neighbours.stream().filter(n -> n.linkIndex() == index && n.address().equals(address)).findFirst();
+  }
+
+  // ---- rules
+
+  /** The rules every namespace starts with: local, main, default (IPv4) and local, main (IPv6). */
+  private static List<Rule> defaultRules() {
+    List<Rule> defaults = new ArrayList<>();
+    for (boolean ipv6 : new boolean[] {false, true}) {
+      defaults.add(new Rule(ipv6, 0, Optional.empty(), Optional.empty(), Optional.empty(), 0, LOCAL_TABLE));
+      defaults.add(new Rule(ipv6, 32766, Optional.empty(), Optional.empty(), Optional.empty(), 0,
+          RouteRequest.MAIN_TABLE));
+    }
+    defaults.add(new Rule(false, 32767, Optional.empty(), Optional.empty(), Optional.empty(), 0, 253));
+    return defaults;
+  }
+
+  @Override
+  public synchronized void addRule(Rule rule) {
+    faults.onCall(SimOperation.ADD_RULE, "add rule", rule.toString());
+    if (rules.contains(rule)) {
+      throw new HostException("add rule", rule.toString(), Errno.EEXIST, Errno.EEXIST.description());
+    }
+    rules.add(rule);
+  }
+
+  @Override
+  public synchronized void deleteRule(Rule rule) {
+    faults.onCall(SimOperation.DELETE_RULE, "delete rule", rule.toString());
+    if (!rules.remove(rule)) {
+      throw new HostException("delete rule", rule.toString(), Errno.ENOENT, Errno.ENOENT.description());
+    }
+  }
+
+  /** Rules in evaluation order; among equal priorities the older first, as the kernel keeps them. */
+  @Override
+  public synchronized List<Rule> rules(boolean ipv6) {
+    return rules.stream().filter(r -> r.ipv6() == ipv6)
+        .sorted(java.util.Comparator.comparingInt(Rule::priority)).toList();
+  }
+
+  // ---- events
+
+  @Override
+  public Subscription subscribe(Consumer<NetEvent> listener) {
+    SimSubscription subscription = new SimSubscription(listener, subscriptions::remove);
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Applies a change and announces what it changed, in the kernel's order. */
+  private void mutate(Runnable change) {
+    Map<Integer, Link> linksBefore = linkMap();
+    Set<Address> addressesBefore = new LinkedHashSet<>(addresses);
+    List<Route> routesBefore = allRoutes();
+    change.run();
+    if (subscriptions.isEmpty()) {
+      return;
+    }
+    List<NetEvent> events = new ArrayList<>();
+    Map<Integer, Link> linksAfter = linkMap();
+    for (Address gone : addressesBefore) {
+      if (!addresses.contains(gone)) {
+        events.add(new NetEvent.AddressEvent(Change.DELETED, gone));
+      }
+    }
+    for (Route gone : routesBefore) {
+      if (!allRoutes().contains(gone)) {
+        events.add(new NetEvent.RouteEvent(Change.DELETED, gone));
+      }
+    }
+    linksBefore.forEach((index, link) -> {
+      if (!linksAfter.containsKey(index)) {
+        events.add(new NetEvent.LinkEvent(Change.DELETED, link));
+      }
+    });
+    linksAfter.forEach((index, link) -> {
+      if (!Objects.equals(linksBefore.get(index), link)) {
+        events.add(new NetEvent.LinkEvent(Change.NEW, link));
+      }
+    });
+    for (Address added : addresses) {
+      if (!addressesBefore.contains(added)) {
+        events.add(new NetEvent.AddressEvent(Change.NEW, added));
+      }
+    }
+    for (Route added : allRoutes()) {
+      if (!routesBefore.contains(added)) {
+        events.add(new NetEvent.RouteEvent(Change.NEW, added));
+      }
+    }
+    subscriptions.forEach(s -> s.deliver(events));
+  }
+
+  private Map<Integer, Link> linkMap() {
+    Map<Integer, Link> map = new HashMap<>();
+    links.values().forEach(l -> map.put(l.index, snapshot(l)));
+    return map;
+  }
+
+  // ---- helpers
+
+  private Optional<SimLink> find(String name) {
+    return links.values().stream().filter(l -> l.name.equals(name)).findFirst();
+  }
+
+  private SimLink require(String operation, String object, String name) {
+    return find(name)
+        .orElseThrow(() -> new HostException(operation, object, Errno.ENODEV, "no link named " + name));
+  }
+
+  @Override
+  public void close() {
+    subscriptions.forEach(SimSubscription::close);
+  }
+}

@@ -1,0 +1,539 @@
+package dev.verge.hostos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.verge.hostos.LinkSpec.Bond;
+import dev.verge.hostos.LinkSpec.BondMode;
+import dev.verge.hostos.LinkSpec.Bridge;
+import dev.verge.hostos.LinkSpec.MacvlanMode;
+import dev.verge.hostos.LinkSpec.Veth;
+import dev.verge.hostos.NetEvent.Change;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link NetworkStack} must do, checked against the real kernel (as an IT inside a fresh
+ * namespace) and against the sim, so the sim cannot drift from the kernel.
+ */
+public abstract class NetworkStackContract {
+  private static final AtomicInteger NAMES = new AtomicInteger();
+
+  /** The stack under test, empty but for loopback. */
+  protected abstract NetworkStack stack();
+
+  /** Whether this backend can create links of a kind (the linux run asks iproute2). */
+  protected abstract boolean supports(String kind);
+
+  /** A link name no other test uses (links of the Linux run share one namespace). */
+  protected static String name(String prefix) {
+    return prefix + NAMES.incrementAndGet();
+  }
+
+  protected Link link(String name) {
+    return stack().link(name).orElseThrow(() -> new AssertionError("no link " + name));
+  }
+
+  protected static HostException refusal(ThrowingCallable call) {
+    Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(call);
+    assertThat(thrown).isInstanceOf(HostException.class);
+    return (HostException) thrown;
+  }
+
+  private String vethPair() {
+    String a = name("va");
+    stack().createLink(a, new Veth(a + "p"));
+    return a;
+  }
+
+  // ---- links
+
+  @Test
+  void aVethPairIsTwoDownLinksThatNameEachOtherAsParent() {
+    String a = vethPair();
+    Link end = link(a);
+    Link peer = link(a + "p");
+    assertThat(end.kind()).isEqualTo("veth");
+    assertThat(peer.kind()).isEqualTo("veth");
+    assertThat(end.up()).isFalse();
+    assertThat(end.parentIndex()).isEqualTo(peer.index());
+    assertThat(peer.parentIndex()).isEqualTo(end.index());
+    assertThat(stack().links()).extracting(Link::name).contains("lo", a, a + "p");
+  }
+
+  @Test
+  void deletingOneVethEndDeletesItsPeer() {
+    String a = vethPair();
+    stack().deleteLink(a);
+    assertThat(stack().link(a)).isEmpty();
+    assertThat(stack().link(a + "p")).isEmpty();
+  }
+
+  @Test
+  void aVethHasCarrierOnlyWhileBothEndsAreUp() {
+    String a = vethPair();
+    stack().setUp(a, true);
+    assertThat(link(a).carrier()).isFalse();
+    stack().setUp(a + "p", true);
+    assertThat(link(a).carrier()).isTrue();
+    stack().setUp(a + "p", false);
+    assertThat(link(a).up()).isTrue();
+    assertThat(link(a).carrier()).isFalse();
+  }
+
+  @Test
+  void mtuChangesAndAnMtuOutOfRangeIsRefusedLeavingTheOldOne() {
+    String a = vethPair();
+    stack().setMtu(a, 9000);
+    assertThat(link(a).mtu()).isEqualTo(9000);
+    HostException tooBig = refusal(() -> stack().setMtu(a, 70_000));
+    assertThat(tooBig.errno()).isEqualTo(Errno.EINVAL);
+    assertThat(tooBig.getMessage()).startsWith("cannot set mtu " + a + " to 70000: ");
+    assertThat(refusal(() -> stack().setMtu(a, 10)).errno()).isEqualTo(Errno.EINVAL);
+    assertThat(link(a).mtu()).isEqualTo(9000);
+  }
+
+  @Test
+  void macChangesAndAMulticastMacIsRefused() {
+    String a = vethPair();
+    stack().setMac(a, MacAddress.of("02:00:00:00:00:42"));
+    assertThat(link(a).mac()).isEqualTo(MacAddress.of("02:00:00:00:00:42"));
+    HostException multicast = refusal(() -> stack().setMac(a, MacAddress.of("01:00:5e:00:00:01")));
+    assertThat(multicast.errno()).isEqualTo(Errno.EADDRNOTAVAIL);
+    assertThat(link(a).mac()).isEqualTo(MacAddress.of("02:00:00:00:00:42"));
+  }
+
+  @Test
+  void renameKeepsTheIndexAndRefusesATakenName() {
+    String a = vethPair();
+    String renamed = name("rn");
+    int index = link(a).index();
+    assertThat(refusal(() -> stack().rename(a, a + "p")).errno()).isEqualTo(Errno.EEXIST);
+    stack().rename(a, renamed);
+    assertThat(link(renamed).index()).isEqualTo(index);
+    assertThat(stack().link(a)).isEmpty();
+  }
+
+  @Test
+  void namesTheKernelWouldRejectAreRefusedAndNothingIsCreated() {
+    List<Link> before = stack().links();
+    HostException tooLong = refusal(() -> stack().createLink("sixteen-chars-xx", new Bridge(false)));
+    assertThat(tooLong.errno()).isEqualTo(Errno.EINVAL);
+    assertThat(tooLong.getMessage())
+        .isEqualTo("cannot create bridge sixteen-chars-xx: interface name is 16 characters,"
+            + " the kernel allows 15 (EINVAL)");
+    assertThat(refusal(() -> stack().createLink("a/b", new Bridge(false))).errno())
+        .isEqualTo(Errno.EINVAL);
+    assertThat(refusal(() -> stack().createLink("ok0", new Veth("bad peer"))).errno())
+        .isEqualTo(Errno.EINVAL);
+    assertThat(stack().links()).isEqualTo(before);
+  }
+
+  @Test
+  void aSecondLinkWithTheSameNameIsRefusedWithEexist() {
+    String a = vethPair();
+    HostException duplicate = refusal(() -> stack().createLink(a, new Bridge(false)));
+    assertThat(duplicate.errno()).isEqualTo(Errno.EEXIST);
+    assertThat(duplicate.operation()).isEqualTo("create bridge");
+    assertThat(link(a).kind()).isEqualTo("veth");
+  }
+
+  @Test
+  void changingAMissingLinkFailsWithEnodevNamingIt() {
+    HostException missing = refusal(() -> stack().deleteLink("nosuch0"));
+    assertThat(missing.errno()).isEqualTo(Errno.ENODEV);
+    assertThat(missing.getMessage())
+        .isEqualTo("cannot delete link nosuch0: no link named nosuch0 (ENODEV)");
+    assertThat(refusal(() -> stack().setUp("nosuch0", true)).errno()).isEqualTo(Errno.ENODEV);
+  }
+
+  @Test
+  void deletingABridgeReleasesItsPorts() {
+    String bridge = name("br");
+    String a = vethPair();
+    stack().createLink(bridge, new Bridge(false));
+    stack().setMaster(a, bridge);
+    assertThat(link(a).masterIndex()).isEqualTo(link(bridge).index());
+    stack().deleteLink(bridge);
+    assertThat(link(a).hasMaster()).isFalse();
+  }
+
+  @Test
+  void aPortLeavesItsBridgeWhenTheMasterIsCleared() {
+    String bridge = name("br");
+    String a = vethPair();
+    stack().createLink(bridge, new Bridge(false));
+    stack().setMaster(a, bridge);
+    stack().clearMaster(a);
+    assertThat(link(a).hasMaster()).isFalse();
+  }
+
+  @Test
+  void enslavingToALinkThatCannotBeAMasterIsRefused() {
+    String a = vethPair();
+    String b = vethPair();
+    assertThat(refusal(() -> stack().setMaster(a, b)).errno()).isEqualTo(Errno.EOPNOTSUPP);
+    assertThat(link(a).hasMaster()).isFalse();
+  }
+
+  @Test
+  void aMacvlanStacksOnItsParentAndGoesWithIt() {
+    String a = vethPair();
+    String mac = name("mv");
+    stack().createLink(mac, new LinkSpec.Macvlan(a, MacvlanMode.BRIDGE));
+    assertThat(link(mac).kind()).isEqualTo("macvlan");
+    assertThat(link(mac).parentIndex()).isEqualTo(link(a).index());
+    stack().deleteLink(a);
+    assertThat(stack().link(mac)).isEmpty();
+  }
+
+  @Test
+  void aMacvtapNeedsItsParent() {
+    HostException missing =
+        refusal(() -> stack().createLink("mvt0", new LinkSpec.Macvtap("nosuch0", MacvlanMode.VEPA)));
+    assertThat(missing.errno()).isEqualTo(Errno.ENODEV);
+    assertThat(stack().link("mvt0")).isEmpty();
+  }
+
+  @Test
+  void aTapIsCreatedPersistentAndDeletedLikeAnyLink() {
+    String tap = name("tap");
+    stack().createLink(tap, new LinkSpec.Tap());
+    assertThat(link(tap).kind()).isEqualTo("tun");
+    assertThat(refusal(() -> stack().createLink(tap, new LinkSpec.Tap())).errno())
+        .isEqualTo(Errno.EEXIST);
+    stack().deleteLink(tap);
+    assertThat(stack().link(tap)).isEmpty();
+  }
+
+  @Test
+  void aVxlanIsCreatedWithItsKind() {
+    String vx = name("vx");
+    stack().createLink(vx, new LinkSpec.Vxlan(42, Optional.empty(), Optional.empty(), 4789, Optional.empty()));
+    assertThat(link(vx).kind()).isEqualTo("vxlan");
+  }
+
+  @Test
+  void aVlanNeedsItsParentAndGoesWithItOrIsPreciselyRefusedByAKernelWithout8021q() {
+    String a = vethPair();
+    String vlan = name("vl");
+    if (!supports("vlan")) {
+      HostException refused = refusal(() -> stack().createLink(vlan, new LinkSpec.Vlan(a, 100)));
+      assertThat(refused.getMessage())
+          .isEqualTo("cannot create vlan " + vlan + ": kernel has no 8021q support (EOPNOTSUPP)");
+      assertThat(stack().link(vlan)).isEmpty();
+      return;
+    }
+    assertThat(refusal(() -> stack().createLink(vlan, new LinkSpec.Vlan("nosuch0", 100))).errno())
+        .isEqualTo(Errno.ENODEV);
+    stack().createLink(vlan, new LinkSpec.Vlan(a, 100));
+    assertThat(link(vlan).kind()).isEqualTo("vlan");
+    assertThat(link(vlan).parentIndex()).isEqualTo(link(a).index());
+    stack().deleteLink(a);
+    assertThat(stack().link(vlan)).isEmpty();
+  }
+
+  @Test
+  void deletingABondReleasesItsPortsOrBondsArePreciselyRefusedByAKernelWithoutBonding() {
+    String bond = name("bond");
+    if (!supports("bond")) {
+      HostException refused =
+          refusal(() -> stack().createLink(bond, Bond.of(BondMode.ACTIVE_BACKUP)));
+      assertThat(refused.getMessage())
+          .isEqualTo("cannot create bond " + bond + ": kernel has no bonding support (EOPNOTSUPP)");
+      return;
+    }
+    String a = vethPair();
+    stack().createLink(bond, Bond.of(BondMode.ACTIVE_BACKUP));
+    stack().setMaster(a, bond);
+    assertThat(link(a).masterIndex()).isEqualTo(link(bond).index());
+    stack().deleteLink(bond);
+    assertThat(link(a).hasMaster()).isFalse();
+  }
+
+  @Test
+  void aVrfTakesPortsOrIsPreciselyRefusedByAKernelWithoutVrf() {
+    String vrf = name("vrf");
+    if (!supports("vrf")) {
+      HostException refused = refusal(() -> stack().createLink(vrf, new LinkSpec.Vrf(100)));
+      assertThat(refused.getMessage())
+          .isEqualTo("cannot create vrf " + vrf + ": kernel has no vrf support (EOPNOTSUPP)");
+      return;
+    }
+    String a = vethPair();
+    stack().createLink(vrf, new LinkSpec.Vrf(100));
+    stack().setMaster(a, vrf);
+    assertThat(link(a).masterIndex()).isEqualTo(link(vrf).index());
+  }
+
+  @Test
+  void aVlanFilteringBridgeIsCreatedOrPreciselyRefusedByAKernelWithoutIt() {
+    String bridge = name("vfb");
+    if (!supports("bridge-vlan-filtering")) {
+      HostException refused = refusal(() -> stack().createLink(bridge, new Bridge(true)));
+      assertThat(refused.getMessage())
+          .isEqualTo("cannot create bridge " + bridge
+              + ": kernel has no bridge VLAN filtering support (EOPNOTSUPP)");
+      assertThat(stack().link(bridge)).isEmpty();
+      return;
+    }
+    stack().createLink(bridge, new Bridge(true));
+    assertThat(link(bridge).kind()).isEqualTo("bridge");
+  }
+
+  @Test
+  void vfSettingsOnALinkWithoutVfsAreRefusedWithEopnotsupp() {
+    String a = vethPair();
+    HostException refused =
+        refusal(() -> stack().setVf(a, VfSettings.of(0).withMac(MacAddress.of("02:00:00:00:00:01"))));
+    assertThat(refused.getMessage())
+        .isEqualTo("cannot set vf 0 of " + a + ": Operation not supported (EOPNOTSUPP)");
+    assertThat(stack().vfs(a)).isEmpty();
+  }
+
+  // ---- addresses
+
+  @Test
+  void addressesAreAddedListedAndDeleted() {
+    String a = vethPair();
+    IpPrefix prefix = IpPrefix.parse("192.0.2.1/24");
+    stack().addAddress(a, prefix);
+    assertThat(stack().addresses(a)).contains(new Address(link(a).index(), prefix));
+    stack().deleteAddress(a, prefix);
+    assertThat(stack().addresses(a)).extracting(Address::prefix).doesNotContain(prefix);
+  }
+
+  @Test
+  void aDuplicateAddressIsRefusedWithEexist() {
+    String a = vethPair();
+    stack().addAddress(a, IpPrefix.parse("192.0.2.1/24"));
+    HostException duplicate = refusal(() -> stack().addAddress(a, IpPrefix.parse("192.0.2.1/24")));
+    assertThat(duplicate.errno()).isEqualTo(Errno.EEXIST);
+    assertThat(duplicate.getMessage()).startsWith("cannot add address 192.0.2.1/24 on " + a + ": ");
+    assertThat(stack().addresses(a)).hasSize(1);
+  }
+
+  @Test
+  void anAddressNeedsItsLink() {
+    HostException missing =
+        refusal(() -> stack().addAddress("nosuch0", IpPrefix.parse("192.0.2.1/24")));
+    assertThat(missing.errno()).isEqualTo(Errno.ENODEV);
+  }
+
+  @Test
+  void addressesVanishWithTheirLinkAndSubscribersHearIt() {
+    String a = vethPair();
+    IpPrefix prefix = IpPrefix.parse("192.0.2.7/24");
+    stack().addAddress(a + "p", prefix);
+    int index = link(a + "p").index();
+    EventRecorder events = new EventRecorder();
+    try (NetEvents.Subscription ignored = stack().subscribe(events)) {
+      stack().deleteLink(a);
+      events.await(NetEvent.AddressEvent.class,
+          e -> e.change() == Change.DELETED && e.address().equals(new Address(index, prefix)),
+          "address deleted with its link");
+    }
+  }
+
+  // ---- routes
+
+  /** A veth end that is up with 192.0.2.1/24, so 192.0.2.0/24 is connected. */
+  private String connectedLink() {
+    String a = vethPair();
+    stack().setUp(a, true);
+    stack().addAddress(a, IpPrefix.parse("192.0.2.1/24"));
+    return a;
+  }
+
+  private static Optional<Route> find(List<Route> routes, String destination) {
+    IpPrefix prefix = IpPrefix.parse(destination);
+    return routes.stream().filter(r -> r.destination().equals(prefix)).findFirst();
+  }
+
+  @Test
+  void anUpLinkWithAnAddressHasAConnectedRouteInTheMainTable() {
+    String a = connectedLink();
+    Route connected = find(stack().routes(RouteRequest.MAIN_TABLE), "192.0.2.0/24").orElseThrow();
+    assertThat(connected.linkIndex()).isEqualTo(link(a).index());
+    assertThat(connected.gateway()).isEmpty();
+  }
+
+  @Test
+  void aRouteViaAGatewayGoesIntoItsTableWithItsMetric() {
+    String a = connectedLink();
+    stack().addRoute(RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100).withMetric(50));
+    Route route = find(stack().routes(100), "198.51.100.0/24").orElseThrow();
+    assertThat(route.gateway()).contains(IpPrefix.literal("192.0.2.9"));
+    assertThat(route.metric()).isEqualTo(50);
+    assertThat(route.linkIndex()).isEqualTo(link(a).index());
+    assertThat(route.type()).isEqualTo(RouteType.UNICAST);
+    assertThat(find(stack().routes(RouteRequest.MAIN_TABLE), "198.51.100.0/24")).isEmpty();
+    stack().deleteRoute(RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100).withMetric(50));
+    assertThat(find(stack().routes(100), "198.51.100.0/24")).isEmpty();
+  }
+
+  @Test
+  void aRouteViaAnUnreachableGatewayIsRefusedWithEnetunreach() {
+    connectedLink();
+    HostException unreachable =
+        refusal(() -> stack().addRoute(RouteRequest.via("198.51.100.0/24", "203.0.113.1").inTable(100)));
+    assertThat(unreachable.errno()).isEqualTo(Errno.ENETUNREACH);
+    assertThat(unreachable.getMessage())
+        .startsWith("cannot add route 198.51.100.0/24 via 203.0.113.1 table 100: ");
+    assertThat(find(stack().routes(100), "198.51.100.0/24")).isEmpty();
+  }
+
+  @Test
+  void aRouteThroughADownLinkIsRefusedWithEnetdown() {
+    String a = vethPair();
+    HostException down =
+        refusal(() -> stack().addRoute(RouteRequest.onLink("198.51.100.0/24", a).inTable(100)));
+    assertThat(down.errno()).isEqualTo(Errno.ENETDOWN);
+  }
+
+  @Test
+  void aBlackholeRouteNeedsNeitherDeviceNorGateway() {
+    RouteRequest blackhole = new RouteRequest(IpPrefix.parse("203.0.113.0/24"), Optional.empty(),
+        Optional.empty(), 100, 10, RouteType.BLACKHOLE);
+    stack().addRoute(blackhole);
+    try {
+      Route route = find(stack().routes(100), "203.0.113.0/24").orElseThrow();
+      assertThat(route.type()).isEqualTo(RouteType.BLACKHOLE);
+      assertThat(route.linkIndex()).isZero();
+      assertThat(route.metric()).isEqualTo(10);
+    } finally {
+      stack().deleteRoute(blackhole);
+    }
+    assertThat(find(stack().routes(100), "203.0.113.0/24")).isEmpty();
+  }
+
+  @Test
+  void routesVanishWithTheirLink() {
+    String a = connectedLink();
+    stack().addRoute(RouteRequest.onLink("198.51.100.0/24", a).inTable(100));
+    assertThat(find(stack().routes(100), "198.51.100.0/24")).isPresent();
+    stack().deleteLink(a);
+    assertThat(find(stack().routes(100), "198.51.100.0/24")).isEmpty();
+    assertThat(find(stack().routes(RouteRequest.MAIN_TABLE), "192.0.2.0/24")).isEmpty();
+  }
+
+  @Test
+  void aSecondIdenticalRouteIsRefusedWithEexist() {
+    String a = connectedLink();
+    stack().addRoute(RouteRequest.onLink("198.51.100.0/24", a).inTable(100));
+    assertThat(refusal(() -> stack().addRoute(RouteRequest.onLink("198.51.100.0/24", a).inTable(100))).errno())
+        .isEqualTo(Errno.EEXIST);
+  }
+
+  // ---- neighbours
+
+  @Test
+  void aPermanentNeighbourIsListedWithItsMacAndASecondOneForTheAddressIsRefused() {
+    String a = vethPair();
+    java.net.InetAddress address = IpPrefix.literal("192.0.2.5");
+    MacAddress mac = MacAddress.of("02:00:00:00:00:05");
+    stack().addNeighbour(a, address, mac);
+    assertThat(stack().neighbours(a))
+        .contains(new Neighbour(link(a).index(), address, Optional.of(mac), true));
+    HostException duplicate = refusal(() -> stack().addNeighbour(a, address, mac));
+    assertThat(duplicate.errno()).isEqualTo(Errno.EEXIST);
+    assertThat(duplicate.getMessage()).startsWith("cannot add neighbour 192.0.2.5 on " + a + ": ");
+    stack().deleteNeighbour(a, address);
+    assertThat(stack().neighbours(a)).extracting(Neighbour::address).doesNotContain(address);
+  }
+
+  @Test
+  void deletingAMissingNeighbourFailsWithEnoent() {
+    String a = vethPair();
+    assertThat(refusal(() -> stack().deleteNeighbour(a, IpPrefix.literal("192.0.2.6"))).errno())
+        .isEqualTo(Errno.ENOENT);
+    assertThat(refusal(() -> stack().neighbours("nosuch0")).errno()).isEqualTo(Errno.ENODEV);
+  }
+
+  // ---- rules
+
+  @Test
+  void aSourceRuleSitsBetweenTheDefaultRulesAndASecondIdenticalOneIsRefused() {
+    Rule rule = Rule.from("10.1.0.0/16", 100, 100);
+    stack().addRule(rule);
+    try {
+      assertThat(stack().rules(false)).extracting(Rule::priority).containsExactly(0, 100, 32766, 32767);
+      assertThat(stack().rules(false)).contains(rule);
+      HostException duplicate = refusal(() -> stack().addRule(rule));
+      assertThat(duplicate.errno()).isEqualTo(Errno.EEXIST);
+      assertThat(duplicate.getMessage()).startsWith("cannot add rule 100: from 10.1.0.0/16 lookup 100: ");
+    } finally {
+      stack().deleteRule(rule);
+    }
+    assertThat(stack().rules(false)).doesNotContain(rule);
+  }
+
+  @Test
+  void aRuleOnAnInputInterfaceAndMarkOutlivesTheLinkItNames() {
+    String a = vethPair();
+    Rule rule = new Rule(false, 101, Optional.empty(), Optional.of(IpPrefix.parse("198.51.100.0/24")),
+        Optional.of(a), 7, 1000);
+    stack().addRule(rule);
+    try {
+      stack().deleteLink(a);
+      assertThat(stack().rules(false)).contains(rule);
+    } finally {
+      stack().deleteRule(rule);
+    }
+  }
+
+  @Test
+  void ipv6RulesAreKeptApartFromIpv4Rules() {
+    Rule rule = Rule.from("2001:db8::/32", 100, 102);
+    stack().addRule(rule);
+    try {
+      assertThat(stack().rules(true)).contains(rule).extracting(Rule::priority).contains(0, 32766);
+      assertThat(stack().rules(false)).doesNotContain(rule);
+    } finally {
+      stack().deleteRule(rule);
+    }
+  }
+
+  @Test
+  void deletingAMissingRuleFailsWithEnoent() {
+    assertThat(refusal(() -> stack().deleteRule(Rule.from("10.9.0.0/16", 100, 109))).errno())
+        .isEqualTo(Errno.ENOENT);
+  }
+
+  // ---- events
+
+  @Test
+  void subscribersHearOfLinksComingCarrierChangesAndLinksGoing() {
+    EventRecorder events = new EventRecorder();
+    try (NetEvents.Subscription ignored = stack().subscribe(events)) {
+      String a = vethPair();
+      events.awaitLink(Change.NEW, a, l -> !l.up());
+      stack().setUp(a, true);
+      stack().setUp(a + "p", true);
+      events.awaitLink(Change.NEW, a, Link::carrier);
+      stack().setUp(a + "p", false);
+      events.awaitLink(Change.NEW, a, l -> l.up() && !l.carrier());
+      stack().deleteLink(a);
+      events.awaitLink(Change.DELETED, a, l -> true);
+    }
+  }
+
+  @Test
+  void subscribersHearOfAddressesAndRoutes() {
+    EventRecorder events = new EventRecorder();
+    try (NetEvents.Subscription ignored = stack().subscribe(events)) {
+      String a = connectedLink();
+      IpPrefix prefix = IpPrefix.parse("192.0.2.1/24");
+      events.await(NetEvent.AddressEvent.class,
+          e -> e.change() == Change.NEW && e.address().prefix().equals(prefix), "address added");
+      stack().addRoute(RouteRequest.onLink("198.51.100.0/24", a).inTable(100));
+      events.await(NetEvent.RouteEvent.class,
+          e -> e.change() == Change.NEW && e.route().table() == 100, "route added");
+      stack().deleteAddress(a, prefix);
+      events.await(NetEvent.AddressEvent.class,
+          e -> e.change() == Change.DELETED && e.address().prefix().equals(prefix), "address deleted");
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package dev.verge.hostos.linux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.verge.hostos.IpPrefix;
+import dev.verge.hostos.Link;
+import dev.verge.hostos.Route;
+import dev.verge.hostos.RouteType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+/** Encoding and decoding of netlink messages, without a kernel. */
+class NetlinkCodecTest {
+  private final ByteBuffer buffer = ByteBuffer.allocate(4096);
+
+  @Test
+  void attributesArePaddedToFourBytesAndTheHeaderCarriesTheTotalLength() {
+    ByteBuffer out =
+        new NetlinkMessage(buffer, Rtnetlink.RTM_NEWLINK, 0x5, 77)
+            .u8(0).u8(0).u16(0).u32(3).u32(1).u32(1)
+            .attrString(Rtnetlink.IFLA_IFNAME, "eth0")
+            .attrU32(Rtnetlink.IFLA_MTU, 1400)
+            .finish();
+    // 16 header + 16 ifinfomsg + (4 + 5 -> 12) name + 8 mtu
+    assertThat(out.limit()).isEqualTo(52);
+    assertThat(out.getInt(0)).isEqualTo(52);
+    assertThat(out.getShort(4)).isEqualTo((short) Rtnetlink.RTM_NEWLINK);
+    assertThat(out.getInt(8)).isEqualTo(77);
+    NetlinkAttributes attributes = NetlinkAttributes.parse(out, 32, out.limit());
+    assertThat(attributes.string(Rtnetlink.IFLA_IFNAME)).contains("eth0");
+    assertThat(attributes.u32(Rtnetlink.IFLA_MTU, -1)).isEqualTo(1400);
+    assertThat(attributes.has(Rtnetlink.IFLA_MASTER)).isFalse();
+  }
+
+  @Test
+  void nestedAttributesCarryTheNestedFlagAndTheirOwnLength() {
+    NetlinkMessage message = new NetlinkMessage(buffer, Rtnetlink.RTM_NEWLINK, 0, 1);
+    int info = message.beginNested(Rtnetlink.IFLA_LINKINFO);
+    message.attrString(Rtnetlink.IFLA_INFO_KIND, "veth");
+    message.endNested(info);
+    ByteBuffer out = message.finish();
+    assertThat(out.getShort(16) & 0xffff).isEqualTo(4 + 12);
+    assertThat(out.getShort(18) & 0xffff).isEqualTo(Rtnetlink.IFLA_LINKINFO | NetlinkMessage.NLA_F_NESTED);
+    NetlinkAttributes outer = NetlinkAttributes.parse(out, 16, out.limit());
+    assertThat(outer.nested(Rtnetlink.IFLA_LINKINFO).string(Rtnetlink.IFLA_INFO_KIND)).contains("veth");
+  }
+
+  @Test
+  void aLinkMessageDecodesWithFlagsMasterAndKind() {
+    NetlinkMessage message = new NetlinkMessage(buffer, Rtnetlink.RTM_NEWLINK, 0, 1)
+        .u8(0).u8(0).u16(1).u32(7).u32(Rtnetlink.IFF_UP | Rtnetlink.IFF_LOWER_UP).u32(0)
+        .attrString(Rtnetlink.IFLA_IFNAME, "p0")
+        .attrU32(Rtnetlink.IFLA_MTU, 9000)
+        .attr(Rtnetlink.IFLA_ADDRESS, new byte[] {2, 0, 0, 0, 0, 9})
+        .attrU32(Rtnetlink.IFLA_MASTER, 3);
+    int info = message.beginNested(Rtnetlink.IFLA_LINKINFO);
+    message.attrString(Rtnetlink.IFLA_INFO_KIND, "veth").endNested(info);
+    Link link = Rtnetlink.link(copy(message.finish()));
+    assertThat(link.index()).isEqualTo(7);
+    assertThat(link.name()).isEqualTo("p0");
+    assertThat(link.kind()).isEqualTo("veth");
+    assertThat(link.mtu()).isEqualTo(9000);
+    assertThat(link.mac().value()).isEqualTo("02:00:00:00:00:09");
+    assertThat(link.up()).isTrue();
+    assertThat(link.carrier()).isTrue();
+    assertThat(link.masterIndex()).isEqualTo(3);
+  }
+
+  @Test
+  void aRouteMessageTakesItsTableFromRtaTableOverTheHeaderByte() {
+    ByteBuffer out = new NetlinkMessage(buffer, Rtnetlink.RTM_NEWROUTE, 0, 1)
+        .u8(Rtnetlink.AF_INET).u8(24).u8(0).u8(0).u8(Rtnetlink.RT_TABLE_COMPAT)
+        .u8(3).u8(0).u8(1).u32(0)
+        .attrU32(Rtnetlink.RTA_TABLE, 1000)
+        .attr(Rtnetlink.RTA_DST, new byte[] {(byte) 198, 51, 100, 0})
+        .attr(Rtnetlink.RTA_GATEWAY, new byte[] {(byte) 192, 0, 2, 9})
+        .attrU32(Rtnetlink.RTA_OIF, 4)
+        .attrU32(Rtnetlink.RTA_PRIORITY, 50)
+        .finish();
+    Route route = Rtnetlink.route(copy(out));
+    assertThat(route.destination()).isEqualTo(IpPrefix.parse("198.51.100.0/24"));
+    assertThat(route.gateway()).contains(IpPrefix.literal("192.0.2.9"));
+    assertThat(route.table()).isEqualTo(1000);
+    assertThat(route.metric()).isEqualTo(50);
+    assertThat(route.linkIndex()).isEqualTo(4);
+    assertThat(route.type()).isEqualTo(RouteType.UNICAST);
+  }
+
+  @Test
+  void truncatedAttributesAreIgnoredRatherThanReadPastTheEnd() {
+    ByteBuffer bad = ByteBuffer.allocate(12).order(ByteOrder.nativeOrder());
+    bad.putShort((short) 8).putShort((short) 3).putInt(0).putShort((short) 40).putShort((short) 4);
+    NetlinkAttributes attributes = NetlinkAttributes.parse(bad, 0, 12);
+    assertThat(attributes.has(3)).isTrue();
+    assertThat(attributes.has(4)).isFalse();
+  }
+
+  private static ByteBuffer copy(ByteBuffer message) {
+    ByteBuffer copy = ByteBuffer.allocate(message.limit()).order(ByteOrder.nativeOrder());
+    return copy.put(message).flip();
+  }
+}
