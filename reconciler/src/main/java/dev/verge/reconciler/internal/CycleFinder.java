@@ -111,7 +111,7 @@ final class CycleFinder {
           stack.pop();
           continue;
         }
-        Node target = store.node(top.node.outgoing.get(top.next++).to());
+        Node target = store.target(top.node, top.next++);
         if (target == null) {
           continue;
         }

@@ -30,6 +30,10 @@ public final class GraphStore {
     ItemStateData state;
     SubGraphPath path;
     List<Edge> outgoing;
+    /** Nodes of the outgoing edges' targets, resolved on demand (see {@link #target}); null until then. */
+    Node[] targets;
+    /** Set once the node left its store, so that cached references to it are resolved again. */
+    boolean removed;
     /** Journal position at which the outgoing edges last changed. */
     long edgesChangedAt;
     /** Scratch marks for graph walks (epoch-stamped, so no clearing is needed). */
@@ -166,8 +170,42 @@ public final class GraphStore {
     return nodes.get(ref);
   }
 
+  /**
+   * The node that outgoing edge {@code i} of {@code node} points to, or null when it is missing.
+   * Walks call this for every edge, so found targets are cached on the node instead of being
+   * looked up by reference each time.
+   */
+  Node target(Node node, int i) {
+    if (node.targets == null) {
+      node.targets = new Node[node.outgoing.size()];
+    }
+    Node t = node.targets[i];
+    if (t == null || t.removed) {
+      t = nodes.get(node.outgoing.get(i).to());
+      node.targets[i] = t;
+    }
+    return t;
+  }
+
   void put(Item item, ItemStateData state, SubGraphPath path) {
     validate(item);
+    store(item, state, path, null);
+  }
+
+  /**
+   * Puts an item that {@code source}, a node of another store, holds: it was validated there, and
+   * its edges (immutable) can be shared instead of built and sorted again.
+   */
+  void putFrom(Node source, Item item, ItemStateData state, SubGraphPath path) {
+    if (source.item != item || source.removed) {
+      put(item, state, path); // the source changed meanwhile
+      return;
+    }
+    store(item, state, path, source.outgoing);
+  }
+
+  /** {@code edges}: the item's edges when already built, else null. */
+  private void store(Item item, ItemStateData state, SubGraphPath path, List<Edge> edges) {
     ItemRef ref = item.ref();
     Node node = nodes.get(ref);
     long pos = journalPosition();
@@ -178,7 +216,7 @@ public final class GraphStore {
       nodes.put(ref, node);
       byPath.computeIfAbsent(path, p -> new TreeMap<>()).put(ref, node);
       node.outgoing = List.of();
-      replaceEdges(node, buildEdges(ref, item.dependencies()));
+      replaceEdges(node, edges != null ? edges : buildEdges(ref, item.dependencies()));
       node.edgesChangedAt = pos;
     } else {
       if (!node.path.equals(path)) {
@@ -187,7 +225,7 @@ public final class GraphStore {
         byPath.computeIfAbsent(path, p -> new TreeMap<>()).put(ref, node);
       }
       if (!sameDependencies(node.item.dependencies(), item.dependencies())) {
-        replaceEdges(node, buildEdges(ref, item.dependencies()));
+        replaceEdges(node, edges != null ? edges : buildEdges(ref, item.dependencies()));
         node.edgesChangedAt = pos;
       }
       node.item = item;
@@ -206,6 +244,7 @@ public final class GraphStore {
     if (node == null) {
       return false;
     }
+    node.removed = true;
     removeFromPath(node, ref);
     replaceEdges(node, List.of());
     externals.remove(ref);
@@ -253,6 +292,7 @@ public final class GraphStore {
       in.add(at < 0 ? -at - 1 : at, edge);
     }
     node.outgoing = edges;
+    node.targets = null;
   }
 
   List<Edge> incoming(ItemRef ref) {

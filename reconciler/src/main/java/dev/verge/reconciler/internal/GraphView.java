@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /** A root graph or a subgraph: a path view onto a {@link GraphStore}. */
 public final class GraphView implements Graph {
@@ -68,7 +67,11 @@ public final class GraphView implements Graph {
 
   /** The node when it lives in this view. */
   Node nodeInView(ItemRef ref) {
-    Node node = store.node(ref);
+    return inView(store.node(ref));
+  }
+
+  /** {@code node} (of this view's store) when it lives in this view, else null. */
+  Node inView(Node node) {
     if (node == null || !(isRoot() || meta.path.isPrefixOf(node.path))) {
       return null;
     }
@@ -140,7 +143,9 @@ public final class GraphView implements Graph {
   @Override
   public List<ItemRef> diffItems(GraphR other) {
     GraphView that = other == null ? null : asView(other);
-    var diff = new TreeSet<ItemRef>();
+    // Each ref lives at one path, so the two passes give distinct refs, each pass in (path, ref)
+    // order: one sort of a list (merging sorted runs) beats a TreeSet insert per item.
+    var diff = new ArrayList<ItemRef>();
     for (Node node : nodes(true)) {
       ItemRef ref = node.ref();
       if (differs(this, that, ref)) {
@@ -149,12 +154,14 @@ public final class GraphView implements Graph {
     }
     if (that != null) {
       for (Node node : that.nodes(true)) {
-        if (nodeInView(node.ref()) == null) {
-          diff.add(node.ref());
+        ItemRef ref = node.ref();
+        if (nodeInView(ref) == null) {
+          diff.add(ref);
         }
       }
     }
-    return new ArrayList<>(diff);
+    diff.sort(null);
+    return diff;
   }
 
   static GraphView asView(GraphR graph) {

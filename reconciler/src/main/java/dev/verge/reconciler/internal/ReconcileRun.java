@@ -82,10 +82,8 @@ public final class ReconcileRun {
   private final Set<ItemRef> touched = new HashSet<>();
   private final List<OpLogEntry> log = new ArrayList<>();
   private final List<Throwable> errors = new ArrayList<>();
-  private final Map<OperationKey, Integer> opCounts = new TreeMap<>(
-      Comparator.comparing(OperationKey::itemType)
-          .thenComparing(OperationKey::operation)
-          .thenComparing(OperationKey::result));
+  /** Counted in a hash map (one update per operation), sorted once for the metrics. */
+  private final Map<OperationKey, Integer> opCounts = new HashMap<>();
   private final TreeMap<ItemRef, String> failedItems = new TreeMap<>();
   private int visits;
 
@@ -149,7 +147,7 @@ public final class ReconcileRun {
     int inFlight = async.size();
     var metrics = new ReconcileMetrics(
         Duration.ofNanos(System.nanoTime() - startNanos),
-        opCounts,
+        sortedOpCounts(),
         failedItems,
         inFlight,
         cur.nodes.size(),
@@ -159,9 +157,19 @@ public final class ReconcileRun {
     return new StatusImpl(newCurrent, List.copyOf(log), errors, inFlight > 0 ? async : null, metrics);
   }
 
+  private Map<OperationKey, Integer> sortedOpCounts() {
+    var sorted = new TreeMap<OperationKey, Integer>(
+        Comparator.comparing(OperationKey::itemType)
+            .thenComparing(OperationKey::operation)
+            .thenComparing(OperationKey::result));
+    sorted.putAll(opCounts);
+    return sorted;
+  }
+
   // ---------------------------------------------------------------- seeds
 
-  private record Seeds(List<ItemRef> stage1, Set<ItemRef> diff, List<ItemRef> cycleRoots, boolean full) {}
+  /** {@code diff} and {@code cycleRoots} are sorted and free of duplicates. */
+  private record Seeds(List<ItemRef> stage1, List<ItemRef> diff, List<ItemRef> cycleRoots, boolean full) {}
 
   private boolean rootMode() {
     return current.isRoot() && intended != null && intended.isRoot();
@@ -181,10 +189,11 @@ public final class ReconcileRun {
       }
     }
     boolean full = candidates == null;
-    Set<ItemRef> diff = new TreeSet<>();
+    List<ItemRef> diff;
     if (full) {
-      diff.addAll(current.diffItems(intended));
+      diff = current.diffItems(intended);
     } else {
+      diff = new ArrayList<>();
       for (ItemRef ref : candidates) {
         if (GraphView.differs(current, intended, ref)) {
           diff.add(ref);
@@ -199,20 +208,21 @@ public final class ReconcileRun {
     }
     order.addAll(externalDependents());
 
-    var cycleRoots = new TreeSet<ItemRef>();
+    List<ItemRef> cycleRoots = List.of();
     if (want != null) {
       if (full) {
-        cycleRoots.addAll(diff);
+        cycleRoots = diff;
       } else {
-        cycleRoots.addAll(marker.cyclic());
+        var roots = new TreeSet<>(marker.cyclic());
         for (ItemRef ref : new TreeSet<>(changedIntent)) {
           if (want.edgesChangedSince(ref, marker.intendedPosition())) {
-            cycleRoots.add(ref);
+            roots.add(ref);
           }
         }
+        cycleRoots = new ArrayList<>(roots);
       }
     }
-    return new Seeds(order, diff, new ArrayList<>(cycleRoots), full);
+    return new Seeds(order, diff, cycleRoots, full);
   }
 
   /**
@@ -283,13 +293,14 @@ public final class ReconcileRun {
       ItemRef ref = visit.ref();
       visits++;
       touched.add(ref);
-      if (isExternal(ref) || failed.contains(ref)) {
+      Node stored = cur.node(ref);
+      if (isExternal(ref, stored) || failed.contains(ref)) {
         continue;
       }
-      Node node = current.nodeInView(ref);
+      Node node = current.inView(stored);
       boolean outside = false;
       if (node == null) {
-        node = cur.node(ref);
+        node = stored;
         if (node == null) {
           stage2.push(ref); // pending: Create runs in stage 2
           continue;
@@ -437,14 +448,18 @@ public final class ReconcileRun {
       ItemRef ref = stage2.pop();
       visits++;
       touched.add(ref);
-      if (want == null || isExternal(ref) || failed.contains(ref)) {
+      if (want == null) {
         continue;
       }
+      // Most pops are items created since they were pushed: look each graph up once only.
+      Node node = cur.node(ref);
       Node wanted = want.node(ref);
+      if (isExternal(ref, node) || failed.contains(ref)) {
+        continue;
+      }
       if (wanted == null) {
         continue; // removed in stage 1
       }
-      Node node = cur.node(ref);
       ItemStateData data = node == null ? null : stateOf(node);
       if (data != null && data.inTransition()) {
         continue; // background operations are finished in stage 1
@@ -457,13 +472,13 @@ public final class ReconcileRun {
         continue;
       }
       Item item = wanted.item;
-      if (!hasSatisfiedDeps(item) || putIsBlocked(item)) {
+      if (!readyToCreate(item)) {
         continue;
       }
       ensureSubGraphs(wanted.path);
       OpResult result = runOperation(ref, Operation.CREATE, null, item, data == null ? null : data.lastError());
       if (result == OpResult.DONE) {
-        cur.put(item, new ItemStateData(ItemState.CREATED, Operation.CREATE, null, false), wanted.path);
+        cur.putFrom(wanted, item, new ItemStateData(ItemState.CREATED, Operation.CREATE, null, false), wanted.path);
         pushPendingDependents(ref);
       }
     }
@@ -667,7 +682,11 @@ public final class ReconcileRun {
   }
 
   private boolean isExternal(ItemRef ref) {
-    Node node = cur.node(ref);
+    return isExternal(ref, cur.node(ref));
+  }
+
+  /** {@link #isExternal(ItemRef)} with the current node of {@code ref} (or null) at hand. */
+  private boolean isExternal(ItemRef ref, Node node) {
     if (node != null) {
       return node.item.external();
     }
@@ -689,8 +708,12 @@ public final class ReconcileRun {
    * with its current value and, when it is being modified, with its new value too.
    */
   private boolean isSatisfied(Dependency dep) {
+    return isSatisfied(dep, cur.node(dep.requiredItem()));
+  }
+
+  /** {@link #isSatisfied(Dependency)} with the current node of the required item (or null) at hand. */
+  private boolean isSatisfied(Dependency dep, Node node) {
     ItemRef target = dep.requiredItem();
-    Node node = cur.node(target);
     if (node == null) {
       return false;
     }
@@ -726,6 +749,23 @@ public final class ReconcileRun {
       }
     }
     return false;
+  }
+
+  /**
+   * {@code hasSatisfiedDeps(item) && !putIsBlocked(item)} with one lookup per dependency, as stage 2
+   * asks this for every pending item. Conditions are tested exactly as hasSatisfiedDeps does.
+   */
+  private boolean readyToCreate(Item item) {
+    boolean blocked = false;
+    for (Dependency dep : item.dependencies()) {
+      Node node = cur.node(dep.requiredItem());
+      if (!isSatisfied(dep, node)) {
+        return false;
+      }
+      // Satisfied, so the node exists.
+      blocked |= failed.contains(dep.requiredItem()) || stateOf(node).state() == ItemState.MODIFYING;
+    }
+    return !blocked;
   }
 
   /** Create and Modify wait while a dependency failed in this run or is being modified. */
