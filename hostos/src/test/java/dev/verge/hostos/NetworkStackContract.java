@@ -48,6 +48,80 @@ public abstract class NetworkStackContract {
     return a;
   }
 
+  // ---- batches
+
+  @Test
+  void aBatchGoesInOrderAndRefusesEachOperationAsItsSingleCallWould() {
+    String a = name("ba");
+    String missing = name("nosuch");
+    IpPrefix prefix = IpPrefix.parse("192.0.2.7/24");
+    List<Optional<HostException>> outcomes =
+        stack().apply(List.of(
+            new NetOperation.CreateLink(a, new Veth(a + "p")),
+            new NetOperation.AddAddress(a, prefix), // needs the link created just before
+            new NetOperation.AddAddress(a, prefix),
+            new NetOperation.AddAddress(missing, prefix),
+            new NetOperation.CreateLink(a, new Veth(a + "q")),
+            new NetOperation.CreateLink("bad name", new Veth(a + "r")),
+            new NetOperation.DeleteAddress(a + "p", prefix),
+            new NetOperation.AddAddress(a + "p", prefix)));
+    assertThat(outcomes).hasSize(8);
+    assertThat(outcomes.get(0)).isEmpty();
+    assertThat(outcomes.get(1)).isEmpty();
+    assertThat(outcomes.get(7)).isEmpty();
+    assertThat(stack().addresses(a)).extracting(Address::prefix).containsExactly(prefix);
+    assertThat(stack().addresses(a + "p")).extracting(Address::prefix).containsExactly(prefix);
+    // the same refusals, word for word, as the single calls in the state the batch left
+    assertSameRefusal(outcomes.get(2), () -> stack().addAddress(a, prefix));
+    assertSameRefusal(outcomes.get(3), () -> stack().addAddress(missing, prefix));
+    assertSameRefusal(outcomes.get(4), () -> stack().createLink(a, new Veth(a + "q")));
+    assertSameRefusal(outcomes.get(5), () -> stack().createLink("bad name", new Veth(a + "r")));
+    assertThat(outcomes.get(6)).isPresent();
+    assertThat(outcomes.get(6).get().getMessage())
+        .startsWith("cannot delete address " + prefix + " on " + a + "p: ");
+    assertThat(stack().link(a + "q")).isEmpty();
+  }
+
+  @Test
+  void aRunOfDeletionsDeletesEveryLinkAndRefusesOnlyTheMissingOneNamingIt() {
+    List<String> pairs = List.of(vethPair(), vethPair(), vethPair(), vethPair(), vethPair());
+    String missing = name("nosuch");
+    List<NetOperation> deletions = new java.util.ArrayList<>();
+    pairs.forEach(a -> deletions.add(new NetOperation.DeleteLink(a)));
+    deletions.add(2, new NetOperation.DeleteLink(missing));
+    List<Optional<HostException>> outcomes = stack().apply(deletions);
+    assertThat(outcomes.get(2).map(HostException::getMessage))
+        .contains("cannot delete link " + missing + ": no link named " + missing + " (ENODEV)");
+    assertThat(outcomes).filteredOn(Optional::isPresent).hasSize(1);
+    for (String a : pairs) {
+      assertThat(stack().link(a)).isEmpty();
+      assertThat(stack().link(a + "p")).isEmpty();
+    }
+  }
+
+  @Test
+  void laterOperationsOfABatchSeeWhatEarlierDeletionsLeft() {
+    String a = vethPair();
+    IpPrefix prefix = IpPrefix.parse("198.51.100.9/32");
+    List<Optional<HostException>> outcomes =
+        stack().apply(List.of(
+            new NetOperation.DeleteLink(a),
+            new NetOperation.CreateLink(a, new Bridge(false)),
+            new NetOperation.AddAddress(a, prefix),
+            new NetOperation.AddAddress(a + "p", prefix)));
+    assertThat(outcomes.subList(0, 3)).allMatch(Optional::isEmpty);
+    assertThat(link(a).kind()).isEqualTo("bridge");
+    assertThat(stack().addresses(a)).extracting(Address::prefix).containsExactly(prefix);
+    assertThat(outcomes.get(3).map(HostException::errno)).contains(Errno.ENODEV);
+  }
+
+  private static void assertSameRefusal(Optional<HostException> batched, ThrowingCallable single) {
+    assertThat(batched).isPresent();
+    HostException alone = refusal(single);
+    assertThat(batched.get().getMessage()).isEqualTo(alone.getMessage());
+    assertThat(batched.get().errno()).isEqualTo(alone.errno());
+  }
+
   // ---- links
 
   @Test

@@ -14,6 +14,7 @@ import dev.verge.hostos.LinkNames;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.MacAddress;
 import dev.verge.hostos.NetEvent;
+import dev.verge.hostos.NetOperation;
 import dev.verge.hostos.Neighbour;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Route;
@@ -23,8 +24,12 @@ import dev.verge.hostos.Rule;
 import dev.verge.hostos.VfSettings;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
@@ -35,10 +40,13 @@ import java.util.function.Consumer;
 public final class LinuxNetworkStack implements NetworkStack {
   private final NamespaceThread namespace;
   private final NetlinkSocket socket;
+  private final DeletionLanes lanes;
 
   private LinuxNetworkStack(NamespaceThread namespace) {
     this.namespace = namespace;
     this.socket = inNamespace(() -> NetlinkSocket.open(NetlinkSocket.NETLINK_ROUTE, 0));
+    this.lanes =
+        new DeletionLanes(() -> inNamespace(() -> NetlinkSocket.open(NetlinkSocket.NETLINK_ROUTE, 0)));
   }
 
   /** The namespace this JVM (thread) runs in: the normal case, the node runs under ip netns exec. */
@@ -60,19 +68,34 @@ public final class LinuxNetworkStack implements NetworkStack {
 
   @Override
   public void createLink(String name, LinkSpec spec) {
+    if (spec instanceof LinkSpec.Tap) {
+      createTap(name, spec);
+      return;
+    }
+    socket.execute(createRequest(name, spec, this::requireIndex));
+  }
+
+  private void createTap(String name, LinkSpec spec) {
+    String operation = "create " + spec.noun();
+    LinkNames.requireValid(operation, name);
+    TapDevices.create(this, socket, name, operation);
+  }
+
+  /** Finds a link's index, or refuses the operation naming the link that is missing. */
+  private interface IndexLookup {
+    int require(String operation, String object, String linkName);
+  }
+
+  private NetlinkSocket.Request createRequest(String name, LinkSpec spec, IndexLookup lookup) {
     String operation = "create " + spec.noun();
     LinkNames.requireValid(operation, name);
     if (spec instanceof LinkSpec.Veth veth) {
       LinkNames.requireValid(operation, veth.peerName());
     }
-    if (spec instanceof LinkSpec.Tap) {
-      TapDevices.create(this, socket, name, operation);
-      return;
-    }
-    int parent = spec.parent().map(p -> requireIndex(operation, name, p)).orElse(0);
+    int parent = spec.parent().map(p -> lookup.require(operation, name, p)).orElse(0);
     int primary =
         spec instanceof LinkSpec.Bond bond
-            ? bond.primary().map(p -> requireIndex(operation, name, p)).orElse(0)
+            ? bond.primary().map(p -> lookup.require(operation, name, p)).orElse(0)
             : 0;
     NetlinkSocket.Failure failure =
         (errno, text) ->
@@ -80,7 +103,7 @@ public final class LinuxNetworkStack implements NetworkStack {
                 ? new HostException(
                     operation, name, errno, "kernel has no " + spec.kernelModule() + " support")
                 : new HostException(operation, name, errno, text.orElse(errno.description()));
-    socket.execute(
+    return new NetlinkSocket.Request(
         RTM_NEWLINK,
         NLM_F_CREATE | NLM_F_EXCL,
         m -> {
@@ -96,8 +119,27 @@ public final class LinuxNetworkStack implements NetworkStack {
 
   @Override
   public void deleteLink(String name) {
-    int index = requireIndex("delete link", name, name);
-    socket.execute(RTM_DELLINK, 0, m -> linkHeader(m, index, 0, 0), failure("delete link", name));
+    socket.execute(deleteRequest(name));
+  }
+
+  /**
+   * Deletes by name (IFLA_IFNAME, index 0): the kernel looks the name up when it gets there, so no
+   * lookup first, and a batch may delete what its earlier requests created.
+   */
+  static NetlinkSocket.Request deleteRequest(String name) {
+    HostException missing =
+        new HostException("delete link", name, Errno.ENODEV, "no link named " + name);
+    if (name.isEmpty() || name.length() > LinkNames.MAX_LENGTH) {
+      throw missing; // no link can have that name; the kernel would only say the attribute is bad
+    }
+    return new NetlinkSocket.Request(
+        RTM_DELLINK, 0,
+        m -> {
+          linkHeader(m, 0, 0, 0);
+          m.attrString(IFLA_IFNAME, name);
+        },
+        (errno, text) ->
+            errno.equals(Errno.ENODEV) ? missing : failure("delete link", name).of(errno, text));
   }
 
   @Override
@@ -237,20 +279,22 @@ public final class LinuxNetworkStack implements NetworkStack {
 
   @Override
   public void addAddress(String link, IpPrefix prefix) {
-    changeAddress(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, "add address", link, prefix);
+    socket.execute(addressRequest(true, link, prefix, this::requireIndex));
   }
 
   @Override
   public void deleteAddress(String link, IpPrefix prefix) {
-    changeAddress(RTM_DELADDR, 0, "delete address", link, prefix);
+    socket.execute(addressRequest(false, link, prefix, this::requireIndex));
   }
 
-  private void changeAddress(int type, int flags, String operation, String link, IpPrefix prefix) {
+  private static NetlinkSocket.Request addressRequest(
+      boolean add, String link, IpPrefix prefix, IndexLookup lookup) {
+    String operation = add ? "add address" : "delete address";
     String object = prefix + " on " + link;
-    int index = requireIndex(operation, object, link);
+    int index = lookup.require(operation, object, link);
     byte[] raw = prefix.address().getAddress();
-    socket.execute(
-        type, flags,
+    return new NetlinkSocket.Request(
+        add ? RTM_NEWADDR : RTM_DELADDR, add ? NLM_F_CREATE | NLM_F_EXCL : 0,
         m -> {
           m.u8(prefix.isIpv4() ? AF_INET : AF_INET6).u8(prefix.length()).u8(0).u8(0).u32(index);
           m.attr(IFA_LOCAL, raw).attr(IFA_ADDRESS, raw);
@@ -270,6 +314,93 @@ public final class LinuxNetworkStack implements NetworkStack {
         .filter(message -> type(message) == RTM_NEWADDR)
         .map(Rtnetlink::address)
         .toList();
+  }
+
+  // ---- batches
+
+  @Override
+  public List<Optional<HostException>> apply(List<NetOperation> operations) {
+    Batch batch = new Batch(operations.size());
+    for (int slot = 0; slot < operations.size(); slot++) {
+      try {
+        batch.add(slot, operations.get(slot));
+      } catch (HostException refused) {
+        batch.failures[slot] = refused;
+      }
+    }
+    batch.send();
+    return Arrays.stream(batch.failures).map(Optional::ofNullable).toList();
+  }
+
+  /**
+   * Requests waiting to go out together. They go when a later operation must see their effect (it
+   * looks up a link they create, or one they may have deleted), and when a run of deletions starts
+   * or ends, since a run goes out over the {@link DeletionLanes}.
+   */
+  private final class Batch {
+    final HostException[] failures;
+    private final List<NetlinkSocket.Request> pending = new ArrayList<>();
+    private final List<Integer> slots = new ArrayList<>();
+    private final Set<String> created = new HashSet<>();
+    private boolean deleting;
+
+    Batch(int size) {
+      failures = new HostException[size];
+    }
+
+    void add(int slot, NetOperation operation) {
+      if (operation instanceof NetOperation.DeleteLink delete) {
+        queue(slot, deleteRequest(delete.name()), true);
+      } else if (operation instanceof NetOperation.CreateLink create) {
+        if (create.spec() instanceof LinkSpec.Tap) {
+          send(); // not a netlink request: made through /dev/net/tun, in order
+          createTap(create.name(), create.spec());
+          return;
+        }
+        queue(slot, createRequest(create.name(), create.spec(), this::lookUp), false);
+        created.add(create.name());
+        if (create.spec() instanceof LinkSpec.Veth veth) {
+          created.add(veth.peerName());
+        }
+      } else if (operation instanceof NetOperation.AddAddress add) {
+        queue(slot, addressRequest(true, add.link(), add.prefix(), this::lookUp), false);
+      } else if (operation instanceof NetOperation.DeleteAddress delete) {
+        queue(slot, addressRequest(false, delete.link(), delete.prefix(), this::lookUp), false);
+      }
+    }
+
+    private int lookUp(String operation, String object, String linkName) {
+      if (deleting || created.contains(linkName)) {
+        send();
+      }
+      return requireIndex(operation, object, linkName);
+    }
+
+    private void queue(int slot, NetlinkSocket.Request request, boolean deletion) {
+      if (deletion != deleting) {
+        send();
+      }
+      deleting = deletion;
+      pending.add(request);
+      slots.add(slot);
+    }
+
+    void send() {
+      if (pending.isEmpty()) {
+        return;
+      }
+      List<HostException> outcomes =
+          deleting && pending.size() > 1 ? lanes.executeAll(pending) : socket.executeAll(pending);
+      for (int i = 0; i < outcomes.size(); i++) {
+        if (outcomes.get(i) != null) {
+          failures[slots.get(i)] = outcomes.get(i);
+        }
+      }
+      pending.clear();
+      slots.clear();
+      created.clear();
+      deleting = false;
+    }
   }
 
   // ---- routes
@@ -460,6 +591,7 @@ public final class LinuxNetworkStack implements NetworkStack {
 
   @Override
   public void close() {
+    lanes.close();
     socket.close();
     namespace.close();
   }

@@ -114,8 +114,13 @@ final class NamespaceThread implements AutoCloseable {
     }
     FutureTask<T> task = new FutureTask<>(work);
     tasks.add(task);
+    return await(task);
+  }
+
+  /** The result of work run on another thread, or its failure rethrown on this one. */
+  static <T> T await(java.util.concurrent.Future<T> result) {
     try {
-      return task.get();
+      return result.get();
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException runtime) {
         throw runtime;

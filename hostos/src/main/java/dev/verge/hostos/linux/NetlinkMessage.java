@@ -5,8 +5,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Writes one netlink message (nlmsghdr, fixed family header, rtattrs) into a buffer, in native
- * byte order with the 4-byte alignment netlink wants.
+ * Writes one netlink message (nlmsghdr, fixed family header, rtattrs) into a buffer at its
+ * position, in native byte order with the 4-byte alignment netlink wants. Messages written one
+ * after another form a batch the kernel takes in one sendmsg.
  */
 final class NetlinkMessage {
   static final int HEADER_LENGTH = 16;
@@ -24,10 +25,11 @@ final class NetlinkMessage {
   static final int NLA_F_NESTED = 0x8000;
 
   private final ByteBuffer buffer;
+  private final int start;
 
   NetlinkMessage(ByteBuffer buffer, int type, int flags, int sequence) {
     this.buffer = buffer;
-    buffer.clear();
+    this.start = buffer.position();
     buffer.order(ByteOrder.nativeOrder());
     buffer.putInt(0).putShort((short) type).putShort((short) flags).putInt(sequence).putInt(0);
   }
@@ -102,9 +104,16 @@ final class NetlinkMessage {
     return this;
   }
 
-  /** Sets the total length and returns the buffer ready to send. */
+  /** Sets this message's length; the buffer stays open for the next message of a batch. */
+  NetlinkMessage end() {
+    pad();
+    buffer.putInt(start, buffer.position() - start);
+    return this;
+  }
+
+  /** Ends the message and returns the buffer (from 0: the message or batch) ready to send. */
   ByteBuffer finish() {
-    buffer.putInt(0, buffer.position());
+    end();
     buffer.flip();
     return buffer;
   }

@@ -19,6 +19,10 @@ import java.util.function.Consumer;
 final class NetlinkSocket implements AutoCloseable {
   static final int NETLINK_ROUTE = 0;
   private static final int BUFFER_SIZE = 64 * 1024;
+  /** More than any rtnetlink request we build; a batch chunk ends when less is left. */
+  private static final int MAX_REQUEST_LENGTH = 4096;
+  /** Requests per sendmsg: their acks (~1 KiB of skb each) must fit the default receive buffer. */
+  private static final int MAX_IN_FLIGHT = 128;
   private static final int SIOCGIFNAME = 0x8910;
   private static final int SIOCGIFINDEX = 0x8933;
   private static final int IFREQ_SIZE = 40;
@@ -77,6 +81,14 @@ final class NetlinkSocket implements AutoCloseable {
     LibC.INSTANCE.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_RCVTIMEO, timeval, 16);
   }
 
+  /** One request of a batch: what to send, and how a refusal of it reads. */
+  record Request(int type, int flags, Consumer<NetlinkMessage> body, Failure failure) {}
+
+  /** Sees one received message; returns true when it was the last one awaited. */
+  private interface Visitor {
+    boolean visit(int offset, int length, int type, int flags, int seq);
+  }
+
   /**
    * Sends a request and waits for the kernel's acknowledgement; returns the replies that came
    * before it (a GET answers with the object).
@@ -89,6 +101,11 @@ final class NetlinkSocket implements AutoCloseable {
     return replies;
   }
 
+  /** Executes one request of the kind a batch holds; throws its refusal. */
+  void execute(Request request) {
+    execute(request.type(), request.flags(), request.body(), request.failure());
+  }
+
   /** Sends a dump request and returns a copy of every message of the reply. */
   synchronized List<ByteBuffer> dump(int type, Consumer<NetlinkMessage> body, Failure failure) {
     int seq = send(type, NetlinkMessage.NLM_F_REQUEST | NetlinkMessage.NLM_F_DUMP, body);
@@ -97,15 +114,66 @@ final class NetlinkSocket implements AutoCloseable {
     return messages;
   }
 
+  /**
+   * Sends requests back to back, many to one sendmsg, each with its own sequence number and ack
+   * flag, then reads the acks: the kernel works through a sendmsg in order and answers every
+   * message, so one refusal neither stops the rest nor hides their outcome. Returns per request
+   * its refusal, or null. Chunks stay small enough that the acks fit the receive buffer.
+   */
+  synchronized List<HostException> executeAll(List<Request> requests) {
+    HostException[] failures = new HostException[requests.size()];
+    int next = 0;
+    while (next < requests.size()) {
+      int first = next;
+      int firstSeq = sequence.get() + 1;
+      sendBuffer.clear();
+      while (next < requests.size()
+          && next - first < MAX_IN_FLIGHT
+          && sendBuffer.remaining() >= MAX_REQUEST_LENGTH) {
+        Request request = requests.get(next++);
+        int flags = NetlinkMessage.NLM_F_REQUEST | NetlinkMessage.NLM_F_ACK | request.flags();
+        NetlinkMessage message =
+            new NetlinkMessage(sendBuffer, request.type(), flags, sequence.incrementAndGet());
+        request.body().accept(message);
+        message.end();
+      }
+      transmit(sendBuffer.flip());
+      awaitAcks(requests, first, next, firstSeq, failures);
+    }
+    return java.util.Arrays.asList(failures);
+  }
+
+  private void awaitAcks(
+      List<Request> requests, int first, int end, int firstSeq, HostException[] failures) {
+    int[] awaited = {end - first};
+    receiveUntil(
+        (offset, length, type, flags, seq) -> {
+          int slot = seq - firstSeq; // int arithmetic: right across a sequence wrap
+          if (type != NetlinkMessage.NLMSG_ERROR || slot < 0 || slot >= end - first) {
+            return false;
+          }
+          int error = errorCode(offset, length);
+          if (error != 0) {
+            failures[first + slot] = requests.get(first + slot).failure()
+                .of(Errno.of(error), extendedAck(offset, length, flags, type));
+          }
+          return --awaited[0] == 0;
+        });
+  }
+
   private int send(int type, int flags, Consumer<NetlinkMessage> body) {
     int seq = sequence.incrementAndGet();
-    NetlinkMessage message = new NetlinkMessage(sendBuffer, type, flags, seq);
+    NetlinkMessage message = new NetlinkMessage(sendBuffer.clear(), type, flags, seq);
     body.accept(message);
-    ByteBuffer out = message.finish();
+    transmit(message.finish());
+    return seq;
+  }
+
+  private void transmit(ByteBuffer out) {
     while (true) {
       try {
         LibC.INSTANCE.send(fd, out, out.limit(), 0);
-        return seq;
+        return;
       } catch (LastErrorException e) {
         if (e.getErrorCode() != LibC.EINTR) {
           throw e;
@@ -116,31 +184,46 @@ final class NetlinkSocket implements AutoCloseable {
 
   /** Reads until the ack (or DONE) of {@code seq}; adds data messages to {@code into}. */
   private void collectReplies(int seq, Failure failure, List<ByteBuffer> into) {
+    receiveUntil(
+        (offset, length, type, flags, messageSeq) -> {
+          if (messageSeq != seq) {
+            return false;
+          }
+          if (type == NetlinkMessage.NLMSG_ERROR || type == NetlinkMessage.NLMSG_DONE) {
+            int error = errorCode(offset, length);
+            if (error != 0) {
+              throw failure.of(Errno.of(error), extendedAck(offset, length, flags, type));
+            }
+            return true;
+          }
+          into.add(copy(offset, length));
+          return false;
+        });
+  }
+
+  /** Receives datagrams and walks their messages until the visitor has seen its last one. */
+  private void receiveUntil(Visitor visitor) {
     while (true) {
       int received = receive(receiveBuffer);
       int offset = 0;
       while (offset + NetlinkMessage.HEADER_LENGTH <= received) {
         int length = receiveBuffer.getInt(offset);
-        int type = Short.toUnsignedInt(receiveBuffer.getShort(offset + 4));
-        int flags = Short.toUnsignedInt(receiveBuffer.getShort(offset + 6));
-        int messageSeq = receiveBuffer.getInt(offset + 8);
         if (length < NetlinkMessage.HEADER_LENGTH || offset + length > received) {
           break;
         }
-        if (messageSeq == seq) {
-          if (type == NetlinkMessage.NLMSG_ERROR || type == NetlinkMessage.NLMSG_DONE) {
-            int error =
-                length >= NetlinkMessage.HEADER_LENGTH + 4 ? receiveBuffer.getInt(offset + 16) : 0;
-            if (error != 0) {
-              throw failure.of(Errno.of(error), extendedAck(offset, length, flags, type));
-            }
-            return;
-          }
-          into.add(copy(offset, length));
+        int type = Short.toUnsignedInt(receiveBuffer.getShort(offset + 4));
+        int flags = Short.toUnsignedInt(receiveBuffer.getShort(offset + 6));
+        if (visitor.visit(offset, length, type, flags, receiveBuffer.getInt(offset + 8))) {
+          return;
         }
         offset += NetlinkMessage.align(length);
       }
     }
+  }
+
+  /** The (negative) errno of an NLMSG_ERROR, 0 for an ack; a DONE carries the dump's status. */
+  private int errorCode(int offset, int length) {
+    return length >= NetlinkMessage.HEADER_LENGTH + 4 ? receiveBuffer.getInt(offset + 16) : 0;
   }
 
   /** The kernel's error text (NLMSGERR_ATTR_MSG) after the capped echo of our header. */

@@ -11,6 +11,7 @@ import dev.verge.hostos.MacAddress;
 import dev.verge.hostos.NetEvent;
 import dev.verge.hostos.Neighbour;
 import dev.verge.hostos.NetEvent.Change;
+import dev.verge.hostos.NetOperation;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Route;
 import dev.verge.hostos.RouteRequest;
@@ -160,6 +161,21 @@ public final class SimKernel implements NetworkStack {
     SimLink link = require("delete link", name, name);
     faults.onCall(SimOperation.DELETE_LINK, "delete link", name);
     mutate(() -> remove(link));
+  }
+
+  /** One by one, in order: a valid outcome of the kernel's batch, its deletion runs included. */
+  @Override
+  public synchronized List<Optional<HostException>> apply(List<NetOperation> operations) {
+    List<Optional<HostException>> outcomes = new ArrayList<>(operations.size());
+    for (NetOperation operation : operations) {
+      try {
+        operation.applyTo(this);
+        outcomes.add(Optional.empty());
+      } catch (HostException refused) {
+        outcomes.add(Optional.of(refused));
+      }
+    }
+    return outcomes;
   }
 
   /** Removes a link with everything that cannot live without it. */

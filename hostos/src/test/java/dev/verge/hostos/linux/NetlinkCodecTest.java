@@ -1,13 +1,16 @@
 package dev.verge.hostos.linux;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.verge.hostos.Errno;
 import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.Link;
 import dev.verge.hostos.Route;
 import dev.verge.hostos.RouteType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Encoding and decoding of netlink messages, without a kernel. */
@@ -85,6 +88,44 @@ class NetlinkCodecTest {
     assertThat(route.metric()).isEqualTo(50);
     assertThat(route.linkIndex()).isEqualTo(4);
     assertThat(route.type()).isEqualTo(RouteType.UNICAST);
+  }
+
+  @Test
+  void messagesOfABatchFollowEachOtherAlignedEachWithItsOwnLengthAndSequence() {
+    new NetlinkMessage(buffer, Rtnetlink.RTM_DELLINK, 0x5, 41)
+        .u8(0).u8(0).u16(0).u32(0).u32(0).u32(0)
+        .attrString(Rtnetlink.IFLA_IFNAME, "ab") // 16 + 16 + (4 + 3 -> 8)
+        .end();
+    new NetlinkMessage(buffer, Rtnetlink.RTM_NEWADDR, 0x5, 42).u8(2).u8(32).u8(0).u8(0).u32(7).end();
+    buffer.flip();
+    assertThat(buffer.limit()).isEqualTo(40 + 24);
+    assertThat(buffer.getInt(0)).isEqualTo(40);
+    assertThat(buffer.getInt(8)).isEqualTo(41);
+    assertThat(buffer.getInt(40)).isEqualTo(24);
+    assertThat(buffer.getShort(44)).isEqualTo((short) Rtnetlink.RTM_NEWADDR);
+    assertThat(buffer.getInt(48)).isEqualTo(42);
+  }
+
+  @Test
+  void aLinkIsDeletedByNameWithIndexZeroAndTheKernelsEnodevNamesTheLink() {
+    NetlinkSocket.Request request = LinuxNetworkStack.deleteRequest("veth7");
+    NetlinkMessage message = new NetlinkMessage(buffer, request.type(), request.flags(), 1);
+    request.body().accept(message);
+    ByteBuffer out = message.finish();
+    assertThat(out.getShort(4)).isEqualTo((short) Rtnetlink.RTM_DELLINK);
+    assertThat(out.getInt(16 + 4)).isZero();
+    assertThat(NetlinkAttributes.parse(out, 32, out.limit()).string(Rtnetlink.IFLA_IFNAME))
+        .contains("veth7");
+    assertThat(request.failure().of(Errno.ENODEV, Optional.empty()).getMessage())
+        .isEqualTo("cannot delete link veth7: no link named veth7 (ENODEV)");
+    assertThat(request.failure().of(Errno.EBUSY, Optional.of("in use")).getMessage())
+        .isEqualTo("cannot delete link veth7: in use (EBUSY)");
+  }
+
+  @Test
+  void aNameNoLinkCanHaveIsRefusedWithEnodevBeforeAnythingIsSent() {
+    assertThatThrownBy(() -> LinuxNetworkStack.deleteRequest("sixteen-chars-xx"))
+        .hasMessage("cannot delete link sixteen-chars-xx: no link named sixteen-chars-xx (ENODEV)");
   }
 
   @Test
