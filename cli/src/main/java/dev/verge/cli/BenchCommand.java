@@ -26,6 +26,7 @@ final class BenchCommand implements Callable<Integer> {
     GROUPS.put("reconciler", "dev.verge.reconciler.bench.ReconcilerBenchmark");
     GROUPS.put("pubsub", "dev.verge.pubsub.bench.PubsubBenchmark");
     GROUPS.put("hostos", "dev.verge.hostos.bench.HostosBenchmark");
+    GROUPS.put("controller", "dev.verge.controller.bench.ControllerBenchmark");
     GROUPS.put("guest", "dev.verge.testkit.bench.GuestBenchmark");
   }
 

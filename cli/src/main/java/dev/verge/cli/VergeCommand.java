@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VergeCommand.Version.class,
     description = "Verge: an edge-node network suite (controller, nim, zedrouter, domainmgr).",
-    subcommands = {DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {NodeCommand.class, DemoCommand.class, BenchCommand.class, ControllerCommand.class, CommandLine.HelpCommand.class})
 public final class VergeCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

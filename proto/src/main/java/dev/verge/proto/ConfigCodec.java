@@ -45,11 +45,13 @@ public final class ConfigCodec {
       YAMLMapper.builder(new YAMLFactory())
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-          .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
           .build();
   private static final JsonFormat.Printer PRINTER =
       JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
   private static final JsonFormat.Printer PRETTY_PRINTER = JsonFormat.printer().preservingProtoFieldNames();
+  @SuppressWarnings("deprecation") // the 3.25 name of "always print fields without presence"
+  private static final JsonFormat.Printer STABLE_PRINTER =
+      JsonFormat.printer().includingDefaultValueFields();
 
   private ConfigCodec() {}
 
@@ -92,6 +94,15 @@ public final class ConfigCodec {
 
   public static String toPrettyJson(MessageOrBuilder message) {
     return print(PRETTY_PRINTER, message);
+  }
+
+  /**
+   * The canonical protobuf JSON mapping (lowerCamelCase names, as grpcurl prints them), pretty,
+   * with fields holding their default value printed too, so every field a script reads is always
+   * present (CLI {@code -o json}).
+   */
+  public static String toStableJson(MessageOrBuilder message) {
+    return print(STABLE_PRINTER, message);
   }
 
   public static String toYaml(MessageOrBuilder message) {
@@ -170,7 +181,7 @@ public final class ConfigCodec {
     switch (field.getJavaType()) {
       case MESSAGE -> checkMessage(value, field.getMessageType(), path, out);
       case ENUM -> checkEnum(value, field.getEnumType(), path, out);
-      case STRING -> expect(value.isTextual(), "a string", value, path, out);
+      case STRING -> expect(value.isValueNode(), "a string", value, path, out); // YAML "version: 1" is fine
       case BYTE_STRING -> expect(value.isTextual(), "a base64 string", value, path, out);
       case BOOLEAN -> expect(value.isBoolean(), "true or false", value, path, out);
       case INT, LONG, FLOAT, DOUBLE ->

@@ -1,12 +1,15 @@
 package dev.verge.proto;
 
+import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import dev.verge.proto.config.v1.DeviceConfig;
 import dev.verge.proto.controller.v1.SignedConfig;
 import java.security.GeneralSecurityException;
 import java.security.Signature;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -37,6 +40,26 @@ public final class SignedConfigVerifier {
     trustedSigners.forEach(this::trust);
   }
 
+  /**
+   * Trusts a signing certificate the controller presented, if the controller CA pinned on the
+   * device issued it and it is valid now: rotation needs no device change, a rogue key is refused.
+   *
+   * @return the certificate's hash, as {@link SignedConfig#getSignerCertHash()} names it
+   * @throws GeneralSecurityException saying why the certificate is not trusted
+   */
+  public String trustIssuedBy(byte[] signingCertDer, X509Certificate pinnedCa) throws GeneralSecurityException {
+    X509Certificate signer = Certificates.fromDer(signingCertDer);
+    try {
+      signer.verify(pinnedCa.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new GeneralSecurityException("signing certificate " + signer.getSubjectX500Principal().getName()
+          + " is not issued by the controller CA " + pinnedCa.getSubjectX500Principal().getName() + " pinned on this device");
+    }
+    signer.checkValidity();
+    trust(signer);
+    return Certificates.fingerprint(signer);
+  }
+
   public void trust(X509Certificate signer) {
     try {
       signersByHash.put(ConfigDigest.sha256Hex(signer.getEncoded()), signer);
@@ -46,6 +69,14 @@ public final class SignedConfigVerifier {
   }
 
   public DeviceConfig verify(SignedConfig signed) throws RejectedConfigException {
+    return verify(signed, "");
+  }
+
+  /**
+   * Also checks the config is addressed to {@code expectedDevice} (unless empty) and carries no
+   * field this build does not know (a newer controller's field would be silently ignored).
+   */
+  public DeviceConfig verify(SignedConfig signed, String expectedDevice) throws RejectedConfigException {
     String actualHash = ConfigDigest.sha256Hex(signed.getPayload().toByteArray());
     if (!actualHash.equals(signed.getContentHash())) {
       throw new RejectedConfigException("HASH_MISMATCH",
@@ -65,10 +96,43 @@ public final class SignedConfigVerifier {
     } catch (GeneralSecurityException e) {
       throw new RejectedConfigException("BAD_SIGNATURE", "the signature cannot be checked: " + e.getMessage());
     }
+    if (!expectedDevice.isEmpty() && !signed.getDeviceUuid().equals(expectedDevice)) {
+      throw new RejectedConfigException("WRONG_DEVICE",
+          "config is for device " + signed.getDeviceUuid() + ", this is " + expectedDevice);
+    }
+    DeviceConfig config;
     try {
-      return DeviceConfig.parseFrom(signed.getPayload());
+      config = DeviceConfig.parseFrom(signed.getPayload());
     } catch (InvalidProtocolBufferException e) {
       throw new RejectedConfigException("MALFORMED_PAYLOAD", "payload is not a DeviceConfig: " + e.getMessage());
     }
+    String unknown = unknownFieldPath(config, "");
+    if (unknown != null) {
+      throw new RejectedConfigException("MALFORMED_PAYLOAD", "config has a field this device does not know at " + unknown);
+    }
+    return config;
+  }
+
+  /** Path of the first field, at any depth, that this build's schema does not know; null if none. */
+  static String unknownFieldPath(Message message, String path) {
+    String prefix = path.isEmpty() ? "" : path + ".";
+    if (!message.getUnknownFields().asMap().isEmpty()) {
+      return prefix + "#" + message.getUnknownFields().asMap().keySet().iterator().next();
+    }
+    for (Map.Entry<FieldDescriptor, Object> entry : message.getAllFields().entrySet()) {
+      FieldDescriptor field = entry.getKey();
+      if (field.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
+        continue;
+      }
+      List<?> values = field.isRepeated() ? (List<?>) entry.getValue() : List.of(entry.getValue());
+      for (int i = 0; i < values.size(); i++) {
+        String at = prefix + field.getName() + (field.isRepeated() ? "[" + i + "]" : "");
+        String found = unknownFieldPath((Message) values.get(i), at);
+        if (found != null) {
+          return found;
+        }
+      }
+    }
+    return null;
   }
 }

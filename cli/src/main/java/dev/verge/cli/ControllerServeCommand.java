@@ -1,0 +1,61 @@
+package dev.verge.cli;
+
+import dev.verge.controller.ControllerServer;
+import dev.verge.controller.ControllerSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code verge controller serve}: runs the controller until interrupted. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = {"Run the controller: device API over mutual TLS, admin API and /metrics on loopback.",
+        "Keys are created on first start in DATA_DIR/pki; give DATA_DIR/pki/ca.crt to each device."})
+final class ControllerServeCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--data-dir", required = true, description = "Where keys, devices and config history live.")
+  Path dataDir;
+
+  @Option(names = "--listen", defaultValue = "0.0.0.0", description = "Device API bind address (default: ${DEFAULT-VALUE}).")
+  String listen;
+
+  @Option(names = "--port", defaultValue = "" + ControllerSettings.DEFAULT_DEVICE_PORT, description = "Device API port (default: ${DEFAULT-VALUE}; 0 = any).")
+  int port;
+
+  @Option(names = "--admin-port", defaultValue = "" + ControllerSettings.DEFAULT_ADMIN_PORT, description = "Admin API port on loopback (default: ${DEFAULT-VALUE}).")
+  int adminPort;
+
+  @Option(names = "--metrics-port", defaultValue = "" + ControllerSettings.DEFAULT_METRICS_PORT,
+      description = "Prometheus /metrics port on loopback (default: ${DEFAULT-VALUE}; -1 = off).")
+  int metricsPort;
+
+  @Option(names = "--server-name", paramLabel = "NAME", description = "Extra DNS name or IP for the TLS certificate (repeatable).")
+  List<String> serverNames = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    ControllerSettings settings = ControllerSettings.defaults(dataDir)
+        .withPorts(listen, port, adminPort, metricsPort).withServerNames(serverNames);
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (ControllerServer server = ControllerServer.start(settings)) {
+      Thread hook = new Thread(() -> {
+        server.close();
+        stopped.countDown();
+      }, "controller-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+      var out = spec.commandLine().getOut();
+      out.printf("controller serving: devices %s:%d (mutual TLS), admin 127.0.0.1:%d, metrics %s%n", listen, server.devicePort(),
+          server.adminPort(), server.metricsPort() < 0 ? "off" : "http://127.0.0.1:" + server.metricsPort() + "/metrics");
+      out.printf("device trust anchor: %s%n", dataDir.resolve("pki").resolve("ca.crt"));
+      out.flush();
+      server.awaitTermination();
+      stopped.await();
+    }
+    return 0;
+  }
+}

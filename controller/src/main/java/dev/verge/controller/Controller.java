@@ -1,0 +1,80 @@
+package dev.verge.controller;
+
+import dev.verge.proto.Certificates;
+import dev.verge.controller.internal.AdminServiceImpl;
+import dev.verge.controller.internal.ConfigSigner;
+import dev.verge.controller.internal.ControllerKeys;
+import dev.verge.controller.internal.DeviceServiceImpl;
+import dev.verge.controller.internal.DeviceSessions;
+import dev.verge.controller.internal.DeviceStore;
+import dev.verge.controller.internal.FleetMetrics;
+import dev.verge.controller.internal.TelemetryStore;
+import io.grpc.BindableService;
+import java.io.IOException;
+import java.time.Clock;
+
+/**
+ * The controller's state and its two gRPC services, without any transport: {@link ControllerServer}
+ * serves them over TLS, tests serve them in-process. Creating one loads (or on first start
+ * creates) the keys and the device store in {@link ControllerSettings#dataDir()}.
+ */
+public final class Controller {
+  private final ControllerSettings settings;
+  private final ControllerKeys keys;
+  private final DeviceStore store;
+  private final TelemetryStore telemetry;
+  private final DeviceSessions sessions = new DeviceSessions();
+  private final DeviceServiceImpl deviceService;
+  private final AdminServiceImpl adminService;
+  private final FleetMetrics fleetMetrics;
+
+  public Controller(ControllerSettings settings, Clock clock) throws IOException {
+    this.settings = settings;
+    this.keys = ControllerKeys.loadOrCreate(settings.dataDir(), settings.serverNames());
+    this.store = new DeviceStore(settings.dataDir(), clock);
+    this.telemetry = new TelemetryStore(clock, settings.metricsRetention(), settings.maxMetricSamples(), settings.maxFlowBatches());
+    ConfigSigner signer = new ConfigSigner(keys.signing());
+    this.deviceService = new DeviceServiceImpl(store, telemetry, sessions, signer, keys);
+    this.adminService = new AdminServiceImpl(store, telemetry, sessions, signer, settings.maxConfigBytes());
+    this.fleetMetrics = new FleetMetrics(store, telemetry, sessions);
+  }
+
+  public Controller(ControllerSettings settings) throws IOException {
+    this(settings, Clock.systemUTC());
+  }
+
+  public BindableService deviceService() {
+    return deviceService;
+  }
+
+  public BindableService adminService() {
+    return adminService;
+  }
+
+  public ControllerSettings settings() {
+    return settings;
+  }
+
+  /** The CA devices must trust (give its PEM, {@code <data>/pki/ca.crt}, to each device). */
+  public Certificates.Identity caIdentity() {
+    return keys.ca();
+  }
+
+  public Certificates.Identity serverIdentity() {
+    return keys.server();
+  }
+
+  public Certificates.Identity signingIdentity() {
+    return keys.signing();
+  }
+
+  /** Prometheus text exposition of the fleet metrics. */
+  public String prometheusText() {
+    return fleetMetrics.render();
+  }
+
+  /** Closes device streams so devices reconnect elsewhere; the store needs no closing. */
+  public void shutdown() {
+    sessions.closeAll();
+  }
+}

@@ -1,0 +1,66 @@
+package dev.verge.controller;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How a controller runs.
+ *
+ * @param dataDir where keys, devices and config history live
+ * @param deviceBind address the device (mutual TLS) port binds to
+ * @param devicePort device API port; 0 = any free port
+ * @param adminPort admin API port, bound to loopback only (plaintext: same host as the operator); 0 = any
+ * @param metricsPort Prometheus {@code GET /metrics} port on loopback; 0 = any, -1 = off
+ * @param serverNames extra DNS names / IPs for the TLS certificate (devices dial one of them)
+ * @param maxConfigBytes largest config accepted (document text and serialized form)
+ * @param metricsRetention how long metrics samples are kept per device
+ * @param maxMetricSamples most metrics samples kept per device
+ * @param maxFlowBatches most flow-log batches kept per device
+ */
+public record ControllerSettings(
+    Path dataDir,
+    String deviceBind,
+    int devicePort,
+    int adminPort,
+    int metricsPort,
+    List<String> serverNames,
+    int maxConfigBytes,
+    Duration metricsRetention,
+    int maxMetricSamples,
+    int maxFlowBatches) {
+
+  public static final int DEFAULT_DEVICE_PORT = 7443;
+  public static final int DEFAULT_ADMIN_PORT = 7444;
+  public static final int DEFAULT_METRICS_PORT = 7445;
+
+  public ControllerSettings {
+    serverNames = List.copyOf(serverNames);
+  }
+
+  /** Defaults: all interfaces on 7443, admin 7444 and metrics 7445 on loopback, 1 MiB configs. */
+  public static ControllerSettings defaults(Path dataDir) {
+    return new ControllerSettings(dataDir, "0.0.0.0", DEFAULT_DEVICE_PORT, DEFAULT_ADMIN_PORT, DEFAULT_METRICS_PORT,
+        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000);
+  }
+
+  /** Any free ports (tests, benchmarks). */
+  public static ControllerSettings ephemeral(Path dataDir) {
+    return defaults(dataDir).withPorts("127.0.0.1", 0, 0, 0);
+  }
+
+  public ControllerSettings withPorts(String bind, int device, int admin, int metrics) {
+    return new ControllerSettings(dataDir, bind, device, admin, metrics, serverNames, maxConfigBytes, metricsRetention,
+        maxMetricSamples, maxFlowBatches);
+  }
+
+  public ControllerSettings withServerNames(List<String> names) {
+    return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, names, maxConfigBytes,
+        metricsRetention, maxMetricSamples, maxFlowBatches);
+  }
+
+  public ControllerSettings withMaxConfigBytes(int bytes) {
+    return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, bytes,
+        metricsRetention, maxMetricSamples, maxFlowBatches);
+  }
+}

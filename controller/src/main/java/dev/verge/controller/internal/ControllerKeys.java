@@ -1,0 +1,115 @@
+package dev.verge.controller.internal;
+
+import dev.verge.proto.Certificates;
+import dev.verge.proto.Certificates.Identity;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller's three identities, created on first start in {@code <data>/pki}: a CA, a TLS
+ * server certificate issued by it (reissued when asked for names it lacks), and a separate config
+ * signing key whose certificate the CA also issues. Private keys are PKCS#8 PEM, mode 0600.
+ */
+public final class ControllerKeys {
+  private static final Logger LOG = LoggerFactory.getLogger(ControllerKeys.class);
+  private static final Duration CA_VALIDITY = Duration.ofDays(3650);
+  private static final Duration LEAF_VALIDITY = Duration.ofDays(825);
+
+  private final Identity ca;
+  private final Identity server;
+  private final Identity signing;
+
+  private ControllerKeys(Identity ca, Identity server, Identity signing) {
+    this.ca = ca;
+    this.server = server;
+    this.signing = signing;
+  }
+
+  public static ControllerKeys loadOrCreate(Path dataDir, Collection<String> serverNames) throws IOException {
+    Path pki = dataDir.resolve("pki");
+    Files.createDirectories(pki);
+    Identity ca = load(pki, "ca");
+    if (ca == null) {
+      ca = Certificates.selfSigned("verge controller CA", true, CA_VALIDITY);
+      store(pki, "ca", ca);
+      LOG.info("created controller CA {}", ca.fingerprint());
+    }
+    Set<String> wanted = new TreeSet<>(List.of("localhost", "127.0.0.1", "::1"));
+    wanted.addAll(serverNames);
+    Identity server = load(pki, "server");
+    if (server == null || !altNames(server.certificate()).containsAll(wanted)) {
+      server = Certificates.issue(ca, "verge controller", wanted, LEAF_VALIDITY);
+      store(pki, "server", server);
+      LOG.info("issued controller TLS certificate for {}", wanted);
+    }
+    Identity signing = load(pki, "signing");
+    if (signing == null) {
+      signing = Certificates.issue(ca, "verge config signing", List.of(), LEAF_VALIDITY);
+      store(pki, "signing", signing);
+      LOG.info("created config signing key {}", signing.fingerprint());
+    }
+    return new ControllerKeys(ca, server, signing);
+  }
+
+  public Identity ca() {
+    return ca;
+  }
+
+  public Identity server() {
+    return server;
+  }
+
+  public Identity signing() {
+    return signing;
+  }
+
+  private static Set<String> altNames(X509Certificate certificate) {
+    Set<String> names = new TreeSet<>();
+    try {
+      if (certificate.getSubjectAlternativeNames() != null) {
+        certificate.getSubjectAlternativeNames().forEach(entry -> names.add(String.valueOf(entry.get(1))));
+      }
+    } catch (CertificateParsingException e) {
+      return Set.of();
+    }
+    // The JDK prints IPv6 literals in full form; count "::1" as present when 0:0:...:1 is.
+    if (names.contains("0:0:0:0:0:0:0:1")) {
+      names.add("::1");
+    }
+    return names;
+  }
+
+  private static Identity load(Path pki, String name) throws IOException {
+    Path cert = pki.resolve(name + ".crt");
+    Path key = pki.resolve(name + ".key");
+    if (!Files.exists(cert) || !Files.exists(key)) {
+      return null;
+    }
+    X509Certificate certificate = Certificates.readCertificate(cert);
+    return new Identity(new KeyPair(certificate.getPublicKey(), Certificates.readPrivateKey(key)), certificate);
+  }
+
+  private static void store(Path pki, String name, Identity identity) throws IOException {
+    Path key = pki.resolve(name + ".key");
+    AtomicFiles.write(key, Certificates.toPem(identity.keys().getPrivate()).getBytes(StandardCharsets.US_ASCII));
+    try {
+      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system; nothing more to do
+    }
+    AtomicFiles.write(pki.resolve(name + ".crt"), Certificates.toPem(identity.certificate()).getBytes(StandardCharsets.US_ASCII));
+  }
+}

@@ -1,0 +1,101 @@
+package dev.verge.controller.internal;
+
+import dev.verge.proto.controller.v1.ControllerMessage;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The open Connect stream of each device; a device has at most one (a new one replaces the old). */
+public final class DeviceSessions {
+  private static final Logger LOG = LoggerFactory.getLogger(DeviceSessions.class);
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
+  /** One device's stream; sends are serialized because a StreamObserver is not thread-safe. */
+  public static final class Session {
+    private final String device;
+    private final StreamObserver<ControllerMessage> stream;
+    private boolean closed;
+
+    Session(String device, StreamObserver<ControllerMessage> stream) {
+      this.device = device;
+      this.stream = stream;
+    }
+
+    public synchronized boolean send(ControllerMessage message) {
+      if (closed) {
+        return false;
+      }
+      try {
+        stream.onNext(message);
+        return true;
+      } catch (RuntimeException e) {
+        LOG.warn("send to device {} failed: {}", device, e.toString());
+        closed = true;
+        return false;
+      }
+    }
+
+    synchronized void close(Status status) {
+      if (!closed) {
+        closed = true;
+        try {
+          stream.onError(status.asRuntimeException());
+        } catch (RuntimeException e) {
+          // the call is already gone
+        }
+      }
+    }
+
+    /** The device half-closed its side: finish ours, unless the call is already over. */
+    synchronized void complete() {
+      if (!closed) {
+        closed = true;
+        try {
+          stream.onCompleted();
+        } catch (RuntimeException e) {
+          // cancelled meanwhile (the device went away): nothing left to finish
+        }
+      }
+    }
+
+    synchronized void markClosed() {
+      closed = true;
+    }
+  }
+
+  public Session open(String device, StreamObserver<ControllerMessage> stream) {
+    Session session = new Session(device, stream);
+    Session previous = sessions.put(device, session);
+    if (previous != null) {
+      previous.close(Status.ABORTED.withDescription("superseded by a newer stream from the same device"));
+    }
+    return session;
+  }
+
+  public void closed(String device, Session session) {
+    session.markClosed();
+    sessions.remove(device, session);
+  }
+
+  public Session get(String device) {
+    return sessions.get(device);
+  }
+
+  public boolean isConnected(String device) {
+    return sessions.containsKey(device);
+  }
+
+  public Set<String> connected() {
+    return Set.copyOf(sessions.keySet());
+  }
+
+  /** Closes every stream (controller shutdown): devices reconnect to the next instance. */
+  public void closeAll() {
+    sessions.forEach((device, session) -> session.close(Status.UNAVAILABLE.withDescription("controller shutting down")));
+    sessions.clear();
+  }
+}

@@ -1,0 +1,71 @@
+package dev.verge.zedagent;
+
+import dev.verge.proto.ConfigValidator;
+import dev.verge.proto.ConfigViolation;
+import dev.verge.proto.SignedConfigVerifier;
+import dev.verge.proto.common.v1.ErrorInfo;
+import dev.verge.proto.config.v1.DeviceConfig;
+import dev.verge.proto.controller.v1.SignedConfig;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.util.List;
+
+/**
+ * Everything a pushed config must pass before the device acts on it: the envelope (hash, signer
+ * issued by the pinned controller CA, signature, addressed to this device, no unknown fields),
+ * then the same semantic validation the controller ran at apply time — a controller bug or an
+ * older controller must not be able to push what this device would misapply.
+ */
+final class ConfigCheck {
+  private final X509Certificate controllerCa;
+  private final SignedConfigVerifier envelope = new SignedConfigVerifier(List.of());
+  private final ConfigValidator validator = new ConfigValidator();
+  private String signerProblem = "";
+
+  ConfigCheck(X509Certificate controllerCa) {
+    this.controllerCa = controllerCa;
+  }
+
+  /** A config that passed every check. */
+  record Checked(DeviceConfig config, String hash, long version) {}
+
+  /**
+   * Trusts the controller's signing certificate if the pinned CA issued it; otherwise remembers
+   * why not, so that configs it signs are rejected with that reason.
+   *
+   * @return empty when trusted, else the reason
+   */
+  String trustSigner(byte[] signingCertDer) {
+    try {
+      envelope.trustIssuedBy(signingCertDer, controllerCa);
+      signerProblem = "";
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      signerProblem = e.getMessage();
+    }
+    return signerProblem;
+  }
+
+  Checked check(SignedConfig signed, String deviceUuid) throws ConfigRejectedException {
+    String hash = signed.getContentHash();
+    DeviceConfig config;
+    try {
+      config = envelope.verify(signed, deviceUuid);
+    } catch (SignedConfigVerifier.RejectedConfigException e) {
+      String why = e.reason().equals("UNKNOWN_SIGNER") && !signerProblem.isEmpty()
+          ? e.getMessage() + ": " + signerProblem
+          : e.getMessage();
+      throw ConfigRejectedException.of(hash, e.reason(), why);
+    }
+    List<ConfigViolation> violations = validator.validate(config);
+    if (!violations.isEmpty()) {
+      long now = System.currentTimeMillis();
+      throw new ConfigRejectedException(
+          hash,
+          violations.stream()
+              .map(v -> ErrorInfo.newBuilder().setReason(v.reason()).setFieldPath(v.fieldPath())
+                  .setDescription(v.toString()).setTimestampMs(now).build())
+              .toList());
+    }
+    return new Checked(config, hash, signed.getVersion());
+  }
+}

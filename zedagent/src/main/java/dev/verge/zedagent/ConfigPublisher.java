@@ -1,0 +1,102 @@
+package dev.verge.zedagent;
+
+import com.google.protobuf.Message;
+import dev.verge.proto.config.v1.DeviceConfig;
+import dev.verge.proto.config.v1.PhysicalIo;
+import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.PubSub;
+import dev.verge.pubsub.Publication;
+import dev.verge.pubsub.Topic;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Splits a device config into the per-object config topics. Applying a config publishes what is
+ * new or changed and unpublishes what vanished; an unchanged object is not touched, so agents see
+ * exactly the difference. Topics are persistent: after a restart the agents find the last config
+ * on the bus before zedagent reaches the controller.
+ */
+public final class ConfigPublisher implements AutoCloseable {
+
+  /** One object type of the config and how it is keyed on its topic. */
+  private record Slice<T extends Message>(
+      Publication<T> publication, Function<DeviceConfig, List<T>> objects, Function<T, String> key) {
+
+    /** Publishes the config's objects of this type. @return number of keys changed */
+    int apply(DeviceConfig config) {
+      Map<String, T> wanted = new LinkedHashMap<>();
+      for (T object : objects.apply(config)) {
+        wanted.put(busKey(key.apply(object)), object);
+      }
+      int changes = 0;
+      for (String key : publication.snapshot().keySet()) {
+        if (!wanted.containsKey(key) && publication.unpublish(key)) {
+          changes++;
+        }
+      }
+      for (Map.Entry<String, T> entry : wanted.entrySet()) {
+        if (publication.publish(entry.getKey(), entry.getValue())) {
+          changes++;
+        }
+      }
+      return changes;
+    }
+  }
+
+  private final List<Slice<?>> slices;
+
+  public ConfigPublisher(PubSub bus, Durability durability) {
+    this.slices =
+        List.of(
+            slice(bus, durability, DeviceTopics.PHYSICAL_IO, DeviceConfig::getDeviceIoList, ConfigPublisher::ioKey),
+            slice(bus, durability, DeviceTopics.VLANS, DeviceConfig::getVlansList, v -> v.getLogicalLabel()),
+            slice(bus, durability, DeviceTopics.BONDS, DeviceConfig::getBondsList, b -> b.getLogicalLabel()),
+            slice(bus, durability, DeviceTopics.SYSTEM_ADAPTERS, DeviceConfig::getSystemAdaptersList, a -> a.getName()),
+            slice(bus, durability, DeviceTopics.NETWORKS, DeviceConfig::getNetworksList, n -> n.getId().getUuid()),
+            slice(bus, durability, DeviceTopics.NETWORK_INSTANCES, DeviceConfig::getNetworkInstancesList,
+                ni -> ni.getId().getUuid()),
+            slice(bus, durability, DeviceTopics.APPS, DeviceConfig::getAppsList, app -> app.getId().getUuid()),
+            slice(bus, durability, DeviceTopics.CONFIG_ITEMS, DeviceConfig::getConfigItemsList, item -> item.getKey()));
+  }
+
+  private static <T extends Message> Slice<T> slice(
+      PubSub bus,
+      Durability durability,
+      Topic<T> topic,
+      Function<DeviceConfig, List<T>> objects,
+      Function<T, String> key) {
+    return new Slice<>(bus.publish(topic, durability), objects, key);
+  }
+
+  /**
+   * Publishes the config's objects.
+   *
+   * @return how many keys were created, changed or removed
+   */
+  public int apply(DeviceConfig config) {
+    int changes = 0;
+    for (Slice<?> slice : slices) {
+      changes += slice.apply(config);
+    }
+    return changes;
+  }
+
+  private static String ioKey(PhysicalIo io) {
+    return io.getLogicalLabel().isEmpty() ? io.getPhyLabel() : io.getLogicalLabel();
+  }
+
+  /** Bus keys cannot hold '/' or be empty; labels and UUIDs never do, but be total. */
+  static String busKey(String key) {
+    if (key.isEmpty()) {
+      return "_";
+    }
+    return key.replace("%", "%25").replace("/", "%2F");
+  }
+
+  @Override
+  public void close() {
+    slices.forEach(slice -> slice.publication().close());
+  }
+}

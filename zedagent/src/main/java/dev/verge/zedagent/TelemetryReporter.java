@@ -1,0 +1,255 @@
+package dev.verge.zedagent;
+
+import com.google.protobuf.Message;
+import dev.verge.proto.flowlog.v1.FlowBatch;
+import dev.verge.proto.info.v1.InfoMessage;
+import dev.verge.proto.metrics.v1.MetricsMessage;
+import dev.verge.pubsub.AgentLoop;
+import dev.verge.pubsub.PubSub;
+import dev.verge.pubsub.Subscription;
+import dev.verge.pubsub.SubscriptionHandler;
+import dev.verge.pubsub.Topic;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns what the agents publish into telemetry for the controller, with EVE's delivery rules:
+ * info is sent on change and retried until acknowledged (latest value per object, coalesced);
+ * metrics are sent periodically and may be lost; flow logs are batched and retried.
+ *
+ * <p>State lives on the agent loop; uploads run on the I/O executor and report back to the loop.
+ */
+public final class TelemetryReporter implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TelemetryReporter.class);
+  static final int MAX_PENDING_FLOW_BATCHES = 1_000;
+
+  /** Sends telemetry to the controller; each call blocks and throws when it was not accepted. */
+  public interface Uploader {
+    void uploadInfo(List<InfoMessage> items) throws Exception;
+
+    void uploadMetrics(MetricsMessage metrics) throws Exception;
+
+    void uploadFlowLogs(List<FlowBatch> batches) throws Exception;
+  }
+
+  private final AgentLoop loop;
+  private final Executor io;
+  private final Uploader uploader;
+  private final Duration retryDelay;
+  private final List<Subscription<?>> subscriptions = new ArrayList<>();
+  private final Map<String, InfoMessage> pendingInfo = new LinkedHashMap<>();
+  private final Map<String, MetricsMessage> latestMetrics = new LinkedHashMap<>();
+  private final List<FlowBatch> pendingFlows = new ArrayList<>();
+  private boolean infoInFlight;
+  private boolean flowsInFlight;
+  private boolean online;
+  private long droppedFlowBatches;
+
+  public TelemetryReporter(
+      PubSub bus, AgentLoop loop, Executor io, Uploader uploader, Duration metricsInterval,
+      Duration flowLogInterval, Duration retryDelay) {
+    this.loop = loop;
+    this.io = io;
+    this.uploader = uploader;
+    this.retryDelay = retryDelay;
+    watchInfo(bus, DeviceTopics.DEVICE_NETWORK_STATUS, "device_network", (b, v) -> b.setDeviceNetwork(v));
+    watchInfo(bus, DeviceTopics.CONFIG_LIST_STATUS, "config_list", (b, v) -> b.setConfigList(v));
+    watchInfo(bus, DeviceTopics.NETWORK_INSTANCE_STATUS, "network_instance", (b, v) -> b.setNetworkInstance(v));
+    watchInfo(bus, DeviceTopics.APP_NETWORK_STATUS, "app_network", (b, v) -> b.setAppNetwork(v));
+    watchInfo(bus, DeviceTopics.DOMAIN_STATUS, "domain", (b, v) -> b.setDomain(v));
+    watchInfo(bus, DeviceTopics.ASSIGNABLE_ADAPTERS, "assignable_adapters", (b, v) -> b.setAssignableAdapters(v));
+    watchInfo(bus, DeviceTopics.CONFIG_APPLY_STATUS, "config_apply", (b, v) -> b.setConfigApply(v));
+    for (Topic<MetricsMessage> topic : DeviceTopics.METRICS) {
+      subscriptions.add(
+          bus.subscribe(
+              topic,
+              loop,
+              new SubscriptionHandler<>() {
+                @Override
+                public void onCreate(String key, MetricsMessage value) {
+                  latestMetrics.put(topic.agent() + "/" + key, value);
+                }
+
+                @Override
+                public void onModify(String key, MetricsMessage oldValue, MetricsMessage newValue) {
+                  latestMetrics.put(topic.agent() + "/" + key, newValue);
+                }
+
+                @Override
+                public void onDelete(String key, MetricsMessage lastValue) {
+                  latestMetrics.remove(topic.agent() + "/" + key);
+                }
+              }));
+    }
+    subscriptions.add(
+        bus.subscribe(
+            DeviceTopics.FLOW_LOGS,
+            loop,
+            new SubscriptionHandler<>() {
+              @Override
+              public void onCreate(String key, FlowBatch value) {
+                queueFlows(value);
+              }
+
+              @Override
+              public void onModify(String key, FlowBatch oldValue, FlowBatch newValue) {
+                queueFlows(newValue);
+              }
+            }));
+    loop.every(metricsInterval, this::sendMetrics);
+    loop.every(flowLogInterval, this::sendFlows);
+  }
+
+  private <T extends Message> void watchInfo(
+      PubSub bus, Topic<T> topic, String kind, BiConsumer<InfoMessage.Builder, T> setter) {
+    subscriptions.add(
+        bus.subscribe(
+            topic,
+            loop,
+            new SubscriptionHandler<T>() {
+              @Override
+              public void onCreate(String key, T value) {
+                changed(kind + "/" + key, value);
+              }
+
+              @Override
+              public void onModify(String key, T oldValue, T newValue) {
+                changed(kind + "/" + key, newValue);
+              }
+
+              @Override
+              public void onDelete(String key, T lastValue) {
+                changed(kind + "/" + key, null);
+              }
+
+              private void changed(String objectId, T value) {
+                InfoMessage.Builder info =
+                    InfoMessage.newBuilder().setObjectId(objectId).setAtTimeMs(System.currentTimeMillis());
+                if (value != null) {
+                  setter.accept(info, value); // no payload: the object is gone
+                }
+                pendingInfo.put(objectId, info.build());
+                sendInfo();
+              }
+            }));
+  }
+
+  /** The controller is reachable (or not): pending telemetry is sent when it is. */
+  public void setOnline(boolean online) {
+    loop.execute(
+        () -> {
+          this.online = online;
+          if (online) {
+            sendInfo();
+            sendFlows();
+          }
+        });
+  }
+
+  private void sendInfo() {
+    if (!online || infoInFlight || pendingInfo.isEmpty()) {
+      return;
+    }
+    List<InfoMessage> batch = List.copyOf(pendingInfo.values());
+    infoInFlight = true;
+    io.execute(
+        () -> {
+          Exception failure = null;
+          try {
+            uploader.uploadInfo(batch);
+          } catch (Exception e) {
+            failure = e;
+          }
+          Exception error = failure;
+          loop.execute(() -> infoDone(batch, error));
+        });
+  }
+
+  private void infoDone(List<InfoMessage> batch, Exception error) {
+    infoInFlight = false;
+    if (error != null) {
+      log.warn("info upload of {} objects failed, retrying in {}: {}", batch.size(), retryDelay, error.toString());
+      loop.schedule(retryDelay, this::sendInfo);
+      return;
+    }
+    // Keep what changed while the batch was in flight: it still has to go.
+    for (InfoMessage sent : batch) {
+      pendingInfo.remove(sent.getObjectId(), sent);
+    }
+    sendInfo();
+  }
+
+  private void sendMetrics() {
+    if (!online || latestMetrics.isEmpty()) {
+      return;
+    }
+    MetricsMessage.Builder merged = MetricsMessage.newBuilder().setAtTimeMs(System.currentTimeMillis());
+    latestMetrics.values().forEach(m -> merged.addAllInterfaces(m.getInterfacesList())
+        .addAllNetworkInstances(m.getNetworkInstancesList()));
+    MetricsMessage metrics = merged.build();
+    io.execute(
+        () -> {
+          try {
+            uploader.uploadMetrics(metrics);
+          } catch (Exception e) {
+            log.debug("metrics upload failed (metrics are lossy): {}", e.toString());
+          }
+        });
+  }
+
+  private void queueFlows(FlowBatch batch) {
+    if (pendingFlows.size() >= MAX_PENDING_FLOW_BATCHES) {
+      pendingFlows.remove(0); // bounded: the oldest records go first
+      droppedFlowBatches++;
+    }
+    pendingFlows.add(batch);
+  }
+
+  private void sendFlows() {
+    if (!online || flowsInFlight || pendingFlows.isEmpty()) {
+      return;
+    }
+    List<FlowBatch> batch = List.copyOf(pendingFlows);
+    flowsInFlight = true;
+    io.execute(
+        () -> {
+          Exception failure = null;
+          try {
+            uploader.uploadFlowLogs(batch);
+          } catch (Exception e) {
+            failure = e;
+          }
+          Exception error = failure;
+          loop.execute(
+              () -> {
+                flowsInFlight = false;
+                if (error == null) {
+                  batch.forEach(pendingFlows::remove); // by value: drops may have shifted the queue
+                } else {
+                  log.warn("flow log upload failed, retrying at the next interval: {}", error.toString());
+                }
+              });
+        });
+  }
+
+  /** Info objects not yet acknowledged by the controller (loop thread). */
+  int pendingInfoCount() {
+    return pendingInfo.size();
+  }
+
+  long droppedFlowBatches() {
+    return droppedFlowBatches;
+  }
+
+  @Override
+  public void close() {
+    subscriptions.forEach(Subscription::close);
+  }
+}

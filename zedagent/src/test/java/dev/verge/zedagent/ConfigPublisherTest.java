@@ -1,0 +1,98 @@
+package dev.verge.zedagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.verge.proto.common.v1.UuidAndVersion;
+import dev.verge.proto.config.v1.ConfigItem;
+import dev.verge.proto.config.v1.DeviceConfig;
+import dev.verge.proto.config.v1.NetworkInstanceConfig;
+import dev.verge.proto.config.v1.SystemAdapter;
+import dev.verge.pubsub.AgentLoop;
+import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.PubSub;
+import dev.verge.pubsub.PubSubConfig;
+import dev.verge.pubsub.Subscription;
+import dev.verge.pubsub.SubscriptionHandler;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigPublisherTest {
+  @TempDir Path state;
+  private PubSub bus;
+  private AgentLoop loop;
+
+  @BeforeEach
+  void bus() {
+    bus = PubSub.inJvm(PubSubConfig.defaults().withStateDir(state));
+    loop = AgentLoop.create("test");
+  }
+
+  @AfterEach
+  void close() {
+    loop.close();
+    bus.close();
+  }
+
+  static NetworkInstanceConfig ni(String uuid, String name) {
+    return NetworkInstanceConfig.newBuilder()
+        .setId(UuidAndVersion.newBuilder().setUuid(uuid).setVersion("1"))
+        .setDisplayName(name)
+        .setType(NetworkInstanceConfig.Type.TYPE_LOCAL)
+        .build();
+  }
+
+  @Test
+  void eachObjectLandsOnItsTopicAndOnlyTheDifferenceIsRepublished() {
+    List<String> events = new ArrayList<>();
+    Subscription<NetworkInstanceConfig> nis =
+        bus.subscribe(DeviceTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {
+          @Override
+          public void onCreate(String key, NetworkInstanceConfig value) {
+            events.add("create " + value.getDisplayName());
+          }
+
+          @Override
+          public void onModify(String key, NetworkInstanceConfig oldValue, NetworkInstanceConfig newValue) {
+            events.add("modify " + oldValue.getDisplayName() + "->" + newValue.getDisplayName());
+          }
+
+          @Override
+          public void onDelete(String key, NetworkInstanceConfig lastValue) {
+            events.add("delete " + lastValue.getDisplayName());
+          }
+        });
+    DeviceConfig first =
+        DeviceConfig.newBuilder()
+            .addNetworkInstances(ni("a", "ni-a"))
+            .addNetworkInstances(ni("b", "ni-b"))
+            .addSystemAdapters(SystemAdapter.newBuilder().setName("eth0").setUplink(true))
+            .addConfigItems(ConfigItem.newBuilder().setKey("timer.config.interval").setValue("10"))
+            .build();
+    DeviceConfig second =
+        first.toBuilder().clearNetworkInstances().addNetworkInstances(ni("a", "ni-a2")).build();
+
+    try (ConfigPublisher publisher = new ConfigPublisher(bus, Durability.PERSISTENT)) {
+      assertThat(publisher.apply(first)).isEqualTo(4);
+      await().until(() -> events.size() == 2);
+      assertThat(publisher.apply(second)).as("ni-a modified, ni-b removed").isEqualTo(2);
+      assertThat(publisher.apply(second)).as("same config again").isZero();
+
+      await().until(() -> events.size() == 4);
+      assertThat(events).containsExactlyInAnyOrder("create ni-a", "create ni-b", "modify ni-a->ni-a2", "delete ni-b");
+      assertThat(nis.snapshot()).containsOnlyKeys("a");
+    }
+  }
+
+  @Test
+  void keysThatCannotBeBusKeysAreEscapedNotRefused() {
+    assertThat(ConfigPublisher.busKey("a/b")).isEqualTo("a%2Fb");
+    assertThat(ConfigPublisher.busKey("50%")).isEqualTo("50%25");
+    assertThat(ConfigPublisher.busKey("")).isEqualTo("_");
+  }
+}
