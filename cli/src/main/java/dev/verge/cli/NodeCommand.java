@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Run an edge node, or query and override a running one through its local API.",
     footer = {"", "Exit codes: 0 ok, 1 runtime error (node unreachable, request refused), 2 usage error."},
-    subcommands = {NodeCommand.Run.class, NodeCommand.Status.class, NodeCommand.SetOverride.class})
+    subcommands = {NodeCommand.Run.class, NodeCommand.Status.class, NodeCommand.Graph.class, NodeCommand.SetOverride.class})
 final class NodeCommand {
 
   /** How to reach a node's local API. */
@@ -174,6 +174,38 @@ final class NodeCommand {
         var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
         json.fields().forEachRemaining(f -> System.out.printf("%-18s %s%n", f.getKey(), f.getValue().isTextual() ? f.getValue().asText() : f.getValue()));
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "graph", mixinStandardHelpOptions = true,
+      description = "Print the running config as a dependency graph (DOT), or render it to SVG with Graphviz.")
+  static final class Graph implements Callable<Integer> {
+    @ArgGroup(exclusive = false, multiplicity = "1")
+    LocalApiOptions api;
+
+    @Option(names = "--svg", paramLabel = "FILE", description = "Write SVG (needs Graphviz 'dot') instead of printing DOT.")
+    Path svg;
+
+    @Override
+    public Integer call() throws Exception {
+      HttpResponse<String> response = api.call("GET", "/api/v1/graph", null);
+      if (response.statusCode() != 200) {
+        System.err.println("node refused: HTTP " + response.statusCode() + " " + response.body());
+        return 1;
+      }
+      String dot = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("dot").asText();
+      if (svg == null) {
+        System.out.print(dot);
+        return 0;
+      }
+      var renderer = dev.verge.reconciler.DotRenderer.fromPath();
+      if (renderer.isEmpty()) {
+        System.err.println("Graphviz 'dot' is not installed (scripts/setup installs it)");
+        return 1;
+      }
+      renderer.get().renderTo(dot, svg);
+      System.out.println("wrote " + svg);
       return 0;
     }
   }

@@ -93,6 +93,14 @@ public final class NetTopology implements AutoCloseable {
     b.up(ifB);
   }
 
+  /**
+   * Starts a long-running program in this JVM's own namespace (for runs without root); it ends
+   * when the topology closes, like the programs started inside its namespaces.
+   */
+  public BackgroundProcess spawnHere(String processName, String... command) {
+    return track(BackgroundProcess.start(processName, List.of(command), workDir));
+  }
+
   public Netns get(String shortName) {
     Netns ns = namespaces.get(shortName);
     if (ns == null) {

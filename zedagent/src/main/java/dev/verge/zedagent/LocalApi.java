@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code GET /api/v1/status}: zedagent's status (JSON)
+ *   <li>{@code GET /api/v1/graph}: the applied config as a dependency graph ({@code {"dot": ...}})
  *   <li>{@code PUT /api/v1/port-override}: a DeviceConfig (JSON) with the ports to use; only
  *       ports the controller marked {@code allow_local_modifications} may appear
  *   <li>{@code DELETE /api/v1/port-override}: back to the controller's port config
@@ -171,6 +172,7 @@ public final class LocalApi implements AutoCloseable {
   private Result route(String method, String path, byte[] body) {
     return switch (method + " " + path) {
       case "GET /api/v1/status" -> new Result(200, statusJson());
+      case "GET /api/v1/graph" -> new Result(200, json(Map.of("dot", ConfigGraph.dot(agent.appliedConfig()))));
       case "GET /api/v1/port-override" -> override.get(OVERRIDE_KEY)
           .map(o -> new Result(200, print(o)))
           .orElse(new Result(404, error("no port override in force")));

@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * info is sent on change and retried until acknowledged (latest value per object, coalesced);
  * metrics are sent periodically and may be lost; flow logs are batched and retried.
  *
+ * <p>After every (re)connection the latest info of every live object is sent again, since the
+ * controller may have restarted and lost what it had (EVE forces this only every 10 minutes).
+ *
  * <p>State lives on the agent loop; uploads run on the I/O executor and report back to the loop.
  */
 public final class TelemetryReporter implements AutoCloseable {
@@ -45,6 +48,8 @@ public final class TelemetryReporter implements AutoCloseable {
   private final Duration retryDelay;
   private final List<Subscription<?>> subscriptions = new ArrayList<>();
   private final Map<String, InfoMessage> pendingInfo = new LinkedHashMap<>();
+  /** The latest info of every live object: re-sent after a reconnect (the controller may have restarted). */
+  private final Map<String, InfoMessage> currentInfo = new LinkedHashMap<>();
   private final Map<String, MetricsMessage> latestMetrics = new LinkedHashMap<>();
   private final List<FlowBatch> pendingFlows = new ArrayList<>();
   private boolean infoInFlight;
@@ -135,7 +140,13 @@ public final class TelemetryReporter implements AutoCloseable {
                 if (value != null) {
                   setter.accept(info, value); // no payload: the object is gone
                 }
-                pendingInfo.put(objectId, info.build());
+                InfoMessage message = info.build();
+                if (value != null) {
+                  currentInfo.put(objectId, message);
+                } else {
+                  currentInfo.remove(objectId);
+                }
+                pendingInfo.put(objectId, message);
                 sendInfo();
               }
             }));
@@ -145,7 +156,11 @@ public final class TelemetryReporter implements AutoCloseable {
   public void setOnline(boolean online) {
     loop.execute(
         () -> {
+          boolean reconnected = online && !this.online;
           this.online = online;
+          if (reconnected) {
+            currentInfo.forEach(pendingInfo::putIfAbsent);
+          }
           if (online) {
             sendInfo();
             sendFlows();

@@ -1,0 +1,41 @@
+package dev.verge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.verge.testkit.Exec;
+import dev.verge.testkit.ExecResult;
+import dev.verge.testkit.NetTopology;
+import dev.verge.testkit.Root;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The README's main command, run as a user would: every step must really happen. */
+class DemoIT {
+
+  @Test
+  void theDemoRunsEveryStepAndLeavesNothingBehind() {
+    assumeThat(Root.isRoot()).as("the demo's namespaces need root").isTrue();
+    List<String> before = NetTopology.listNamespaces();
+    ExecResult demo =
+        Exec.run(
+            List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), VergeCommand.class.getName(), "demo"),
+            Duration.ofMinutes(4));
+
+    assertThat(demo.exitCode()).as(demo.stdout() + demo.stderr()).isZero();
+    assertThat(demo.stdout())
+        .contains("the device verified the signature and acknowledged hash")
+        .contains("zedagent/NetworkInstanceConfig 00000000-0000-4000-8000-000000000b01: local-1")
+        .contains("(OVERLAPPING_SUBNET)")
+        .contains("node connected=false")
+        .contains("the config was applied 1 time(s) in total")
+        .contains("{\"applied\":true}")
+        .contains("info config_apply/current: config ").contains("accepted=true")
+        .contains("verge_controller_devices_connected 1")
+        .contains("Demo complete");
+    assertThat(NetTopology.listNamespaces()).as("namespaces after the demo").isEqualTo(before);
+  }
+}
