@@ -19,15 +19,16 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Run benchmarks; prints lines 'BENCH <name> <value> <unit>'.")
 final class BenchCommand implements Callable<Integer> {
-  /** Group name → benchmark main class, in the order `verge bench` runs them. */
-  static final Map<String, String> GROUPS = new LinkedHashMap<>();
+  /** Group name → benchmark main classes, in the order `verge bench` runs them. */
+  static final Map<String, List<String>> GROUPS = new LinkedHashMap<>();
 
   static {
-    GROUPS.put("reconciler", "dev.verge.reconciler.bench.ReconcilerBenchmark");
-    GROUPS.put("pubsub", "dev.verge.pubsub.bench.PubsubBenchmark");
-    GROUPS.put("hostos", "dev.verge.hostos.bench.HostosBenchmark");
-    GROUPS.put("controller", "dev.verge.controller.bench.ControllerBenchmark");
-    GROUPS.put("guest", "dev.verge.testkit.bench.GuestBenchmark");
+    GROUPS.put("reconciler", List.of("dev.verge.reconciler.bench.ReconcilerBenchmark"));
+    GROUPS.put("pubsub", List.of("dev.verge.pubsub.bench.PubsubBenchmark"));
+    GROUPS.put("hostos", List.of("dev.verge.hostos.bench.HostosBenchmark"));
+    GROUPS.put("controller", List.of(
+        "dev.verge.cli.bench.PushToBusBenchmark", "dev.verge.controller.bench.ControllerBenchmark"));
+    GROUPS.put("guest", List.of("dev.verge.testkit.bench.GuestBenchmark"));
   }
 
   @Parameters(arity = "0..*", paramLabel = "GROUP", description = "Groups to run (default: all): ${COMPLETION-CANDIDATES}",
@@ -47,16 +48,18 @@ final class BenchCommand implements Callable<Integer> {
     for (String group : selected) {
       System.out.println("# bench " + group);
       System.out.flush();
-      try {
-        Method main = Class.forName(GROUPS.get(group)).getMethod("main", String[].class);
-        main.invoke(null, (Object) new String[0]);
-      } catch (ClassNotFoundException e) {
-        System.err.println("bench group '" + group + "' is not part of this build");
-        failures++;
-      } catch (InvocationTargetException e) {
-        System.err.println("bench group '" + group + "' failed: " + e.getCause());
-        e.getCause().printStackTrace();
-        failures++;
+      for (String benchmark : GROUPS.get(group)) {
+        try {
+          Method main = Class.forName(benchmark).getMethod("main", String[].class);
+          main.invoke(null, (Object) new String[0]);
+        } catch (ClassNotFoundException e) {
+          System.err.println("benchmark " + benchmark + " is not part of this build");
+          failures++;
+        } catch (InvocationTargetException e) {
+          System.err.println("benchmark " + benchmark + " failed: " + e.getCause());
+          e.getCause().printStackTrace();
+          failures++;
+        }
       }
       System.out.flush();
     }

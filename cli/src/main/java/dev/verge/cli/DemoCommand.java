@@ -217,9 +217,9 @@ final class DemoCommand implements Callable<Integer> {
     heading("Fleet telemetry at the controller", "info reported by the device, Prometheus metrics");
     await("the device's info to reach the controller", () -> adminJson("get", "info", "-d", uuid).path("items").size() > 0);
     for (JsonNode item : adminJson("get", "info", "-d", uuid).path("items")) {
-      JsonNode applied = item.path("configApply");
+      JsonNode applyStatus = item.path("configApply");
       show("info " + item.path("objectId").asText()
-          + (applied.isMissingNode() ? "" : ": config " + applied.path("configHash").asText().substring(0, 16) + "... accepted=" + applied.path("accepted").asBoolean()));
+          + (applyStatus.isMissingNode() ? "" : ": config " + applyStatus.path("configHash").asText().substring(0, 16) + "... accepted=" + applyStatus.path("accepted").asBoolean()));
     }
     ExecResult metrics = ctrl.run("curl", "-s", "-m", "5", "http://127.0.0.1:" + metricsPort + "/metrics");
     metrics.stdout().lines().filter(l -> l.startsWith("verge_") && !l.startsWith("#")).limit(6).forEach(this::show);
