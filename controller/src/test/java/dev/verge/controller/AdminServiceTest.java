@@ -1,5 +1,6 @@
 package dev.verge.controller;
 
+import dev.verge.testkit.ManualClock;
 import static dev.verge.controller.RpcAssertions.rpcError;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,10 +21,7 @@ import dev.verge.proto.controller.v1.OnboardingRequest;
 import dev.verge.proto.metrics.v1.MetricsMessage;
 import io.grpc.Status;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,33 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** Every admin RPC and its error paths, in-process; bad configs are refused with exact field paths. */
 class AdminServiceTest {
   @TempDir Path dataDir;
-  private final MutableClock clock = new MutableClock();
+  private final ManualClock clock = new ManualClock();
   private InProcessController controller;
   private String device;
 
-  /** A clock tests move by hand (metrics retention). */
-  static final class MutableClock extends Clock {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   @BeforeEach
   void start() throws Exception {

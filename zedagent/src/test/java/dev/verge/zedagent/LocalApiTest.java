@@ -1,5 +1,6 @@
 package dev.verge.zedagent;
 
+import dev.verge.testkit.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.verge.proto.config.v1.DeviceConfig;
@@ -18,8 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -146,28 +146,12 @@ class LocalApiTest {
 
   @Test
   void aClientOverItsRateGetsTooManyRequests() {
-    long[] now = {0};
-    Clock clock = new Clock() {
-      @Override
-      public ZoneOffset getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(java.time.ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(now[0]);
-      }
-    };
+    ManualClock clock = new ManualClock();
     LocalApi.RateLimiter limiter = new LocalApi.RateLimiter(3, 1.0, clock);
     assertThat(List.of(limiter.allow("a"), limiter.allow("a"), limiter.allow("a"), limiter.allow("a")))
         .containsExactly(true, true, true, false);
     assertThat(limiter.allow("b")).as("other clients have their own budget").isTrue();
-    now[0] = 1_000;
+    clock.advance(Duration.ofSeconds(1));
     assertThat(limiter.allow("a")).as("one token back after a second").isTrue();
     assertThat(limiter.allow("a")).isFalse();
   }
