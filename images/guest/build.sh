@@ -34,8 +34,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The versioned kernel package behind the cloud-kernel metapackage.
-kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-[[ -n "$kpkg" ]] || { echo "guest image: cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 1; }
+resolve_kernel() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'
+}
+kpkg=$(resolve_kernel)
+if [[ -z "$kpkg" ]]; then
+  # A fresh machine may have no package lists yet.
+  apt-get update -q >/dev/null 2>&1 || true
+  kpkg=$(resolve_kernel)
+fi
+[[ -n "$kpkg" ]] || { echo "guest image: cannot resolve linux-image-cloud-amd64 from the package lists" >&2; exit 1; }
 (cd "$work" && apt-get download -q "$kpkg" >/dev/null 2>&1) \
   || { echo "guest image: apt-get download $kpkg failed" >&2; exit 1; }
 dpkg-deb -x "$work"/"$kpkg"_*.deb "$work/kernel"
