@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManager;
@@ -168,6 +169,21 @@ public final class Certificates {
     try (PEMParser parser = new PEMParser(new StringReader(Files.readString(pem, StandardCharsets.US_ASCII)))) {
       return parser.readObject();
     }
+  }
+
+  /** Loads an identity stored by {@link #store}; empty when either file is missing. */
+  public static Optional<Identity> load(Path certificatePem, Path keyPem) throws IOException {
+    if (!Files.exists(certificatePem) || !Files.exists(keyPem)) {
+      return Optional.empty();
+    }
+    X509Certificate certificate = readCertificate(certificatePem);
+    return Optional.of(new Identity(new KeyPair(certificate.getPublicKey(), readPrivateKey(keyPem)), certificate));
+  }
+
+  /** Stores an identity as PEM, crash-safely; the private key is readable by its owner only. */
+  public static void store(Identity identity, Path certificatePem, Path keyPem) throws IOException {
+    AtomicFiles.writeSecret(keyPem, toPem(identity.keys().getPrivate()).getBytes(StandardCharsets.US_ASCII));
+    AtomicFiles.write(certificatePem, toPem(identity.certificate()).getBytes(StandardCharsets.US_ASCII));
   }
 
   /** Key managers presenting {@code identity} (with the rest of its chain) in TLS handshakes. */

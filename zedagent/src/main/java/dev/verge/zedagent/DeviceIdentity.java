@@ -3,13 +3,7 @@ package dev.verge.zedagent;
 import dev.verge.proto.Certificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyPair;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 
 /**
@@ -26,28 +20,16 @@ public record DeviceIdentity(String serial, Certificates.Identity identity) {
     Path cert = dir.resolve("device.crt");
     Path key = dir.resolve("device.key");
     try {
-      Files.createDirectories(dir);
-      if (Files.exists(cert) && Files.exists(key)) {
-        X509Certificate certificate = Certificates.readCertificate(cert);
-        return new DeviceIdentity(
-            serial, new Certificates.Identity(new KeyPair(certificate.getPublicKey(), Certificates.readPrivateKey(key)), certificate));
+      var stored = Certificates.load(cert, key);
+      if (stored.isPresent()) {
+        return new DeviceIdentity(serial, stored.get());
       }
-      Certificates.Identity created = Certificates.selfSigned("verge device " + serial.replaceAll("[^A-Za-z0-9._-]", "_"), false, VALIDITY);
-      write(key, Certificates.toPem(created.keys().getPrivate()), true);
-      write(cert, Certificates.toPem(created.certificate()), false);
+      var created = Certificates.selfSigned("verge device " + serial.replaceAll("[^A-Za-z0-9._-]", "_"), false, VALIDITY);
+      Certificates.store(created, cert, key);
       return new DeviceIdentity(serial, created);
     } catch (IOException e) {
       throw new UncheckedIOException("device identity in " + dir, e);
     }
-  }
-
-  private static void write(Path file, String pem, boolean secret) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(tmp, pem, StandardCharsets.US_ASCII);
-    if (secret) {
-      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-    }
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** Lower-case hex SHA-256 of the certificate's DER encoding (what the controller pins). */

@@ -3,11 +3,8 @@ package dev.verge.controller.internal;
 import dev.verge.proto.Certificates;
 import dev.verge.proto.Certificates.Identity;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyPair;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -93,23 +90,10 @@ public final class ControllerKeys {
   }
 
   private static Identity load(Path pki, String name) throws IOException {
-    Path cert = pki.resolve(name + ".crt");
-    Path key = pki.resolve(name + ".key");
-    if (!Files.exists(cert) || !Files.exists(key)) {
-      return null;
-    }
-    X509Certificate certificate = Certificates.readCertificate(cert);
-    return new Identity(new KeyPair(certificate.getPublicKey(), Certificates.readPrivateKey(key)), certificate);
+    return Certificates.load(pki.resolve(name + ".crt"), pki.resolve(name + ".key")).orElse(null);
   }
 
   private static void store(Path pki, String name, Identity identity) throws IOException {
-    Path key = pki.resolve(name + ".key");
-    AtomicFiles.write(key, Certificates.toPem(identity.keys().getPrivate()).getBytes(StandardCharsets.US_ASCII));
-    try {
-      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-    } catch (UnsupportedOperationException e) {
-      // not a POSIX file system; nothing more to do
-    }
-    AtomicFiles.write(pki.resolve(name + ".crt"), Certificates.toPem(identity.certificate()).getBytes(StandardCharsets.US_ASCII));
+    Certificates.store(identity, pki.resolve(name + ".crt"), pki.resolve(name + ".key"));
   }
 }

@@ -1,5 +1,6 @@
 package dev.verge.controller.internal;
 
+import dev.verge.proto.AtomicFiles;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;

@@ -1,4 +1,4 @@
-package dev.verge.controller.internal;
+package dev.verge.proto;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -21,11 +22,31 @@ public final class AtomicFiles {
   private AtomicFiles() {}
 
   public static void write(Path target, byte[] content) throws IOException {
+    write(target, content, false);
+  }
+
+  /**
+   * Like {@link #write(Path, byte[])} for secrets (private keys): the file is readable by its owner
+   * only from the moment it exists, never briefly with the umask's permissions.
+   */
+  public static void writeSecret(Path target, byte[] content) throws IOException {
+    write(target, content, true);
+  }
+
+  private static void write(Path target, byte[] content, boolean ownerOnly) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path temp = dir.resolve(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
     try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      Files.createFile(temp);
+      if (ownerOnly) {
+        try {
+          Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+          // not a POSIX file system: nothing more can be done
+        }
+      }
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
         ByteBuffer buffer = ByteBuffer.wrap(content);
         while (buffer.hasRemaining()) {
           channel.write(buffer);
@@ -53,9 +74,6 @@ public final class AtomicFiles {
     }
   }
 
-  static boolean isTemp(Path file) {
-    return file.getFileName().toString().startsWith(TEMP_PREFIX);
-  }
 
   private static void syncDirectory(Path dir) throws IOException {
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
