@@ -29,6 +29,17 @@ public interface PubSub extends AutoCloseable {
    */
   <T extends Message> Publication<T> publish(Topic<T> topic, Durability durability);
 
+  /**
+   * Becomes the publisher of a topic whose changes are made on {@code loop} (as an agent's are).
+   * The socket driver then serves the subscriber connections on that loop: a change reaches the
+   * sockets without waking another thread, and the changes of one task go out together when it
+   * ends. Publishing from other threads still works. The connections close with the loop.
+   */
+  default <T extends Message> Publication<T> publish(
+      Topic<T> topic, Durability durability, AgentLoop loop) {
+    return publish(topic, durability);
+  }
+
   /** Subscribes without a durability expectation. */
   default <T extends Message> Subscription<T> subscribe(
       Topic<T> topic, AgentLoop loop, SubscriptionHandler<T> handler) {

@@ -12,7 +12,11 @@
  * dev.verge.pubsub.PubSub#unixSockets}) share the publication and subscriber logic; the socket
  * driver adds the transport (wire format in {@code dev/verge/proto/bus/v1/bus.proto}): a
  * subscriber redials with back-off and, on every (re)connection, receives a full dump and deletes
- * the keys the dump lacks. Persistent topics live under {@code <stateDir>/<agent>/<Type>/}, one
+ * the keys the dump lacks. An agent loop is itself a Netty event loop: the socket driver serves a
+ * subscription's connection on the subscribing agent's loop, and a publication's connections on
+ * the loop given to {@link dev.verge.pubsub.PubSub#publish(dev.verge.pubsub.Topic,
+ * dev.verge.pubsub.Durability, dev.verge.pubsub.AgentLoop)}, so a change crosses processes with
+ * one thread wake-up (the subscriber's) instead of three. Persistent topics live under {@code <stateDir>/<agent>/<Type>/}, one
  * checksummed file per key, written crash-atomically and restored before the publication is
  * announced.
  */

@@ -62,6 +62,34 @@ class AgentLoopTest {
   }
 
   @Test
+  void closingDropsQueuedTasksAndRefusesNone() throws InterruptedException {
+    var started = new CountDownLatch(1);
+    var release = new CountDownLatch(1);
+    var ran = new CopyOnWriteArrayList<String>();
+    loop.execute(
+        () -> {
+          started.countDown();
+          await(release);
+        });
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+    loop.execute(() -> ran.add("queued before close"));
+    loop.close();
+    release.countDown();
+    loop.execute(() -> ran.add("after close")); // dropped, not thrown
+
+    Thread.sleep(200);
+    assertThat(ran).isEmpty();
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Test
   void aCancelledTimerNeverRuns() throws InterruptedException {
     var ran = new CopyOnWriteArrayList<String>();
     var timer = loop.schedule(Duration.ofMillis(200), () -> ran.add("timer"));

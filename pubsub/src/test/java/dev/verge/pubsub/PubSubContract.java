@@ -115,6 +115,31 @@ abstract class PubSubContract {
   }
 
   @Test
+  void aPublicationOwnedByAnAgentLoopDeliversChangesMadeOnAndOffThatLoop() throws Exception {
+    var publisherLoop = newLoop("publisher");
+    var pub = publisherBus.publish(STATUS, Durability.VOLATILE, publisherLoop);
+    var handler = subscribe(STATUS);
+    await().atMost(WAIT).until(() -> handler.keysAtSynchronized() >= 0);
+
+    // One task publishing many changes: they leave together when the task ends.
+    var published = new CountDownLatch(1);
+    publisherLoop.execute(
+        () -> {
+          for (int i = 0; i < 500; i++) {
+            pub.publish("k" + i, s("on-loop"));
+          }
+          pub.unpublish("k0");
+          published.countDown();
+        });
+    assertThat(published.await(20, TimeUnit.SECONDS)).isTrue();
+    pub.publish("k1", s("off-loop")); // from the test thread
+
+    await().atMost(WAIT).until(() -> handler.mirror().size() == 499);
+    await().atMost(WAIT).until(() -> s("off-loop").equals(handler.mirror().get("k1")));
+    assertThat(handler.mirror()).doesNotContainKey("k0").containsEntry("k499", s("on-loop"));
+  }
+
+  @Test
   void subscriberThatArrivesFirstIsSynchronizedOnceThePublisherAppears() throws Exception {
     var handler = subscribe(STATUS);
     var sub = subscriberBus.subscribe(STATUS, newLoop("second"), new RecordingHandler<>());

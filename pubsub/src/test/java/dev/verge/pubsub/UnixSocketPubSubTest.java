@@ -10,8 +10,10 @@ import dev.verge.pubsub.RecordingHandler.Kind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -81,6 +83,50 @@ class UnixSocketPubSubTest extends PubSubContract {
     await().atMost(WAIT).until(() -> subscriberBus.metrics().protocolErrors() >= 1);
     assertThat(sub.snapshot()).isEmpty();
     assertThat(sub.isSynchronized()).isFalse();
+  }
+
+  @Test
+  void whenThePublishingLoopClosesItsSubscribersAreCutOffAndPublishingDoesNotFail() {
+    var publisherLoop = newLoop("publisher");
+    var pub = publisherBus.publish(STATUS, Durability.VOLATILE, publisherLoop);
+    pub.publish("eth0", s("up"));
+    var handler = subscribe(STATUS);
+    await().atMost(WAIT).until(() -> handler.mirror().containsKey("eth0"));
+    long reconnects = subscriberBus.metrics().reconnects();
+
+    publisherLoop.close(); // the agent is gone: its connections go with its loop
+
+    for (int i = 0; i < 100; i++) {
+      pub.publish("eth0", s("v" + i)); // no exception, nothing queued for a dead connection
+    }
+    assertThat(pub.get("eth0")).contains(s("v99"));
+    // Redials reach the listening socket but no connection is served any more.
+    await().during(Duration.ofMillis(300)).atMost(WAIT)
+        .until(() -> handler.mirror().get("eth0").equals(s("up")));
+    assertThat(subscriberBus.metrics().reconnects()).isEqualTo(reconnects);
+  }
+
+  @Test
+  void handlersOfASocketSubscriptionRunOnTheSubscribersLoop() throws Exception {
+    var pub = publisherBus.publish(STATUS, Durability.VOLATILE);
+    var threads = new CopyOnWriteArrayList<String>();
+    subscriberBus.subscribe(
+        STATUS,
+        loop,
+        new SubscriptionHandler<StringValue>() {
+          @Override
+          public void onCreate(String key, StringValue value) {
+            threads.add(Thread.currentThread().getName());
+          }
+
+          @Override
+          public void onSynchronized() {
+            threads.add(Thread.currentThread().getName());
+          }
+        });
+    pub.publish("eth0", s("up"));
+    await().atMost(WAIT).until(() -> threads.size() == 2);
+    assertThat(threads).containsOnly("agent-subscriber");
   }
 
   private Path socket(Topic<?> topic) {

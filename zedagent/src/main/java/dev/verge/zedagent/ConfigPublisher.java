@@ -3,6 +3,7 @@ package dev.verge.zedagent;
 import com.google.protobuf.Message;
 import dev.verge.proto.config.v1.DeviceConfig;
 import dev.verge.proto.config.v1.PhysicalIo;
+import dev.verge.pubsub.AgentLoop;
 import dev.verge.pubsub.Durability;
 import dev.verge.pubsub.PubSub;
 import dev.verge.pubsub.Publication;
@@ -47,27 +48,29 @@ public final class ConfigPublisher implements AutoCloseable {
 
   private final List<Slice<?>> slices;
 
-  public ConfigPublisher(PubSub bus, Durability durability) {
+  /** Publishes from {@code loop}, the agent's, whose task calls {@link #apply}. */
+  public ConfigPublisher(PubSub bus, Durability durability, AgentLoop loop) {
     this.slices =
         List.of(
-            slice(bus, durability, DeviceTopics.PHYSICAL_IO, DeviceConfig::getDeviceIoList, ConfigPublisher::ioKey),
-            slice(bus, durability, DeviceTopics.VLANS, DeviceConfig::getVlansList, v -> v.getLogicalLabel()),
-            slice(bus, durability, DeviceTopics.BONDS, DeviceConfig::getBondsList, b -> b.getLogicalLabel()),
-            slice(bus, durability, DeviceTopics.SYSTEM_ADAPTERS, DeviceConfig::getSystemAdaptersList, a -> a.getName()),
-            slice(bus, durability, DeviceTopics.NETWORKS, DeviceConfig::getNetworksList, n -> n.getId().getUuid()),
-            slice(bus, durability, DeviceTopics.NETWORK_INSTANCES, DeviceConfig::getNetworkInstancesList,
+            slice(bus, durability, loop, DeviceTopics.PHYSICAL_IO, DeviceConfig::getDeviceIoList, ConfigPublisher::ioKey),
+            slice(bus, durability, loop, DeviceTopics.VLANS, DeviceConfig::getVlansList, v -> v.getLogicalLabel()),
+            slice(bus, durability, loop, DeviceTopics.BONDS, DeviceConfig::getBondsList, b -> b.getLogicalLabel()),
+            slice(bus, durability, loop, DeviceTopics.SYSTEM_ADAPTERS, DeviceConfig::getSystemAdaptersList, a -> a.getName()),
+            slice(bus, durability, loop, DeviceTopics.NETWORKS, DeviceConfig::getNetworksList, n -> n.getId().getUuid()),
+            slice(bus, durability, loop, DeviceTopics.NETWORK_INSTANCES, DeviceConfig::getNetworkInstancesList,
                 ni -> ni.getId().getUuid()),
-            slice(bus, durability, DeviceTopics.APPS, DeviceConfig::getAppsList, app -> app.getId().getUuid()),
-            slice(bus, durability, DeviceTopics.CONFIG_ITEMS, DeviceConfig::getConfigItemsList, item -> item.getKey()));
+            slice(bus, durability, loop, DeviceTopics.APPS, DeviceConfig::getAppsList, app -> app.getId().getUuid()),
+            slice(bus, durability, loop, DeviceTopics.CONFIG_ITEMS, DeviceConfig::getConfigItemsList, item -> item.getKey()));
   }
 
   private static <T extends Message> Slice<T> slice(
       PubSub bus,
       Durability durability,
+      AgentLoop loop,
       Topic<T> topic,
       Function<DeviceConfig, List<T>> objects,
       Function<T, String> key) {
-    return new Slice<>(bus.publish(topic, durability), objects, key);
+    return new Slice<>(bus.publish(topic, durability, loop), objects, key);
   }
 
   /**

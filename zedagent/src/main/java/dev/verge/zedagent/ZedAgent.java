@@ -36,6 +36,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -109,11 +110,11 @@ public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
     this.identity = DeviceIdentity.loadOrCreate(settings.stateDir().resolve("identity"), settings.serial());
     X509Certificate controllerCa = Certificates.readCertificate(settings.controllerCaPem());
     this.configCheck = new ConfigCheck(controllerCa);
-    this.lastGood = bus.publish(LAST_GOOD_CONFIG, Durability.PERSISTENT);
-    this.controllerCerts = bus.publish(CONTROLLER_CERTS, Durability.PERSISTENT);
-    this.onboarding = bus.publish(ONBOARDING, Durability.PERSISTENT);
-    this.applyStatus = bus.publish(DeviceTopics.CONFIG_APPLY_STATUS, Durability.PERSISTENT);
-    this.configPublisher = new ConfigPublisher(bus, Durability.PERSISTENT);
+    this.lastGood = bus.publish(LAST_GOOD_CONFIG, Durability.PERSISTENT, loop);
+    this.controllerCerts = bus.publish(CONTROLLER_CERTS, Durability.PERSISTENT, loop);
+    this.onboarding = bus.publish(ONBOARDING, Durability.PERSISTENT, loop);
+    this.applyStatus = bus.publish(DeviceTopics.CONFIG_APPLY_STATUS, Durability.PERSISTENT, loop);
+    this.configPublisher = new ConfigPublisher(bus, Durability.PERSISTENT, loop);
     this.channel = ControllerChannels.open(settings.controllerTarget(), settings.controllerAuthority(), controllerCa, identity);
     this.blocking = DeviceServiceGrpc.newBlockingStub(channel);
     this.async = DeviceServiceGrpc.newStub(channel);
@@ -371,7 +372,7 @@ public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
 
   @Override
   public void close() {
-    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1);
     loop.execute(
         () -> {
           closed = true;

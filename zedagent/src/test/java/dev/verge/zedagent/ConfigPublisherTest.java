@@ -77,7 +77,7 @@ class ConfigPublisherTest {
     DeviceConfig second =
         first.toBuilder().clearNetworkInstances().addNetworkInstances(ni("a", "ni-a2")).build();
 
-    try (ConfigPublisher publisher = new ConfigPublisher(bus, Durability.PERSISTENT)) {
+    try (ConfigPublisher publisher = new ConfigPublisher(bus, Durability.PERSISTENT, loop)) {
       assertThat(publisher.apply(first)).isEqualTo(4);
       await().until(() -> events.size() == 2);
       assertThat(publisher.apply(second)).as("ni-a modified, ni-b removed").isEqualTo(2);

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Locale;
@@ -207,6 +208,8 @@ public final class PubsubBenchmark {
     var handler =
         new SubscriptionHandler<BytesValue>() {
           volatile long firstSeen;
+          volatile long firstSample;
+          volatile long lastSample;
           volatile int count;
 
           @Override
@@ -228,6 +231,10 @@ public final class PubsubBenchmark {
               return;
             }
             long sent = value.getValue().asReadOnlyByteBuffer().getLong();
+            if (count == 0) {
+              firstSample = now;
+            }
+            lastSample = now;
             samples[count] = now - sent;
             count = count + 1;
           }
@@ -247,12 +254,19 @@ public final class PubsubBenchmark {
       stop(child);
       deleteTree(dir);
     }
+    // The figure only means something at the rate it claims: check what the handler received.
+    double rate = (handler.count - 1) * 1e9 / (handler.lastSample - handler.firstSample);
+    if (rate < LATENCY_RATE * 0.95) {
+      throw new IllegalStateException(
+          String.format(Locale.ROOT, "latency run reached only %.0f updates/s", rate));
+    }
     long[] sorted = Arrays.copyOf(samples, handler.count);
     Arrays.sort(sorted);
     System.err.printf(
         Locale.ROOT,
-        "  %d samples; p90 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
+        "  %d samples at %.0f updates/s; p90 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
         sorted.length,
+        rate,
         percentile(sorted, 0.90) / 1e6,
         percentile(sorted, 0.999) / 1e6,
         sorted[sorted.length - 1] / 1e6);
@@ -297,16 +311,16 @@ public final class PubsubBenchmark {
   private static void childPublisher(Path dir, String mode, long rate) {
     var keys = keys();
     long stopAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-    try (var bus = PubSub.unixSockets(config(dir))) {
-      var pub = bus.publish(TOPIC, Durability.VOLATILE);
+    try (var loop = AgentLoop.create("bench-publisher");
+        var bus = PubSub.unixSockets(config(dir))) {
+      var pub = bus.publish(TOPIC, Durability.VOLATILE, loop);
       if (mode.equals("throughput")) {
         // Flow control through the subscriber's acks, as in-JVM: the figure is what the handler
         // receives, and a publisher spinning far ahead does not steal the subscriber's CPU.
         var acked = new AtomicLong();
-        var loop = AgentLoop.create("bench-acks");
         bus.subscribe(
             ACKS,
-            loop,
+            AgentLoop.create("bench-acks"),
             new SubscriptionHandler<Int64Value>() {
               @Override
               public void onCreate(String key, Int64Value value) {
@@ -328,17 +342,17 @@ public final class PubsubBenchmark {
         }
         return;
       }
-      long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+      // An agent publishes from its loop: a timer task on it, as a real agent's would be.
       byte[] payload = new byte[PAYLOAD_BYTES];
-      long next = System.nanoTime();
-      for (long n = 0; next < stopAt; n++) {
-        long wait = next - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
-        }
-        ByteBuffer.wrap(payload).putLong(System.nanoTime());
-        pub.publish(keys[(int) (n % KEYS)], BytesValue.of(ByteString.copyFrom(payload)));
-        next += interval;
+      var sent = new long[1];
+      loop.every(
+          Duration.ofNanos(TimeUnit.SECONDS.toNanos(1) / rate),
+          () -> {
+            ByteBuffer.wrap(payload).putLong(System.nanoTime());
+            pub.publish(keys[(int) (sent[0]++ % KEYS)], BytesValue.of(ByteString.copyFrom(payload)));
+          });
+      for (long left; (left = stopAt - System.nanoTime()) > 0; ) {
+        LockSupport.parkNanos(left);
       }
     }
   }

@@ -15,10 +15,12 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,7 +173,15 @@ final class PublisherConnection<T extends Message> extends ChannelInboundHandler
   private synchronized void scheduleFlush() {
     if (!flushScheduled && !order.isEmpty()) {
       flushScheduled = true;
-      channel.eventLoop().execute(flushTask);
+      try {
+        channel.eventLoop().execute(flushTask);
+      } catch (RejectedExecutionException loopClosed) {
+        // The agent loop serving this connection is gone and the socket with it: stop queueing.
+        // Detached from another thread: the publication may be iterating its sinks right now.
+        order.clear();
+        latest.clear();
+        GlobalEventExecutor.INSTANCE.execute(() -> publication.detach(this));
+      }
     }
   }
 

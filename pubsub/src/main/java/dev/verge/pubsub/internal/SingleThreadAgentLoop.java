@@ -1,36 +1,46 @@
 package dev.verge.pubsub.internal;
 
 import dev.verge.pubsub.AgentLoop;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.time.Duration;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link AgentLoop} on one daemon thread. */
+/**
+ * {@link AgentLoop} on one daemon thread, which is a Netty event loop: the socket driver serves an
+ * agent's bus connections on it, so a frame read from a socket reaches its handler without
+ * waking another thread.
+ */
 public final class SingleThreadAgentLoop implements AgentLoop {
   private static final Logger log = LoggerFactory.getLogger(SingleThreadAgentLoop.class);
 
   private final String name;
-  private final ScheduledThreadPoolExecutor executor;
-  private volatile Thread thread;
+  private final EventLoopGroup group;
+  private final EventLoop eventLoop;
+  private final boolean epoll;
+  private volatile boolean closed;
 
   public SingleThreadAgentLoop(String name) {
     this.name = name;
-    this.executor =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              var t = new Thread(r, "agent-" + name);
-              t.setDaemon(true);
-              thread = t;
-              return t;
-            });
-    executor.setRemoveOnCancelPolicy(true);
-    executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-    executor.prestartCoreThread();
+    ThreadFactory threads =
+        r -> {
+          var t = new FastThreadLocalThread(r, "agent-" + name);
+          t.setDaemon(true);
+          return t;
+        };
+    this.epoll = Epoll.isAvailable();
+    this.group = epoll ? new EpollEventLoopGroup(1, threads) : new NioEventLoopGroup(1, threads);
+    this.eventLoop = group.next();
+    eventLoop.execute(() -> {}); // start the thread now, as the agent expects
   }
 
   @Override
@@ -38,40 +48,52 @@ public final class SingleThreadAgentLoop implements AgentLoop {
     return name;
   }
 
+  /** The loop's Netty event loop, when it can serve the epoll socket channels of the bus. */
+  EventLoop epollEventLoop() {
+    return epoll ? eventLoop : null;
+  }
+
   /** After {@link #close()} tasks are dropped: a closing agent must not fail its bus. */
   @Override
   public void execute(Runnable task) {
     try {
-      executor.execute(guarded(task));
-    } catch (RejectedExecutionException closed) {
+      eventLoop.execute(guarded(task));
+    } catch (RejectedExecutionException rejected) {
       log.debug("agent loop {} is closed: task dropped", name);
     }
   }
 
   @Override
   public Future<?> schedule(Duration delay, Runnable task) {
-    return executor.schedule(guarded(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+    return eventLoop.schedule(guarded(task), delay.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override
   public Future<?> every(Duration period, Runnable task) {
     long nanos = period.toNanos();
-    return executor.scheduleAtFixedRate(guarded(task), nanos, nanos, TimeUnit.NANOSECONDS);
+    return eventLoop.scheduleAtFixedRate(guarded(task), nanos, nanos, TimeUnit.NANOSECONDS);
   }
 
   @Override
   public boolean inLoop() {
-    return Thread.currentThread() == thread;
+    return eventLoop.inEventLoop();
   }
 
   @Override
   public void close() {
-    executor.shutdownNow();
+    closed = true;
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 
-  /** A failing task must not stop the loop nor cancel a periodic timer. */
+  /**
+   * A failing task must not stop the loop nor cancel a periodic timer; a task queued before
+   * {@link #close()} is dropped.
+   */
   private Runnable guarded(Runnable task) {
     return () -> {
+      if (closed) {
+        return;
+      }
       try {
         task.run();
       } catch (RuntimeException | Error e) {

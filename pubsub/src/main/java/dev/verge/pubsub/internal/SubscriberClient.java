@@ -19,6 +19,7 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,7 +110,11 @@ final class SubscriberClient<T extends Message> {
     }
     long delay = backoffNanos;
     backoffNanos = Math.min(backoffNanos * 2, config.reconnectMax().toNanos());
-    group.schedule(this::connect, delay, TimeUnit.NANOSECONDS);
+    try {
+      group.schedule(this::connect, delay, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException loopClosed) {
+      log.debug("topic {}: the subscriber's loop is closed; not redialling", topic);
+    }
   }
 
   private final class Inbound extends ChannelInboundHandlerAdapter {

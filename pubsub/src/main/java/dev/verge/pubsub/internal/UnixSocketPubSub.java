@@ -75,8 +75,13 @@ public final class UnixSocketPubSub implements PubSub {
   }
 
   @Override
+  public <T extends Message> Publication<T> publish(Topic<T> topic, Durability durability) {
+    return publish(topic, durability, null);
+  }
+
+  @Override
   public synchronized <T extends Message> Publication<T> publish(
-      Topic<T> topic, Durability durability) {
+      Topic<T> topic, Durability durability, AgentLoop loop) {
     requireOpen();
     if (published.containsKey(topic.name())) {
       throw new TopicAlreadyPublishedException(topic.name(), "in this process");
@@ -88,7 +93,7 @@ public final class UnixSocketPubSub implements PubSub {
     // Bound only now: the state is restored before any subscriber can connect.
     Channel server =
         new ServerBootstrap()
-            .group(group)
+            .group(group, ioLoopOf(loop))
             .channel(EpollServerDomainSocketChannel.class)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
             .childHandler(
@@ -116,7 +121,7 @@ public final class UnixSocketPubSub implements PubSub {
     var core = parts.subscriber(topic, loop, handler, expected, this::unsubscribed);
     var client =
         new SubscriberClient<>(
-            topic, socketPath(config.socketDir(), topic), core, group, config, parts.counters);
+            topic, socketPath(config.socketDir(), topic), core, ioLoopOf(loop), config, parts.counters);
     clients.put(core, client);
     client.start();
     return core;
@@ -198,6 +203,18 @@ public final class UnixSocketPubSub implements PubSub {
     if (client != null) {
       client.close();
     }
+  }
+
+  /**
+   * The agent's own loop when it can serve sockets, so that frames are written or decoded and
+   * handled on one thread, with no wake-up in between. Without a loop, or with another kind of
+   * {@link AgentLoop}, the bus's I/O thread serves the connection.
+   */
+  private EventLoopGroup ioLoopOf(AgentLoop loop) {
+    if (loop instanceof SingleThreadAgentLoop agentLoop && agentLoop.epollEventLoop() != null) {
+      return agentLoop.epollEventLoop();
+    }
+    return group;
   }
 
   private void requireOpen() {
