@@ -100,7 +100,8 @@ class UnixSocketPubSubTest extends PubSubContract {
       pub.publish("eth0", s("v" + i)); // no exception, nothing queued for a dead connection
     }
     assertThat(pub.get("eth0")).contains(s("v99"));
-    // Redials reach the listening socket but no connection is served any more.
+    // Once the loop has ended nothing listens any more; redials find no publisher.
+    await().atMost(WAIT).until(() -> !Files.exists(socket(STATUS)));
     await().during(Duration.ofMillis(300)).atMost(WAIT)
         .until(() -> handler.mirror().get("eth0").equals(s("up")));
     assertThat(subscriberBus.metrics().reconnects()).isEqualTo(reconnects);

@@ -45,6 +45,7 @@ final class PublisherConnection<T extends Message> extends ChannelInboundHandler
   private final ArrayDeque<Object> order = new ArrayDeque<>();
   private final Map<String, Object> latest = new HashMap<>(); // key -> T or DELETED
   private boolean flushScheduled;
+  private boolean abandoned;
   private final Runnable flushTask = this::flush;
 
   PublisherConnection(DefaultPublication<T> publication, BusCounters counters) {
@@ -171,23 +172,46 @@ final class PublisherConnection<T extends Message> extends ChannelInboundHandler
   }
 
   private synchronized void scheduleFlush() {
-    if (!flushScheduled && !order.isEmpty()) {
-      flushScheduled = true;
-      try {
-        channel.eventLoop().execute(flushTask);
-      } catch (RejectedExecutionException loopClosed) {
-        // The agent loop serving this connection is gone and the socket with it: stop queueing.
-        // Detached from another thread: the publication may be iterating its sinks right now.
-        order.clear();
-        latest.clear();
-        GlobalEventExecutor.INSTANCE.execute(() -> publication.detach(this));
-      }
+    if (abandoned) {
+      order.clear();
+      latest.clear();
+      return;
     }
+    if (flushScheduled || order.isEmpty()) {
+      return;
+    }
+    // A loop that is shutting down still accepts tasks until it has drained; its agent is gone
+    // already (AgentLoop.close drops queued tasks), so nothing more leaves on its connections.
+    if (channel.eventLoop().isShuttingDown()) {
+      abandon();
+      return;
+    }
+    flushScheduled = true;
+    try {
+      channel.eventLoop().execute(flushTask);
+    } catch (RejectedExecutionException loopClosed) {
+      abandon();
+    }
+  }
+
+  /** The agent loop serving this connection is gone and the socket with it: stop queueing. */
+  private void abandon() {
+    abandoned = true;
+    order.clear();
+    latest.clear();
+    // Detached from another thread: the publication may be iterating its sinks right now.
+    GlobalEventExecutor.INSTANCE.execute(() -> publication.detach(this));
   }
 
   // ---- the channel's event loop ----
 
   private void flush() {
+    if (channel.eventLoop().isShuttingDown()) {
+      synchronized (this) {
+        abandon(); // queued before the loop closed: dropped like the agent's own tasks
+      }
+      return;
+    }
     int written = 0;
     while (true) {
       Envelope next;

@@ -109,6 +109,7 @@ public final class UnixSocketPubSub implements PubSub {
             .bind(new DomainSocketAddress(socket.toFile()))
             .syncUninterruptibly()
             .channel();
+    stopListeningWhenTheLoopEnds(loop, server);
     published.put(topic.name(), new Served(publication, server, connections, socket));
     log.info("topic {}: publishing ({}) on {}", topic, durability, socket);
     return publication;
@@ -215,6 +216,17 @@ public final class UnixSocketPubSub implements PubSub {
       return agentLoop.epollEventLoop();
     }
     return group;
+  }
+
+  /**
+   * Once the publishing agent's loop has ended, nothing can serve a new connection: stop
+   * listening, so subscribers find no publisher and wait for one, as after a crash, instead of
+   * connecting to a socket that drops every connection.
+   */
+  private static void stopListeningWhenTheLoopEnds(AgentLoop loop, Channel server) {
+    if (loop instanceof SingleThreadAgentLoop agentLoop && agentLoop.epollEventLoop() != null) {
+      agentLoop.epollEventLoop().terminationFuture().addListener(ended -> server.close());
+    }
   }
 
   private void requireOpen() {
