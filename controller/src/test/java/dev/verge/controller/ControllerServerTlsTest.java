@@ -3,6 +3,7 @@ package dev.verge.controller;
 import dev.verge.proto.Certificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 import dev.verge.controller.client.DeviceClient;
 import dev.verge.proto.ConfigExamples;
@@ -95,9 +96,9 @@ class ControllerServerTlsTest {
         .setDeviceUuid(onboarded.getDeviceUuid()).setYaml(ConfigExamples.deviceConfigYaml()).build());
 
     assertThat(stream.nextAck().getConfigHash()).isEqualTo(applied.getConfigHash());
+    awaitApplied(onboarded.getDeviceUuid(), applied.getConfigHash());
     var record = admin().getDevice(GetDeviceRequest.newBuilder().setDeviceUuid(onboarded.getDeviceUuid()).build());
     assertThat(record.getCertFingerprint()).isEqualTo(deviceIdentity.fingerprint());
-    assertThat(record.getAppliedHash()).isEqualTo(applied.getConfigHash());
   }
 
   @Test
@@ -183,7 +184,16 @@ class ControllerServerTlsTest {
     device.connect("", ControllerServerTlsTest::accept, stream);
     stream.nextMessage();
     admin().applyConfig(ApplyConfigRequest.newBuilder().setDeviceUuid(uuid).setYaml(ConfigExamples.deviceConfigYaml()).build());
-    return new ConfiguredDevice(device, uuid, stream, stream.nextAck().getConfigHash());
+    String applied = stream.nextAck().getConfigHash();
+    awaitApplied(uuid, applied);
+    return new ConfiguredDevice(device, uuid, stream, applied);
+  }
+
+  /** The device has sent its ack; the controller records it on its own executor. */
+  private void awaitApplied(String uuid, String hash) {
+    var request = GetDeviceRequest.newBuilder().setDeviceUuid(uuid).build();
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> admin().getDevice(request).getAppliedHash().equals(hash));
   }
 
   @Test

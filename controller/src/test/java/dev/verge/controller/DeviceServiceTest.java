@@ -3,6 +3,7 @@ package dev.verge.controller;
 import static dev.verge.controller.RpcAssertions.details;
 import static dev.verge.controller.RpcAssertions.rpcError;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.verge.controller.client.DeviceClient;
 import dev.verge.proto.ConfigExamples;
@@ -32,9 +33,11 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -89,7 +92,8 @@ class DeviceServiceTest {
     assertThat(pushed.getConfig().getContentHash()).isEqualTo(applied.getConfigHash());
     assertThat(pushed.getConfig().getVersion()).isEqualTo(1);
     assertThat(stream.nextAck()).isEqualTo(ConfigAck.newBuilder().setConfigHash(applied.getConfigHash()).setAccepted(true).build());
-    DeviceRecord record = controller.admin.getDevice(GetDeviceRequest.newBuilder().setDeviceUuid(uuid).build());
+    // The ack is sent; the controller records it on its own executor.
+    DeviceRecord record = awaitRecord(uuid, r -> r.getAppliedHash().equals(applied.getConfigHash()));
     assertThat(record.getAppliedHash()).isEqualTo(applied.getConfigHash());
     assertThat(record.getConnected()).isTrue();
     // 5. Telemetry: info (latest per object), metrics, flow logs.
@@ -146,7 +150,7 @@ class DeviceServiceTest {
     ConfigAck ack = stream.nextAck();
 
     assertThat(ack.getAccepted()).isFalse();
-    DeviceRecord record = controller.admin.getDevice(GetDeviceRequest.newBuilder().setDeviceUuid(uuid).build());
+    DeviceRecord record = awaitRecord(uuid, r -> r.getRejectedHash().equals(hash));
     assertThat(record.getRejectedHash()).isEqualTo(hash);
     assertThat(record.getRejectionErrorsList()).extracting(ErrorInfo::getReason).containsExactly("UNKNOWN_SIGNER");
     assertThat(record.getAppliedHash()).isEmpty();
@@ -166,7 +170,7 @@ class DeviceServiceTest {
     String hash = applyExample(uuid, 1).getConfigHash();
 
     assertThat(stream.nextAck().getAccepted()).isFalse();
-    DeviceRecord record = controller.admin.getDevice(GetDeviceRequest.newBuilder().setDeviceUuid(uuid).build());
+    DeviceRecord record = awaitRecord(uuid, r -> r.getRejectedHash().equals(hash));
     assertThat(record.getRejectedHash()).isEqualTo(hash);
     assertThat(record.getRejectionErrorsList()).containsExactly(failure);
   }
@@ -302,6 +306,13 @@ class DeviceServiceTest {
         .uploadMetrics(dev.verge.proto.controller.v1.MetricsUpload.getDefaultInstance()));
     assertThat(empty.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(empty.fields()).containsExactly("metrics");
+  }
+
+  /** The device's record once it satisfies {@code recorded}: acks are recorded asynchronously. */
+  private DeviceRecord awaitRecord(String uuid, Predicate<DeviceRecord> recorded) {
+    var request = GetDeviceRequest.newBuilder().setDeviceUuid(uuid).build();
+    return await().atMost(Duration.ofSeconds(10))
+        .until(() -> controller.admin.getDevice(request), recorded);
   }
 
   /** An onboarded device that trusts the controller's signer. */
