@@ -417,13 +417,17 @@ class ReconcilerScenariosTest {
   @Test
   void ignoredCancelTurnsIntoAnErrorAfterTheTimeout() throws Exception {
     cfg.honourCancel = false;
+    // Long enough that a stalled test thread cannot pass it between cancel and reconcile.
+    Duration timeout = Duration.ofSeconds(1);
+    Reconciler reconciler = Reconciler.create(MockConfigurator.registry(cfg, T1, T2),
+        ReconcilerOptions.DEFAULT.withCancelTimeout(timeout));
     var a = MockItem.of(T1, "A").async(true, false);
     Graph want = intent(a);
     Status s = reconciler.reconcile(null, want);
     Graph current = s.newCurrentState();
     s.cancelAsyncOps(null);
     assertThat(Ops.of(reconciler.reconcile(current, want))).isEmpty();
-    Thread.sleep(300);
+    Thread.sleep(timeout.toMillis() + 100);
     s = reconciler.reconcile(current, want);
     assertThat(Ops.of(s)).containsExactly("Create A: failed to react to cancel() in time");
   }

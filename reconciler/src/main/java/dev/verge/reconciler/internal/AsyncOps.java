@@ -31,6 +31,9 @@ final class AsyncOps {
     boolean done;
     Instant endTime;
     Instant cancelTime;
+    // Decisions use the monotonic clock: an edge device's wall clock steps (NTP after boot).
+    long endNanos;
+    long cancelNanos;
     Throwable error;
     final List<Runnable> cancelActions = new ArrayList<>();
 
@@ -43,12 +46,17 @@ final class AsyncOps {
       this.newItem = newItem;
     }
 
-    boolean cancelTimedOut(Instant now) {
+    boolean cancelTimedOut(long nowNanos) {
       if (cancelTime == null) {
         return false;
       }
-      Instant end = done ? endTime : now;
-      return Duration.between(cancelTime, end).compareTo(cancelTimeout) > 0;
+      long end = done ? endNanos : nowNanos;
+      return end - cancelNanos > cancelTimeout.toNanos();
+    }
+
+    /** Whether it finished after the monotonic instant {@code nanos}. */
+    boolean finishedAfter(long nanos) {
+      return done && endNanos - nanos > 0;
     }
   }
 
@@ -77,6 +85,7 @@ final class AsyncOps {
       }
       op.done = true;
       op.endTime = Instant.now();
+      op.endNanos = System.nanoTime();
       op.error = error;
       // Coalesced: one signal per graph per reconcile run.
       if (resumeSignalled.add(op.graphName)) {
@@ -96,10 +105,10 @@ final class AsyncOps {
   }
 
   /** Items whose operation finished, or ignored a cancel for too long. */
-  synchronized List<ItemRef> finishedItems(Instant now) {
+  synchronized List<ItemRef> finishedItems(long nowNanos) {
     var refs = new ArrayList<ItemRef>();
     for (Op op : ops.values()) {
-      if (op.done || op.cancelTimedOut(now)) {
+      if (op.done || op.cancelTimedOut(nowNanos)) {
         refs.add(op.ref);
       }
     }
@@ -130,6 +139,7 @@ final class AsyncOps {
           continue;
         }
         op.cancelTime = Instant.now();
+        op.cancelNanos = System.nanoTime();
         actions.addAll(op.cancelActions);
       }
     }

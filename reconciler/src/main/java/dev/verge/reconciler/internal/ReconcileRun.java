@@ -72,7 +72,7 @@ public final class ReconcileRun {
   private final GraphStore want;
   private final ReconcilerState state;
   private final String graphName;
-  private final Instant runStart = Instant.now();
+  private final long runStartNanos = System.nanoTime();
 
   private final ArrayDeque<Visit> stage1 = new ArrayDeque<>();
   private final ArrayDeque<ItemRef> stage2 = new ArrayDeque<>();
@@ -201,7 +201,7 @@ public final class ReconcileRun {
       }
     }
     var order = new ArrayList<>(diff);
-    for (ItemRef ref : state.asyncOps.finishedItems(Instant.now())) {
+    for (ItemRef ref : state.asyncOps.finishedItems(System.nanoTime())) {
       if (cur.node(ref) != null) {
         order.add(ref);
       }
@@ -598,11 +598,11 @@ public final class ReconcileRun {
     Instant endTime;
     Instant cancelTime;
     synchronized (ops) {
-      boolean timedOut = op.cancelTimedOut(Instant.now());
+      boolean timedOut = op.cancelTimedOut(System.nanoTime());
       if (!op.done && !timedOut) {
         return AsyncCheck.IN_PROGRESS;
       }
-      if (op.done && op.endTime.isAfter(runStart)) {
+      if (op.finishedAfter(runStartNanos)) {
         return AsyncCheck.IN_PROGRESS; // finished during this run: handled by the next one
       }
       error = timedOut ? new IllegalStateException("failed to react to cancel() in time") : op.error;
