@@ -53,6 +53,8 @@ public final class TelemetryReporter implements AutoCloseable {
   private final Map<String, MetricsMessage> latestMetrics = new LinkedHashMap<>();
   private final List<FlowBatch> pendingFlows = new ArrayList<>();
   private boolean infoInFlight;
+  /** Counts reconnections: a batch sent on an earlier connection does not settle a resend. */
+  private long connection;
   private boolean flowsInFlight;
   private boolean online;
   private long droppedFlowBatches;
@@ -159,6 +161,7 @@ public final class TelemetryReporter implements AutoCloseable {
           boolean reconnected = online && !this.online;
           this.online = online;
           if (reconnected) {
+            connection++;
             currentInfo.forEach(pendingInfo::putIfAbsent);
           }
           if (online) {
@@ -173,6 +176,7 @@ public final class TelemetryReporter implements AutoCloseable {
       return;
     }
     List<InfoMessage> batch = List.copyOf(pendingInfo.values());
+    long sentOn = connection;
     infoInFlight = true;
     io.execute(
         () -> {
@@ -183,20 +187,23 @@ public final class TelemetryReporter implements AutoCloseable {
             failure = e;
           }
           Exception error = failure;
-          loop.execute(() -> infoDone(batch, error));
+          loop.execute(() -> infoDone(batch, sentOn, error));
         });
   }
 
-  private void infoDone(List<InfoMessage> batch, Exception error) {
+  private void infoDone(List<InfoMessage> batch, long sentOn, Exception error) {
     infoInFlight = false;
     if (error != null) {
       log.warn("info upload of {} objects failed, retrying in {}: {}", batch.size(), retryDelay, error.toString());
       loop.schedule(retryDelay, this::sendInfo);
       return;
     }
-    // Keep what changed while the batch was in flight: it still has to go.
-    for (InfoMessage sent : batch) {
-      pendingInfo.remove(sent.getObjectId(), sent);
+    // Keep what changed while the batch was in flight: it still has to go. After a reconnect
+    // meanwhile, everything goes again: the batch reached the controller of the old connection.
+    if (sentOn == connection) {
+      for (InfoMessage sent : batch) {
+        pendingInfo.remove(sent.getObjectId(), sent);
+      }
     }
     sendInfo();
   }

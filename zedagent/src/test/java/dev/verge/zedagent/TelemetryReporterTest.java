@@ -16,8 +16,11 @@ import dev.verge.pubsub.Publication;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +33,8 @@ class TelemetryReporterTest {
   private final List<List<InfoMessage>> infoCalls = new CopyOnWriteArrayList<>();
   private final List<MetricsMessage> metricsCalls = new CopyOnWriteArrayList<>();
   private final AtomicInteger failNextInfo = new AtomicInteger();
+  /** Holds each info upload until released, when a test needs a batch in flight. */
+  private volatile CountDownLatch infoGate = new CountDownLatch(0);
 
   private final TelemetryReporter.Uploader uploader =
       new TelemetryReporter.Uploader() {
@@ -37,6 +42,11 @@ class TelemetryReporterTest {
         public void uploadInfo(List<InfoMessage> items) {
           if (failNextInfo.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             throw new IllegalStateException("controller unavailable");
+          }
+          try {
+            infoGate.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
           }
           infoCalls.add(items);
         }
@@ -54,7 +64,7 @@ class TelemetryReporterTest {
   void start() {
     bus = PubSub.inJvm(PubSubConfig.defaults());
     loop = AgentLoop.create("zedagent-test");
-    io = Executors.newSingleThreadExecutor();
+    io = Executors.newFixedThreadPool(1); // a ThreadPoolExecutor: tests read its active count
   }
 
   @AfterEach
@@ -107,6 +117,26 @@ class TelemetryReporterTest {
       await().until(() -> infoCalls.size() > before);
       assertThat(infoCalls.get(infoCalls.size() - 1)).extracting(i -> i.getDeviceNetwork().getCurrentUplink())
           .containsExactly("eth1");
+    }
+  }
+
+  @Test
+  void aReconnectWhileABatchIsInFlightStillSendsEverythingAgain() throws Exception {
+    try (TelemetryReporter reporter = reporter();
+        Publication<DeviceNetworkStatus> status = bus.publish(DeviceTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
+      infoGate = new CountDownLatch(1);
+      reporter.setOnline(true);
+      status.publish("global", uplink("eth0"));
+      await().until(() -> ((ThreadPoolExecutor) io).getActiveCount() == 1); // the upload is blocked
+
+      reporter.setOnline(false);
+      reporter.setOnline(true);
+      var reconnected = new CountDownLatch(1);
+      loop.execute(reconnected::countDown);
+      assertThat(reconnected.await(10, TimeUnit.SECONDS)).isTrue();
+      infoGate.countDown(); // the old connection's batch completes after the reconnect
+
+      await().until(() -> uplinksSent().equals(List.of("eth0", "eth0")));
     }
   }
 
