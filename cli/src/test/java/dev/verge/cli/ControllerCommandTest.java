@@ -1,6 +1,7 @@
 package dev.verge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -131,6 +132,9 @@ class ControllerCommandTest {
       Files.writeString(file, ConfigExamples.deviceConfigYaml());
       assertThat(verge("controller", "apply", "--admin", admin, "-d", uuid, "-f", file.toString()).exitCode()).isZero();
       assertThat(acks.poll(10, java.util.concurrent.TimeUnit.SECONDS).getAccepted()).isFalse();
+      // The device has sent its reject; the controller records it on its own executor.
+      await().atMost(Duration.ofSeconds(10)).until(() ->
+          verge("controller", "get", "device", "--admin", admin, "-d", uuid).out().contains("config:     rejected"));
 
       Run get = verge("controller", "get", "device", "--admin", admin, "-d", uuid);
       Run devices = verge("controller", "devices", "--admin", admin);

@@ -15,8 +15,8 @@ import dev.verge.pubsub.PubSubConfig;
 import dev.verge.pubsub.Subscription;
 import dev.verge.pubsub.SubscriptionHandler;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +49,7 @@ class ConfigPublisherTest {
 
   @Test
   void eachObjectLandsOnItsTopicAndOnlyTheDifferenceIsRepublished() {
-    List<String> events = new ArrayList<>();
+    List<String> events = new CopyOnWriteArrayList<>(); // written on the loop, read by the test
     Subscription<NetworkInstanceConfig> nis =
         bus.subscribe(DeviceTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {
           @Override

@@ -136,12 +136,13 @@ public final class ProcessSupervisor implements DaemonSupervisor {
     }
     long deadline = System.nanoTime() + daemon.spec.readyTimeout().toNanos();
     while (true) {
+      Process process = daemon.process;
+      boolean exited = !process.isAlive(); // before reading: then the log holds all it wrote
       String output = readLog(daemon.spec.name(), logOffset);
       if (daemon.spec.readyLine().get().matcher(output).find()) {
         return;
       }
-      Process process = daemon.process;
-      if (!process.isAlive()) {
+      if (exited) {
         throw new HostException("start daemon", daemon.spec.name(), Errno.ECHILD,
             "exited with " + process.exitValue() + " before it was ready; its output: " + tail(output));
       }
