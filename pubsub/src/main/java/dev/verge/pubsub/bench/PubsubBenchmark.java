@@ -317,6 +317,7 @@ public final class PubsubBenchmark {
     var keys = keys();
     long stopAt = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
     try (var loop = AgentLoop.create("bench-publisher");
+        var acksLoop = AgentLoop.create("bench-acks");
         var bus = PubSub.unixSockets(config(dir))) {
       var pub = bus.publish(TOPIC, Durability.VOLATILE, loop);
       if (mode.equals("throughput")) {
@@ -325,7 +326,7 @@ public final class PubsubBenchmark {
         var acked = new AtomicLong();
         bus.subscribe(
             ACKS,
-            AgentLoop.create("bench-acks"),
+            acksLoop,
             new SubscriptionHandler<Int64Value>() {
               @Override
               public void onCreate(String key, Int64Value value) {
