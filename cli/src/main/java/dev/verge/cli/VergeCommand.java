@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VergeCommand.Version.class,
     description = "Verge: an edge-node network suite (controller, nim, zedrouter, domainmgr).",
-    subcommands = {NodeCommand.class, DemoCommand.class, BenchCommand.class, ControllerCommand.class, CommandLine.HelpCommand.class})
+    footer = {"", "Also: ./verge test (every test), ./verge bench [group...] (benchmarks; kept out of this jar)."},
+    subcommands = {NodeCommand.class, DemoCommand.class, ControllerCommand.class, CommandLine.HelpCommand.class})
 public final class VergeCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -3,10 +3,10 @@ package dev.verge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.verge.testkit.Exec;
-import dev.verge.testkit.ExecResult;
-import dev.verge.testkit.NetTopology;
-import dev.verge.testkit.Root;
+import dev.verge.netlab.Exec;
+import dev.verge.netlab.ExecResult;
+import dev.verge.netlab.NetTopology;
+import dev.verge.netlab.Root;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

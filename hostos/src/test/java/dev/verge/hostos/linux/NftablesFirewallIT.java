@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.verge.hostos.Errno;
 import dev.verge.hostos.HostException;
-import dev.verge.testkit.Exec;
-import dev.verge.testkit.NetTopology;
-import dev.verge.testkit.Netns;
-import dev.verge.testkit.Root;
+import dev.verge.netlab.Exec;
+import dev.verge.netlab.NetTopology;
+import dev.verge.netlab.Netns;
+import dev.verge.netlab.Root;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;

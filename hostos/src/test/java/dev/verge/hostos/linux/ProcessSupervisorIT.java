@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.verge.hostos.DaemonSpec;
 import dev.verge.hostos.DaemonStatus;
-import dev.verge.testkit.NetTopology;
-import dev.verge.testkit.Netns;
-import dev.verge.testkit.Root;
+import dev.verge.netlab.NetTopology;
+import dev.verge.netlab.Netns;
+import dev.verge.netlab.Root;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
