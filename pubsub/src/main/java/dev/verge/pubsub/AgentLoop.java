@@ -2,12 +2,14 @@ package dev.verge.pubsub;
 
 import dev.verge.pubsub.internal.SingleThreadAgentLoop;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 
 /**
  * The single thread an agent lives on: bus handlers, timers and tasks all run here, one at a
- * time, so agent state needs no locks. A task that throws is logged and the loop goes on.
+ * time, so agent state needs no locks. A task that throws is reported ({@link LoopFailures}) and
+ * the loop goes on.
  */
 public interface AgentLoop extends Executor, AutoCloseable {
 
@@ -30,6 +32,20 @@ public interface AgentLoop extends Executor, AutoCloseable {
 
   /** True when called from the loop thread. */
   boolean inLoop();
+
+  /**
+   * Monotonic time in nanoseconds, for durations and deadlines (a wall clock steps when NTP first
+   * syncs on an edge box). Agents read time here, never from {@link System}, so a test loop can
+   * run their timers on virtual time.
+   */
+  default long nanoTime() {
+    return System.nanoTime();
+  }
+
+  /** Wall-clock time, for timestamps people read (status, logs); virtual on a test loop. */
+  default Instant now() {
+    return Instant.now();
+  }
 
   /** Stops the loop; queued tasks are dropped. */
   @Override

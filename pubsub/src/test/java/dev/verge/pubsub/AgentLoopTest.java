@@ -2,6 +2,7 @@ package dev.verge.pubsub;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.verge.testkit.UncaughtFailures;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -43,6 +44,8 @@ class AgentLoopTest {
 
   @Test
   void aFailingTaskDoesNotStopTheLoopNorItsTimers() throws InterruptedException {
+    UncaughtFailures.expect("timer bug");
+    UncaughtFailures.expect("task bug");
     var ticks = new CountDownLatch(3);
     loop.every(
         Duration.ofMillis(5),

@@ -8,6 +8,7 @@ import com.google.protobuf.Int64Value;
 import com.google.protobuf.StringValue;
 import dev.verge.pubsub.RecordingHandler.Event;
 import dev.verge.pubsub.RecordingHandler.Kind;
+import dev.verge.testkit.UncaughtFailures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,7 @@ abstract class PubSubContract {
   PubSub publisherBus;
   PubSub subscriberBus;
   final List<AgentLoop> loops = new ArrayList<>();
+  final List<RecordingHandler<?>> recorders = new ArrayList<>();
   AgentLoop loop;
 
   /** A bus of the driver under test. */
@@ -65,6 +67,10 @@ abstract class PubSubContract {
   void closeAll() {
     closeBuses();
     loops.forEach(AgentLoop::close);
+    // Violations are seen on the loops; they are asserted here, on the test's own thread.
+    for (RecordingHandler<?> recorder : recorders) {
+      assertThat(recorder.violations()).as("bus contract violations seen by a handler").isEmpty();
+    }
   }
 
   void openBuses(PubSubConfig cfg) {
@@ -93,8 +99,15 @@ abstract class PubSubContract {
     return StringValue.of(v);
   }
 
-  <T extends com.google.protobuf.Message> RecordingHandler<T> subscribe(Topic<T> topic) {
+  /** A recording handler whose contract violations fail the test when it ends. */
+  <T extends com.google.protobuf.Message> RecordingHandler<T> recorder() {
     var handler = new RecordingHandler<T>();
+    recorders.add(handler);
+    return handler;
+  }
+
+  <T extends com.google.protobuf.Message> RecordingHandler<T> subscribe(Topic<T> topic) {
+    RecordingHandler<T> handler = recorder();
     subscriberBus.subscribe(topic, loop, handler);
     return handler;
   }
@@ -142,7 +155,7 @@ abstract class PubSubContract {
   @Test
   void subscriberThatArrivesFirstIsSynchronizedOnceThePublisherAppears() throws Exception {
     var handler = subscribe(STATUS);
-    var sub = subscriberBus.subscribe(STATUS, newLoop("second"), new RecordingHandler<>());
+    var sub = subscriberBus.subscribe(STATUS, newLoop("second"), recorder());
     Thread.sleep(50); // let the socket subscriber dial a missing publisher at least once
     assertThat(sub.isSynchronized()).isFalse();
 
@@ -266,7 +279,7 @@ abstract class PubSubContract {
     List<Subscription<Int64Value>> subs = new ArrayList<>();
     for (int i = 0; i < topicCount; i++) {
       subs.add(
-          subscriberBus.subscribe(topics.get(i), agentLoops.get(i % 3), new RecordingHandler<>()));
+          subscriberBus.subscribe(topics.get(i), agentLoops.get(i % 3), recorder()));
     }
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
@@ -456,10 +469,14 @@ abstract class PubSubContract {
         };
     var sub = subscriberBus.subscribe(STATUS, loop, handler);
     var pub = publisherBus.publish(STATUS, Durability.VOLATILE);
+    UncaughtFailures.expect("handler bug");
     pub.publish("bad", s("1"));
     pub.publish("good", s("2"));
 
-    await().atMost(WAIT).until(() -> sub.get("good").isPresent());
+    // Awaitility would rethrow the expected failure; the extension collects it instead.
+    await().dontCatchUncaughtExceptions().atMost(WAIT).until(() -> sub.get("good").isPresent());
+    assertThat(UncaughtFailures.seen()).as("the failure reached the loop's failure report")
+        .extracting(f -> f.error().getMessage()).containsExactly("handler bug");
     assertThat(subscriberBus.metrics().handlerErrors()).isEqualTo(1);
   }
 
@@ -515,7 +532,7 @@ abstract class PubSubContract {
     var pub = publisherBus.publish(STATUS, Durability.VOLATILE);
     pub.publish("eth0", s("up"));
     var sub =
-        subscriberBus.subscribe(STATUS, loop, new RecordingHandler<>(), Durability.PERSISTENT);
+        subscriberBus.subscribe(STATUS, loop, recorder(), Durability.PERSISTENT);
 
     await().atMost(WAIT).until(sub::isSynchronized);
     assertThat(sub.publisher().orElseThrow().durability()).isEqualTo(Durability.VOLATILE);

@@ -9,7 +9,7 @@ public interface OpContext {
 
   /**
    * Turns this operation asynchronous. The returned callback must be called exactly once when the
-   * operation ends (null for success); the reconciler then signals {@code readyToResume}.
+   * operation ends (null for success); the reconciler then tells its {@link ResumeListener}.
    */
   Consumer<Throwable> continueInBackground();
 

@@ -3,7 +3,6 @@ package dev.verge.reconciler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
 import java.util.function.Predicate;
 
 /** Outcome of one reconcile run. */
@@ -17,13 +16,11 @@ public interface Status {
   /** Operations run or finished in this run, sorted by start. */
   List<OpLogEntry> operationLog();
 
-  boolean asyncOpsInProgress();
-
   /**
-   * Graph names (once per graph per run, coalesced) whose background operations finished: call
-   * reconcile again. Null when no operation is in progress.
+   * True when operations go on in the background: when they finish, the {@link
+   * ReconcilerOptions#resumeListener()} is told, and the next run records their results.
    */
-  BlockingQueue<String> readyToResume();
+  boolean asyncOpsInProgress();
 
   /** Cancels background operations of items matching the predicate (null: all). */
   void cancelAsyncOps(Predicate<ItemRef> which);

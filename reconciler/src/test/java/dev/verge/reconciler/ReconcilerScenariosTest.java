@@ -11,8 +11,10 @@ class ReconcilerScenariosTest {
   static final String T1 = "type1";
   static final String T2 = "type2";
   final MockConfigurator cfg = new MockConfigurator();
+  /** Graph names the reconciler asked to resume, in order (the listener runs on other threads). */
+  final java.util.concurrent.BlockingQueue<String> resumed = new java.util.concurrent.LinkedBlockingQueue<>();
   final Reconciler reconciler = Reconciler.create(MockConfigurator.registry(cfg, T1, T2),
-      ReconcilerOptions.DEFAULT.withCancelTimeout(Duration.ofMillis(200)));
+      ReconcilerOptions.DEFAULT.withCancelTimeout(Duration.ofMillis(200)).withResumeListener(resumed::add));
 
   static Dependency dep(String type, String name) {
     return Dependency.on(type, name);
@@ -41,7 +43,7 @@ class ReconcilerScenariosTest {
     Graph current = s.newCurrentState();
     assertThat(current.name()).isEqualTo("TestGraph");
     assertThat(current.description()).isEqualTo("Graph for testing");
-    assertThat(s.readyToResume()).isNull();
+    assertThat(s.asyncOpsInProgress()).isFalse();
 
     var a = MockItem.of(T1, "A");
     var b = MockItem.of(T1, "B");
@@ -337,7 +339,8 @@ class ReconcilerScenariosTest {
     assertThat(Ops.of(reconciler.reconcile(current, want))).as("still running").isEmpty();
 
     cfg.finish("B");
-    assertThat(s.readyToResume().poll(5, TimeUnit.SECONDS)).isEqualTo("TestGraph");
+    assertThat(resumed.poll(5, TimeUnit.SECONDS)).isEqualTo("TestGraph");
+    assertThat(resumed).as("one signal per graph per run").isEmpty();
     s = ok(current, want);
     assertThat(Ops.of(s)).containsExactly("Create B", "Create A");
 
@@ -352,7 +355,7 @@ class ReconcilerScenariosTest {
     assertThat(Ops.of(s)).containsExactly("Modify C (async)");
     assertThat(state(current, b).lastOperation()).as("B's Modify waits").isEqualTo(Operation.CREATE);
     cfg.finish("C");
-    s.readyToResume().poll(5, TimeUnit.SECONDS);
+    assertThat(resumed.poll(5, TimeUnit.SECONDS)).isEqualTo("TestGraph");
     s = ok(current, want);
     assertThat(Ops.of(s)).containsExactly("Modify C", "Modify B");
 
@@ -364,7 +367,7 @@ class ReconcilerScenariosTest {
     s = reconciler.reconcile(current, want);
     assertThat(Ops.of(s)).containsExactly("Delete A (async)");
     cfg.finish("A");
-    s.readyToResume().poll(5, TimeUnit.SECONDS);
+    assertThat(resumed.poll(5, TimeUnit.SECONDS)).isEqualTo("TestGraph");
     s = ok(current, want);
     assertThat(Ops.of(s)).containsExactly("Delete A", "Delete B", "Delete C");
     assertThat(current.size(true)).isZero();
@@ -378,7 +381,7 @@ class ReconcilerScenariosTest {
     assertThat(Ops.of(s)).containsExactly("Create A (async)");
     Graph current = s.newCurrentState();
     cfg.finish("A");
-    s.readyToResume().poll(5, TimeUnit.SECONDS);
+    assertThat(resumed.poll(5, TimeUnit.SECONDS)).isEqualTo("TestGraph");
     s = reconciler.reconcile(current, want);
     assertThat(Ops.of(s)).containsExactly("Create A: failed to create");
     assertThat(state(current, a).state()).isEqualTo(ItemState.FAILURE);

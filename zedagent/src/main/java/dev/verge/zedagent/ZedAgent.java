@@ -393,8 +393,8 @@ public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
     controllerCerts.close();
     onboarding.close();
     applyStatus.close();
+    loop.close(); // before the executor: a timer on the loop would hand work to a closed one
     channel.shutdownNow();
     io.shutdownNow();
-    loop.close();
   }
 }

@@ -69,8 +69,8 @@ class TelemetryReporterTest {
 
   @AfterEach
   void stop() {
+    loop.close(); // first: a timer on the loop would otherwise hand work to a closed executor
     io.shutdownNow();
-    loop.close();
     bus.close();
   }
 

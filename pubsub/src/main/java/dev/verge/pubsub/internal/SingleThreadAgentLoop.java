@@ -1,6 +1,7 @@
 package dev.verge.pubsub.internal;
 
 import dev.verge.pubsub.AgentLoop;
+import dev.verge.pubsub.LoopFailures;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -97,7 +98,7 @@ public final class SingleThreadAgentLoop implements AgentLoop {
       try {
         task.run();
       } catch (RuntimeException | Error e) {
-        log.error("agent loop {}: task failed", name, e);
+        LoopFailures.report(log, "agent loop " + name + ": task", e);
       }
     };
   }

@@ -3,6 +3,7 @@ package dev.verge.pubsub.internal;
 import com.google.protobuf.Message;
 import dev.verge.pubsub.AgentLoop;
 import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.LoopFailures;
 import dev.verge.pubsub.PublisherInfo;
 import dev.verge.pubsub.Subscription;
 import dev.verge.pubsub.SubscriptionHandler;
@@ -252,9 +253,9 @@ final class SubscriberCore<T extends Message> implements PublicationSink<T>, Sub
     callStart.lazySet(start);
     try {
       call.run();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | AssertionError e) {
       counters.handlerErrors.increment();
-      log.error("topic {} key {}: handler failed", topic, key, e);
+      LoopFailures.report(log, "topic " + topic + " key " + key + ": handler", e);
     } finally {
       callStart.lazySet(0);
       long took = System.nanoTime() - start;

@@ -2,6 +2,7 @@ package dev.verge.reconciler.internal;
 
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.ItemRef;
+import dev.verge.reconciler.ResumeListener;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,8 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Predicate;
 
 /**
@@ -61,13 +60,14 @@ final class AsyncOps {
   }
 
   private final Map<Long, Op> ops = new LinkedHashMap<>();
-  private final BlockingQueue<String> readyToResume = new LinkedBlockingQueue<>();
   private final Set<String> resumeSignalled = new HashSet<>();
+  private ResumeListener resumeListener = ResumeListener.NONE;
   private long nextId;
   private Duration cancelTimeout = Duration.ofMinutes(1);
 
-  synchronized void reconcileStarts(Duration timeout) {
+  synchronized void reconcileStarts(Duration timeout, ResumeListener listener) {
     cancelTimeout = timeout;
+    resumeListener = listener;
     resumeSignalled.clear();
   }
 
@@ -79,6 +79,7 @@ final class AsyncOps {
 
   /** Completion callback of an operation; late calls for forgotten operations are ignored. */
   void done(Op op, Throwable error) {
+    ResumeListener toTell = null;
     synchronized (this) {
       if (op.done || ops.get(op.id) != op) {
         return;
@@ -89,9 +90,12 @@ final class AsyncOps {
       op.error = error;
       // Coalesced: one signal per graph per reconcile run.
       if (resumeSignalled.add(op.graphName)) {
-        readyToResume.offer(op.graphName);
+        toTell = resumeListener;
       }
       notifyAll();
+    }
+    if (toTell != null) {
+      toTell.readyToResume(op.graphName); // outside the lock: it may reconcile at once
     }
   }
 
@@ -125,10 +129,6 @@ final class AsyncOps {
       n += op.done ? 0 : 1;
     }
     return n;
-  }
-
-  BlockingQueue<String> readyToResume() {
-    return readyToResume;
   }
 
   void cancel(Predicate<ItemRef> which) {

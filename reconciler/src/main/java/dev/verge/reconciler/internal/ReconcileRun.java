@@ -123,7 +123,7 @@ public final class ReconcileRun {
 
   private Status execute(long startNanos) {
     AsyncOps async = state.asyncOps;
-    async.reconcileStarts(options.cancelTimeout());
+    async.reconcileStarts(options.cancelTimeout(), options.resumeListener());
     syncUpdatedSubgraphs(current, intended);
     Seeds seeds = collectSeeds();
     rejectCycles(seeds);

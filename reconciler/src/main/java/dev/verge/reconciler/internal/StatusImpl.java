@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
 import java.util.function.Predicate;
 
 /** Immutable outcome of a run; the async handles stay live. */
@@ -64,10 +63,6 @@ final class StatusImpl implements Status {
     return async != null;
   }
 
-  @Override
-  public BlockingQueue<String> readyToResume() {
-    return async == null ? null : async.readyToResume();
-  }
 
   @Override
   public void cancelAsyncOps(Predicate<ItemRef> which) {

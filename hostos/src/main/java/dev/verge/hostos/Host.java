@@ -1,0 +1,29 @@
+package dev.verge.hostos;
+
+/**
+ * Everything an agent may do to its machine, bound to one network namespace: links, addresses,
+ * routes, rules and their events; the firewall; conntrack; sysctl; sysfs; and supervised daemons.
+ * One object to inject, with a Linux implementation (the real kernel, in the namespace the node
+ * runs in or a named one) and a sim implementation (in memory, with fault injection).
+ */
+public interface Host extends AutoCloseable {
+
+  /** Where this host acts, for logs and errors: {@code sim}, {@code netns vg-1-dev}, {@code current netns}. */
+  String description();
+
+  NetworkStack network();
+
+  Firewall firewall();
+
+  Conntrack conntrack();
+
+  Sysctl sysctl();
+
+  Sysfs sysfs();
+
+  DaemonSupervisor daemons();
+
+  /** Stops the daemons and releases sockets; the namespace itself and its links stay. */
+  @Override
+  void close();
+}

@@ -1,0 +1,103 @@
+package dev.verge.hostos.sim;
+
+import dev.verge.hostos.Conntrack;
+import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.Firewall;
+import dev.verge.hostos.Host;
+import dev.verge.hostos.NetworkStack;
+import dev.verge.hostos.Sysctl;
+import dev.verge.hostos.Sysfs;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The in-memory machine: a sim kernel, firewall, conntrack, sysctl, a fake sysfs tree and daemons
+ * that only pretend to run, each with its fault injection. For unit tests, for the demo without
+ * root, and for what the build machine's kernel lacks.
+ */
+public final class SimHost implements Host {
+  private final SimKernel kernel = new SimKernel();
+  private final SimFirewall firewall = new SimFirewall();
+  private final SimConntrack conntrack = new SimConntrack();
+  private final SimSysctl sysctl = new SimSysctl(kernel);
+  private final FakeSysfs sysfs;
+  private final SimDaemons daemons = new SimDaemons();
+
+  private SimHost(FakeSysfs sysfs) {
+    this.sysfs = sysfs;
+  }
+
+  /** A host without PCI devices; the fake sysfs tree lives under {@code scratchDir}. */
+  public static SimHost create(Path scratchDir) {
+    return new SimHost(FakeSysfs.create(scratchDir.resolve("sys"), List.of(), List.of()));
+  }
+
+  /** A host with the given drivers and PCI devices in its fake sysfs tree. */
+  public static SimHost create(Path scratchDir, List<String> drivers, List<FakeSysfs.Device> devices) {
+    return new SimHost(FakeSysfs.create(scratchDir.resolve("sys"), drivers, devices));
+  }
+
+  @Override
+  public String description() {
+    return "sim";
+  }
+
+  /** The sim kernel itself: plug NICs, cut carriers, inject faults. */
+  public SimKernel kernel() {
+    return kernel;
+  }
+
+  public SimFirewall simFirewall() {
+    return firewall;
+  }
+
+  public SimConntrack simConntrack() {
+    return conntrack;
+  }
+
+  public SimDaemons simDaemons() {
+    return daemons;
+  }
+
+  public FakeSysfs fakeSysfs() {
+    return sysfs;
+  }
+
+  @Override
+  public NetworkStack network() {
+    return kernel;
+  }
+
+  @Override
+  public Firewall firewall() {
+    return firewall;
+  }
+
+  @Override
+  public Conntrack conntrack() {
+    return conntrack;
+  }
+
+  @Override
+  public Sysctl sysctl() {
+    return sysctl;
+  }
+
+  @Override
+  public Sysfs sysfs() {
+    return sysfs.sysfs();
+  }
+
+  @Override
+  public DaemonSupervisor daemons() {
+    return daemons;
+  }
+
+  @Override
+  public void close() {
+    daemons.close();
+    conntrack.close();
+    firewall.close();
+    kernel.close();
+  }
+}
