@@ -57,6 +57,7 @@ public final class SimKernel implements NetworkStack {
   private final SimFaults faults = new SimFaults();
   private int nextIndex = 1;
   private long nextMac = 1;
+  private volatile boolean synchronousEvents;
 
   /** The link state the sim keeps; {@link Link} records are snapshots of it. */
   private static final class SimLink {
@@ -83,6 +84,15 @@ public final class SimKernel implements NetworkStack {
     SimLink lo = new SimLink(nextIndex++, "lo", "", 65536, MacAddress.of("00:00:00:00:00:00"));
     lo.up = true;
     links.put(lo.index, lo);
+  }
+
+  /**
+   * Delivers events on the thread that made the change, before the call returns, instead of on
+   * each subscription's own thread: deterministic for unit tests that drive an agent's loop.
+   */
+  public SimKernel deliverEventsSynchronously() {
+    synchronousEvents = true;
+    return this;
   }
 
   /** Where faults are planned. */
@@ -578,7 +588,7 @@ public final class SimKernel implements NetworkStack {
         events.add(new NetEvent.RouteEvent(Change.NEW, added));
       }
     }
-    subscriptions.forEach(s -> s.deliver(events));
+    subscriptions.forEach(s -> s.deliver(events, synchronousEvents));
   }
 
   private Map<Integer, Link> linkMap() {

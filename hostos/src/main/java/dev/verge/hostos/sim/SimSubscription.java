@@ -24,8 +24,13 @@ final class SimSubscription implements NetEvents.Subscription {
     this.onClose = onClose;
   }
 
-  void deliver(List<NetEvent> events) {
-    if (!thread.isShutdown()) {
+  void deliver(List<NetEvent> events, boolean synchronous) {
+    if (thread.isShutdown()) {
+      return;
+    }
+    if (synchronous) {
+      events.forEach(listener);
+    } else {
       thread.execute(() -> events.forEach(listener));
     }
   }
