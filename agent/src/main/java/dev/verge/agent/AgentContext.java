@@ -6,6 +6,7 @@ import dev.verge.hostos.Link;
 import dev.verge.pubsub.AgentLoop;
 import dev.verge.pubsub.Durability;
 import dev.verge.pubsub.Publication;
+import dev.verge.pubsub.Subscription;
 import dev.verge.pubsub.SubscriptionHandler;
 import dev.verge.pubsub.Topic;
 import dev.verge.reconciler.Configurator;
@@ -17,10 +18,15 @@ public interface AgentContext {
   /** The agent's loop: its timers ({@code schedule}, {@code every}) and its clock. */
   AgentLoop loop();
 
-  /** The machine the agent acts on (the real one in a namespace, or the sim). */
+  /**
+   * The machine the agent acts on (the real one in a namespace, or the sim).
+   *
+   * @throws IllegalStateException for an agent started without a host (one that does not act
+   *     on the kernel, such as zedagent)
+   */
   Host host();
 
-  /** The kernel as it is now, read live through the host. */
+  /** The kernel as it is now, read live through the host (same condition as {@link #host()}). */
   KernelView kernel();
 
   /**
@@ -34,6 +40,13 @@ public interface AgentContext {
    * the reconcile they trigger. A listener that throws is reported; the agent goes on.
    */
   <T extends Message> Input<T> input(Topic<T> topic, SubscriptionHandler<T> listener);
+
+  /**
+   * Reads a topic without making it an input: no gate on the first reconcile, no reconcile on
+   * change (say, other agents' status that zedagent reports). Handlers run on the agent's loop;
+   * the subscription closes with the agent.
+   */
+  <T extends Message> Subscription<T> watch(Topic<T> topic, SubscriptionHandler<T> handler);
 
   /** Becomes the publisher of a topic, publishing from the agent's loop. */
   <T extends Message> Publication<T> output(Topic<T> topic, Durability durability);

@@ -15,6 +15,7 @@ import dev.verge.pubsub.Durability;
 import dev.verge.pubsub.LoopFailures;
 import dev.verge.pubsub.PubSub;
 import dev.verge.pubsub.Publication;
+import dev.verge.pubsub.Subscription;
 import dev.verge.pubsub.SubscriptionHandler;
 import dev.verge.pubsub.Topic;
 import dev.verge.reconciler.Configurator;
@@ -77,12 +78,14 @@ public final class AgentRuntime implements AutoCloseable {
   private final Map<String, Configurator> configurators = new HashMap<>();
   private final List<InputSubscription<?>> inputs = new ArrayList<>();
   private final List<Publication<?>> outputs = new ArrayList<>();
+  private final List<Subscription<?>> watches = new ArrayList<>();
   private final List<Predicate<Link>> linkWatchers = new ArrayList<>();
   private final KernelView kernel;
   private final KernelEventQueue kernelEvents;
   private final RetryBook retries;
   private final RuntimeCounters counters = new RuntimeCounters();
   private final Context context = new Context();
+  private final java.util.concurrent.CountDownLatch startedLatch = new java.util.concurrent.CountDownLatch(1);
 
   // Loop-confined state.
   private Graph current;
@@ -118,7 +121,7 @@ public final class AgentRuntime implements AutoCloseable {
             item -> configurators.get(item.type()),
             ReconcilerOptions.DEFAULT.withResumeListener(
                 graph -> loop.execute(() -> requestReconcile("background operation finished"))));
-    this.kernel = new LiveKernelView(host.network());
+    this.kernel = host == null ? null : new LiveKernelView(host.network());
     this.kernelEvents = new KernelEventQueue(loop, this::onKernelEvents);
     this.retries = new RetryBook(loop, settings, this::retryDue);
     this.current = Graphs.newGraph(name, "current state of " + name);
@@ -130,7 +133,16 @@ public final class AgentRuntime implements AutoCloseable {
    */
   public static AgentRuntime start(
       Agent agent, PubSub bus, Host host, AgentLoop loop, RuntimeSettings settings) {
+    java.util.Objects.requireNonNull(host, "host");
     AgentRuntime runtime = new AgentRuntime(agent, bus, host, loop, settings);
+    loop.execute(runtime::startOnLoop);
+    return runtime;
+  }
+
+  /** Starts an agent that does not act on the kernel (no host, no kernel events). */
+  public static AgentRuntime startWithoutHost(
+      Agent agent, PubSub bus, AgentLoop loop, RuntimeSettings settings) {
+    AgentRuntime runtime = new AgentRuntime(agent, bus, null, loop, settings);
     loop.execute(runtime::startOnLoop);
     return runtime;
   }
@@ -173,13 +185,22 @@ public final class AgentRuntime implements AutoCloseable {
       LoopFailures.report(log, "agent " + name + ": start", e);
     }
     started = true;
-    netEvents = host.network().subscribe(kernelEvents::offer);
+    if (host != null) {
+      netEvents = host.network().subscribe(kernelEvents::offer);
+    }
     loop.every(settings.graphInterval(), this::publishGraphsIfChanged);
-    log.info("agent {} started on {} with {} inputs", name, host.description(), inputs.size());
+    log.info("agent {} started on {} with {} inputs", name,
+        host == null ? "no host" : host.description(), inputs.size());
     publishHealth();
+    startedLatch.countDown();
     if (allInputsSynchronized()) {
       requestReconcile("start");
     }
+  }
+
+  /** Waits until {@link Agent#start} has run (or failed). @return false on timeout */
+  public boolean awaitStarted(java.time.Duration timeout) throws InterruptedException {
+    return startedLatch.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /** Stops the agent: no reconcile after this; the agent's publications are released. */
@@ -204,6 +225,7 @@ public final class AgentRuntime implements AutoCloseable {
             LoopFailures.report(log, "agent " + name + ": stop", e);
           }
           inputs.forEach(InputSubscription::close);
+          watches.forEach(Subscription::close);
           outputs.forEach(Publication::close);
           for (Publication<?> own : List.of(health, metrics, graphs)) {
             if (own != null) {
@@ -520,6 +542,7 @@ public final class AgentRuntime implements AutoCloseable {
         AgentHealth.newBuilder()
             .setAgent(name)
             .setStartedMs(startedMs)
+            .setPid(ProcessHandle.current().pid())
             .setLastReconcileMs(lastReconcileMs)
             .setReconcileRuns(counters.reconcileRuns())
             .setLastError(intentError);
@@ -597,12 +620,23 @@ public final class AgentRuntime implements AutoCloseable {
 
     @Override
     public Host host() {
+      if (host == null) {
+        throw new IllegalStateException("agent " + name + " was started without a host");
+      }
       return host;
     }
 
     @Override
     public KernelView kernel() {
+      host();
       return kernel;
+    }
+
+    @Override
+    public <T extends Message> Subscription<T> watch(Topic<T> topic, SubscriptionHandler<T> handler) {
+      Subscription<T> subscription = bus.subscribe(topic, loop, handler);
+      watches.add(subscription);
+      return subscription;
     }
 
     @Override

@@ -31,6 +31,7 @@ public final class Bench implements Callable<Integer> {
     GROUPS.put("reconciler", List.of(ReconcilerBenchmark::main));
     GROUPS.put("pubsub", List.of(PubsubBenchmark::main));
     GROUPS.put("hostos", List.of(HostosBenchmark::main));
+    GROUPS.put("agent", List.of(AgentBenchmark::main));
     GROUPS.put("controller", List.of(PushToBusBenchmark::main, ControllerBenchmark::main));
     GROUPS.put("guest", List.of(GuestBenchmark::main));
   }

@@ -15,7 +15,8 @@ import dev.verge.pubsub.PubSub;
 import dev.verge.pubsub.PubSubConfig;
 import dev.verge.pubsub.SubscriptionHandler;
 import dev.verge.netlab.RepoPaths;
-import dev.verge.zedagent.DeviceTopics;
+import dev.verge.agent.AgentNode;
+import dev.verge.topics.ZedagentTopics;
 import dev.verge.zedagent.ZedAgent;
 import dev.verge.zedagent.ZedAgentSettings;
 import io.grpc.Grpc;
@@ -51,7 +52,7 @@ public final class PushToBusBenchmark {
       ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + server.adminPort(), InsecureChannelCredentials.create()).build();
       var admin = AdminServiceGrpc.newBlockingStub(channel);
       admin.addOnboarding(OnboardingRequest.newBuilder().addSerials("BENCH-NODE").build());
-      bus.subscribe(DeviceTopics.NETWORK_INSTANCES, agentLoop, new SubscriptionHandler<>() {
+      bus.subscribe(ZedagentTopics.NETWORK_INSTANCES, agentLoop, new SubscriptionHandler<>() {
         @Override
         public void onCreate(String key, NetworkInstanceConfig value) {
           seenOnBus.put(value.getDisplayName(), System.nanoTime());
@@ -64,7 +65,7 @@ public final class PushToBusBenchmark {
       });
       ZedAgentSettings settings =
           ZedAgentSettings.of("BENCH-NODE", "127.0.0.1:" + server.devicePort(), dir.resolve("controller/pki/ca.crt"), dir.resolve("node"));
-      try (ZedAgent agent = ZedAgent.start(settings, bus)) {
+      try (AgentNode agent = ZedAgent.run(settings, bus)) {
         String uuid = awaitOnboarded(admin);
         DeviceConfig base = ConfigCodec.parseDeviceConfig(
             Files.readString(RepoPaths.root().resolve("examples/edge-basic.yaml")), ConfigCodec.Format.YAML);

@@ -17,7 +17,7 @@ import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
 import dev.verge.netlab.RepoPaths;
 import dev.verge.netlab.Root;
-import dev.verge.zedagent.DeviceTopics;
+import dev.verge.topics.ZedagentTopics;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -250,13 +250,13 @@ final class DemoCommand implements Callable<Integer> {
   private void showBus() throws Exception {
     try (PubSub bus = PubSub.unixSockets(PubSubConfig.defaults().withSocketDir(work.resolve("bus")));
         AgentLoop loop = AgentLoop.create("demo")) {
-      Subscription<SystemAdapter> ports = bus.subscribe(DeviceTopics.SYSTEM_ADAPTERS, loop, new SubscriptionHandler<>() {});
-      Subscription<NetworkInstanceConfig> nis = bus.subscribe(DeviceTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {});
-      Subscription<AppInstanceConfig> apps = bus.subscribe(DeviceTopics.APPS, loop, new SubscriptionHandler<>() {});
+      Subscription<SystemAdapter> ports = bus.subscribe(ZedagentTopics.SYSTEM_ADAPTERS, loop, new SubscriptionHandler<>() {});
+      Subscription<NetworkInstanceConfig> nis = bus.subscribe(ZedagentTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {});
+      Subscription<AppInstanceConfig> apps = bus.subscribe(ZedagentTopics.APPS, loop, new SubscriptionHandler<>() {});
       await("the bus to synchronise", () -> ports.isSynchronized() && nis.isSynchronized() && apps.isSynchronized());
-      ports.snapshot().forEach((k, v) -> show(DeviceTopics.SYSTEM_ADAPTERS + " " + k + ": uplink=" + v.getUplink() + " cost=" + v.getCost()));
-      nis.snapshot().forEach((k, v) -> show(DeviceTopics.NETWORK_INSTANCES + " " + k + ": " + v.getDisplayName() + " " + v.getType() + " " + v.getIp().getSubnet()));
-      apps.snapshot().forEach((k, v) -> show(DeviceTopics.APPS + " " + k + ": " + v.getDisplayName() + ", " + v.getInterfacesCount() + " VIF(s)"));
+      ports.snapshot().forEach((k, v) -> show(ZedagentTopics.SYSTEM_ADAPTERS + " " + k + ": uplink=" + v.getUplink() + " cost=" + v.getCost()));
+      nis.snapshot().forEach((k, v) -> show(ZedagentTopics.NETWORK_INSTANCES + " " + k + ": " + v.getDisplayName() + " " + v.getType() + " " + v.getIp().getSubnet()));
+      apps.snapshot().forEach((k, v) -> show(ZedagentTopics.APPS + " " + k + ": " + v.getDisplayName() + ", " + v.getInterfacesCount() + " VIF(s)"));
     }
   }
 

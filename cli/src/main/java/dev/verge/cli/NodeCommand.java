@@ -1,10 +1,15 @@
 package dev.verge.cli;
 
+import dev.verge.agent.AgentNode;
+import dev.verge.agent.AgentProvider;
+import dev.verge.agent.NodeSettings;
+import dev.verge.agent.RuntimeSettings;
+import dev.verge.hostos.Host;
+import dev.verge.hostos.linux.LinuxHost;
+import dev.verge.hostos.linux.LinuxHostSettings;
+import dev.verge.hostos.sim.SimHost;
 import dev.verge.pubsub.PubSub;
 import dev.verge.pubsub.PubSubConfig;
-import dev.verge.zedagent.LocalApi;
-import dev.verge.zedagent.ZedAgent;
-import dev.verge.zedagent.ZedAgentSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -14,11 +19,15 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code verge node ...}: run an edge node and talk to a running one. */
 @Command(
@@ -62,8 +71,12 @@ final class NodeCommand {
     return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
   }
 
-  @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the node's agents until stopped (SIGTERM).")
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Run the node's agents until stopped (SIGTERM): every agent module on the classpath, "
+          + "in one process on the in-JVM bus (default), or each in its own process over the socket bus.")
   static final class Run implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Option(names = "--controller", required = true, description = "Controller device service, host:port.")
     String controller;
 
@@ -76,7 +89,7 @@ final class NodeCommand {
     @Option(names = "--serial", required = true, description = "Device serial presented at onboarding.")
     String serial;
 
-    @Option(names = "--state-dir", required = true, description = "Device state: identity, persisted config, audit log.")
+    @Option(names = "--state-dir", required = true, description = "Device state: identity, persisted config, daemon state, audit log.")
     Path stateDir;
 
     @Option(names = "--local-api", description = "Serve the local API on host:port (needs --token-file).")
@@ -85,11 +98,25 @@ final class NodeCommand {
     @Option(names = "--token-file", description = "File holding the local API token (at least 16 characters).")
     Path tokenFile;
 
-    @Option(names = "--bus", defaultValue = "injvm", description = "Bus driver: injvm (one process) or uds (agents as processes; default ${DEFAULT-VALUE}).")
+    @Option(names = "--bus", defaultValue = "injvm", description = "Bus driver: injvm (one process) or uds (Unix sockets; default ${DEFAULT-VALUE}).")
     String bus;
 
     @Option(names = "--bus-dir", description = "Socket directory of the uds bus (default <state-dir>/bus).")
     Path busDir;
+
+    @Option(names = "--host", defaultValue = "linux",
+        description = "What the agents act on: linux (the kernel of the namespace the node runs in) or sim (in memory; default ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--allow-initial-netns",
+        description = "Let the agents drive the machine's own network namespace (a dedicated edge device); by default the node refuses and must run in a namespace of its own.")
+    boolean allowInitialNetns;
+
+    @Option(names = "--only", paramLabel = "AGENT", description = "Run only this agent (e.g. one process of a --processes node).")
+    String only;
+
+    @Option(names = "--processes", description = "Run each agent as its own process, over the uds bus.")
+    boolean processes;
 
     @Option(names = "--metrics-interval", defaultValue = "60s", converter = DurationConverter.class, description = "Metrics upload interval (default ${DEFAULT-VALUE}).")
     Duration metricsInterval;
@@ -97,59 +124,112 @@ final class NodeCommand {
     @Option(names = "--flowlog-interval", defaultValue = "120s", converter = DurationConverter.class, description = "Flow log upload interval (default ${DEFAULT-VALUE}).")
     Duration flowLogInterval;
 
+    @Option(names = "--reconnect-max", defaultValue = "30s", converter = DurationConverter.class,
+        description = "Longest wait between attempts to reach the controller (default ${DEFAULT-VALUE}).")
+    Duration reconnectMax;
+
     @Override
     public Integer call() throws Exception {
       if (localApi != null && tokenFile == null) {
-        System.err.println("--local-api needs --token-file");
+        System.err.println("error: --local-api needs --token-file");
         return 2;
       }
-      ZedAgentSettings settings =
-          ZedAgentSettings.of(serial, controller, caCert, stateDir)
-              .withControllerAuthority(controllerName)
-              .withIntervals(metricsInterval, flowLogInterval);
-      if (localApi != null) {
-        settings = settings.withLocalApi(parseAddress(localApi), Files.readString(tokenFile).strip());
+      if (!bus.equals("injvm") && !bus.equals("uds")) {
+        System.err.println("error: unknown bus driver '" + bus + "' (injvm or uds)");
+        return 2;
       }
+      if (!host.equals("linux") && !host.equals("sim")) {
+        System.err.println("error: unknown host '" + host + "' (linux or sim)");
+        return 2;
+      }
+      List<AgentProvider> providers = AgentNode.providers();
+      if (only != null) {
+        providers = providers.stream().filter(p -> p.name().equals(only)).toList();
+        if (providers.isEmpty()) {
+          System.err.println("error: no agent named '" + only + "' (known: "
+              + String.join(", ", AgentNode.providers().stream().map(AgentProvider::name).toList()) + ")");
+          return 2;
+        }
+      }
+      if (processes) {
+        if (bus.equals("injvm") && spec.commandLine().getParseResult().hasMatchedOption("--bus")) {
+          System.err.println("error: --processes needs the uds bus");
+          return 2;
+        }
+        return new AgentProcesses(spec.commandLine().getParseResult().originalArgs(), providers, serial).run();
+      }
+      NodeSettings settings =
+          new NodeSettings(
+              stateDir, serial, controller, controllerName, caCert,
+              localApi == null ? Optional.empty() : Optional.of(parseAddress(localApi)),
+              tokenFile == null ? "" : Files.readString(tokenFile).strip(),
+              metricsInterval, flowLogInterval, Duration.ofMillis(500), reconnectMax);
       PubSubConfig busConfig =
           PubSubConfig.defaults()
               .withStateDir(stateDir.resolve("persist"))
               .withSocketDir(busDir != null ? busDir : stateDir.resolve("bus"));
-      PubSub pubSub =
-          switch (bus) {
-            case "injvm" -> PubSub.inJvm(busConfig);
-            case "uds" -> PubSub.unixSockets(busConfig);
-            default -> {
-              System.err.println("unknown bus driver '" + bus + "' (injvm or uds)");
-              yield null;
-            }
-          };
-      if (pubSub == null) {
-        return 2;
+      PubSub pubSub = bus.equals("uds") ? PubSub.unixSockets(busConfig) : PubSub.inJvm(busConfig);
+      Host nodeHost = null;
+      if (providers.stream().anyMatch(AgentProvider::needsHost)) {
+        Optional<String> refusal = host.equals("linux") ? initialNamespaceRefusal() : Optional.empty();
+        if (refusal.isPresent()) {
+          System.err.println("error: " + refusal.get());
+          pubSub.close();
+          return 2;
+        }
+        nodeHost = host.equals("linux")
+            ? LinuxHost.inCurrentNamespace(LinuxHostSettings.under(stateDir))
+            : SimHost.create(stateDir.resolve("sim"));
       }
-      ZedAgent agent = ZedAgent.start(settings, pubSub);
-      LocalApi api =
-          settings.localApi().isPresent()
-              ? LocalApi.start(settings.localApi().get(), settings.localApiToken(), agent, pubSub, stateDir)
-              : null;
+      AgentNode node = AgentNode.start(providers, settings, pubSub, nodeHost, RuntimeSettings.DEFAULT);
+      if (!node.awaitStarted(Duration.ofSeconds(30))) {
+        System.err.println("error: the agents did not start within 30 s");
+      }
+      Host startedHost = nodeHost;
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
                   () -> {
-                    if (api != null) {
-                      api.close();
-                    }
-                    agent.close();
+                    node.close();
                     pubSub.close();
+                    if (startedHost != null) {
+                      startedHost.close();
+                    }
                     stopped.countDown();
                   },
                   "node-shutdown"));
       System.out.println(
-          "verge node: running serial=" + serial + " cert=" + agent.identity().fingerprint() + " controller=" + controller
-              + (api != null ? " local-api=" + api.address() : ""));
+          "verge node: running serial=" + serial + " agents=" + String.join(",", node.agentNames())
+              + " pid=" + ProcessHandle.current().pid() + " bus=" + bus
+              + (startedHost != null ? " host=" + startedHost.description() : "")
+              + " controller=" + controller + (localApi != null ? " local-api=" + localApi : ""));
       System.out.flush();
       stopped.await();
       return 0;
+    }
+
+    /**
+     * The linux host acts on the namespace the node runs in. On a development or CI machine that
+     * must never be the machine's own: refuse unless the operator says this is a dedicated device.
+     */
+    private Optional<String> initialNamespaceRefusal() {
+      if (allowInitialNetns) {
+        return Optional.empty();
+      }
+      try {
+        Path mine = Files.readSymbolicLink(Path.of("/proc/self/ns/net"));
+        Path initial = Files.readSymbolicLink(Path.of("/proc/1/ns/net"));
+        if (mine.equals(initial)) {
+          return Optional.of("refusing to drive the machine's own network namespace (" + mine
+              + "): run the node in a namespace of its own (ip netns exec), use --host sim, "
+              + "or pass --allow-initial-netns on a dedicated edge device");
+        }
+        return Optional.empty();
+      } catch (IOException | UnsupportedOperationException e) {
+        return Optional.of("cannot tell whether this is the machine's own network namespace ("
+            + e.getMessage() + "); pass --allow-initial-netns if it is a dedicated edge device");
+      }
     }
   }
 
@@ -170,26 +250,55 @@ final class NodeCommand {
       }
       if (output.equals("json")) {
         System.out.println(response.body());
-      } else {
-        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
-        json.fields().forEachRemaining(f -> System.out.printf("%-18s %s%n", f.getKey(), f.getValue().isTextual() ? f.getValue().asText() : f.getValue()));
+        return 0;
+      }
+      var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
+      json.fields().forEachRemaining(f -> {
+        if (!f.getKey().equals("agents")) {
+          System.out.printf("%-18s %s%n", f.getKey(), f.getValue().isTextual() ? f.getValue().asText() : f.getValue());
+        }
+      });
+      var agents = json.path("agents");
+      if (agents.size() > 0) {
+        System.out.println();
+        System.out.printf("%-10s %-20s %8s  %s%n", "AGENT", "STATE", "RUNS", "PROBLEMS");
+        agents.fields().forEachRemaining(a -> {
+          var agent = a.getValue();
+          List<String> problems = new java.util.ArrayList<>();
+          agent.path("waitingFor").forEach(w -> problems.add("waiting for " + w.asText()));
+          if (!agent.path("lastError").asText().isEmpty()) {
+            problems.add(agent.path("lastError").asText());
+          }
+          agent.path("failedItems").forEach(f -> problems.add(f.asText()));
+          System.out.printf("%-10s %-20s %8d  %s%n", a.getKey(), agent.path("state").asText(),
+              agent.path("reconcileRuns").asLong(), problems.isEmpty() ? "-" : String.join("; ", problems));
+        });
       }
       return 0;
     }
   }
 
   @Command(name = "graph", mixinStandardHelpOptions = true,
-      description = "Print the running config as a dependency graph (DOT), or render it to SVG with Graphviz.")
+      description = "Print the running config, or an agent's dependency graph, as DOT, or render it to SVG with Graphviz.")
   static final class Graph implements Callable<Integer> {
     @ArgGroup(exclusive = false, multiplicity = "1")
     LocalApiOptions api;
+
+    @Option(names = "--agent", paramLabel = "NAME", description = "An agent's graph (nim, zedrouter, domainmgr, zedagent) instead of the config's.")
+    String agent;
+
+    @Option(names = "--which", defaultValue = "current", description = "With --agent: current or intended state (default ${DEFAULT-VALUE}).")
+    String which;
 
     @Option(names = "--svg", paramLabel = "FILE", description = "Write SVG (needs Graphviz 'dot') instead of printing DOT.")
     Path svg;
 
     @Override
     public Integer call() throws Exception {
-      HttpResponse<String> response = api.call("GET", "/api/v1/graph", null);
+      String path = agent == null ? "/api/v1/graph"
+          : "/api/v1/graph?agent=" + java.net.URLEncoder.encode(agent, java.nio.charset.StandardCharsets.UTF_8)
+              + "&which=" + java.net.URLEncoder.encode(which, java.nio.charset.StandardCharsets.UTF_8);
+      HttpResponse<String> response = api.call("GET", path, null);
       if (response.statusCode() != 200) {
         System.err.println("node refused: HTTP " + response.statusCode() + " " + response.body());
         return 1;

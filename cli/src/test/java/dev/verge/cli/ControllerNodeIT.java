@@ -23,7 +23,8 @@ import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
 import dev.verge.netlab.RepoPaths;
 import dev.verge.netlab.Root;
-import dev.verge.zedagent.DeviceTopics;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,7 +159,7 @@ class ControllerNodeIT {
 
     List<String> seen = new ArrayList<>();
     Subscription<NetworkInstanceConfig> nis =
-        bus.subscribe(DeviceTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {
+        bus.subscribe(ZedagentTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {
           @Override
           public void onCreate(String key, NetworkInstanceConfig value) {
             seen.add(key + "=" + value.getDisplayName());
@@ -172,7 +173,7 @@ class ControllerNodeIT {
   @Test
   @Order(3)
   void statusTheAgentsPublishIsReportedToTheController() throws Exception {
-    try (Publication<DeviceNetworkStatus> status = bus.publish(DeviceTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
+    try (Publication<DeviceNetworkStatus> status = bus.publish(NimTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
       status.publish(
           "global",
           DeviceNetworkStatus.newBuilder()

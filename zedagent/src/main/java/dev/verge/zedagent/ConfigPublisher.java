@@ -3,11 +3,9 @@ package dev.verge.zedagent;
 import com.google.protobuf.Message;
 import dev.verge.proto.config.v1.DeviceConfig;
 import dev.verge.proto.config.v1.PhysicalIo;
-import dev.verge.pubsub.AgentLoop;
-import dev.verge.pubsub.Durability;
-import dev.verge.pubsub.PubSub;
 import dev.verge.pubsub.Publication;
 import dev.verge.pubsub.Topic;
+import dev.verge.topics.ZedagentTopics;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,31 +44,32 @@ public final class ConfigPublisher implements AutoCloseable {
     }
   }
 
+  /** Becomes the publisher of a topic (on the agent's loop, persistent). */
+  @FunctionalInterface
+  public interface Outputs {
+    <T extends Message> Publication<T> publish(Topic<T> topic);
+  }
+
   private final List<Slice<?>> slices;
 
-  /** Publishes from {@code loop}, the agent's, whose task calls {@link #apply}. */
-  public ConfigPublisher(PubSub bus, Durability durability, AgentLoop loop) {
+  /** Publishes through {@code outputs}; {@link #apply} runs on the loop they publish from. */
+  public ConfigPublisher(Outputs outputs) {
     this.slices =
         List.of(
-            slice(bus, durability, loop, DeviceTopics.PHYSICAL_IO, DeviceConfig::getDeviceIoList, ConfigPublisher::ioKey),
-            slice(bus, durability, loop, DeviceTopics.VLANS, DeviceConfig::getVlansList, v -> v.getLogicalLabel()),
-            slice(bus, durability, loop, DeviceTopics.BONDS, DeviceConfig::getBondsList, b -> b.getLogicalLabel()),
-            slice(bus, durability, loop, DeviceTopics.SYSTEM_ADAPTERS, DeviceConfig::getSystemAdaptersList, a -> a.getName()),
-            slice(bus, durability, loop, DeviceTopics.NETWORKS, DeviceConfig::getNetworksList, n -> n.getId().getUuid()),
-            slice(bus, durability, loop, DeviceTopics.NETWORK_INSTANCES, DeviceConfig::getNetworkInstancesList,
+            slice(outputs, ZedagentTopics.PHYSICAL_IO, DeviceConfig::getDeviceIoList, ConfigPublisher::ioKey),
+            slice(outputs, ZedagentTopics.VLANS, DeviceConfig::getVlansList, v -> v.getLogicalLabel()),
+            slice(outputs, ZedagentTopics.BONDS, DeviceConfig::getBondsList, b -> b.getLogicalLabel()),
+            slice(outputs, ZedagentTopics.SYSTEM_ADAPTERS, DeviceConfig::getSystemAdaptersList, a -> a.getName()),
+            slice(outputs, ZedagentTopics.NETWORKS, DeviceConfig::getNetworksList, n -> n.getId().getUuid()),
+            slice(outputs, ZedagentTopics.NETWORK_INSTANCES, DeviceConfig::getNetworkInstancesList,
                 ni -> ni.getId().getUuid()),
-            slice(bus, durability, loop, DeviceTopics.APPS, DeviceConfig::getAppsList, app -> app.getId().getUuid()),
-            slice(bus, durability, loop, DeviceTopics.CONFIG_ITEMS, DeviceConfig::getConfigItemsList, item -> item.getKey()));
+            slice(outputs, ZedagentTopics.APPS, DeviceConfig::getAppsList, app -> app.getId().getUuid()),
+            slice(outputs, ZedagentTopics.CONFIG_ITEMS, DeviceConfig::getConfigItemsList, item -> item.getKey()));
   }
 
   private static <T extends Message> Slice<T> slice(
-      PubSub bus,
-      Durability durability,
-      AgentLoop loop,
-      Topic<T> topic,
-      Function<DeviceConfig, List<T>> objects,
-      Function<T, String> key) {
-    return new Slice<>(bus.publish(topic, durability, loop), objects, key);
+      Outputs outputs, Topic<T> topic, Function<DeviceConfig, List<T>> objects, Function<T, String> key) {
+    return new Slice<>(outputs.publish(topic), objects, key);
   }
 
   /**

@@ -7,9 +7,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.verge.proto.config.v1.DeviceConfig;
 import dev.verge.proto.config.v1.SystemAdapter;
-import dev.verge.pubsub.Durability;
-import dev.verge.pubsub.PubSub;
 import dev.verge.pubsub.Publication;
+import dev.verge.topics.v1.AgentGraphs;
+import dev.verge.topics.v1.AgentHealth;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,6 +28,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
@@ -96,6 +97,16 @@ public final class LocalApi implements AutoCloseable {
 
     /** The controller config the device runs. */
     DeviceConfig appliedConfig();
+
+    /** The agents' health as they last published it, by agent name. */
+    default Map<String, AgentHealth> agentHealth() {
+      return Map.of();
+    }
+
+    /** An agent's dependency graphs as it last published them. */
+    default Optional<AgentGraphs> agentGraphs(String agent) {
+      return Optional.empty();
+    }
   }
 
   private LocalApi(HttpServer server, DeviceView agent, String token, Publication<DeviceConfig> override, Path auditLog, RateLimiter limiter) {
@@ -107,20 +118,25 @@ public final class LocalApi implements AutoCloseable {
     this.limiter = limiter;
   }
 
-  public static LocalApi start(InetSocketAddress address, String token, DeviceView agent, PubSub bus, Path stateDir)
+  /**
+   * Serves the API.
+   *
+   * @param override where an accepted override is published (zedagent's, persistent)
+   */
+  public static LocalApi start(
+      InetSocketAddress address, String token, DeviceView agent, Publication<DeviceConfig> override, Path stateDir)
       throws IOException {
-    return start(address, token, agent, bus, stateDir, new RateLimiter(10, 1.0, Clock.systemUTC()));
+    return start(address, token, agent, override, stateDir, new RateLimiter(10, 1.0, Clock.systemUTC()));
   }
 
   static LocalApi start(
-      InetSocketAddress address, String token, DeviceView agent, PubSub bus, Path stateDir, RateLimiter limiter)
+      InetSocketAddress address, String token, DeviceView agent, Publication<DeviceConfig> override,
+      Path stateDir, RateLimiter limiter)
       throws IOException {
     Files.createDirectories(stateDir);
     HttpServer server = HttpServer.create(address, 16);
     LocalApi api =
-        new LocalApi(
-            server, agent, token, bus.publish(DeviceTopics.LOCAL_PORT_OVERRIDE, Durability.PERSISTENT),
-            stateDir.resolve("local-api-audit.log"), limiter);
+        new LocalApi(server, agent, token, override, stateDir.resolve("local-api-audit.log"), limiter);
     server.createContext("/api/v1/", api::handle);
     server.setExecutor(Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "zedagent-local-api");
@@ -140,6 +156,7 @@ public final class LocalApi implements AutoCloseable {
     String client = exchange.getRemoteAddress().getAddress().getHostAddress();
     String method = exchange.getRequestMethod();
     String path = exchange.getRequestURI().getPath();
+    String query = exchange.getRequestURI().getQuery();
     byte[] body = readBody(exchange);
     int status;
     String response;
@@ -154,7 +171,7 @@ public final class LocalApi implements AutoCloseable {
       status = 413;
       response = error("body over " + MAX_BODY_BYTES + " bytes");
     } else {
-      Result result = route(method, path, body);
+      Result result = route(method, path, query == null ? "" : query, body);
       status = result.status();
       response = result.body();
     }
@@ -169,10 +186,10 @@ public final class LocalApi implements AutoCloseable {
 
   private record Result(int status, String body) {}
 
-  private Result route(String method, String path, byte[] body) {
+  private Result route(String method, String path, String query, byte[] body) {
     return switch (method + " " + path) {
       case "GET /api/v1/status" -> new Result(200, statusJson());
-      case "GET /api/v1/graph" -> new Result(200, json(Map.of("dot", ConfigGraph.dot(agent.appliedConfig()))));
+      case "GET /api/v1/graph" -> graph(query);
       case "GET /api/v1/port-override" -> override.get(OVERRIDE_KEY)
           .map(o -> new Result(200, print(o)))
           .orElse(new Result(404, error("no port override in force")));
@@ -182,6 +199,33 @@ public final class LocalApi implements AutoCloseable {
           : new Result(404, error("no port override in force"));
       default -> new Result(404, error("no such endpoint: " + method + " " + path));
     };
+  }
+
+  /**
+   * Without parameters, the applied config as a graph; with {@code agent=NAME}, that agent's
+   * current (or, with {@code which=intended}, intended) dependency graph.
+   */
+  private Result graph(String query) {
+    Map<String, String> params = new LinkedHashMap<>();
+    for (String pair : query.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0) {
+        params.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    String name = params.get("agent");
+    if (name == null) {
+      return new Result(200, json(Map.of("dot", ConfigGraph.dot(agent.appliedConfig()))));
+    }
+    String which = params.getOrDefault("which", "current");
+    if (!which.equals("current") && !which.equals("intended")) {
+      return new Result(400, error("which must be current or intended, not '" + which + "'"));
+    }
+    return agent.agentGraphs(name)
+        .map(g -> new Result(200, json(Map.of("agent", name, "which", which,
+            "dot", which.equals("current") ? g.getCurrentDot() : g.getIntendedDot(), "atMs", g.getAtMs()))))
+        .orElse(new Result(404, error("no graph published by agent '" + name + "' (known: "
+            + String.join(", ", agent.agentHealth().keySet()) + ")")));
   }
 
   private Result putOverride(byte[] body) {
@@ -232,6 +276,19 @@ public final class LocalApi implements AutoCloseable {
     Map<String, Object> json = new LinkedHashMap<>(JSON.convertValue(agent.status(), Map.class));
     json.put("portOverride", override.get(OVERRIDE_KEY).isPresent());
     json.put("certFingerprint", agent.certFingerprint());
+    Map<String, Object> agents = new LinkedHashMap<>();
+    agent.agentHealth().forEach((name, health) -> {
+      Map<String, Object> a = new LinkedHashMap<>();
+      a.put("state", health.getState().name().replace("STATE_", "").toLowerCase(java.util.Locale.ROOT));
+      a.put("reconcileRuns", health.getReconcileRuns());
+      a.put("lastReconcileMs", health.getLastReconcileMs());
+      a.put("lastError", health.getLastError());
+      a.put("waitingFor", health.getWaitingForList());
+      a.put("failedItems", health.getFailedItemsList().stream()
+          .map(f -> f.getType() + "/" + f.getName() + ": " + f.getError()).toList());
+      agents.put(name, a);
+    });
+    json.put("agents", agents);
     return json(json);
   }
 

@@ -4,11 +4,16 @@ import com.google.protobuf.Message;
 import dev.verge.proto.flowlog.v1.FlowBatch;
 import dev.verge.proto.info.v1.InfoMessage;
 import dev.verge.proto.metrics.v1.MetricsMessage;
+import dev.verge.agent.AgentContext;
 import dev.verge.pubsub.AgentLoop;
 import dev.verge.pubsub.PubSub;
 import dev.verge.pubsub.Subscription;
 import dev.verge.pubsub.SubscriptionHandler;
 import dev.verge.pubsub.Topic;
+import dev.verge.topics.DomainmgrTopics;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.ZedrouterTopics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +36,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class TelemetryReporter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TelemetryReporter.class);
+  /** Interface metrics: each agent publishes its latest counters (key: the agent name). */
+  static final List<Topic<MetricsMessage>> METRICS =
+      List.of(NimTopics.METRICS, ZedrouterTopics.METRICS, DomainmgrTopics.METRICS);
   static final int MAX_PENDING_FLOW_BATCHES = 1_000;
 
   /** Sends telemetry to the controller; each call blocks and throws when it was not accepted. */
@@ -59,25 +67,49 @@ public final class TelemetryReporter implements AutoCloseable {
   private boolean online;
   private long droppedFlowBatches;
 
+  /** Subscribes on the reporter's loop (an agent's {@code AgentContext::watch}). */
+  @FunctionalInterface
+  public interface Watcher {
+    <T extends Message> Subscription<T> watch(Topic<T> topic, SubscriptionHandler<T> handler);
+  }
+
+  /** Reports from an agent: subscriptions through its context, timers on its loop. */
+  public TelemetryReporter(
+      AgentContext context, Executor io, Uploader uploader, Duration metricsInterval,
+      Duration flowLogInterval, Duration retryDelay) {
+    this(context.loop(), context::watch, io, uploader, metricsInterval, flowLogInterval, retryDelay);
+  }
+
+  /** Reports on {@code loop} from topics of {@code bus} (tests and tools). */
   public TelemetryReporter(
       PubSub bus, AgentLoop loop, Executor io, Uploader uploader, Duration metricsInterval,
+      Duration flowLogInterval, Duration retryDelay) {
+    this(loop, new Watcher() {
+      @Override
+      public <T extends Message> Subscription<T> watch(Topic<T> topic, SubscriptionHandler<T> handler) {
+        return bus.subscribe(topic, loop, handler);
+      }
+    }, io, uploader, metricsInterval, flowLogInterval, retryDelay);
+  }
+
+  private TelemetryReporter(
+      AgentLoop loop, Watcher bus, Executor io, Uploader uploader, Duration metricsInterval,
       Duration flowLogInterval, Duration retryDelay) {
     this.loop = loop;
     this.io = io;
     this.uploader = uploader;
     this.retryDelay = retryDelay;
-    watchInfo(bus, DeviceTopics.DEVICE_NETWORK_STATUS, "device_network", (b, v) -> b.setDeviceNetwork(v));
-    watchInfo(bus, DeviceTopics.CONFIG_LIST_STATUS, "config_list", (b, v) -> b.setConfigList(v));
-    watchInfo(bus, DeviceTopics.NETWORK_INSTANCE_STATUS, "network_instance", (b, v) -> b.setNetworkInstance(v));
-    watchInfo(bus, DeviceTopics.APP_NETWORK_STATUS, "app_network", (b, v) -> b.setAppNetwork(v));
-    watchInfo(bus, DeviceTopics.DOMAIN_STATUS, "domain", (b, v) -> b.setDomain(v));
-    watchInfo(bus, DeviceTopics.ASSIGNABLE_ADAPTERS, "assignable_adapters", (b, v) -> b.setAssignableAdapters(v));
-    watchInfo(bus, DeviceTopics.CONFIG_APPLY_STATUS, "config_apply", (b, v) -> b.setConfigApply(v));
-    for (Topic<MetricsMessage> topic : DeviceTopics.METRICS) {
+    watchInfo(bus, NimTopics.DEVICE_NETWORK_STATUS, "device_network", (b, v) -> b.setDeviceNetwork(v));
+    watchInfo(bus, NimTopics.CONFIG_LIST_STATUS, "config_list", (b, v) -> b.setConfigList(v));
+    watchInfo(bus, ZedrouterTopics.NETWORK_INSTANCE_STATUS, "network_instance", (b, v) -> b.setNetworkInstance(v));
+    watchInfo(bus, ZedrouterTopics.APP_NETWORK_STATUS, "app_network", (b, v) -> b.setAppNetwork(v));
+    watchInfo(bus, DomainmgrTopics.DOMAIN_STATUS, "domain", (b, v) -> b.setDomain(v));
+    watchInfo(bus, DomainmgrTopics.ASSIGNABLE_ADAPTERS, "assignable_adapters", (b, v) -> b.setAssignableAdapters(v));
+    watchInfo(bus, ZedagentTopics.CONFIG_APPLY_STATUS, "config_apply", (b, v) -> b.setConfigApply(v));
+    for (Topic<MetricsMessage> topic : METRICS) {
       subscriptions.add(
-          bus.subscribe(
+          bus.watch(
               topic,
-              loop,
               new SubscriptionHandler<>() {
                 @Override
                 public void onCreate(String key, MetricsMessage value) {
@@ -96,9 +128,8 @@ public final class TelemetryReporter implements AutoCloseable {
               }));
     }
     subscriptions.add(
-        bus.subscribe(
-            DeviceTopics.FLOW_LOGS,
-            loop,
+        bus.watch(
+            ZedrouterTopics.FLOW_LOGS,
             new SubscriptionHandler<>() {
               @Override
               public void onCreate(String key, FlowBatch value) {
@@ -115,11 +146,10 @@ public final class TelemetryReporter implements AutoCloseable {
   }
 
   private <T extends Message> void watchInfo(
-      PubSub bus, Topic<T> topic, String kind, BiConsumer<InfoMessage.Builder, T> setter) {
+      Watcher bus, Topic<T> topic, String kind, BiConsumer<InfoMessage.Builder, T> setter) {
     subscriptions.add(
-        bus.subscribe(
+        bus.watch(
             topic,
-            loop,
             new SubscriptionHandler<T>() {
               @Override
               public void onCreate(String key, T value) {
@@ -138,7 +168,7 @@ public final class TelemetryReporter implements AutoCloseable {
 
               private void changed(String objectId, T value) {
                 InfoMessage.Builder info =
-                    InfoMessage.newBuilder().setObjectId(objectId).setAtTimeMs(System.currentTimeMillis());
+                    InfoMessage.newBuilder().setObjectId(objectId).setAtTimeMs(loop.now().toEpochMilli());
                 if (value != null) {
                   setter.accept(info, value); // no payload: the object is gone
                 }
@@ -212,7 +242,7 @@ public final class TelemetryReporter implements AutoCloseable {
     if (!online || latestMetrics.isEmpty()) {
       return;
     }
-    MetricsMessage.Builder merged = MetricsMessage.newBuilder().setAtTimeMs(System.currentTimeMillis());
+    MetricsMessage.Builder merged = MetricsMessage.newBuilder().setAtTimeMs(loop.now().toEpochMilli());
     latestMetrics.values().forEach(m -> merged.addAllInterfaces(m.getInterfacesList())
         .addAllNetworkInstances(m.getNetworkInstancesList()));
     MetricsMessage metrics = merged.build();

@@ -19,12 +19,25 @@ import dev.verge.proto.flowlog.v1.FlowBatch;
 import dev.verge.proto.info.v1.ConfigApplyStatus;
 import dev.verge.proto.info.v1.InfoMessage;
 import dev.verge.proto.metrics.v1.MetricsMessage;
+import dev.verge.agent.Agent;
+import dev.verge.agent.AgentContext;
+import dev.verge.agent.AgentNode;
+import dev.verge.agent.RuntimeSettings;
 import dev.verge.pubsub.AgentLoop;
 import dev.verge.pubsub.Durability;
 import dev.verge.pubsub.PubSub;
 import dev.verge.pubsub.Publication;
+import dev.verge.pubsub.SubscriptionHandler;
 import dev.verge.pubsub.Topic;
 import dev.verge.proto.Certificates;
+import dev.verge.reconciler.GraphR;
+import dev.verge.reconciler.Graphs;
+import dev.verge.topics.AgentTopics;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.v1.AgentGraphs;
+import dev.verge.topics.v1.AgentHealth;
+import dev.verge.topics.v1.DeviceNetwork;
 import dev.verge.zedagent.internal.ControllerChannels;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -35,8 +48,10 @@ import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -45,23 +60,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The device side of the controller API. It dials out (devices live behind NAT), onboards once,
- * keeps a config stream open and resumes it with the hash of the config it runs, so an unchanged
- * config is never sent again. A pushed config is verified, applied by splitting it into bus
- * topics, persisted as the last good config, and acknowledged; a bad one is rejected with its
- * reason and the last good config stays. Without a controller the device runs on the persisted
- * config.
+ * The device side of the controller API, an agent on the runtime like the others. It dials out
+ * (devices live behind NAT), onboards once, keeps a config stream open and resumes it with the
+ * hash of the config it runs, so an unchanged config is never sent again. A pushed config is
+ * verified, applied by splitting it into bus topics, persisted as the last good config, and
+ * acknowledged; a bad one is rejected with its reason and the last good config stays. Without a
+ * controller the device runs on the persisted config. When nim moves controller traffic to
+ * another port, zedagent re-dials at once instead of waiting out its back-off.
  *
- * <p>All state is confined to the agent loop; blocking calls run on an I/O thread.
+ * <p>zedagent acts on no kernel object: its intended state is empty. All state is confined to
+ * the agent's loop; blocking calls run on an I/O thread.
  */
-public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
+public final class ZedAgent implements Agent, LocalApi.DeviceView {
+  public static final String NAME = ZedagentTopics.AGENT;
   private static final Logger log = LoggerFactory.getLogger(ZedAgent.class);
   static final String LAST_GOOD_KEY = "last-good";
   static final String DEVICE_KEY = "device";
 
-  static final Topic<SignedConfig> LAST_GOOD_CONFIG = Topic.of(DeviceTopics.AGENT, SignedConfig.getDefaultInstance());
-  static final Topic<ControllerCerts> CONTROLLER_CERTS = Topic.of(DeviceTopics.AGENT, ControllerCerts.getDefaultInstance());
-  static final Topic<OnboardResponse> ONBOARDING = Topic.of(DeviceTopics.AGENT, OnboardResponse.getDefaultInstance());
+  static final Topic<SignedConfig> LAST_GOOD_CONFIG = Topic.of(NAME, SignedConfig.getDefaultInstance());
+  static final Topic<ControllerCerts> CONTROLLER_CERTS = Topic.of(NAME, ControllerCerts.getDefaultInstance());
+  static final Topic<OnboardResponse> ONBOARDING = Topic.of(NAME, OnboardResponse.getDefaultInstance());
 
   /** What zedagent reports about itself (local API, CLI). */
   public record AgentStatus(
@@ -76,19 +94,26 @@ public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
       int reconnects) {}
 
   private final ZedAgentSettings settings;
-  private final AgentLoop loop;
   private final ExecutorService io;
   private final DeviceIdentity identity;
   private final ConfigCheck configCheck;
-  private final ConfigPublisher configPublisher;
-  private final Publication<SignedConfig> lastGood;
-  private final Publication<ControllerCerts> controllerCerts;
-  private final Publication<OnboardResponse> onboarding;
-  private final Publication<ConfigApplyStatus> applyStatus;
-  private final TelemetryReporter telemetry;
   private final ManagedChannel channel;
   private final DeviceServiceGrpc.DeviceServiceBlockingStub blocking;
   private final DeviceServiceGrpc.DeviceServiceStub async;
+  /** The other agents' health and graphs, for the local API (written on the loop, read anywhere). */
+  private final Map<String, AgentHealth> agentHealth = new ConcurrentHashMap<>();
+  private final Map<String, AgentGraphs> agentGraphs = new ConcurrentHashMap<>();
+
+  // Made at start, on the loop.
+  private AgentContext context;
+  private AgentLoop loop;
+  private ConfigPublisher configPublisher;
+  private Publication<SignedConfig> lastGood;
+  private Publication<ControllerCerts> controllerCerts;
+  private Publication<OnboardResponse> onboarding;
+  private Publication<ConfigApplyStatus> applyStatus;
+  private TelemetryReporter telemetry;
+  private LocalApi localApi;
 
   // Loop-confined state.
   private String deviceUuid = "";
@@ -101,36 +126,145 @@ public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
   private int failures;
   private int reconnects;
   private boolean closed;
+  private String controllerPort = "";
+  private java.util.concurrent.Future<?> redial;
   private volatile AgentStatus status;
 
-  private ZedAgent(ZedAgentSettings settings, PubSub bus, AgentLoop loop) throws IOException, GeneralSecurityException {
+  /** Loads (or makes) the device identity and prepares the controller channel; nothing runs yet. */
+  public ZedAgent(ZedAgentSettings settings) throws IOException, GeneralSecurityException {
     this.settings = settings;
-    this.loop = loop;
     this.io = Executors.newSingleThreadExecutor(r -> daemon(r, "zedagent-io"));
     this.identity = DeviceIdentity.loadOrCreate(settings.stateDir().resolve("identity"), settings.serial());
     X509Certificate controllerCa = Certificates.readCertificate(settings.controllerCaPem());
     this.configCheck = new ConfigCheck(controllerCa);
-    this.lastGood = bus.publish(LAST_GOOD_CONFIG, Durability.PERSISTENT, loop);
-    this.controllerCerts = bus.publish(CONTROLLER_CERTS, Durability.PERSISTENT, loop);
-    this.onboarding = bus.publish(ONBOARDING, Durability.PERSISTENT, loop);
-    this.applyStatus = bus.publish(DeviceTopics.CONFIG_APPLY_STATUS, Durability.PERSISTENT, loop);
-    this.configPublisher = new ConfigPublisher(bus, Durability.PERSISTENT, loop);
     this.channel = ControllerChannels.open(settings.controllerTarget(), settings.controllerAuthority(), controllerCa, identity);
     this.blocking = DeviceServiceGrpc.newBlockingStub(channel);
     this.async = DeviceServiceGrpc.newStub(channel);
-    this.telemetry =
-        new TelemetryReporter(
-            bus, loop, io, new GrpcUploader(), settings.metricsInterval(), settings.flowLogInterval(),
-            settings.reconnectMin());
   }
 
-  /** Starts zedagent: restores the last good config, then connects to the controller. */
-  public static ZedAgent start(ZedAgentSettings settings, PubSub bus) throws IOException, GeneralSecurityException {
-    AgentLoop loop = AgentLoop.create("zedagent");
-    ZedAgent agent = new ZedAgent(settings, bus, loop);
-    loop.execute(agent::restore);
-    loop.execute(agent::connect);
-    return agent;
+  /** zedagent alone on a loop of its own (tools and benchmarks); a node runs it with its agents. */
+  public static AgentNode run(ZedAgentSettings settings, PubSub bus) throws IOException, GeneralSecurityException {
+    return AgentNode.of(new ZedAgent(settings), bus, null, RuntimeSettings.DEFAULT);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  /** Publishes, subscribes, starts the local API; then restores the last good config and dials. */
+  @Override
+  public void start(AgentContext context) {
+    this.loop = context.loop();
+    this.lastGood = context.output(LAST_GOOD_CONFIG, Durability.PERSISTENT);
+    this.controllerCerts = context.output(CONTROLLER_CERTS, Durability.PERSISTENT);
+    this.onboarding = context.output(ONBOARDING, Durability.PERSISTENT);
+    this.applyStatus = context.output(ZedagentTopics.CONFIG_APPLY_STATUS, Durability.PERSISTENT);
+    this.context = context;
+    this.configPublisher = new ConfigPublisher(this::persistentOutput);
+    this.telemetry =
+        new TelemetryReporter(
+            context, io, new GrpcUploader(), settings.metricsInterval(), settings.flowLogInterval(),
+            settings.reconnectMin());
+    for (String agent : AgentTopics.AGENTS) {
+      context.watch(AgentTopics.health(agent), mirror(agentHealth));
+      context.watch(AgentTopics.graphs(agent), mirror(agentGraphs));
+    }
+    context.watch(NimTopics.DEVICE_NETWORK, new SubscriptionHandler<>() {
+      @Override
+      public void onCreate(String key, DeviceNetwork value) {
+        controllerPortIs(value.getControllerPort());
+      }
+
+      @Override
+      public void onModify(String key, DeviceNetwork oldValue, DeviceNetwork newValue) {
+        controllerPortIs(newValue.getControllerPort());
+      }
+    });
+    if (settings.localApi().isPresent()) {
+      try {
+        localApi = LocalApi.start(settings.localApi().get(), settings.localApiToken(), this,
+            context.output(ZedagentTopics.LOCAL_PORT_OVERRIDE, Durability.PERSISTENT), settings.stateDir());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot serve the local API on " + settings.localApi().get(), e);
+      }
+    }
+    restore();
+    connect();
+  }
+
+  private <T extends com.google.protobuf.Message> Publication<T> persistentOutput(Topic<T> topic) {
+    return context.output(topic, Durability.PERSISTENT);
+  }
+
+  /** zedagent acts on no kernel object. */
+  @Override
+  public GraphR intendedState() {
+    return Graphs.newGraph(NAME, "zedagent acts on no kernel object");
+  }
+
+  private static <T extends com.google.protobuf.Message> SubscriptionHandler<T> mirror(Map<String, T> into) {
+    return new SubscriptionHandler<>() {
+      @Override
+      public void onCreate(String key, T value) {
+        into.put(key, value);
+      }
+
+      @Override
+      public void onModify(String key, T oldValue, T newValue) {
+        into.put(key, newValue);
+      }
+
+      @Override
+      public void onDelete(String key, T lastValue) {
+        into.remove(key);
+      }
+    };
+  }
+
+  /** The address the local API listens on, once started. */
+  public Optional<java.net.InetSocketAddress> localApiAddress() {
+    LocalApi api = localApi;
+    return api == null ? Optional.empty() : Optional.of(api.address());
+  }
+
+  @Override
+  public Map<String, AgentHealth> agentHealth() {
+    return new TreeMap<>(agentHealth);
+  }
+
+  @Override
+  public Optional<AgentGraphs> agentGraphs(String agent) {
+    return Optional.ofNullable(agentGraphs.get(agent));
+  }
+
+  /**
+   * nim moved controller traffic to another port: the session on the old one is stale (or the
+   * reconnect is waiting out its back-off), so dial again now, through the new port.
+   */
+  private void controllerPortIs(String port) {
+    if (port.equals(controllerPort)) {
+      return;
+    }
+    String before = controllerPort;
+    controllerPort = port;
+    if (before.isEmpty() || port.isEmpty() || closed) {
+      return; // the first report, or no port works: the back-off goes on
+    }
+    log.info("controller traffic moved from port {} to {}: re-dialling now", before, port);
+    if (redial != null) {
+      redial.cancel(false);
+      redial = null;
+    }
+    if (stream != null) {
+      StreamObserver<DeviceMessage> old = stream;
+      stream = null;
+      currentResponses = null;
+      old.onError(Status.UNAVAILABLE.withDescription("controller port changed").asRuntimeException());
+    }
+    failures = 0;
+    telemetry.setOnline(false);
+    connect();
   }
 
   public DeviceIdentity identity() {
@@ -244,6 +378,9 @@ public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
             loop.execute(() -> streamEnded(this, "controller closed the stream"));
           }
         };
+    if (stream != null) {
+      return; // a re-dial raced a connect already under way
+    }
     stream = async.connect(responses);
     currentResponses = responses;
     stream.onNext(DeviceMessage.newBuilder().setHello(Hello.newBuilder().setLastAppliedHash(appliedHash)).build());
@@ -313,7 +450,10 @@ public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
     Duration delay = backoff(failures);
     log.warn("controller {} unreachable ({}); retrying in {} ms", settings.controllerTarget(), reason, delay.toMillis());
     publishStatus(reason);
-    loop.schedule(delay, this::connect);
+    redial = loop.schedule(delay, () -> {
+      redial = null;
+      connect();
+    });
   }
 
   /** Exponential back-off with jitter in [0.5, 1.0]x so a fleet does not reconnect in lockstep. */
@@ -370,30 +510,23 @@ public final class ZedAgent implements LocalApi.DeviceView, AutoCloseable {
     }
   }
 
+  /** On the loop, when the runtime stops the agent; the runtime closes the publications. */
   @Override
-  public void close() {
-    CountDownLatch done = new CountDownLatch(1);
-    loop.execute(
-        () -> {
-          closed = true;
-          if (stream != null) {
-            stream.onCompleted();
-            stream = null;
-          }
-          done.countDown();
-        });
-    try {
-      done.await(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  public void stop() {
+    closed = true;
+    if (redial != null) {
+      redial.cancel(false);
     }
-    telemetry.close();
-    configPublisher.close();
-    lastGood.close();
-    controllerCerts.close();
-    onboarding.close();
-    applyStatus.close();
-    loop.close(); // before the executor: a timer on the loop would hand work to a closed one
+    if (stream != null) {
+      stream.onCompleted();
+      stream = null;
+    }
+    if (localApi != null) {
+      localApi.close();
+    }
+    if (telemetry != null) {
+      telemetry.close();
+    }
     channel.shutdownNow();
     io.shutdownNow();
   }

@@ -1,5 +1,9 @@
 package dev.verge.zedagent;
 
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.ZedrouterTopics;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -51,7 +55,7 @@ class ConfigPublisherTest {
   void eachObjectLandsOnItsTopicAndOnlyTheDifferenceIsRepublished() {
     List<String> events = new CopyOnWriteArrayList<>(); // written on the loop, read by the test
     Subscription<NetworkInstanceConfig> nis =
-        bus.subscribe(DeviceTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {
+        bus.subscribe(ZedagentTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {
           @Override
           public void onCreate(String key, NetworkInstanceConfig value) {
             events.add("create " + value.getDisplayName());
@@ -77,7 +81,12 @@ class ConfigPublisherTest {
     DeviceConfig second =
         first.toBuilder().clearNetworkInstances().addNetworkInstances(ni("a", "ni-a2")).build();
 
-    try (ConfigPublisher publisher = new ConfigPublisher(bus, Durability.PERSISTENT, loop)) {
+    try (ConfigPublisher publisher = new ConfigPublisher(new ConfigPublisher.Outputs() {
+      @Override
+      public <T extends com.google.protobuf.Message> dev.verge.pubsub.Publication<T> publish(dev.verge.pubsub.Topic<T> topic) {
+        return bus.publish(topic, Durability.PERSISTENT, loop);
+      }
+    })) {
       assertThat(publisher.apply(first)).isEqualTo(4);
       await().until(() -> events.size() == 2);
       assertThat(publisher.apply(second)).as("ni-a modified, ni-b removed").isEqualTo(2);

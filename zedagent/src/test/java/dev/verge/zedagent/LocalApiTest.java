@@ -1,5 +1,9 @@
 package dev.verge.zedagent;
 
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.ZedrouterTopics;
+
 import dev.verge.testkit.ManualClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -60,7 +64,7 @@ class LocalApiTest {
   @BeforeEach
   void start() throws Exception {
     bus = PubSub.inJvm(PubSubConfig.defaults().withStateDir(state.resolve("bus")));
-    api = LocalApi.start(loopback(), TOKEN, device, bus, state, new LocalApi.RateLimiter(100, 100, Clock.systemUTC()));
+    api = LocalApi.start(loopback(), TOKEN, device, bus.publish(ZedagentTopics.LOCAL_PORT_OVERRIDE, dev.verge.pubsub.Durability.PERSISTENT), state, new LocalApi.RateLimiter(100, 100, Clock.systemUTC()));
   }
 
   @AfterEach
@@ -103,7 +107,7 @@ class LocalApiTest {
   void anOverrideOfAnAllowedPortReachesTheBusAndCanBeRemoved() throws Exception {
     try (AgentLoop loop = AgentLoop.create("nim-test")) {
       Subscription<DeviceConfig> overrides =
-          bus.subscribe(DeviceTopics.LOCAL_PORT_OVERRIDE, loop, new SubscriptionHandler<>() {});
+          bus.subscribe(ZedagentTopics.LOCAL_PORT_OVERRIDE, loop, new SubscriptionHandler<>() {});
       String body = "{\"systemAdapters\":[{\"name\":\"eth0\",\"uplink\":true,\"cost\":5}]}";
 
       HttpResponse<String> put = call("PUT", "/api/v1/port-override", TOKEN, body);

@@ -1,5 +1,9 @@
 package dev.verge.zedagent;
 
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.ZedrouterTopics;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -89,7 +93,7 @@ class TelemetryReporterTest {
   @Test
   void infoIsHeldWhileOfflineThenSentAndRetriedUntilAccepted() {
     try (TelemetryReporter reporter = reporter();
-        Publication<DeviceNetworkStatus> status = bus.publish(DeviceTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
+        Publication<DeviceNetworkStatus> status = bus.publish(NimTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
       status.publish("global", uplink("eth0"));
       await().during(Duration.ofMillis(200)).until(infoCalls::isEmpty);
 
@@ -104,7 +108,7 @@ class TelemetryReporterTest {
   @Test
   void afterAReconnectTheLatestInfoOfEveryLiveObjectIsSentAgain() {
     try (TelemetryReporter reporter = reporter();
-        Publication<DeviceNetworkStatus> status = bus.publish(DeviceTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
+        Publication<DeviceNetworkStatus> status = bus.publish(NimTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
       reporter.setOnline(true);
       status.publish("global", uplink("eth0"));
       status.publish("global", uplink("eth1"));
@@ -123,7 +127,7 @@ class TelemetryReporterTest {
   @Test
   void aReconnectWhileABatchIsInFlightStillSendsEverythingAgain() throws Exception {
     try (TelemetryReporter reporter = reporter();
-        Publication<DeviceNetworkStatus> status = bus.publish(DeviceTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
+        Publication<DeviceNetworkStatus> status = bus.publish(NimTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE)) {
       infoGate = new CountDownLatch(1);
       reporter.setOnline(true);
       status.publish("global", uplink("eth0"));
@@ -143,8 +147,8 @@ class TelemetryReporterTest {
   @Test
   void metricsOfTheAgentsAreMergedAndSentPeriodically() {
     try (TelemetryReporter reporter = reporter();
-        Publication<MetricsMessage> nim = bus.publish(DeviceTopics.METRICS.get(0), Durability.VOLATILE);
-        Publication<MetricsMessage> zedrouter = bus.publish(DeviceTopics.METRICS.get(1), Durability.VOLATILE)) {
+        Publication<MetricsMessage> nim = bus.publish(NimTopics.METRICS, Durability.VOLATILE);
+        Publication<MetricsMessage> zedrouter = bus.publish(ZedrouterTopics.METRICS, Durability.VOLATILE)) {
       reporter.setOnline(true);
       nim.publish("nim", MetricsMessage.newBuilder().addInterfaces(InterfaceMetrics.newBuilder().setIfName("eth0").setRxBytes(10)).build());
       zedrouter.publish("zedrouter", MetricsMessage.newBuilder().addInterfaces(InterfaceMetrics.newBuilder().setIfName("bn1").setTxBytes(5)).build());

@@ -1,0 +1,222 @@
+package dev.verge.zedagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.verge.agent.AgentNode;
+import dev.verge.agent.RuntimeSettings;
+import dev.verge.controller.ControllerServer;
+import dev.verge.controller.ControllerSettings;
+import dev.verge.proto.Certificates;
+import dev.verge.proto.ConfigCodec;
+import dev.verge.proto.ConfigExamples;
+import dev.verge.proto.config.v1.DeviceConfig;
+import dev.verge.proto.config.v1.NetworkInstanceConfig;
+import dev.verge.proto.controller.v1.AdminServiceGrpc;
+import dev.verge.proto.controller.v1.ApplyConfigRequest;
+import dev.verge.proto.controller.v1.DeviceRecord;
+import dev.verge.proto.controller.v1.GetDeviceRequest;
+import dev.verge.proto.controller.v1.ListDevicesRequest;
+import dev.verge.proto.controller.v1.OnboardingRequest;
+import dev.verge.pubsub.AgentLoop;
+import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.PubSub;
+import dev.verge.pubsub.PubSubConfig;
+import dev.verge.pubsub.Publication;
+import dev.verge.pubsub.Subscription;
+import dev.verge.pubsub.SubscriptionHandler;
+import dev.verge.topics.AgentTopics;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.v1.AgentHealth;
+import dev.verge.topics.v1.DeviceNetwork;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * zedagent on the agent runtime against a real controller over TLS on loopback: no root needed.
+ */
+class ZedAgentTest {
+  static final String SERIAL = "SN-ZEDAGENT-1";
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+  ControllerServer controller;
+  int devicePort;
+  ManagedChannel adminChannel;
+  AdminServiceGrpc.AdminServiceBlockingStub admin;
+  PubSub bus;
+  AgentNode node;
+  ZedAgent agent;
+  AgentLoop observer;
+
+  @BeforeEach
+  void controllerAndBus() throws Exception {
+    startController(0);
+    admin.addOnboarding(OnboardingRequest.newBuilder().addSerials(SERIAL).build());
+    observer = AgentLoop.create("observer");
+  }
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+    if (bus != null) {
+      bus.close();
+    }
+    observer.close();
+    stopController();
+  }
+
+  private void startController(int port) throws Exception {
+    controller = ControllerServer.start(
+        ControllerSettings.ephemeral(dir.resolve("controller")).withPorts("127.0.0.1", port, 0, -1));
+    devicePort = controller.devicePort();
+    adminChannel = Grpc.newChannelBuilder("127.0.0.1:" + controller.adminPort(), InsecureChannelCredentials.create()).build();
+    admin = AdminServiceGrpc.newBlockingStub(adminChannel);
+  }
+
+  private void stopController() {
+    if (adminChannel != null) {
+      adminChannel.shutdownNow();
+    }
+    if (controller != null) {
+      controller.close();
+      controller = null;
+    }
+  }
+
+  private ZedAgentSettings settings() {
+    return ZedAgentSettings.of(SERIAL, "127.0.0.1:" + devicePort, dir.resolve("controller/pki/ca.crt"), dir.resolve("node"))
+        .withReconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(400));
+  }
+
+  private void startNode(ZedAgentSettings settings) throws Exception {
+    bus = PubSub.inJvm(PubSubConfig.defaults().withStateDir(dir.resolve("node/persist")));
+    agent = new ZedAgent(settings);
+    node = AgentNode.of(agent, bus, null, RuntimeSettings.DEFAULT);
+  }
+
+  private void stopNode() {
+    node.close();
+    node = null;
+    bus.close();
+    bus = null;
+  }
+
+  private DeviceRecord device() {
+    List<DeviceRecord> devices = admin.listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList();
+    assertThat(devices).hasSize(1);
+    return admin.getDevice(GetDeviceRequest.newBuilder().setDeviceUuid(devices.get(0).getDeviceUuid()).build());
+  }
+
+  private static DeviceConfig example() throws Exception {
+    return ConfigCodec.parseDeviceConfig(ConfigExamples.deviceConfigYaml(), ConfigCodec.Format.YAML);
+  }
+
+  private String apply(DeviceConfig config) {
+    return admin.applyConfig(
+        ApplyConfigRequest.newBuilder().setDeviceUuid(device().getDeviceUuid()).setConfig(config).build())
+        .getConfigHash();
+  }
+
+  private <T extends com.google.protobuf.Message> Subscription<T> watch(dev.verge.pubsub.Topic<T> topic) {
+    return bus.subscribe(topic, observer, new SubscriptionHandler<>() {});
+  }
+
+  @Test
+  void aPushedConfigIsVerifiedSplitOntoTheBusPersistedAndAcknowledged() throws Exception {
+    startNode(settings());
+    await().atMost(WAIT).until(() -> !admin.listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList().isEmpty()
+        && device().getConnected());
+    DeviceConfig config = example();
+    String hash = apply(config);
+
+    await().atMost(WAIT).until(() -> device().getAppliedHash().equals(hash));
+    Subscription<NetworkInstanceConfig> nis = watch(ZedagentTopics.NETWORK_INSTANCES);
+    await().atMost(WAIT).until(nis::isSynchronized);
+    assertThat(nis.snapshot().values()).extracting(NetworkInstanceConfig::getDisplayName)
+        .containsExactlyInAnyOrderElementsOf(config.getNetworkInstancesList().stream()
+            .map(NetworkInstanceConfig::getDisplayName).toList());
+    assertThat(agent.status().appliedHash()).isEqualTo(hash);
+    assertThat(agent.status().connected()).isTrue();
+
+    Subscription<AgentHealth> health = watch(AgentTopics.health(ZedAgent.NAME));
+    await().atMost(WAIT).until(() -> health.get(ZedAgent.NAME)
+        .map(h -> h.getState() == AgentHealth.State.STATE_RUNNING).orElse(false));
+  }
+
+  @Test
+  void afterARestartWithTheControllerDownTheLastGoodConfigIsBackOnTheBus() throws Exception {
+    startNode(settings());
+    await().atMost(WAIT).until(() -> !admin.listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList().isEmpty()
+        && device().getConnected());
+    String hash = apply(example());
+    await().atMost(WAIT).until(() -> device().getAppliedHash().equals(hash));
+    stopNode();
+    stopController();
+
+    startNode(settings());
+    Subscription<NetworkInstanceConfig> nis = watch(ZedagentTopics.NETWORK_INSTANCES);
+    await().atMost(WAIT).until(nis::isSynchronized);
+    assertThat(nis.snapshot()).hasSize(example().getNetworkInstancesCount());
+    await().atMost(WAIT).until(() -> agent.status().appliedHash().equals(hash));
+    assertThat(agent.status().connected()).isFalse();
+  }
+
+  @Test
+  void aConfigSignedByAKeyTheControllerCaNeverIssuedIsRejectedAndTheLastGoodStays() throws Exception {
+    startNode(settings());
+    await().atMost(WAIT).until(() -> !admin.listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList().isEmpty()
+        && device().getConnected());
+    String good = apply(example());
+    await().atMost(WAIT).until(() -> device().getAppliedHash().equals(good));
+
+    stopController();
+    Certificates.Identity rogueCa = Certificates.selfSigned("rogue CA", true, Duration.ofDays(1));
+    Certificates.Identity rogue = Certificates.issue(rogueCa, "rogue signing", List.of(), Duration.ofDays(1));
+    Path pki = dir.resolve("controller/pki");
+    Files.writeString(pki.resolve("signing.crt"), Certificates.toPem(rogue.certificate()), StandardCharsets.US_ASCII);
+    Files.writeString(pki.resolve("signing.key"), Certificates.toPem(rogue.keys().getPrivate()), StandardCharsets.US_ASCII);
+    startController(devicePort);
+
+    DeviceConfig changed = example().toBuilder()
+        .setNetworkInstances(0, example().getNetworkInstances(0).toBuilder().setDisplayName("renamed")).build();
+    String bad = apply(changed);
+    await().atMost(WAIT).until(() -> device().getRejectedHash().equals(bad));
+    assertThat(device().getRejectionErrorsList().toString()).contains("UNKNOWN_SIGNER");
+    assertThat(device().getAppliedHash()).isEqualTo(good);
+    assertThat(agent.status().appliedHash()).isEqualTo(good);
+    assertThat(agent.status().lastRejectedHash()).isEqualTo(bad);
+  }
+
+  @Test
+  void whenNimMovesControllerTrafficToAnotherPortZedagentRedialsAtOnce() throws Exception {
+    // A back-off far longer than the test: only the port change can bring the session back.
+    startNode(settings().withReconnectBackoff(Duration.ofSeconds(120), Duration.ofSeconds(120)));
+    Publication<DeviceNetwork> network = bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
+    network.publish("global", DeviceNetwork.newBuilder().setControllerPort("eth0").build());
+    await().atMost(WAIT).until(() -> agent.status().connected());
+
+    int port = devicePort;
+    stopController();
+    await().atMost(WAIT).until(() -> !agent.status().connected());
+    int reconnects = agent.status().reconnects();
+    startController(port);
+
+    network.publish("global", DeviceNetwork.newBuilder().setControllerPort("eth1").setControllerPortChanges(1).build());
+    await().atMost(Duration.ofSeconds(10)).until(() -> agent.status().connected());
+    assertThat(agent.status().reconnects()).isGreaterThanOrEqualTo(reconnects);
+  }
+}
