@@ -98,6 +98,8 @@ public final class AgentRuntime implements AutoCloseable {
   private boolean closed;
   private Future<?> scheduledReconcile;
   private final Set<String> pendingReasons = new TreeSet<>();
+  /** When the first pending reason arose (System.nanoTime, for latency figures); 0: none pending. */
+  private long firstRequestNanos;
   private String intentError = "";
   private long lastReconcileMs;
   private long startedMs;
@@ -244,8 +246,15 @@ public final class AgentRuntime implements AutoCloseable {
 
   /** Asks for a reconcile after the debounce; the reasons of a burst are logged together. */
   void requestReconcile(String reason) {
+    requestReconcile(reason, System.nanoTime());
+  }
+
+  private void requestReconcile(String reason, long arisenNanos) {
     if (closed) {
       return;
+    }
+    if (pendingReasons.isEmpty() || arisenNanos - firstRequestNanos < 0) {
+      firstRequestNanos = arisenNanos;
     }
     pendingReasons.add(reason);
     if (!started || !allInputsSynchronized() || scheduledReconcile != null) {
@@ -261,6 +270,8 @@ public final class AgentRuntime implements AutoCloseable {
     }
     String reason = String.join(", ", pendingReasons);
     pendingReasons.clear();
+    long requestedNanos = firstRequestNanos;
+    long wallStart = System.nanoTime();
     long startNanos = loop.nanoTime();
     syncExternals();
     Optional<String> rejected = Optional.empty();
@@ -295,7 +306,8 @@ public final class AgentRuntime implements AutoCloseable {
           status.error().map(e -> ": " + e.getMessage()).orElse(""));
     }
     lastOutcome =
-        new ReconcileOutcome(reason, current, status.operationLog(), failed, rejected, status.metrics());
+        new ReconcileOutcome(reason, current, status.operationLog(), failed, rejected, status.metrics(),
+            requestedNanos, wallStart, System.nanoTime());
     try {
       agent.reconciled(lastOutcome);
     } catch (RuntimeException e) {
@@ -431,7 +443,7 @@ public final class AgentRuntime implements AutoCloseable {
   }
 
   /** A batch of kernel events, on the loop: look again at what they touched. */
-  private void onKernelEvents(List<NetEvent> events) {
+  private void onKernelEvents(List<NetEvent> events, long receivedNanos) {
     if (closed) {
       return;
     }
@@ -462,9 +474,9 @@ public final class AgentRuntime implements AutoCloseable {
       }
     }
     if (!drifted.isEmpty()) {
-      requestReconcile("kernel changed " + String.join(", ", drifted));
+      requestReconcile("kernel changed " + String.join(", ", drifted), receivedNanos);
     } else if (watched) {
-      requestReconcile("watched link changed");
+      requestReconcile("watched link changed", receivedNanos);
     }
   }
 

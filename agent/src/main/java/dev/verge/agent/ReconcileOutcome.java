@@ -17,6 +17,10 @@ import java.util.SortedMap;
  * @param failedItems every item whose last operation failed, with the host's error
  * @param intentError why the agent's intended state was rejected (the last good one was used)
  * @param metrics the reconciler's figures of the run
+ * @param requestedNanos when the first of its reasons arose (for a kernel event: when the event
+ *     reached the runtime from the kernel), on {@link System#nanoTime()}
+ * @param startedNanos when the reconcile started, same clock
+ * @param finishedNanos when it finished, same clock
  */
 public record ReconcileOutcome(
     String reason,
@@ -24,7 +28,10 @@ public record ReconcileOutcome(
     List<OpLogEntry> operations,
     SortedMap<ItemRef, String> failedItems,
     Optional<String> intentError,
-    ReconcileMetrics metrics) {
+    ReconcileMetrics metrics,
+    long requestedNanos,
+    long startedNanos,
+    long finishedNanos) {
 
   /** True when everything intended exists and the intent was accepted. */
   public boolean clean() {

@@ -17,7 +17,7 @@ public record RuntimeSettings(
 
   public static final RuntimeSettings DEFAULT =
       new RuntimeSettings(
-          Duration.ofMillis(2), Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(2));
+          Duration.ofMillis(1), Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(2));
 
   public RuntimeSettings {
     if (debounce.isNegative() || retryMin.isNegative() || retryMin.isZero()

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 /**
  * Hands kernel events from the backend's thread to the agent's loop in batches: one loop task per
@@ -14,11 +13,17 @@ import java.util.function.Consumer;
  */
 public final class KernelEventQueue {
   private final AgentLoop loop;
-  private final Consumer<List<NetEvent>> handler;
+  /** Handles a batch; {@code receivedNanos} is when the backend handed over its first event. */
+  public interface Handler {
+    void handle(List<NetEvent> batch, long receivedNanos);
+  }
+
+  private final Handler handler;
   private final ConcurrentLinkedQueue<NetEvent> queue = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainQueued = new AtomicBoolean();
+  private volatile long firstReceivedNanos;
 
-  public KernelEventQueue(AgentLoop loop, Consumer<List<NetEvent>> handler) {
+  public KernelEventQueue(AgentLoop loop, Handler handler) {
     this.loop = loop;
     this.handler = handler;
   }
@@ -27,18 +32,20 @@ public final class KernelEventQueue {
   public void offer(NetEvent event) {
     queue.add(event);
     if (drainQueued.compareAndSet(false, true)) {
+      firstReceivedNanos = System.nanoTime();
       loop.execute(this::drain);
     }
   }
 
   private void drain() {
+    long received = firstReceivedNanos;
     drainQueued.set(false); // before polling: an event offered from now on queues another drain
     List<NetEvent> batch = new ArrayList<>();
     for (NetEvent event; (event = queue.poll()) != null; ) {
       batch.add(event);
     }
     if (!batch.isEmpty()) {
-      handler.accept(batch);
+      handler.handle(batch, received);
     }
   }
 }
