@@ -49,7 +49,7 @@ public abstract class FirewallContract {
   }
 
   /** A table with every construct of the model, in the forms the kernel gives back. */
-  protected static Table everything() {
+  public static Table everything() {
     return Table.of(NftFamily.INET, FW.name())
         .withCounter("acl-drops")
         .withCounter("web-hits")
@@ -110,7 +110,7 @@ public abstract class FirewallContract {
   }
 
   /** The forward path of the fixed topology, with named counters for requests and replies. */
-  protected static Table pingCounting(BaseChain.Policy policy) {
+  public static Table pingCounting(BaseChain.Policy policy) {
     return Table.of(NftFamily.INET, FW.name())
         .withCounter("requests")
         .withCounter("replies")

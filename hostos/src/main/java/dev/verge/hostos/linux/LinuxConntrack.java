@@ -16,6 +16,10 @@ import java.util.function.Consumer;
  * that match a filter. Deletion names each flow by the original tuple the dump gave (copied as the
  * kernel sent it, so ICMP ids, types and codes need no decoding) and by its id, so a flow that was
  * replaced meanwhile by one with the same tuple is left alone.
+ *
+ * <p>Byte and packet counters are zero unless {@code net.netfilter.nf_conntrack_acct=1} in the
+ * namespace when the flow starts; and with {@code nf_conntrack_events=2} (the default) only flows
+ * that began while someone was subscribed are announced, their destruction included.
  */
 public final class LinuxConntrack implements Conntrack {
   private static final int NFNL_SUBSYS_CTNETLINK = 1;

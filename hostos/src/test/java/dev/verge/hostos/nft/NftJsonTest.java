@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.verge.hostos.FirewallContract;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -18,13 +17,7 @@ class NftJsonTest {
 
   /** The contract's table with every construct (kept there so sim and kernel check the same one). */
   static Table everything() {
-    try {
-      Method method = FirewallContract.class.getDeclaredMethod("everything");
-      method.setAccessible(true);
-      return (Table) method.invoke(null);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException(e);
-    }
+    return FirewallContract.everything();
   }
 
   @Test
