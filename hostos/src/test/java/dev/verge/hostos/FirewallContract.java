@@ -40,9 +40,14 @@ public abstract class FirewallContract {
 
   /**
    * Sends {@code count} pings (one echo request each, 84 bytes, each its own flow) from the client
-   * to the server through the router; returns how many were answered.
+   * to an address behind the router's {@code wan0} (the server, or one the router translates);
+   * returns how many were answered. Only the server, 10.2.0.2, answers.
    */
-  protected abstract int pingThroughForward(int count);
+  protected abstract int pingThroughRouter(String destination, int count);
+
+  private int pingThroughForward(int count) {
+    return pingThroughRouter("10.2.0.2", count);
+  }
 
   private static Rule rule(String comment, Stmt... statements) {
     return Rule.commented(comment, statements);
@@ -216,6 +221,19 @@ public abstract class FirewallContract {
   }
 
   @Test
+  void aNatAddressInAnInetTableNeedsItsFamily() {
+    Table table = Table.of(NftFamily.INET, FW.name())
+        .withChain(Chain.base("pre", BaseChain.nat(Hook.PREROUTING, BaseChain.PRIORITY_DSTNAT), List.of(
+            rule("no-family", new Stmt.Nat(Stmt.NatKind.DNAT, Optional.empty(),
+                Optional.of(Value.addr("10.2.0.2")), Optional.empty())))));
+    HostException refused =
+        catchThrowableOfType(HostException.class, () -> firewall().apply(NftBatch.replaceTable(table)));
+    assertThat(refused.object()).isEqualTo("rule \"no-family\" in chain inet vgfw pre");
+    assertThat(refused.errno()).isEqualTo(Errno.EINVAL);
+    assertThat(refused.reason()).isEqualTo("ip or ip6 must be specified with address for inet tables.");
+  }
+
+  @Test
   void aMissingNamedCounterIsNamed() {
     Table table = Table.of(NftFamily.INET, FW.name())
         .withChain(Chain.regular("c", List.of(rule("count", Stmt.counter("nosuch")))));
@@ -281,5 +299,72 @@ public abstract class FirewallContract {
         List.of(MapElement.of(Value.addr("10.2.0.2"), new Stmt.Jump("to-server"))), false)));
     assertThat(pingThroughForward(1)).isEqualTo(1);
     assertThat(firewall().counters(FW).get("server").packets()).isEqualTo(2);
+  }
+
+  @Test
+  void aJumpComesBackAndTheEndOfAGotoTargetIsThePolicy() {
+    Table table = Table.of(NftFamily.INET, FW.name())
+        .withCounter("in-jumped")
+        .withCounter("after-jump")
+        .withCounter("in-goto")
+        .withCounter("after-goto")
+        .withChain(Chain.regular("jumped", List.of(rule("count", Stmt.counter("in-jumped")))))
+        .withChain(Chain.regular("gone-to", List.of(
+            rule("count", Stmt.counter("in-goto")),
+            rule("back-early", Stmt.match(Field.IP_SADDR, Value.addr("10.9.9.9")), Stmt.RETURN))))
+        .withChain(Chain.base("forward", BaseChain.filter(Hook.FORWARD, 0, BaseChain.Policy.DROP), List.of(
+            rule("jump", Stmt.match(Field.ICMP_TYPE, Value.name("echo-request")), Stmt.jump("jumped")),
+            rule("after-jump", Stmt.match(Field.ICMP_TYPE, Value.name("echo-request")), Stmt.counter("after-jump"),
+                Stmt.ACCEPT),
+            rule("goto", Stmt.match(Field.ICMP_TYPE, Value.name("echo-reply")), Stmt.goTo("gone-to")),
+            rule("after-goto", Stmt.counter("after-goto"), Stmt.ACCEPT))));
+    firewall().apply(NftBatch.replaceTable(table));
+    assertThat(pingThroughForward(2)).isZero(); // the replies end in the policy
+    Map<String, CounterValues> counters = firewall().counters(FW);
+    assertThat(List.of(counters.get("in-jumped").packets(), counters.get("after-jump").packets(),
+        counters.get("in-goto").packets(), counters.get("after-goto").packets()))
+        .containsExactly(2L, 2L, 2L, 0L);
+  }
+
+  @Test
+  void dnatInPreroutingSendsPingsForAnotherAddressToTheServer() {
+    Table table = Table.of(NftFamily.INET, FW.name())
+        .withCounter("translated")
+        .withMap(NftMap.of("forwards", DataType.IPV4_ADDR, DataType.IPV4_ADDR,
+            MapElement.of(Value.addr("10.2.0.98"), Value.addr("10.2.0.2"))))
+        .withChain(Chain.base("pre", BaseChain.nat(Hook.PREROUTING, BaseChain.PRIORITY_DSTNAT), List.of(
+            rule("direct", Stmt.match(Field.IP_DADDR, Value.addr("10.2.0.99")),
+                Stmt.dnat(NftFamily.IP, Value.addr("10.2.0.2"), Optional.empty())),
+            rule("by-map", Stmt.dnat(NftFamily.IP, new Value.MapLookup(Field.IP_DADDR, "forwards"),
+                Optional.empty())))))
+        .withChain(Chain.base("forward", BaseChain.filter(Hook.FORWARD, 0, BaseChain.Policy.DROP), List.of(
+            rule("replies", Stmt.ctState("established", "related"), Stmt.ACCEPT),
+            rule("to-server", Stmt.match(Field.IP_DADDR, Value.addr("10.2.0.2")),
+                new Stmt.Match(Field.CT_STATUS, Stmt.Op.IN, Value.flags("dnat")), Stmt.counter("translated"),
+                Stmt.ACCEPT))));
+    firewall().apply(NftBatch.replaceTable(table));
+    assertThat(pingThroughRouter("10.2.0.99", 2)).isEqualTo(2);
+    assertThat(pingThroughRouter("10.2.0.98", 1)).isEqualTo(1);
+    assertThat(pingThroughRouter("10.2.0.97", 1)).isZero(); // no translation: nobody there
+    assertThat(pingThroughForward(1)).isZero(); // untranslated traffic to the server is not let in
+    assertThat(firewall().counters(FW).get("translated")).isEqualTo(new CounterValues(3, 3 * 84));
+  }
+
+  @Test
+  void aMarkSetInAnEarlierBaseChainIsMatchedUnderAMaskInALaterOne() {
+    Table table = Table.of(NftFamily.INET, FW.name())
+        .withCounter("marked-drops")
+        .withChain(Chain.base("mangle", BaseChain.filter(Hook.FORWARD, BaseChain.PRIORITY_MANGLE,
+            BaseChain.Policy.ACCEPT), List.of(
+                // Saved only where set: a reply's mark is 0 and would overwrite the connection's.
+                rule("mark", Stmt.match(Field.IIFNAME, Value.name("lan*")), Stmt.setMark(Value.num(0x800005)),
+                    Stmt.setCtMark(Field.MARK)))))
+        .withChain(Chain.base("forward", BaseChain.filter(Hook.FORWARD, 0, BaseChain.Policy.ACCEPT), List.of(
+            rule("drop-bit", Stmt.match(Field.masked(Field.CT_MARK, 0x800000), Value.num(0x800000)),
+                Stmt.match(Field.ICMP_TYPE, Value.name("echo-reply")), Stmt.counter("marked-drops"), Stmt.DROP))));
+    firewall().apply(NftBatch.replaceTable(table));
+    // The reply carries no packet mark of its own, but its connection kept the request's.
+    assertThat(pingThroughForward(2)).isZero();
+    assertThat(firewall().counters(FW).get("marked-drops").packets()).isEqualTo(2);
   }
 }

@@ -85,11 +85,14 @@ public record Packet(
     return of(source, destination, v4 ? 1 : 58, 0, 0, v4 ? 8 : 128, v4 ? 84 : 104);
   }
 
-  /** The answer to this packet: addresses and ports swapped, of an established connection. */
+  /**
+   * The answer to this packet: addresses, ports and interfaces swapped, of an established
+   * connection; it keeps the connection's mark, not the packet's.
+   */
   public Packet reply() {
     int replyIcmp = protocol == 1 && icmpType == 8 ? 0 : protocol == 58 && icmpType == 128 ? 129 : icmpType;
     return new Packet(outInterface, inInterface, Optional.empty(), destination, source, protocol,
-        destinationPort, sourcePort, replyIcmp, CtState.ESTABLISHED, ctStatus, mark, ctMark, length, bridged);
+        destinationPort, sourcePort, replyIcmp, CtState.ESTABLISHED, ctStatus, 0, ctMark, length, bridged);
   }
 
   public boolean isIpv4() {

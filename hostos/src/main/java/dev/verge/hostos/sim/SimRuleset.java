@@ -453,6 +453,9 @@ final class SimRuleset {
   }
 
   private static void checkNat(NftCommand command, SimTable table, SimChain chain, Stmt.Nat nat) {
+    if (table.ref.family() == NftFamily.INET && nat.address().isPresent() && nat.family().isEmpty()) {
+      throw refused(command, Errno.EINVAL, "ip or ip6 must be specified with address for inet tables.");
+    }
     if (chain.base.isEmpty()) {
       return; // the kernel checks a regular chain's NAT when a base chain reaches it; the sim does not
     }

@@ -57,10 +57,10 @@ class NftablesFirewallContractIT extends FirewallContract {
   }
 
   @Override
-  protected int pingThroughForward(int count) {
+  protected int pingThroughRouter(String destination, int count) {
     int answered = 0;
     for (int i = 0; i < count; i++) {
-      if (client.ping("10.2.0.2", Duration.ofSeconds(1))) {
+      if (client.ping(destination, Duration.ofSeconds(1))) {
         answered++;
       }
     }
