@@ -234,6 +234,23 @@ public abstract class FirewallContract {
   }
 
   @Test
+  void aLoopABaseChainCanReachIsRefusedAndAnUnreachableOneIsNot() {
+    Table unreachable = Table.of(NftFamily.INET, FW.name())
+        .withChain(Chain.regular("a", List.of(rule("a-to-b", Stmt.jump("b")))))
+        .withChain(Chain.regular("b", List.of(rule("b-to-a", Stmt.goTo("a")))));
+    firewall().apply(NftBatch.replaceTable(unreachable));
+    assertThat(firewall().table(FW)).contains(unreachable);
+
+    HostException refused = catchThrowableOfType(HostException.class, () -> firewall().apply(NftBatch.of(
+        new NftCommand.AddChain(FW, "forward", Optional.of(BaseChain.filter(Hook.FORWARD, 0,
+            BaseChain.Policy.ACCEPT))),
+        new NftCommand.AddRule(FW, "forward", rule("into-loop", Stmt.jump("a"))))));
+    assertThat(refused.object()).isEqualTo("rule \"into-loop\" in chain inet vgfw forward");
+    assertThat(refused.reason()).isEqualTo("Could not process rule: Too many links");
+    assertThat(firewall().table(FW)).contains(unreachable);
+  }
+
+  @Test
   void aMissingNamedCounterIsNamed() {
     Table table = Table.of(NftFamily.INET, FW.name())
         .withChain(Chain.regular("c", List.of(rule("count", Stmt.counter("nosuch")))));

@@ -125,6 +125,7 @@ final class SimRuleset {
       addSet(command, table(command), c.set());
     } else if (command instanceof NftCommand.AddMap c) {
       addMap(command, table(command), c.map());
+      checkLoops(command, table(command));
     } else if (command instanceof NftCommand.FlushSet c) {
       SimTable table = table(command);
       if (c.isMap()) {
@@ -147,11 +148,13 @@ final class SimRuleset {
       setElements(command, table(command), c);
     } else if (command instanceof NftCommand.MapElements c) {
       mapElements(command, table(command), c);
+      checkLoops(command, table(command));
     } else if (command instanceof NftCommand.AddRule c) {
       SimTable table = table(command);
       SimChain chain = chain(command, table, c.chain());
       checkRule(command, table, chain, c.rule());
       chain.rules.add(new SimRule(c.rule()));
+      checkLoops(command, table);
     } else if (command instanceof NftCommand.AddCounter c) {
       table(command).counters.putIfAbsent(c.name(), CounterValues.ZERO);
     } else if (command instanceof NftCommand.DeleteCounter c) {
@@ -450,6 +453,54 @@ final class SimRuleset {
     return types.size() == 1
         ? types.get(0).description()
         : "concatenation of (" + types.stream().map(DataType::description).collect(Collectors.joining(", ")) + ")";
+  }
+
+  /**
+   * Like the kernel, refuses a jump or goto that closes a loop a base chain can reach (a loop no
+   * base chain reaches is let be). nft reports it as "Too many links" (EMLINK).
+   */
+  private static void checkLoops(NftCommand command, SimTable table) {
+    for (SimChain chain : table.chains.values()) {
+      if (chain.base.isPresent() && reachesLoop(table, chain.name, new java.util.ArrayDeque<>())) {
+        String reason = "Could not process rule: Too many links";
+        throw refused(command, Errno.inMessage(reason).orElse(Errno.EINVAL), reason);
+      }
+    }
+  }
+
+  private static boolean reachesLoop(SimTable table, String chain, java.util.Deque<String> path) {
+    if (path.contains(chain)) {
+      return true;
+    }
+    path.push(chain);
+    for (String target : targets(table, table.chains.get(chain))) {
+      if (reachesLoop(table, target, path)) {
+        return true;
+      }
+    }
+    path.pop();
+    return false;
+  }
+
+  /** The chains a chain's rules can continue in: jump and goto targets, also through verdict maps. */
+  private static List<String> targets(SimTable table, SimChain chain) {
+    List<String> targets = new ArrayList<>();
+    for (SimRule rule : chain.rules) {
+      for (Stmt stmt : rule.rule.statements()) {
+        List<Object> verdicts = new ArrayList<>(List.of(stmt));
+        if (stmt instanceof Stmt.Vmap v && table.maps.containsKey(v.map())) {
+          table.maps.get(v.map()).elements().forEach(e -> verdicts.add(e.data()));
+        }
+        for (Object verdict : verdicts) {
+          if (verdict instanceof Stmt.Jump j) {
+            targets.add(j.target());
+          } else if (verdict instanceof Stmt.Goto g) {
+            targets.add(g.target());
+          }
+        }
+      }
+    }
+    return targets;
   }
 
   private static void checkNat(NftCommand command, SimTable table, SimChain chain, Stmt.Nat nat) {
