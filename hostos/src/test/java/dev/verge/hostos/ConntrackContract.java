@@ -28,6 +28,9 @@ public abstract class ConntrackContract {
   /** The device sends one UDP datagram to the peer's port (nobody answers it). */
   protected abstract void udpFromDevice(String peer, int port);
 
+  /** Peer A pings peer B once through the device, which masquerades it out towards B. */
+  protected abstract void pingFromAToBThroughDevice();
+
   private final LinkedBlockingQueue<FlowEvent> events = new LinkedBlockingQueue<>();
 
   private FlowEvent.Flow await(Predicate<FlowEvent.Flow> matching, String what) throws InterruptedException {
@@ -109,5 +112,17 @@ public abstract class ConntrackContract {
     assertThat(conntrack().delete(FlowFilter.ALL)).isEqualTo(1);
     assertThat(conntrack().dump()).isEmpty();
     assertThat(conntrack().delete(FlowFilter.ALL)).isZero();
+  }
+
+  @Test
+  void aForwardedMasqueradedFlowIsTrackedByItsOriginalTupleAndDeletedBySource() {
+    pingFromAToBThroughDevice();
+    pingFromDevice(PEER_A);
+    FlowEvent.Flow forwarded = find(conntrack().dump(), 1, PEER_B).orElseThrow();
+    assertThat(forwarded.source()).isEqualTo(IpPrefix.literal(PEER_A));
+    assertThat(List.of(forwarded.packetsOriginal(), forwarded.packetsReply())).containsExactly(1L, 1L);
+    assertThat(conntrack().delete(FlowFilter.fromSource(IpPrefix.parse(PEER_A + "/32")))).isEqualTo(1);
+    assertThat(conntrack().dump()).singleElement()
+        .satisfies(f -> assertThat(f.source()).isEqualTo(IpPrefix.literal("192.0.2.1")));
   }
 }

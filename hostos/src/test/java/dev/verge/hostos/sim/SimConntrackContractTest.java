@@ -39,4 +39,11 @@ class SimConntrackContractTest extends ConntrackContract {
     conntrack.update(flow.id(), f -> new FlowEvent.Flow(f.kind(), f.id(), f.protocol(), f.source(),
         f.destination(), f.sourcePort(), f.destinationPort(), 1, 30, 0, 0, mark));
   }
+
+  @Override
+  protected void pingFromAToBThroughDevice() {
+    FlowEvent.Flow flow = conntrack.track(1, PEER_A, ports.incrementAndGet(), PEER_B, 0);
+    conntrack.update(flow.id(), f -> new FlowEvent.Flow(f.kind(), f.id(), f.protocol(), f.source(),
+        f.destination(), f.sourcePort(), f.destinationPort(), 1, 84, 1, 84, 0));
+  }
 }
