@@ -26,7 +26,12 @@ public interface Firewall extends AutoCloseable {
   /** The table as libnftables JSON. */
   String listTable(String family, String table);
 
-  /** The table read back into the model (chains, rules, sets, maps, counter names); empty if absent. */
+  /**
+   * The table read back into the model (chains, rules, sets, maps, counter names); empty if absent.
+   *
+   * @throws IllegalArgumentException if the table holds constructs the model does not cover (a
+   *     table some other tool wrote), naming the first one
+   */
   default Optional<Table> table(TableRef ref) {
     try {
       return Optional.of(NftJson.parseListing(listTable(ref.family().nftName(), ref.name())).table());

@@ -45,6 +45,9 @@ public abstract class FirewallContract {
    */
   protected abstract int pingThroughRouter(String destination, int count);
 
+  /** The router itself pings the server once; returns whether it was answered. */
+  protected abstract boolean pingFromRouter();
+
   private int pingThroughForward(int count) {
     return pingThroughRouter("10.2.0.2", count);
   }
@@ -383,5 +386,17 @@ public abstract class FirewallContract {
     // The reply carries no packet mark of its own, but its connection kept the request's.
     assertThat(pingThroughForward(2)).isZero();
     assertThat(firewall().counters(FW).get("marked-drops").packets()).isEqualTo(2);
+  }
+
+  @Test
+  void theRoutersOwnPacketsHaveAnEmptyInputInterfaceName() {
+    Table table = Table.of(NftFamily.INET, FW.name())
+        .withCounter("no-input-interface")
+        .withChain(Chain.base("out", BaseChain.filter(Hook.OUTPUT, 0, BaseChain.Policy.ACCEPT), List.of(
+            rule("not-lan", Stmt.notMatch(Field.IIFNAME, Value.name("lan0")),
+                Stmt.match(Field.OIFNAME, Value.name("wan0")), Stmt.counter("no-input-interface")))));
+    firewall().apply(NftBatch.replaceTable(table));
+    assertThat(pingFromRouter()).isTrue();
+    assertThat(firewall().counters(FW).get("no-input-interface")).isEqualTo(new CounterValues(1, 84));
   }
 }

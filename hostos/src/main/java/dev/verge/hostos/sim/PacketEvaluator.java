@@ -279,8 +279,9 @@ final class PacketEvaluator {
   private Optional<Object> read(Field field) {
     if (field instanceof Field.Meta m) {
       return switch (m.key()) {
-        case IIFNAME -> packet.inInterface().map(o -> o);
-        case OIFNAME -> packet.outInterface().map(o -> o);
+        // As in the kernel: no device reads as the empty name (so != "x" matches), not as no match.
+        case IIFNAME -> Optional.of(packet.inInterface().orElse(""));
+        case OIFNAME -> Optional.of(packet.outInterface().orElse(""));
         case L4PROTO -> Optional.of((long) packet.protocol());
         case MARK -> Optional.of(Integer.toUnsignedLong(packet.mark()));
         case NFPROTO -> Optional.of(packet.isIpv4() ? 2L : 10L);

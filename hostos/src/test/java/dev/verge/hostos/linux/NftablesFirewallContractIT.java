@@ -66,4 +66,9 @@ class NftablesFirewallContractIT extends FirewallContract {
     }
     return answered;
   }
+
+  @Override
+  protected boolean pingFromRouter() {
+    return router.ping("10.2.0.2", Duration.ofSeconds(1));
+  }
 }

@@ -53,4 +53,14 @@ class SimFirewallContractTest extends FirewallContract {
     }
     return packet;
   }
+
+  @Override
+  protected boolean pingFromRouter() {
+    Packet request = Packet.ping("10.2.0.1", "10.2.0.2").out("wan0");
+    Packet reply = request.reply().in("wan0");
+    return firewall.evaluate(Hook.OUTPUT, request).accepted()
+        && firewall.evaluate(Hook.POSTROUTING, request).accepted()
+        && firewall.evaluate(Hook.PREROUTING, reply).accepted()
+        && firewall.evaluate(Hook.INPUT, reply).accepted();
+  }
 }

@@ -309,4 +309,30 @@ class SimFirewallTest {
         new NftCommand.DeleteSet(FW, "hosts", false)));
     assertThat(firewall.table(FW).orElseThrow().chains()).extracting(Chain::name).containsExactly("forward");
   }
+
+  @Test
+  void aNetdevIngressChainSeesOnlyItsDeviceAndAnOutputPacketsInputInterfaceIsEmpty() {
+    install(Table.of(NftFamily.NETDEV, "edge").withChain(Chain.base("in",
+        new BaseChain(BaseChain.Type.FILTER, Hook.INGRESS, 0, BaseChain.Policy.ACCEPT, Optional.of("eth0")),
+        List.of(rule("bogons", Stmt.match(Field.IP_SADDR, Value.prefix("10.0.0.0/8")), Stmt.DROP)))));
+    install(Table.of(NftFamily.INET, "fw").withChain(Chain.base("out",
+        BaseChain.filter(Hook.OUTPUT, 0, BaseChain.Policy.ACCEPT),
+        List.of(rule("not-from-lan", Stmt.notMatch(Field.IIFNAME, Value.name("lan0")), Stmt.DROP)))));
+    Packet bogon = Packet.udp("10.0.0.2", 1, "192.0.2.1", 53);
+    assertThat(firewall.evaluate(Hook.INGRESS, bogon.in("eth0")).outcome()).isEqualTo(Evaluation.Outcome.DROP);
+    assertThat(firewall.evaluate(Hook.INGRESS, bogon.in("eth1")).outcome()).isEqualTo(Evaluation.Outcome.ACCEPT);
+    assertThat(firewall.evaluate(Hook.PREROUTING, bogon.in("eth0")).outcome()).isEqualTo(Evaluation.Outcome.ACCEPT);
+    // Locally sent: the input interface name is empty, which is not lan0 (the kernel agrees).
+    assertThat(firewall.evaluate(Hook.OUTPUT, bogon.out("eth0")).outcome()).isEqualTo(Evaluation.Outcome.DROP);
+    Packet fromLan = Packet.udp("10.0.0.2", 1, "192.0.2.1", 53).in("lan0").out("eth0");
+    assertThat(firewall.evaluate(Hook.OUTPUT, fromLan).outcome()).isEqualTo(Evaluation.Outcome.ACCEPT);
+  }
+
+  @Test
+  void aNetdevChainNeedsTheIngressHookAndADevice() {
+    HostException refused = catchThrowableOfType(HostException.class, () -> install(Table.of(NftFamily.NETDEV,
+        "edge").withChain(Chain.base("in", BaseChain.filter(Hook.INGRESS, 0, BaseChain.Policy.ACCEPT), List.of()))));
+    assertThat(refused.errno()).isEqualTo(Errno.EOPNOTSUPP);
+    assertThat(refused.object()).isEqualTo("chain netdev edge in");
+  }
 }
