@@ -62,6 +62,15 @@ public final class ConntrackEvents implements AutoCloseable {
     return new NetlinkEventStream<>(socket, ConntrackEvents::decode, listener, FlowEvent.EventsLost::new);
   }
 
+  /** A socket for requests (dump, delete) in this namespace, joined to no group. */
+  NetlinkSocket openRequestSocket() {
+    return namespace.call(() -> NetlinkSocket.open(NETLINK_NETFILTER, 0));
+  }
+
+  /**
+   * Decodes a ctnetlink message: an event, or one flow of a dump (those carry no create flag and
+   * decode as {@link FlowEvent.Kind#UPDATE}).
+   */
   static FlowEvent decode(ByteBuffer message) {
     int type = Rtnetlink.type(message);
     if (type >> 8 != NFNL_SUBSYS_CTNETLINK) {

@@ -26,4 +26,7 @@ interface LibNftables extends Library {
   String nft_ctx_get_error_buffer(Pointer ctx);
 
   int nft_run_cmd_from_buffer(Pointer ctx, String buffer);
+
+  /** With dry run on, a batch goes to the kernel for its checks and is then aborted. */
+  void nft_ctx_set_dry_run(Pointer ctx, boolean dry);
 }

@@ -4,6 +4,10 @@ import com.sun.jna.Pointer;
 import dev.verge.hostos.Errno;
 import dev.verge.hostos.Firewall;
 import dev.verge.hostos.HostException;
+import dev.verge.hostos.nft.NftBatch;
+import dev.verge.hostos.nft.NftCommand;
+import dev.verge.hostos.nft.NftJson;
+import java.util.List;
 
 /**
  * nftables through libnftables in JSON mode. A batch goes to the kernel as one transaction, so it
@@ -39,6 +43,66 @@ public final class NftablesFirewall implements Firewall {
   /** The firewall of a named namespace, entered on a dedicated thread only. */
   public static NftablesFirewall inNamespace(String netnsName) {
     return NamespaceThread.open(netnsName, NftablesFirewall::new);
+  }
+
+  /**
+   * Applies the batch in one transaction. When nft refuses it, the command at fault is found by
+   * dry runs of ever shorter prefixes (nft's JSON errors carry no position), so the exception names
+   * that command's object with nft's reason.
+   */
+  @Override
+  public synchronized void apply(NftBatch batch) {
+    try {
+      run("apply", "nftables batch", NftJson.render(batch));
+    } catch (HostException refused) {
+      throw attribute(batch.commands(), refused);
+    }
+  }
+
+  private HostException attribute(List<NftCommand> commands, HostException refused) {
+    int low = 1;
+    int high = commands.size();
+    HostException failure = dryRun(commands.subList(0, high));
+    if (failure == null) {
+      return refused; // the batch passes on its own now: nothing to point at
+    }
+    while (low < high) {
+      int middle = (low + high) >>> 1;
+      HostException prefixFailure = dryRun(commands.subList(0, middle));
+      if (prefixFailure != null) {
+        high = middle;
+        failure = prefixFailure;
+      } else {
+        low = middle + 1;
+      }
+    }
+    NftCommand culprit = commands.get(low - 1);
+    return new HostException(culprit.operation(), culprit.object(), failure.errno(), withoutLocation(failure.reason()));
+  }
+
+  /** The refusal of the commands checked by nft and the kernel without committing them, or null. */
+  private HostException dryRun(List<NftCommand> commands) {
+    namespace.call(() -> {
+      LibNftables.INSTANCE.nft_ctx_set_dry_run(context, true);
+      return null;
+    });
+    try {
+      run("check", "nftables batch", NftJson.render(new NftBatch(commands)));
+      return null;
+    } catch (HostException e) {
+      return e;
+    } finally {
+      namespace.call(() -> {
+        LibNftables.INSTANCE.nft_ctx_set_dry_run(context, false);
+        return null;
+      });
+    }
+  }
+
+  /** nft's JSON errors start with a position that means nothing ({@code internal:0:0-0: Error: }). */
+  static String withoutLocation(String nftError) {
+    String firstLine = nftError.strip().lines().findFirst().orElse(nftError);
+    return firstLine.replaceFirst("^internal:\\d+:\\d+-\\d+: ", "").replaceFirst("^Error: ", "");
   }
 
   @Override
