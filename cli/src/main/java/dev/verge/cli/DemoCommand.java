@@ -177,6 +177,14 @@ final class DemoCommand implements Callable<Integer> {
         .forEach(l -> show(l.strip().replaceAll("\\s*\\[.*", "")));
     show("(full DOT: verge node graph; SVG: verge node graph --svg config.svg)");
 
+    heading("The node's agents", "each on the agent runtime: its health, runs and failed items (verge node status)");
+    await("zedagent to report itself running", () ->
+        nodeStatus().path("agents").path("zedagent").path("state").asText().equals("running"));
+    ExecResult status = edge.verge("node", "status", "--local-api", "127.0.0.1:" + localApiPort,
+        "--token-file", work.resolve("local-api.token").toString());
+    expectOk(status).stdout().lines().dropWhile(l -> !l.startsWith("AGENT")).forEach(this::show);
+    show("(an agent's dependency graph: verge node graph --agent NAME [--which intended])");
+
     heading("Reject bad input at the controller", "an overlapping subnet, with the exact field path");
     Path bad = work.resolve("overlapping.yaml");
     Files.writeString(bad, Files.readString(config).replace("networkInstances:", """
