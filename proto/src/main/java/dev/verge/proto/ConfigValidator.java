@@ -139,6 +139,7 @@ public final class ConfigValidator {
         BondAdapter bond = config.getBonds(i);
         String path = "bonds[" + i + "]";
         uniqueLabel(bond.getLogicalLabel(), path + ".logical_label");
+        interfaceName(bond.getInterfaceName(), path + ".interface_name");
         if (bond.getLowerLayerNamesCount() == 0) {
           add(path + ".lower_layer_names", MISSING_VALUE, "a bond needs at least one member port");
         }
@@ -157,6 +158,22 @@ public final class ConfigValidator {
       }
     }
 
+    /**
+     * A kernel interface name, when given, as the kernel accepts it (dev_valid_name): at most 15
+     * bytes, not "." or "..", no '/', ':' or white space.
+     */
+    private void interfaceName(String name, String path) {
+      if (name.isEmpty()) {
+        return;
+      }
+      int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (bytes > 15) {
+        add(path, INVALID_VALUE, "interface name '" + name + "' is " + bytes + " bytes; the kernel allows at most 15");
+      } else if (name.equals(".") || name.equals("..") || name.chars().anyMatch(c -> c == '/' || c == ':' || Character.isWhitespace(c))) {
+        add(path, INVALID_VALUE, "interface name '" + name + "' is not one the kernel accepts (no '/', ':', white space, '.' or '..')");
+      }
+    }
+
     private void checkVlans() {
       Set<String> physicalOrBond = new HashSet<>(physicalLabels);
       config.getBondsList().forEach(b -> physicalOrBond.add(b.getLogicalLabel()));
@@ -164,6 +181,7 @@ public final class ConfigValidator {
         VlanAdapter vlan = config.getVlans(i);
         String path = "vlans[" + i + "]";
         uniqueLabel(vlan.getLogicalLabel(), path + ".logical_label");
+        interfaceName(vlan.getInterfaceName(), path + ".interface_name");
         reference(physicalOrBond, vlan.getLowerLayerName(), path + ".lower_layer_name", "physical port or bond");
         vlanId(vlan.getVlanId(), path + ".vlan_id", false);
       }

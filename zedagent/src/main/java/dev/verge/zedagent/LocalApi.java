@@ -3,67 +3,107 @@ package dev.verge.zedagent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.verge.proto.config.v1.DeviceConfig;
 import dev.verge.proto.config.v1.SystemAdapter;
 import dev.verge.pubsub.Publication;
 import dev.verge.topics.v1.AgentGraphs;
 import dev.verge.topics.v1.AgentHealth;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.stream.Collectors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The on-site API of the device: lets an operator with the device's token see its status and
  * override the port configuration (nim consumes the override) when the controller's config does
- * not get the box online. Every request is authenticated, rate-limited and written to an audit
- * log.
+ * not get the box online.
  *
  * <ul>
- *   <li>{@code GET /api/v1/status}: zedagent's status (JSON)
- *   <li>{@code GET /api/v1/graph}: the applied config as a dependency graph ({@code {"dot": ...}})
- *   <li>{@code PUT /api/v1/port-override}: a DeviceConfig (JSON) with the ports to use; only
- *       ports the controller marked {@code allow_local_modifications} may appear
- *   <li>{@code DELETE /api/v1/port-override}: back to the controller's port config
- *   <li>{@code GET /api/v1/port-override}: the override in force, if any
+ *   <li>{@code GET /api/v1/status}: zedagent's status and the agents' health (JSON)
+ *   <li>{@code GET /api/v1/graph[?agent=NAME[&which=intended]]}: the applied config, or an
+ *       agent's graph, as DOT ({@code {"dot": ...}})
+ *   <li>{@code GET|PUT|DELETE /api/v1/port-override}: the override in force, set it, remove it
  * </ul>
+ *
+ * <p>It lives on a LAN the operator does not control, so it is served defensively (Netty, one
+ * thread): the token is checked on the request's headers, before any body is read, in constant
+ * time; failed authentication has a rate budget of its own per client, so guessing cannot take
+ * the operator's budget; a request must arrive whole within a deadline and idle connections are
+ * closed, so a slow client holds nothing; connections are bounded. Every request is audited to a
+ * rotating log; only changes are forced to disk.
  */
 public final class LocalApi implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalApi.class);
   static final String OVERRIDE_KEY = "override";
-  static final int MAX_BODY_BYTES = 1 << 20;
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Endpoint → the methods it answers; anything else on it is 405. */
+  private static final Map<String, Set<String>> ENDPOINTS =
+      Map.of(
+          "/api/v1/status", Set.of("GET"),
+          "/api/v1/graph", Set.of("GET"),
+          "/api/v1/port-override", Set.of("GET", "PUT", "DELETE"));
 
-  private final HttpServer server;
   private final DeviceView agent;
   private final byte[] tokenDigest;
   private final Publication<DeviceConfig> override;
-  private final Path auditLog;
-  private final RateLimiter limiter;
+  private final AuditLog audit;
+  private final LocalApiLimits limits;
+  private final RateLimiter failedAuth;
+  private final RateLimiter authorized;
+  private final Clock clock;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final EventLoopGroup group;
+  private final Channel server;
 
-  /** Requests per client address: a burst, then a steady rate (also slows token guessing). */
+  /** Requests per client address: a burst, then a steady rate. */
   static final class RateLimiter {
     private final int burst;
     private final double perSecond;
@@ -81,6 +121,9 @@ public final class LocalApi implements AutoCloseable {
       double[] bucket = buckets.computeIfAbsent(client, c -> new double[] {burst, now});
       bucket[0] = Math.min(burst, bucket[0] + (now - bucket[1]) / 1000.0 * perSecond);
       bucket[1] = now;
+      if (buckets.size() > 10_000) {
+        buckets.entrySet().removeIf(e -> e.getValue()[0] >= burst); // full buckets hold nothing
+      }
       if (bucket[0] < 1) {
         return false;
       }
@@ -109,13 +152,50 @@ public final class LocalApi implements AutoCloseable {
     }
   }
 
-  private LocalApi(HttpServer server, DeviceView agent, String token, Publication<DeviceConfig> override, Path auditLog, RateLimiter limiter) {
-    this.server = server;
+  private LocalApi(
+      InetSocketAddress address, String token, DeviceView agent, Publication<DeviceConfig> override, Path stateDir,
+      LocalApiLimits limits, Clock clock) throws IOException {
     this.agent = agent;
     this.tokenDigest = sha256(token.getBytes(StandardCharsets.UTF_8));
     this.override = override;
-    this.auditLog = auditLog;
-    this.limiter = limiter;
+    this.limits = limits;
+    this.clock = clock;
+    this.failedAuth = new RateLimiter(limits.failedAuthBurst(), limits.failedAuthPerSecond(), clock);
+    this.authorized = new RateLimiter(limits.authorizedBurst(), limits.authorizedPerSecond(), clock);
+    Files.createDirectories(stateDir);
+    this.audit = new AuditLog(stateDir.resolve("local-api-audit.log"), limits.auditMaxBytes(), limits.auditFiles());
+    this.group = new NioEventLoopGroup(1, r -> {
+      Thread t = new Thread(r, "zedagent-local-api");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      this.server =
+          new ServerBootstrap()
+              .group(group)
+              .channel(NioServerSocketChannel.class)
+              .option(ChannelOption.SO_BACKLOG, 64)
+              .childHandler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline()
+                          .addLast(new IdleStateHandler(0, 0, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                          .addLast(new HttpServerCodec(4096, 8192, 8192))
+                          .addLast(new Gate())
+                          .addLast(new HttpObjectAggregator(limits.maxBodyBytes()))
+                          .addLast(new Handler());
+                    }
+                  })
+              .bind(address)
+              .syncUninterruptibly()
+              .channel();
+    } catch (RuntimeException e) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      audit.close();
+      throw new IOException("cannot listen on " + address + ": " + e.getMessage(), e);
+    }
+    log.info("local API listening on {}", server.localAddress());
   }
 
   /**
@@ -126,76 +206,212 @@ public final class LocalApi implements AutoCloseable {
   public static LocalApi start(
       InetSocketAddress address, String token, DeviceView agent, Publication<DeviceConfig> override, Path stateDir)
       throws IOException {
-    return start(address, token, agent, override, stateDir, new RateLimiter(10, 1.0, Clock.systemUTC()));
+    return start(address, token, agent, override, stateDir, LocalApiLimits.DEFAULT, Clock.systemUTC());
   }
 
   static LocalApi start(
-      InetSocketAddress address, String token, DeviceView agent, Publication<DeviceConfig> override,
-      Path stateDir, RateLimiter limiter)
-      throws IOException {
-    Files.createDirectories(stateDir);
-    HttpServer server = HttpServer.create(address, 16);
-    LocalApi api =
-        new LocalApi(server, agent, token, override, stateDir.resolve("local-api-audit.log"), limiter);
-    server.createContext("/api/v1/", api::handle);
-    server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "zedagent-local-api");
-      t.setDaemon(true);
-      return t;
-    }));
-    server.start();
-    log.info("local API listening on {}", server.getAddress());
-    return api;
+      InetSocketAddress address, String token, DeviceView agent, Publication<DeviceConfig> override, Path stateDir,
+      LocalApiLimits limits, Clock clock) throws IOException {
+    return new LocalApi(address, token, agent, override, stateDir, limits, clock);
   }
 
   public InetSocketAddress address() {
-    return server.getAddress();
+    return (InetSocketAddress) server.localAddress();
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
-    String client = exchange.getRemoteAddress().getAddress().getHostAddress();
-    String method = exchange.getRequestMethod();
-    String path = exchange.getRequestURI().getPath();
-    String query = exchange.getRequestURI().getQuery();
-    byte[] body = readBody(exchange);
-    int status;
-    String response;
-    if (!limiter.allow(client)) {
-      exchange.getResponseHeaders().add("Retry-After", "1");
-      status = 429;
-      response = error("too many requests");
-    } else if (!authorized(exchange)) {
-      status = 401;
-      response = error("missing or wrong bearer token");
-    } else if (body == null) {
-      status = 413;
-      response = error("body over " + MAX_BODY_BYTES + " bytes");
+  @Override
+  public void close() {
+    server.close().syncUninterruptibly();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    audit.close();
+  }
+
+  // ---------------------------------------------------------------- the connection's pipeline
+
+  /**
+   * Admits a connection (within the bound), then each request on its headers alone: the token
+   * (its own rate budget when wrong), the rate budget, a known endpoint and method, the body size.
+   * A refused request is answered and the connection closed without reading its body. A request
+   * must arrive whole within the deadline, counted from the connection's start or, on a kept-alive
+   * connection, from the request's first byte.
+   */
+  private final class Gate extends ChannelInboundHandlerAdapter {
+    private boolean admitted;
+    private boolean refusing;
+    private ScheduledFuture<?> deadline;
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      if (connections.incrementAndGet() > limits.maxConnections()) {
+        log.warn("local API: more than {} connections, closing one from {}", limits.maxConnections(), client(ctx));
+        ctx.close();
+        return;
+      }
+      admitted = true;
+      startDeadline(ctx); // a connection that never sends a whole request is closed as well
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      connections.decrementAndGet();
+      cancelDeadline();
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!admitted || refusing) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (msg instanceof HttpRequest request) {
+        startDeadline(ctx);
+        Refusal refusal = refusal(ctx, request);
+        if (refusal != null) {
+          refusing = true;
+          ReferenceCountUtil.release(msg);
+          audit(client(ctx), request.method().name(), path(request), refusal.status().code(), null);
+          respond(ctx, refusal.status(), error(refusal.message()), false);
+          return;
+        }
+      }
+      if (msg instanceof LastHttpContent) {
+        cancelDeadline();
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+      if (event instanceof IdleStateEvent) {
+        ctx.close(); // nothing asked for a while: free the connection
+        return;
+      }
+      ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      log.debug("local API connection from {} failed: {}", client(ctx), cause.toString());
+      ctx.close();
+    }
+
+    private void startDeadline(ChannelHandlerContext ctx) {
+      cancelDeadline();
+      deadline = ctx.executor().schedule(() -> {
+        log.warn("local API: request from {} not complete within {} ms, closing", client(ctx),
+            limits.requestTimeout().toMillis());
+        ctx.close();
+      }, limits.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelDeadline() {
+      if (deadline != null) {
+        deadline.cancel(false);
+        deadline = null;
+      }
+    }
+  }
+
+  private record Refusal(HttpResponseStatus status, String message) {}
+
+  /** Why a request is refused on its headers, or null when it may proceed. */
+  private Refusal refusal(ChannelHandlerContext ctx, HttpRequest request) {
+    String client = client(ctx);
+    Set<String> methods = ENDPOINTS.get(path(request));
+    if (!authorized(request)) {
+      if (!failedAuth.allow(client)) {
+        return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too many failed authentications");
+      }
+      return new Refusal(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    if (!authorized.allow(client)) {
+      return new Refusal(HttpResponseStatus.TOO_MANY_REQUESTS, "too many requests");
+    }
+    if (methods == null) {
+      return new Refusal(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path(request));
+    }
+    if (!methods.contains(request.method().name())) {
+      return new Refusal(HttpResponseStatus.METHOD_NOT_ALLOWED,
+          request.method().name() + " is not allowed on " + path(request) + " (allowed: "
+              + String.join(", ", methods.stream().sorted().toList()) + ")");
+    }
+    if (HttpUtil.getContentLength(request, 0L) > limits.maxBodyBytes()) {
+      return new Refusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body over " + limits.maxBodyBytes() + " bytes");
+    }
+    return null;
+  }
+
+  /** Serves a whole, authorized request. */
+  private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+      byte[] body = new byte[request.content().readableBytes()];
+      request.content().readBytes(body);
+      QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+      Result result;
+      try {
+        result = route(request.method().name(), uri.path(), uri.parameters(), body);
+      } catch (RuntimeException e) {
+        log.error("local API: {} {} failed", request.method(), uri.path(), e);
+        result = new Result(500, error("internal error: " + e.getMessage()), false);
+      }
+      audit(client(ctx), request.method().name(), uri.path(), result.status(), body, result.changed());
+      respond(ctx, HttpResponseStatus.valueOf(result.status()), result.body(), HttpUtil.isKeepAlive(request));
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      log.debug("local API request failed: {}", cause.toString());
+      respond(ctx, HttpResponseStatus.BAD_REQUEST, error("bad request: " + cause.getMessage()), false);
+    }
+  }
+
+  private static void respond(ChannelHandlerContext ctx, HttpResponseStatus status, String body, boolean keepAlive) {
+    ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+    response.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+    if (status.code() == 429) {
+      response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+    }
+    if (keepAlive) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      ctx.writeAndFlush(response);
     } else {
-      Result result = route(method, path, query == null ? "" : query, body);
-      status = result.status();
-      response = result.body();
-    }
-    audit(client, method, path, status, body);
-    byte[] bytes = response.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().add("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
   }
 
-  private record Result(int status, String body) {}
+  private static String client(ChannelHandlerContext ctx) {
+    return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "?";
+  }
 
-  private Result route(String method, String path, String query, byte[] body) {
+  private static String path(HttpRequest request) {
+    return new QueryStringDecoder(request.uri()).path();
+  }
+
+  // ---------------------------------------------------------------- the endpoints
+
+  private record Result(int status, String body, boolean changed) {
+    Result(int status, String body) {
+      this(status, body, false);
+    }
+  }
+
+  private Result route(String method, String path, Map<String, List<String>> params, byte[] body) {
     return switch (method + " " + path) {
       case "GET /api/v1/status" -> new Result(200, statusJson());
-      case "GET /api/v1/graph" -> graph(query);
+      case "GET /api/v1/graph" -> graph(params);
       case "GET /api/v1/port-override" -> override.get(OVERRIDE_KEY)
           .map(o -> new Result(200, print(o)))
           .orElse(new Result(404, error("no port override in force")));
       case "PUT /api/v1/port-override" -> putOverride(body);
       case "DELETE /api/v1/port-override" -> override.unpublish(OVERRIDE_KEY)
-          ? new Result(200, json(Map.of("removed", true)))
+          ? new Result(200, json(Map.of("removed", true)), true)
           : new Result(404, error("no port override in force"));
       default -> new Result(404, error("no such endpoint: " + method + " " + path));
     };
@@ -205,19 +421,12 @@ public final class LocalApi implements AutoCloseable {
    * Without parameters, the applied config as a graph; with {@code agent=NAME}, that agent's
    * current (or, with {@code which=intended}, intended) dependency graph.
    */
-  private Result graph(String query) {
-    Map<String, String> params = new LinkedHashMap<>();
-    for (String pair : query.split("&")) {
-      int eq = pair.indexOf('=');
-      if (eq > 0) {
-        params.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-      }
-    }
-    String name = params.get("agent");
+  private Result graph(Map<String, List<String>> params) {
+    String name = first(params, "agent");
     if (name == null) {
       return new Result(200, json(Map.of("dot", ConfigGraph.dot(agent.appliedConfig()))));
     }
-    String which = params.getOrDefault("which", "current");
+    String which = Optional.ofNullable(first(params, "which")).orElse("current");
     if (!which.equals("current") && !which.equals("intended")) {
       return new Result(400, error("which must be current or intended, not '" + which + "'"));
     }
@@ -228,6 +437,11 @@ public final class LocalApi implements AutoCloseable {
             + String.join(", ", agent.agentHealth().keySet()) + ")")));
   }
 
+  private static String first(Map<String, List<String>> params, String name) {
+    List<String> values = params.get(name);
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
   private Result putOverride(byte[] body) {
     DeviceConfig.Builder builder = DeviceConfig.newBuilder();
     try {
@@ -236,50 +450,25 @@ public final class LocalApi implements AutoCloseable {
       return new Result(400, error("malformed port override: " + e.getMessage()));
     }
     DeviceConfig requested = builder.build();
-    List<String> problems = overrideProblems(requested, agent.appliedConfig());
+    List<String> problems = OverrideCheck.problems(requested, agent.appliedConfig());
     if (!problems.isEmpty()) {
       return new Result(403, error(String.join("; ", problems)));
     }
     override.publish(OVERRIDE_KEY, requested);
     log.info("local port override set: ports {}", requested.getSystemAdaptersList().stream().map(SystemAdapter::getName).toList());
-    return new Result(200, json(Map.of("applied", true)));
-  }
-
-  /**
-   * EVE's rule: a local override may only touch ports the controller allowed to be modified
-   * locally, and it may only carry port-level objects.
-   */
-  static List<String> overrideProblems(DeviceConfig requested, DeviceConfig controllerConfig) {
-    List<String> problems = new ArrayList<>();
-    if (requested.getSystemAdaptersCount() == 0) {
-      problems.add("system_adapters: an override must name at least one port");
-    }
-    if (requested.getNetworkInstancesCount() > 0 || requested.getAppsCount() > 0) {
-      problems.add("an override may only carry ports (system_adapters, networks, vlans, bonds, device_io)");
-    }
-    Set<String> allowed =
-        controllerConfig.getSystemAdaptersList().stream()
-            .filter(SystemAdapter::getAllowLocalModifications)
-            .map(SystemAdapter::getName)
-            .collect(Collectors.toSet());
-    for (int i = 0; i < requested.getSystemAdaptersCount(); i++) {
-      String name = requested.getSystemAdapters(i).getName();
-      if (!allowed.contains(name)) {
-        problems.add("system_adapters[" + i + "]: port '" + name + "' does not allow local modifications");
-      }
-    }
-    return problems;
+    return new Result(200, json(Map.of("applied", true)), true);
   }
 
   /** The status as JSON: zedagent's status plus what only the local API knows. */
   private String statusJson() {
+    @SuppressWarnings("unchecked")
     Map<String, Object> json = new LinkedHashMap<>(JSON.convertValue(agent.status(), Map.class));
     json.put("portOverride", override.get(OVERRIDE_KEY).isPresent());
     json.put("certFingerprint", agent.certFingerprint());
     Map<String, Object> agents = new LinkedHashMap<>();
     agent.agentHealth().forEach((name, health) -> {
       Map<String, Object> a = new LinkedHashMap<>();
-      a.put("state", health.getState().name().replace("STATE_", "").toLowerCase(java.util.Locale.ROOT));
+      a.put("state", health.getState().name().replace("STATE_", "").toLowerCase(Locale.ROOT));
       a.put("reconcileRuns", health.getReconcileRuns());
       a.put("lastReconcileMs", health.getLastReconcileMs());
       a.put("lastError", health.getLastError());
@@ -293,8 +482,8 @@ public final class LocalApi implements AutoCloseable {
   }
 
   /** Constant-time comparison of digests: neither content nor length of the token leaks. */
-  private boolean authorized(HttpExchange exchange) {
-    String header = exchange.getRequestHeaders().getFirst("Authorization");
+  private boolean authorized(HttpRequest request) {
+    String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
     if (header == null || !header.startsWith("Bearer ")) {
       return false;
     }
@@ -303,26 +492,18 @@ public final class LocalApi implements AutoCloseable {
   }
 
   private void audit(String client, String method, String path, int status, byte[] body) {
+    audit(client, method, path, status, body, false);
+  }
+
+  private void audit(String client, String method, String path, int status, byte[] body, boolean changed) {
     Map<String, Object> entry = new LinkedHashMap<>();
-    entry.put("time", Instant.now().toString());
+    entry.put("time", clock.instant().toString());
     entry.put("client", client);
     entry.put("method", method);
     entry.put("path", path);
     entry.put("status", status);
     entry.put("bodySha256", body == null || body.length == 0 ? "" : HexFormat.of().formatHex(sha256(body)));
-    try {
-      Files.writeString(
-          auditLog, json(entry) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
-    } catch (IOException e) {
-      log.error("cannot write audit log {}: {}", auditLog, e.toString());
-    }
-  }
-
-  private static byte[] readBody(HttpExchange exchange) throws IOException {
-    try (InputStream in = exchange.getRequestBody()) {
-      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-      return bytes.length > MAX_BODY_BYTES ? null : bytes;
-    }
+    audit.append(json(entry), changed);
   }
 
   private static String print(DeviceConfig config) {
@@ -340,8 +521,8 @@ public final class LocalApi implements AutoCloseable {
   private static String json(Object value) {
     try {
       return JSON.writeValueAsString(value);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -351,12 +532,5 @@ public final class LocalApi implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  @Override
-  public void close() {
-    server.stop(0);
-    ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
-    override.close();
   }
 }

@@ -41,6 +41,7 @@ class LocalApiTest {
   @TempDir Path state;
   private PubSub bus;
   private LocalApi api;
+  private dev.verge.pubsub.Publication<DeviceConfig> override;
   private final HttpClient http = HttpClient.newHttpClient();
 
   private final LocalApi.DeviceView device =
@@ -64,7 +65,19 @@ class LocalApiTest {
   @BeforeEach
   void start() throws Exception {
     bus = PubSub.inJvm(PubSubConfig.defaults().withStateDir(state.resolve("bus")));
-    api = LocalApi.start(loopback(), TOKEN, device, bus.publish(ZedagentTopics.LOCAL_PORT_OVERRIDE, dev.verge.pubsub.Durability.PERSISTENT), state, new LocalApi.RateLimiter(100, 100, Clock.systemUTC()));
+    api = start(LocalApiLimits.DEFAULT.withRates(100, 100, 100, 100));
+  }
+
+  private LocalApi start(LocalApiLimits limits) throws Exception {
+    if (override == null) {
+      override = bus.publish(ZedagentTopics.LOCAL_PORT_OVERRIDE, dev.verge.pubsub.Durability.PERSISTENT);
+    }
+    return LocalApi.start(loopback(), TOKEN, device, override, state, limits, Clock.systemUTC());
+  }
+
+  private void restart(LocalApiLimits limits) throws Exception {
+    api.close();
+    api = start(limits);
   }
 
   @AfterEach
@@ -158,5 +171,118 @@ class LocalApiTest {
     clock.advance(Duration.ofSeconds(1));
     assertThat(limiter.allow("a")).as("one token back after a second").isTrue();
     assertThat(limiter.allow("a")).isFalse();
+  }
+
+  // ---------------------------------------------------------------- hostile clients
+
+  /** A raw connection that sends what the test says, and reads what comes back. */
+  private java.net.Socket raw(String text) throws Exception {
+    var socket = new java.net.Socket(InetAddress.getLoopbackAddress(), api.address().getPort());
+    socket.setSoTimeout(5_000);
+    socket.getOutputStream().write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    return socket;
+  }
+
+  /** Reads until the server closes (or the 5 s read timeout fails the test). */
+  private static String readUntilClosed(java.net.Socket socket) throws Exception {
+    return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  @Test
+  void aSlowClientDoesNotDelayTheOperatorAndIsCutOffAtTheDeadline() throws Exception {
+    restart(LocalApiLimits.DEFAULT.withRequestTimeout(Duration.ofMillis(700)));
+    // Half a request: headers promise a body that never comes.
+    try (var slow = raw("PUT /api/v1/port-override HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+        + "\r\nContent-Length: 5000\r\n\r\n{\"systemAdapters\"")) {
+      long start = System.nanoTime();
+      HttpResponse<String> status = call("GET", "/api/v1/status", TOKEN, null);
+      long tookMs = (System.nanoTime() - start) / 1_000_000;
+      assertThat(status.statusCode()).isEqualTo(200);
+      assertThat(tookMs).as("the operator's request while a slow client holds a connection").isLessThan(1000);
+
+      long cut = System.nanoTime();
+      assertThat(readUntilClosed(slow)).as("nothing answered to a request that never arrived whole").isEmpty();
+      long cutMs = (System.nanoTime() - cut) / 1_000_000;
+      assertThat(cutMs).as("closed at the deadline").isLessThan(3000);
+    }
+  }
+
+  @Test
+  void aConnectionThatSendsNothingIsClosedAtTheDeadline() throws Exception {
+    restart(LocalApiLimits.DEFAULT.withRequestTimeout(Duration.ofMillis(500)));
+    try (var silent = raw("")) {
+      assertThat(readUntilClosed(silent)).isEmpty();
+    }
+  }
+
+  @Test
+  void theTokenIsCheckedOnTheHeadersBeforeAnyBodyIsRead() throws Exception {
+    // A wrong token with a huge body announced and none sent: refused at once, not after a read.
+    try (var guess = raw("PUT /api/v1/port-override HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong-token"
+        + "\r\nContent-Length: 900000\r\n\r\n")) {
+      String response = readUntilClosed(guess);
+      assertThat(response).startsWith("HTTP/1.1 401").contains("missing or wrong bearer token");
+    }
+    assertThat(Files.readAllLines(state.resolve("local-api-audit.log")))
+        .singleElement().asString().contains("\"status\":401", "\"method\":\"PUT\"");
+  }
+
+  @Test
+  void failedAuthenticationsAreLimitedWithoutLockingOutTheTokenHolder() throws Exception {
+    restart(LocalApiLimits.DEFAULT.withRates(3, 0.001, 20, 5));
+    List<Integer> refused = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      refused.add(call("GET", "/api/v1/status", "guess-" + i, null).statusCode());
+    }
+    assertThat(refused).containsExactly(401, 401, 401, 429, 429, 429);
+    assertThat(call("GET", "/api/v1/status", TOKEN, null).statusCode())
+        .as("the operator with the token is not locked out by the guesses").isEqualTo(200);
+  }
+
+  @Test
+  void aWrongMethodIs405NamingTheAllowedOnes() throws Exception {
+    HttpResponse<String> response = call("POST", "/api/v1/status", TOKEN, "{}");
+    assertThat(response.statusCode()).isEqualTo(405);
+    assertThat(response.body()).contains("POST is not allowed on /api/v1/status (allowed: GET)");
+    assertThat(call("GET", "/api/v1/nothing", TOKEN, null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void connectionsAreBoundedAndAFreedSlotServesTheOperator() throws Exception {
+    restart(LocalApiLimits.DEFAULT.withMaxConnections(3).withRequestTimeout(Duration.ofMillis(600)));
+    List<java.net.Socket> hogs = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        hogs.add(raw(""));
+      }
+      try (var extra = raw("")) {
+        assertThat(readUntilClosed(extra)).as("a connection over the bound is closed at once").isEmpty();
+      }
+      for (var hog : hogs) {
+        assertThat(readUntilClosed(hog)).isEmpty(); // the deadline frees them
+      }
+      assertThat(call("GET", "/api/v1/status", TOKEN, null).statusCode()).isEqualTo(200);
+    } finally {
+      for (var hog : hogs) {
+        hog.close();
+      }
+    }
+  }
+
+  @Test
+  void theAuditLogRotatesAtItsSize() throws Exception {
+    restart(LocalApiLimits.DEFAULT.withRates(1000, 1000, 1000, 1000).withAudit(2048, 2));
+    for (int i = 0; i < 60; i++) {
+      call("GET", "/api/v1/status", "wrong", null);
+    }
+    Path current = state.resolve("local-api-audit.log");
+    assertThat(Files.size(current)).isLessThanOrEqualTo(2048);
+    assertThat(state.resolve("local-api-audit.log.1")).exists();
+    assertThat(state.resolve("local-api-audit.log.2")).exists();
+    assertThat(state.resolve("local-api-audit.log.3")).doesNotExist();
+    long lines = Files.readAllLines(current).size() + Files.readAllLines(state.resolve("local-api-audit.log.1")).size()
+        + Files.readAllLines(state.resolve("local-api-audit.log.2")).size();
+    assertThat(lines).as("the newest entries are kept").isBetween(20L, 60L);
   }
 }
