@@ -102,6 +102,21 @@ class ControllerServerTlsTest {
   }
 
   @Test
+  void everyPrivateKeyTheControllerWritesIsReadableByItsOwnerOnly() throws Exception {
+    List<String> keys = new ArrayList<>();
+    try (var files = java.nio.file.Files.walk(dataDir)) {
+      for (Path file : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+        if (java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1).contains("PRIVATE KEY")) {
+          keys.add(dataDir.relativize(file) + " "
+              + java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(file)));
+        }
+      }
+    }
+    assertThat(keys).containsExactlyInAnyOrder(
+        "pki/ca.key rw-------", "pki/server.key rw-------", "pki/signing.key rw-------");
+  }
+
+  @Test
   void clientWithoutCertificateIsRefusedInTheHandshake() {
     TlsChannelCredentials.Builder noCert = TlsChannelCredentials.newBuilder()
         .trustManager(Certificates.trustManagers(server.controller().caIdentity().certificate()));
