@@ -97,6 +97,12 @@ final class NodeCommand {
     @Option(names = "--flowlog-interval", defaultValue = "120s", converter = DurationConverter.class, description = "Flow log upload interval (default ${DEFAULT-VALUE}).")
     Duration flowLogInterval;
 
+    @Option(names = "--reconnect-min", defaultValue = "500ms", converter = DurationConverter.class, description = "First wait before redialling a lost controller (default ${DEFAULT-VALUE}).")
+    Duration reconnectMin;
+
+    @Option(names = "--reconnect-max", defaultValue = "30s", converter = DurationConverter.class, description = "Longest wait between attempts to reach the controller (default ${DEFAULT-VALUE}).")
+    Duration reconnectMax;
+
     @Override
     public Integer call() throws Exception {
       if (localApi != null && tokenFile == null) {
@@ -106,7 +112,8 @@ final class NodeCommand {
       ZedAgentSettings settings =
           ZedAgentSettings.of(serial, controller, caCert, stateDir)
               .withControllerAuthority(controllerName)
-              .withIntervals(metricsInterval, flowLogInterval);
+              .withIntervals(metricsInterval, flowLogInterval)
+              .withReconnectBackoff(reconnectMin, reconnectMax);
       if (localApi != null) {
         settings = settings.withLocalApi(parseAddress(localApi), Files.readString(tokenFile).strip());
       }
