@@ -2,6 +2,7 @@ package dev.verge.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.verge.proto.AtomicFiles;
 import dev.verge.proto.config.v1.AppInstanceConfig;
 import dev.verge.proto.config.v1.NetworkInstanceConfig;
 import dev.verge.proto.config.v1.SystemAdapter;
@@ -20,11 +21,14 @@ import dev.verge.netlab.Root;
 import dev.verge.topics.ZedagentTopics;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -128,7 +132,15 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("Not root: no network namespaces, so controller and node talk over loopback.");
       System.out.println("(Run as root to see the node reach its controller over a real uplink.)");
     }
-    Files.writeString(work.resolve("local-api.token"), "demo-local-api-token-" + Long.toHexString(System.nanoTime()) + "\n");
+    writeLocalApiToken(work.resolve("local-api.token"));
+  }
+
+  /** A random local API token, readable by its owner only (it grants the device's override). */
+  static void writeLocalApiToken(Path file) throws IOException {
+    byte[] secret = new byte[24];
+    new SecureRandom().nextBytes(secret);
+    String token = "demo-" + HexFormat.of().formatHex(secret) + "\n";
+    AtomicFiles.writeSecret(file, token.getBytes(StandardCharsets.US_ASCII));
   }
 
   private int run() throws Exception {
@@ -151,7 +163,9 @@ final class DemoCommand implements Callable<Integer> {
             "--bus", "uds", "--bus-dir", work.resolve("bus").toString(),
             "--local-api", "127.0.0.1:" + localApiPort,
             "--token-file", work.resolve("local-api.token").toString(),
-            "--metrics-interval", "2s");
+            "--metrics-interval", "2s",
+            // The outage below is short: redial within seconds, well inside the demo's waits.
+            "--reconnect-max", "5s");
     node.awaitOutput(out -> out.contains("verge node: running"), WAIT);
     await("the device to onboard", () -> devices().toString().contains(SERIAL));
     JsonNode device = devices().path("devices").get(0);

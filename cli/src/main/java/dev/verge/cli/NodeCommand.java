@@ -124,8 +124,10 @@ final class NodeCommand {
     @Option(names = "--flowlog-interval", defaultValue = "120s", converter = DurationConverter.class, description = "Flow log upload interval (default ${DEFAULT-VALUE}).")
     Duration flowLogInterval;
 
-    @Option(names = "--reconnect-max", defaultValue = "30s", converter = DurationConverter.class,
-        description = "Longest wait between attempts to reach the controller (default ${DEFAULT-VALUE}).")
+    @Option(names = "--reconnect-min", defaultValue = "500ms", converter = DurationConverter.class, description = "First wait before redialling a lost controller (default ${DEFAULT-VALUE}).")
+    Duration reconnectMin;
+
+    @Option(names = "--reconnect-max", defaultValue = "30s", converter = DurationConverter.class, description = "Longest wait between attempts to reach the controller (default ${DEFAULT-VALUE}).")
     Duration reconnectMax;
 
     @Override
@@ -163,7 +165,7 @@ final class NodeCommand {
               stateDir, serial, controller, controllerName, caCert,
               localApi == null ? Optional.empty() : Optional.of(parseAddress(localApi)),
               tokenFile == null ? "" : Files.readString(tokenFile).strip(),
-              metricsInterval, flowLogInterval, Duration.ofMillis(500), reconnectMax);
+              metricsInterval, flowLogInterval, reconnectMin, reconnectMax);
       PubSubConfig busConfig =
           PubSubConfig.defaults()
               .withStateDir(stateDir.resolve("persist"))

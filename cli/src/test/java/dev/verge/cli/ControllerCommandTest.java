@@ -131,7 +131,9 @@ class ControllerCommandTest {
       Path file = dir.resolve("config.yaml");
       Files.writeString(file, ConfigExamples.deviceConfigYaml());
       assertThat(verge("controller", "apply", "--admin", admin, "-d", uuid, "-f", file.toString()).exitCode()).isZero();
-      assertThat(acks.poll(10, java.util.concurrent.TimeUnit.SECONDS).getAccepted()).isFalse();
+      var ack = acks.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(ack).as("the device's answer within 10 s").isNotNull();
+      assertThat(ack.getAccepted()).isFalse();
       // The device has sent its reject; the controller records it on its own executor.
       await().atMost(Duration.ofSeconds(10)).until(() ->
           verge("controller", "get", "device", "--admin", admin, "-d", uuid).out().contains("config:     rejected"));

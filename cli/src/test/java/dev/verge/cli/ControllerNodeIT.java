@@ -7,7 +7,13 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.verge.proto.Certificates;
+import dev.verge.proto.ConfigCodec;
+import dev.verge.proto.config.v1.AppInstanceConfig;
+import dev.verge.proto.config.v1.DeviceConfig;
+import dev.verge.proto.config.v1.NetworkConfig;
 import dev.verge.proto.config.v1.NetworkInstanceConfig;
+import dev.verge.proto.config.v1.PhysicalIo;
+import dev.verge.proto.config.v1.SystemAdapter;
 import dev.verge.proto.info.v1.DeviceNetworkStatus;
 import dev.verge.proto.info.v1.PortStatus;
 import dev.verge.pubsub.AgentLoop;
@@ -31,6 +37,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -42,7 +52,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Controller and node as separate processes, in separate namespaces joined by the node's
  * uplink: onboarding, a config reaching the device's bus, the device's status reaching the
  * controller, a controller restart the device rides out without re-applying, and a config from
- * a signer the device does not trust being rejected with its reason visible at the controller.
+ * a signer the device does not trust being rejected with its reason visible at the controller,
+ * and a node killed with SIGKILL while the controller is down coming back on its last good config.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ControllerNodeIT {
@@ -50,7 +61,14 @@ class ControllerNodeIT {
   private static final String SERIAL = "SN-IT-0001";
   private static final String CONTROLLER_IP = "203.0.113.1";
   private static final String NI_UUID = "00000000-0000-4000-8000-000000000b01";
+  /** Slack for anything that starts a JVM or crosses processes on a loaded machine. */
   private static final Duration WAIT = Duration.ofSeconds(30);
+  /**
+   * The node's longest back-off, set by this test: a wait for the node to reach a controller
+   * that is back is derived from it (two whole back-offs on top of the slack), never equal to it.
+   */
+  private static final Duration NODE_RECONNECT_MAX = Duration.ofSeconds(2);
+  private static final Duration RECONNECT_WAIT = WAIT.plus(NODE_RECONNECT_MAX.multipliedBy(2));
 
   private static NetTopology topo;
   private static Netns ctrlNs;
@@ -77,17 +95,7 @@ class ControllerNodeIT {
 
     controller = startController();
     assertThat(verge(ctrlNs, "controller", "onboard", SERIAL).exitCode()).isZero();
-    node =
-        devNs.spawnJava(
-            "node", VergeCommand.class.getName(), "node", "run",
-            "--controller", CONTROLLER_IP + ":7443",
-            "--ca-cert", work.resolve("controller/pki/ca.crt").toString(),
-            "--serial", SERIAL,
-            "--state-dir", work.resolve("node").toString(),
-            "--bus", "uds", "--bus-dir", work.resolve("bus").toString(),
-            "--local-api", "127.0.0.1:8088", "--token-file", work.resolve("token").toString(),
-            "--metrics-interval", "1s");
-    node.awaitOutput(out -> out.contains("verge node: running"), WAIT);
+    node = startNode("node");
     bus = PubSub.unixSockets(PubSubConfig.defaults().withSocketDir(work.resolve("bus")));
     loop = AgentLoop.create("it");
   }
@@ -103,6 +111,23 @@ class ControllerNodeIT {
     if (topo != null) {
       topo.close();
     }
+  }
+
+  /** Starts the node on its state directory (the same one each time: a restart). */
+  private static BackgroundProcess startNode(String processName) {
+    BackgroundProcess started =
+        devNs.spawnJava(
+            processName, VergeCommand.class.getName(), "node", "run",
+            "--controller", CONTROLLER_IP + ":7443",
+            "--ca-cert", work.resolve("controller/pki/ca.crt").toString(),
+            "--serial", SERIAL,
+            "--state-dir", work.resolve("node").toString(),
+            "--bus", "uds", "--bus-dir", work.resolve("bus").toString(),
+            "--local-api", "127.0.0.1:8088", "--token-file", work.resolve("token").toString(),
+            "--metrics-interval", "1s",
+            "--reconnect-min", "200ms", "--reconnect-max", NODE_RECONNECT_MAX.toMillis() + "ms");
+    started.awaitOutput(out -> out.contains("verge node: running"), WAIT);
+    return started;
   }
 
   private static BackgroundProcess startController() {
@@ -157,7 +182,7 @@ class ControllerNodeIT {
 
     await().atMost(WAIT).until(() -> deviceRecord().path("appliedHash").asText().equals(appliedHash));
 
-    List<String> seen = new ArrayList<>();
+    List<String> seen = new CopyOnWriteArrayList<>(); // written on the loop, read here
     Subscription<NetworkInstanceConfig> nis =
         bus.subscribe(ZedagentTopics.NETWORK_INSTANCES, loop, new SubscriptionHandler<>() {
           @Override
@@ -196,7 +221,7 @@ class ControllerNodeIT {
     await().atMost(WAIT).until(() -> !nodeStatus().path("connected").asBoolean());
     controller = startController();
 
-    await().atMost(WAIT).until(() -> nodeStatus().path("connected").asBoolean());
+    await().atMost(RECONNECT_WAIT).until(() -> nodeStatus().path("connected").asBoolean());
     await().atMost(WAIT).until(() -> deviceRecord().path("connected").asBoolean());
     JsonNode after = nodeStatus();
     assertThat(after.path("appliedHash").asText()).isEqualTo(appliedHash);
@@ -232,6 +257,53 @@ class ControllerNodeIT {
         .contains("not issued by the controller CA");
     assertThat(record.path("appliedHash").asText()).as("the last good config stays").isEqualTo(appliedHash);
     assertThat(nodeStatus().path("appliedHash").asText()).isEqualTo(appliedHash);
+  }
+
+  @Test
+  @Order(6)
+  void aNodeKilledWhileTheControllerIsDownComesBackOnItsLastGoodConfig() throws Exception {
+    String fingerprint = nodeStatus().path("certFingerprint").asText();
+    controller.close();
+    await().atMost(RECONNECT_WAIT).until(() -> !nodeStatus().path("connected").asBoolean());
+
+    node.kill(); // SIGKILL: no shutdown hook, nothing closed or flushed on the way out
+    node = startNode("node-after-kill");
+
+    // Its status: the config it verified again from disk, not connected, the same identity.
+    await().atMost(WAIT).untilAsserted(() -> {
+      JsonNode status = nodeStatus();
+      assertThat(status.path("appliedHash").asText()).isEqualTo(appliedHash);
+      assertThat(status.path("appliedVersion").asLong()).isEqualTo(1);
+      assertThat(status.path("deviceUuid").asText()).isEqualTo(deviceUuid);
+      assertThat(status.path("certFingerprint").asText()).isEqualTo(fingerprint);
+      assertThat(status.path("connected").asBoolean()).isFalse();
+    });
+
+    // Its bus: exactly the objects of the last good config (not the rejected rename), as a
+    // subscriber that only ever saw the restarted node gets them.
+    DeviceConfig applied = ConfigCodec.parseDeviceConfig(
+        Files.readString(RepoPaths.root().resolve("examples/edge-basic.yaml")), ConfigCodec.Format.YAML);
+    try (AgentLoop after = AgentLoop.create("after-kill")) {
+      var nis = bus.subscribe(ZedagentTopics.NETWORK_INSTANCES, after, new SubscriptionHandler<NetworkInstanceConfig>() {});
+      var ports = bus.subscribe(ZedagentTopics.SYSTEM_ADAPTERS, after, new SubscriptionHandler<SystemAdapter>() {});
+      var networks = bus.subscribe(ZedagentTopics.NETWORKS, after, new SubscriptionHandler<NetworkConfig>() {});
+      var io = bus.subscribe(ZedagentTopics.PHYSICAL_IO, after, new SubscriptionHandler<PhysicalIo>() {});
+      var apps = bus.subscribe(ZedagentTopics.APPS, after, new SubscriptionHandler<AppInstanceConfig>() {});
+      await().atMost(WAIT).until(() -> nis.isSynchronized() && ports.isSynchronized() && networks.isSynchronized()
+          && io.isSynchronized() && apps.isSynchronized());
+
+      assertThat(nis.snapshot()).isEqualTo(byKey(applied.getNetworkInstancesList(), ni -> ni.getId().getUuid()));
+      assertThat(nis.snapshot().get(NI_UUID).getDisplayName()).isEqualTo("local-1");
+      assertThat(ports.snapshot()).isEqualTo(byKey(applied.getSystemAdaptersList(), SystemAdapter::getName));
+      assertThat(networks.snapshot()).isEqualTo(byKey(applied.getNetworksList(), n -> n.getId().getUuid()));
+      assertThat(io.snapshot()).isEqualTo(byKey(applied.getDeviceIoList(), PhysicalIo::getLogicalLabel));
+      assertThat(apps.snapshot()).isEqualTo(byKey(applied.getAppsList(), app -> app.getId().getUuid()));
+      List.of(nis, ports, networks, io, apps).forEach(Subscription::close);
+    }
+  }
+
+  private static <T> Map<String, T> byKey(List<T> objects, Function<T, String> key) {
+    return objects.stream().collect(Collectors.toMap(key, Function.identity()));
   }
 
   private static JsonNode nodeStatus() throws Exception {

@@ -26,6 +26,13 @@ class DemoIT {
             Duration.ofMinutes(4));
 
     assertThat(demo.exitCode()).as(demo.stdout() + demo.stderr()).isZero();
+    // As root the demo must run in namespace mode (not fall back to loopback): the controller and
+    // the node in namespaces of their own, the node reaching the controller over its uplink.
+    assertThat(demo.stdout())
+        .containsPattern("Running as root: the controller is in vg-\\d+-\\d+-upstream \\(203\\.0\\.113\\.1\\), the node in "
+            + "vg-\\d+-\\d+-device \\(203\\.0\\.113\\.2\\)")
+        .doesNotContain("Not root")
+        .contains("controller serving devices on 203.0.113.1:7443");
     assertThat(demo.stdout())
         .contains("the device verified the signature and acknowledged hash")
         .contains("zedagent/NetworkInstanceConfig 00000000-0000-4000-8000-000000000b01: local-1")

@@ -12,7 +12,9 @@ import dev.verge.proto.SignedConfigVerifier;
 import dev.verge.proto.SignedConfigVerifier.RejectedConfigException;
 import dev.verge.proto.config.v1.DeviceConfig;
 import dev.verge.proto.controller.v1.SignedConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -70,6 +72,10 @@ class ConfigSignerTest {
     assertThat(again.server().fingerprint()).isEqualTo(first.server().fingerprint());
     assertThat(widened.server().fingerprint()).isNotEqualTo(first.server().fingerprint());
     assertThat(widened.ca().fingerprint()).isEqualTo(first.ca().fingerprint());
+    for (String key : List.of("ca.key", "server.key", "signing.key")) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve("pki").resolve(key))))
+          .as(key + ", also after the server key was reissued").isEqualTo("rw-------");
+    }
     assertThatThrownBy(() -> first.server().certificate().verify(Certificates.selfSigned("x", true, Duration.ofDays(1)).keys().getPublic()))
         .isInstanceOf(java.security.GeneralSecurityException.class);
   }

@@ -106,7 +106,14 @@ class DeviceServiceTest {
     RecordingListener resumed = new RecordingListener();
     device.connect(device.lastAppliedHash(), DeviceServiceTest::accept, resumed);
     assertThat(resumed.nextMessage().getUpToDate().getConfigHash()).isEqualTo(applied.getConfigHash());
-    assertThat(resumed.messages).isEmpty();
+    // The barrier: the next config the operator applies is the next message, so nothing was
+    // re-sent in between (checking for an empty queue right away could simply be too early).
+    ApplyConfigResponse next = applyExample(uuid, 2);
+    ControllerMessage afterResume = resumed.nextMessage();
+    assertThat(afterResume.getConfig().getVersion()).isEqualTo(2);
+    assertThat(afterResume.getConfig().getContentHash()).isEqualTo(next.getConfigHash());
+    assertThat(resumed.nextAck().getConfigHash()).isEqualTo(next.getConfigHash());
+    assertThat(resumed.acks).isEmpty();
     device.close();
   }
 
@@ -133,8 +140,12 @@ class DeviceServiceTest {
     device.connect("0123abcd", DeviceServiceTest::accept, stream);
 
     assertThat(stream.nextMessage().getUpToDate().getConfigHash()).isEmpty();
-    assertThat(stream.acks).isEmpty();
     assertThat(device.lastAppliedHash()).isEqualTo("0123abcd");
+    // The barrier: the first config the operator applies is the next message and the first ack.
+    String uuid = device.onboard("SN-1").getDeviceUuid();
+    String first = applyExample(uuid, 1).getConfigHash();
+    assertThat(stream.nextMessage().getConfig().getContentHash()).isEqualTo(first);
+    assertThat(stream.nextAck().getConfigHash()).isEqualTo(first);
   }
 
   @Test

@@ -108,6 +108,26 @@ public final class BackgroundProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Kills the process and its descendants with SIGKILL, as a crash or a power cut would: nothing of
+   * theirs runs on the way out (no shutdown hook, no clean close).
+   *
+   * @throws IllegalStateException if it is still there after 10 s
+   */
+  public void kill() {
+    List<ProcessHandle> children = process.descendants().toList();
+    process.destroyForcibly();
+    children.forEach(ProcessHandle::destroyForcibly);
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException(name + " survived SIGKILL for 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Ends the process: SIGTERM, then SIGKILL after a grace period; descendants too. */
   @Override
   public void close() {

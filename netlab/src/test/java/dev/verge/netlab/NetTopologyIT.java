@@ -3,10 +3,12 @@ package dev.verge.netlab;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.verge.testkit.ProcessOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -59,19 +61,24 @@ class NetTopologyIT {
       Netns upNs = topo.namespace("upstream");
       Netns device = topo.namespace("device");
       topo.veth(upNs, "eth0", device, "eth0");
+      // The record's address is not the server's own, so the answer cannot be mistaken for the
+      // "Server:" line of the output.
       UpstreamHost upstream =
-          new UpstreamHost(upNs, "eth0", "203.0.113.1/24").dnsRecord("controller.verge.test", "203.0.113.1");
-      upstream.startDhcpAndDns("203.0.113.100", "203.0.113.150", Duration.ofMinutes(10));
+          new UpstreamHost(upNs, "eth0", "203.0.113.1/24").dnsRecord("controller.verge.test", "203.0.113.7");
+      // A pool of one address: the lease is known exactly (dnsmasq picks by a hash of the MAC).
+      upstream.startDhcpAndDns("203.0.113.100", "203.0.113.100", Duration.ofMinutes(10));
       upstream.startHttp(docRoot);
+      String mac = device.ip("-o", "link", "show", "eth0").replaceAll("(?s).*link/ether (\\S+).*", "$1").strip();
 
       DhcpClient.Lease lease = DhcpClient.obtain(device, "eth0", Duration.ofSeconds(20));
 
-      assertThat(lease.cidr()).startsWith("203.0.113.1").endsWith("/24");
-      assertThat(lease.router()).isEqualTo("203.0.113.1");
-      assertThat(lease.dns()).contains("203.0.113.1");
-      assertThat(device.ipv4Addresses("eth0")).containsExactly(lease.cidr());
-      String dig = device.execOk("busybox", "nslookup", "-type=a", "controller.verge.test", "203.0.113.1");
-      assertThat(dig).contains("203.0.113.1");
+      assertThat(lease).isEqualTo(new DhcpClient.Lease("eth0", "203.0.113.100/24", "203.0.113.1", "203.0.113.1"));
+      assertThat(device.ipv4Addresses("eth0")).containsExactly("203.0.113.100/24");
+      assertThat(device.ip("-4", "route", "show", "default").strip()).startsWith("default via 203.0.113.1 dev eth0");
+      assertThat(Files.readAllLines(topo.workDir().resolve("upstream-dnsmasq/leases")))
+          .singleElement().asString().contains(" " + mac + " 203.0.113.100 ");
+      String answer = device.execOk("busybox", "nslookup", "-type=a", "controller.verge.test", "203.0.113.1");
+      assertThat(answer).contains("controller.verge.test").contains("203.0.113.7");
       String page = device.execOk("curl", "-sf", "-m", "5", "http://203.0.113.1/hello.txt");
       assertThat(page).isEqualTo("hello from upstream\n");
     }
@@ -103,14 +110,15 @@ class NetTopologyIT {
             .redirectErrorStream(true)
             .start();
     try {
-      String ready =
-          new java.io.BufferedReader(new java.io.InputStreamReader(orphanMaker.getInputStream())).readLine();
-      assertThat(ready).startsWith("READY ");
+      // A bounded read: a child that hangs before READY fails the test with what it printed.
+      String ready = ProcessOutput.of("orphan maker", orphanMaker)
+          .awaitLine(line -> line.startsWith("READY "), Duration.ofSeconds(60));
       String orphanNs = ready.split(" ")[1];
       long daemonPid = Long.parseLong(ready.split(" ")[2]);
       assertThat(NetTopology.listNamespaces()).contains(orphanNs);
 
-      orphanMaker.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
+      // SIGKILL: no shutdown hook runs
+      assertThat(orphanMaker.destroyForcibly().waitFor(10, TimeUnit.SECONDS)).isTrue();
       assertThat(NetTopology.listNamespaces()).as("a killed JVM cannot clean up").contains(orphanNs);
 
       NetTopology.create("sweeper").close();

@@ -38,14 +38,7 @@ public final class AtomicFiles {
     Files.createDirectories(dir);
     Path temp = dir.resolve(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
     try {
-      Files.createFile(temp);
-      if (ownerOnly) {
-        try {
-          Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-          // not a POSIX file system: nothing more can be done
-        }
-      }
+      createTemp(temp, ownerOnly);
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
         ByteBuffer buffer = ByteBuffer.wrap(content);
         while (buffer.hasRemaining()) {
@@ -58,6 +51,22 @@ public final class AtomicFiles {
       Files.deleteIfExists(temp);
     }
     syncDirectory(dir);
+  }
+
+  /**
+   * Creates the temp file; a secret's is created owner-only in the same call, so no one can open
+   * it in between and read the secret through that descriptor once it is written.
+   */
+  private static void createTemp(Path temp, boolean ownerOnly) throws IOException {
+    if (ownerOnly) {
+      try {
+        Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        return;
+      } catch (UnsupportedOperationException e) {
+        // not a POSIX file system: nothing more can be done
+      }
+    }
+    Files.createFile(temp);
   }
 
   /** Removes temp files a crash left behind; they are never the only copy of anything. */

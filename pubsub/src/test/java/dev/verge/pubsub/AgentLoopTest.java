@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -69,8 +70,10 @@ class AgentLoopTest {
     var started = new CountDownLatch(1);
     var release = new CountDownLatch(1);
     var ran = new CopyOnWriteArrayList<String>();
+    var loopThread = new AtomicReference<Thread>();
     loop.execute(
         () -> {
+          loopThread.set(Thread.currentThread());
           started.countDown();
           await(release);
         });
@@ -80,7 +83,9 @@ class AgentLoopTest {
     release.countDown();
     loop.execute(() -> ran.add("after close")); // dropped, not thrown
 
-    Thread.sleep(200);
+    // The barrier: the loop's thread has ended, so any task it was going to run has run.
+    loopThread.get().join(10_000);
+    assertThat(loopThread.get().isAlive()).as("the loop thread ends after close").isFalse();
     assertThat(ran).isEmpty();
   }
 

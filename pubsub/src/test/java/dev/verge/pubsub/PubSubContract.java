@@ -155,9 +155,16 @@ abstract class PubSubContract {
   @Test
   void subscriberThatArrivesFirstIsSynchronizedOnceThePublisherAppears() throws Exception {
     var handler = subscribe(STATUS);
-    var sub = subscriberBus.subscribe(STATUS, newLoop("second"), recorder());
-    Thread.sleep(50); // let the socket subscriber dial a missing publisher at least once
+    var secondLoop = newLoop("second");
+    var sub = subscriberBus.subscribe(STATUS, secondLoop, recorder());
+    // A barrier, not a sleep: both loops have run what subscribing queued and what that queued
+    // in turn (over a socket, registering the channel queues the dial, which fails at once on the
+    // missing socket). A subscriber that declares itself synchronized without a publisher has
+    // done so by now.
+    LoopBarrier.await(loop, 2, WAIT);
+    LoopBarrier.await(secondLoop, 2, WAIT);
     assertThat(sub.isSynchronized()).isFalse();
+    assertThat(handler.events()).isEmpty();
 
     var pub = publisherBus.publish(STATUS, Durability.VOLATILE);
     pub.publish("eth0", s("up"));
@@ -168,6 +175,44 @@ abstract class PubSubContract {
     await().atMost(WAIT).until(() -> handler.keysAtSynchronized() >= 0);
     assertThat(handler.events(Kind.SYNCHRONIZED)).hasSize(1);
     assertThat(sub.get("eth0")).contains(s("up"));
+  }
+
+  @Test
+  void everySubscriberOfATopicGetsEveryChangeInOrder() {
+    var one = subscribe(STATUS);
+    RecordingHandler<StringValue> two = recorder();
+    subscriberBus.subscribe(STATUS, newLoop("two"), two);
+    var pub = publisherBus.publish(STATUS, Durability.VOLATILE);
+
+    // One change at a time, each seen by both before the next, so none may be coalesced away.
+    pub.publish("eth0", s("up"));
+    awaitBoth(one, two, Map.of("eth0", s("up")));
+    pub.publish("eth1", s("up"));
+    awaitBoth(one, two, Map.of("eth0", s("up"), "eth1", s("up")));
+    pub.publish("eth0", s("down"));
+    awaitBoth(one, two, Map.of("eth0", s("down"), "eth1", s("up")));
+    pub.unpublish("eth1");
+    awaitBoth(one, two, Map.of("eth0", s("down")));
+
+    var expected =
+        List.of(
+            new Event<>(Kind.CREATE, "eth0", null, s("up")),
+            new Event<>(Kind.CREATE, "eth1", null, s("up")),
+            new Event<>(Kind.MODIFY, "eth0", s("up"), s("down")),
+            new Event<>(Kind.DELETE, "eth1", s("up"), null));
+    for (var handler : List.of(one, two)) {
+      assertThat(handler.events().stream().filter(e -> e.kind() != Kind.SYNCHRONIZED).toList())
+          .containsExactlyElementsOf(expected);
+      assertThat(handler.events(Kind.SYNCHRONIZED)).hasSize(1);
+    }
+  }
+
+  private static void awaitBoth(
+      RecordingHandler<StringValue> one, RecordingHandler<StringValue> two, Map<String, StringValue> state) {
+    await().atMost(WAIT).untilAsserted(() -> {
+      assertThat(one.mirror()).as("first subscriber").isEqualTo(state);
+      assertThat(two.mirror()).as("second subscriber").isEqualTo(state);
+    });
   }
 
   @Test

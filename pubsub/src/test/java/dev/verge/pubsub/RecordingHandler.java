@@ -1,6 +1,7 @@
 package dev.verge.pubsub;
 
 import com.google.protobuf.Message;
+import dev.verge.testkit.UncaughtFailures;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,8 +11,11 @@ import java.util.function.Predicate;
 /**
  * Records every callback, in order, and mirrors the state the handlers were told about. A callback
  * that breaks the bus contract (a create for a known key, a modify or delete that does not match
- * what was delivered) is recorded as a violation, which the test asserts from its own thread
- * ({@link #violations()}): an exception thrown here would only reach the loop's log.
+ * what was delivered, a second synchronized signal) is recorded as a violation: the test asserts
+ * them from its own thread ({@link #violations()}), and each is also reported to {@link
+ * UncaughtFailures}, so it fails the test even where nobody asserts them. An exception thrown
+ * here would only reach the loop's failure report, and a test waiting on the mirror would time out
+ * for the wrong reason or pass.
  */
 final class RecordingHandler<T extends Message> implements SubscriptionHandler<T> {
 
@@ -34,7 +38,7 @@ final class RecordingHandler<T extends Message> implements SubscriptionHandler<T
   @Override
   public synchronized void onCreate(String key, T value) {
     if (mirror.put(key, value) != null) {
-      violations.add("create for a key already created: " + key);
+      violation("create for a key already created: " + key);
     }
     events.add(new Event<>(Kind.CREATE, key, null, value));
   }
@@ -42,7 +46,7 @@ final class RecordingHandler<T extends Message> implements SubscriptionHandler<T
   @Override
   public synchronized void onModify(String key, T oldValue, T newValue) {
     if (!oldValue.equals(mirror.get(key)) || oldValue.equals(newValue)) {
-      violations.add("bad modify of " + key + ": " + oldValue + " -> " + newValue);
+      violation("bad modify of " + key + ": " + oldValue + " -> " + newValue);
     }
     mirror.put(key, newValue);
     events.add(new Event<>(Kind.MODIFY, key, oldValue, newValue));
@@ -51,13 +55,16 @@ final class RecordingHandler<T extends Message> implements SubscriptionHandler<T
   @Override
   public synchronized void onDelete(String key, T lastValue) {
     if (!lastValue.equals(mirror.remove(key))) {
-      violations.add("bad delete of " + key + ": " + lastValue);
+      violation("bad delete of " + key + ": " + lastValue);
     }
     events.add(new Event<>(Kind.DELETE, key, lastValue, null));
   }
 
   @Override
   public synchronized void onSynchronized() {
+    if (keysAtSynchronized >= 0) {
+      violation("a second synchronized signal");
+    }
     keysAtSynchronized = mirror.size();
     events.add(new Event<>(Kind.SYNCHRONIZED, null, null, null));
   }
@@ -66,6 +73,11 @@ final class RecordingHandler<T extends Message> implements SubscriptionHandler<T
   public synchronized void onRestarted() {
     keysAtRestarted = mirror.size();
     events.add(new Event<>(Kind.RESTARTED, null, null, null));
+  }
+
+  private void violation(String what) {
+    violations.add(what);
+    UncaughtFailures.report(new AssertionError("bus contract broken: " + what));
   }
 
   /** Contract violations seen by the callbacks, in order; empty when the bus behaved. */

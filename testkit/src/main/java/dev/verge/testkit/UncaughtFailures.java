@@ -45,6 +45,15 @@ public final class UncaughtFailures implements BeforeEachCallback, AfterEachCall
     });
   }
 
+  /**
+   * Records a failure seen by test code running on another thread (a recording handler that finds
+   * a contract broken, a fake server that gets a bad request): the test fails when it ends, however
+   * the code that saw it was created or registered.
+   */
+  public static void report(Throwable failure) {
+    SEEN.add(new Failure(Thread.currentThread().getName(), failure));
+  }
+
   /** The failures seen so far in this test, expected or not. */
   public static List<Failure> seen() {
     return List.copyOf(SEEN);

@@ -8,6 +8,9 @@ import dev.verge.proto.config.v1.DeviceConfig;
 import dev.verge.proto.config.v1.NetworkAdapter;
 import dev.verge.reconciler.Graph;
 import dev.verge.reconciler.ItemRef;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class ConfigGraphTest {
@@ -24,7 +27,21 @@ class ConfigGraphTest {
         .extracting(d -> d.requiredItem())
         .containsExactly(ItemRef.of(ConfigGraph.NI, vif.getNetworkId()));
     assertThat(graph.item(ItemRef.of(ConfigGraph.APP, app.getId().getUuid()))).isPresent();
-    assertThat(graph.items(true)).hasSizeGreaterThan(config.getNetworkInstancesCount() + config.getAppsCount());
+    // One item per object of each layer, no more and no fewer.
+    int vifs = config.getAppsList().stream().mapToInt(a -> a.getInterfacesCount()).sum();
+    Map<String, Long> expected = new TreeMap<>(Map.of(
+        ConfigGraph.IO, (long) config.getDeviceIoCount(),
+        ConfigGraph.VLAN, (long) config.getVlansCount(),
+        ConfigGraph.BOND, (long) config.getBondsCount(),
+        ConfigGraph.NETWORK, (long) config.getNetworksCount(),
+        ConfigGraph.PORT, (long) config.getSystemAdaptersCount(),
+        ConfigGraph.NI, (long) config.getNetworkInstancesCount(),
+        ConfigGraph.VIF, (long) vifs,
+        ConfigGraph.APP, (long) config.getAppsCount()));
+    expected.values().removeIf(count -> count == 0);
+    Map<String, Long> built =
+        graph.items(true).stream().collect(Collectors.groupingBy(e -> e.item().type(), TreeMap::new, Collectors.counting()));
+    assertThat(built).isEqualTo(expected);
   }
 
   @Test

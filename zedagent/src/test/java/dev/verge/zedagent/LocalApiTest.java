@@ -162,7 +162,30 @@ class LocalApiTest {
   }
 
   @Test
-  void aClientOverItsRateGetsTooManyRequests() {
+  void aClientOverItsRateGetsTooManyRequests() throws Exception {
+    api.close();
+    ManualClock clock = new ManualClock();
+    api = LocalApi.start(loopback(), TOKEN, device, override, state,
+        LocalApiLimits.DEFAULT.withRates(100, 100, 3, 1.0), clock);
+
+    List<Integer> codes = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      codes.add(call("GET", "/api/v1/status", TOKEN, null).statusCode());
+    }
+    HttpResponse<String> refused = call("GET", "/api/v1/status", TOKEN, null);
+    clock.advance(Duration.ofSeconds(1));
+    HttpResponse<String> afterASecond = call("GET", "/api/v1/status", TOKEN, null);
+
+    assertThat(codes).containsExactly(200, 200, 200, 429);
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+    assertThat(afterASecond.statusCode()).as("one request back after a second").isEqualTo(200);
+    assertThat(Files.readAllLines(state.resolve("local-api-audit.log")))
+        .filteredOn(line -> line.contains("\"status\":429")).hasSize(2);
+  }
+
+  @Test
+  void theRateLimiterGivesEachClientItsOwnBudgetAndRefillsIt() {
     ManualClock clock = new ManualClock();
     LocalApi.RateLimiter limiter = new LocalApi.RateLimiter(3, 1.0, clock);
     assertThat(List.of(limiter.allow("a"), limiter.allow("a"), limiter.allow("a"), limiter.allow("a")))
