@@ -21,6 +21,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Daemons as child processes of this JVM, in its namespace: output captured to
@@ -30,6 +32,7 @@ import java.util.stream.Stream;
  * pid has another start time).
  */
 public final class ProcessSupervisor implements DaemonSupervisor {
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessSupervisor.class);
   private static final Duration STOP_GRACE = Duration.ofSeconds(5);
   private static final long READY_POLL_MILLIS = 20;
 
@@ -236,7 +239,7 @@ public final class ProcessSupervisor implements DaemonSupervisor {
         }
         Files.delete(file);
       } catch (IOException | RuntimeException e) {
-        System.err.println("cannot clean up leftover " + file + ": " + e);
+        LOG.warn("cannot clean up leftover {}", file, e);
       }
     }
     return List.copyOf(ended);

@@ -11,7 +11,6 @@ import dev.verge.hostos.RouteType;
 import dev.verge.hostos.Rule;
 import dev.verge.hostos.VfSettings;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -269,10 +268,6 @@ final class Rtnetlink {
   }
 
   static InetAddress inet(byte[] raw) {
-    try {
-      return InetAddress.getByAddress(raw);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("address of " + raw.length + " bytes", e);
-    }
+    return IpPrefix.fromBytes(raw);
   }
 }
