@@ -27,6 +27,16 @@ public abstract class NetworkStackContract {
   /** Whether this backend can create links of a kind (the linux run asks iproute2). */
   protected abstract boolean supports(String kind);
 
+  /** A second namespace of the same backend, empty but for loopback, that links can move into. */
+  protected abstract NetworkStack otherStack();
+
+  /** The name {@link #otherStack()} is known by to {@link Links#moveToNamespace}. */
+  protected abstract String otherNamespace();
+
+  protected Link otherLink(String name) {
+    return otherStack().link(name).orElseThrow(() -> new AssertionError("no link " + name + " there"));
+  }
+
   /** A link name no other test uses (links of the Linux run share one namespace). */
   protected static String name(String prefix) {
     return prefix + NAMES.incrementAndGet();
@@ -367,6 +377,84 @@ public abstract class NetworkStackContract {
     assertThat(stack().vfs(a)).isEmpty();
   }
 
+  // ---- moving links between namespaces
+
+  @Test
+  void aVethEndMovedAwayLeavesHereArrivesDownThereWithoutItsAddressAndKeepsThePair() {
+    String a = vethPair();
+    stack().setUp(a + "p", true);
+    stack().addAddress(a + "p", IpPrefix.parse("192.0.2.9/24"));
+    int index = link(a + "p").index();
+    EventRecorder here = new EventRecorder();
+    EventRecorder there = new EventRecorder();
+    try (NetEvents.Subscription ignored = stack().subscribe(here);
+        NetEvents.Subscription ignoredToo = otherStack().subscribe(there)) {
+      stack().moveToNamespace(a + "p", otherNamespace());
+      // as for a deletion: its address goes first, then the link
+      here.await(NetEvent.AddressEvent.class, e -> e.change() == Change.DELETED
+          && e.address().equals(new Address(index, IpPrefix.parse("192.0.2.9/24"))), "address gone with the move");
+      here.awaitLink(Change.DELETED, a + "p", l -> l.index() == index);
+      there.awaitLink(Change.NEW, a + "p", l -> l.index() == index && !l.up());
+    }
+    assertThat(stack().link(a + "p")).isEmpty();
+    Link moved = otherLink(a + "p");
+    assertThat(moved.index()).isEqualTo(index); // free there, so kept
+    assertThat(moved.up()).isFalse();
+    assertThat(moved.kind()).isEqualTo("veth");
+    assertThat(otherStack().addresses(a + "p")).isEmpty();
+    // the pair spans the namespaces: each end names the other's index, carrier needs both up
+    assertThat(link(a).parentIndex()).isEqualTo(index);
+    assertThat(moved.parentIndex()).isEqualTo(link(a).index());
+    stack().setUp(a, true);
+    otherStack().setUp(a + "p", true);
+    assertThat(link(a).carrier()).isTrue();
+    assertThat(otherLink(a + "p").carrier()).isTrue();
+    otherStack().setUp(a + "p", false);
+    assertThat(link(a).carrier()).isFalse();
+    stack().deleteLink(a);
+    assertThat(otherStack().link(a + "p")).isEmpty();
+  }
+
+  @Test
+  void aPortMovedAwayLeavesItsBridgeAndTheBridgeItselfCannotMove() {
+    String bridge = name("br");
+    String a = vethPair();
+    stack().createLink(bridge, new Bridge(false));
+    stack().setMaster(a + "p", bridge);
+    stack().moveToNamespace(a + "p", otherNamespace());
+    assertThat(otherLink(a + "p").hasMaster()).isFalse();
+    HostException immutable = refusal(() -> stack().moveToNamespace(bridge, otherNamespace()));
+    assertThat(immutable.getMessage()).isEqualTo("cannot move link " + bridge + " to namespace "
+        + otherNamespace() + ": The interface netns is immutable (EINVAL)");
+    assertThat(refusal(() -> stack().moveToNamespace("lo", otherNamespace())).errno()).isEqualTo(Errno.EINVAL);
+    assertThat(link(bridge).kind()).isEqualTo("bridge");
+    otherStack().deleteLink(a + "p");
+  }
+
+  @Test
+  void aMoveIntoAMissingNamespaceOrOntoATakenNameIsRefusedAndTheLinkStays() {
+    String a = vethPair();
+    HostException missing = refusal(() -> stack().moveToNamespace(a, "vg-nosuch-ns"));
+    assertThat(missing.getMessage())
+        .isEqualTo("cannot move link " + a + " to namespace vg-nosuch-ns: no namespace named vg-nosuch-ns (ENOENT)");
+    assertThat(refusal(() -> stack().moveToNamespace(a, "../" + otherNamespace())).getMessage())
+        .isEqualTo("cannot move link " + a + " to namespace ../" + otherNamespace()
+            + ": not a valid namespace name (EINVAL)");
+    String b = vethPair();
+    stack().moveToNamespace(b, otherNamespace());
+    stack().rename(b + "p", name("keep"));
+    String taken = b;
+    String c = name("vc");
+    stack().createLink(taken, new Veth(c));
+    HostException clash = refusal(() -> stack().moveToNamespace(taken, otherNamespace()));
+    assertThat(clash.getMessage()).isEqualTo("cannot move link " + taken + " to namespace " + otherNamespace()
+        + ": An interface with the same name exists in the target netns (EEXIST)");
+    assertThat(link(taken).kind()).isEqualTo("veth");
+    assertThat(refusal(() -> stack().moveToNamespace("nosuch0", otherNamespace())).errno()).isEqualTo(Errno.ENODEV);
+    otherStack().deleteLink(b);
+  }
+
+  // ---- addresses
   // ---- addresses
 
   @Test

@@ -180,6 +180,32 @@ public final class LinuxNetworkStack implements NetworkStack {
     changeLink("rename", name, object, m -> m.attrString(IFLA_IFNAME, newName));
   }
 
+  @Override
+  public void moveToNamespace(String name, String namespace) {
+    String object = name + " to namespace " + namespace;
+    LinkNames.requireValidNamespace("move link", object, namespace);
+    int index = requireIndex("move link", object, name);
+    int fd;
+    try {
+      fd = LibC.INSTANCE.open("/run/netns/" + namespace, LibC.O_RDONLY | LibC.O_CLOEXEC);
+    } catch (LastErrorException e) {
+      Errno errno = Errno.of(e.getErrorCode());
+      throw new HostException("move link", object, errno,
+          errno.equals(Errno.ENOENT) ? "no namespace named " + namespace : errno.description());
+    }
+    try {
+      socket.execute(
+          RTM_NEWLINK, 0,
+          m -> {
+            linkHeader(m, index, 0, 0);
+            m.attrU32(IFLA_NET_NS_FD, fd);
+          },
+          failure("move link", object));
+    } finally {
+      LibC.INSTANCE.close(fd);
+    }
+  }
+
   private void changeLink(
       String operation, String name, String object, Consumer<NetlinkMessage> attributes) {
     int index = requireIndex(operation, object, name);

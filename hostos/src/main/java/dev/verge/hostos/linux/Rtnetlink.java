@@ -61,6 +61,7 @@ final class Rtnetlink {
   static final int IFLA_MASTER = 10;
   static final int IFLA_LINKINFO = 18;
   static final int IFLA_VFINFO_LIST = 22;
+  static final int IFLA_NET_NS_FD = 28;
   static final int IFLA_EXT_MASK = 29;
   static final int RTEXT_FILTER_VF = 1;
   static final int IFLA_VF_INFO = 1;

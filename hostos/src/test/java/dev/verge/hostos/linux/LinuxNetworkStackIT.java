@@ -34,6 +34,8 @@ class LinuxNetworkStackIT extends NetworkStackContract {
   private static NetTopology topology;
   private static Netns namespace;
   private static LinuxNetworkStack stack;
+  private static Netns otherNamespace;
+  private static LinuxNetworkStack otherStack;
   private static Map<String, Boolean> kernelSupports;
 
   @BeforeAll
@@ -47,6 +49,8 @@ class LinuxNetworkStackIT extends NetworkStackContract {
             "vrf", probe("type", "vrf", "table", "77"),
             "bridge-vlan-filtering", probe("type", "bridge", "vlan_filtering", "1"));
     stack = LinuxNetworkStack.inNamespace(namespace.name());
+    otherNamespace = topology.namespace("other");
+    otherStack = LinuxNetworkStack.inNamespace(otherNamespace.name());
   }
 
   /** Asks iproute2, an independent witness, whether this kernel can make a kind of link. */
@@ -67,6 +71,9 @@ class LinuxNetworkStackIT extends NetworkStackContract {
     if (stack != null) {
       stack.close();
     }
+    if (otherStack != null) {
+      otherStack.close();
+    }
     if (topology != null) {
       topology.close();
     }
@@ -74,6 +81,11 @@ class LinuxNetworkStackIT extends NetworkStackContract {
 
   @AfterEach
   void removeTestLinks() {
+    removeLinks(stack);
+    removeLinks(otherStack);
+  }
+
+  private static void removeLinks(LinuxNetworkStack stack) {
     for (Link link : stack.links()) {
       if (!link.name().equals("lo")) {
         try {
@@ -90,6 +102,16 @@ class LinuxNetworkStackIT extends NetworkStackContract {
   @Override
   protected NetworkStack stack() {
     return stack;
+  }
+
+  @Override
+  protected NetworkStack otherStack() {
+    return otherStack;
+  }
+
+  @Override
+  protected String otherNamespace() {
+    return otherNamespace.name();
   }
 
   @Override
