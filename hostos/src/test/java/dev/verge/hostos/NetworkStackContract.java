@@ -1,6 +1,7 @@
 package dev.verge.hostos;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.verge.hostos.LinkSpec.Bond;
 import dev.verge.hostos.LinkSpec.BondMode;
@@ -8,6 +9,7 @@ import dev.verge.hostos.LinkSpec.Bridge;
 import dev.verge.hostos.LinkSpec.MacvlanMode;
 import dev.verge.hostos.LinkSpec.Veth;
 import dev.verge.hostos.NetEvent.Change;
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -589,6 +591,134 @@ public abstract class NetworkStackContract {
         .isEqualTo(Errno.EEXIST);
   }
 
+  @Test
+  void aRouteKeepsItsPreferredSourceScopeAndProtocol() {
+    String a = connectedLink();
+    stack().addRoute(RouteRequest.onLink("203.0.113.0/24", a).inTable(100).withPreferredSource("192.0.2.1")
+        .withProtocol(200));
+    stack().addRoute(RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100));
+    Route direct = find(stack().routes(100), "203.0.113.0/24").orElseThrow();
+    assertThat(direct.preferredSource()).contains(IpPrefix.literal("192.0.2.1"));
+    assertThat(direct.scope()).isEqualTo(RouteScope.LINK);
+    assertThat(direct.protocol()).isEqualTo(200);
+    Route viaGateway = find(stack().routes(100), "198.51.100.0/24").orElseThrow();
+    assertThat(viaGateway.preferredSource()).isEmpty();
+    assertThat(viaGateway.scope()).isEqualTo(RouteScope.UNIVERSE);
+    assertThat(viaGateway.protocol()).isEqualTo(Route.PROTOCOL_BOOT);
+  }
+
+  @Test
+  void aPreferredSourceMustBeAnAddressOfThisHost() {
+    String a = connectedLink();
+    String down = vethPair();
+    stack().addAddress(down, IpPrefix.parse("198.51.100.1/24"));
+    HostException refused = refusal(() -> stack().addRoute(
+        RouteRequest.onLink("203.0.113.0/24", a).inTable(100).withPreferredSource("192.0.2.77")));
+    assertThat(refused.getMessage()).isEqualTo("cannot add route 203.0.113.0/24 dev " + a
+        + " table 100 src 192.0.2.77: Invalid prefsrc address (EINVAL)");
+    assertThat(find(stack().routes(100), "203.0.113.0/24")).isEmpty();
+    // an address on a link that is down still counts: it has its local route
+    stack().addRoute(RouteRequest.onLink("203.0.113.0/24", a).inTable(100).withPreferredSource("198.51.100.1"));
+    assertThat(find(stack().routes(100), "203.0.113.0/24").orElseThrow().preferredSource())
+        .contains(IpPrefix.literal("198.51.100.1"));
+  }
+
+  @Test
+  void theKernelsOwnRoutesForAnAddressCarryItsProtocolScopeAndSource() {
+    String a = connectedLink();
+    String down = vethPair();
+    stack().addAddress(down, IpPrefix.parse("198.51.100.1/24"));
+    Optional<InetAddress> source = Optional.of(IpPrefix.literal("192.0.2.1"));
+    int index = link(a).index();
+    assertThat(find(stack().routes(RouteRequest.MAIN_TABLE), "192.0.2.0/24")).contains(
+        new Route(IpPrefix.parse("192.0.2.0/24"), Optional.empty(), index, RouteRequest.MAIN_TABLE, 0,
+            RouteType.UNICAST, source, RouteScope.LINK, Route.PROTOCOL_KERNEL));
+    assertThat(find(stack().routes(255), "192.0.2.1/32")).contains(
+        new Route(IpPrefix.parse("192.0.2.1/32"), Optional.empty(), index, 255, 0, RouteType.LOCAL, source,
+            RouteScope.HOST, Route.PROTOCOL_KERNEL));
+    assertThat(find(stack().routes(255), "192.0.2.255/32")).contains(
+        new Route(IpPrefix.parse("192.0.2.255/32"), Optional.empty(), index, 255, 0, RouteType.BROADCAST,
+            source, RouteScope.LINK, Route.PROTOCOL_KERNEL));
+    // a link that is down has the local route of its address, but no subnet or broadcast route
+    assertThat(find(stack().routes(255), "198.51.100.1/32")).isPresent();
+    assertThat(find(stack().routes(RouteRequest.MAIN_TABLE), "198.51.100.0/24")).isEmpty();
+    assertThat(find(stack().routes(255), "198.51.100.255/32")).isEmpty();
+  }
+
+  @Test
+  void scopesAreCheckedAsTheKernelChecksThem() {
+    String a = connectedLink();
+    String down = vethPair();
+    // a host-scope route only names its device, which may be down
+    stack().addRoute(RouteRequest.onLink("203.0.113.0/24", down).inTable(100).withScope(RouteScope.HOST));
+    assertThat(find(stack().routes(100), "203.0.113.0/24").orElseThrow().scope()).isEqualTo(RouteScope.HOST);
+    assertThat(refusal(() -> stack().addRoute(RouteRequest.onLink("203.0.113.0/24", down).inTable(101)))
+        .getMessage()).endsWith(": Device for nexthop is not up (ENETDOWN)");
+    assertThat(refusal(() -> stack().addRoute(
+            RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100).withScope(RouteScope.HOST)))
+        .getMessage()).endsWith(": Route with host scope can not have a gateway (EINVAL)");
+    HostException linkScopeGateway = refusal(() -> stack().addRoute(
+        RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100).withScope(RouteScope.LINK)));
+    assertThat(linkScopeGateway.getMessage()).endsWith(": Nexthop has invalid gateway (ENETUNREACH)");
+    assertThat(refusal(() -> stack().addRoute(
+            RouteRequest.onLink("198.51.100.0/24", a).inTable(100).withScope(RouteScope.NOWHERE)))
+        .getMessage()).endsWith(": Invalid scope (EINVAL)");
+    HostException noNexthop = refusal(() -> stack().addRoute(new RouteRequest(IpPrefix.parse("198.51.100.0/24"),
+        Optional.empty(), Optional.empty(), 100, 0, RouteType.UNICAST)));
+    assertThat(noNexthop.getMessage()).isEqualTo("cannot add route 198.51.100.0/24 table 100: No such device (ENODEV)");
+  }
+
+  @Test
+  void aGatewayMayBeReachedThroughADeviceRouteOfTheSameTableButNotOfAnother() {
+    String a = connectedLink();
+    stack().addRoute(RouteRequest.onLink("203.0.113.0/24", a).inTable(100));
+    stack().addRoute(RouteRequest.via("198.51.100.0/24", "203.0.113.1").inTable(100));
+    assertThat(find(stack().routes(100), "198.51.100.0/24").orElseThrow().linkIndex()).isEqualTo(link(a).index());
+    assertThat(refusal(() -> stack().addRoute(RouteRequest.via("198.51.100.0/24", "203.0.113.1").inTable(101)))
+        .errno()).isEqualTo(Errno.ENETUNREACH);
+  }
+
+  @Test
+  void replacingARouteChangesTheOneWithTheSameMetricInOneStepAndAddsWhereThereIsNone() {
+    String a = connectedLink();
+    RouteRequest old = RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100).withMetric(5);
+    stack().replaceRoute(old); // nothing there: added
+    assertThat(find(stack().routes(100), "198.51.100.0/24").orElseThrow().gateway())
+        .contains(IpPrefix.literal("192.0.2.9"));
+    EventRecorder events = new EventRecorder();
+    try (NetEvents.Subscription ignored = stack().subscribe(events)) {
+      stack().replaceRoute(RouteRequest.via("198.51.100.0/24", "192.0.2.10").inTable(100).withMetric(5)
+          .withProtocol(Route.PROTOCOL_STATIC));
+      events.await(NetEvent.RouteEvent.class, e -> e.change() == Change.NEW && e.route().metric() == 5
+          && e.route().gateway().equals(Optional.of(IpPrefix.literal("192.0.2.10"))), "the replacement");
+      stack().addRoute(RouteRequest.onLink("203.0.113.0/24", a).inTable(100));
+      events.await(NetEvent.RouteEvent.class, e -> e.change() == Change.NEW && e.route().table() == 100
+          && e.route().destination().equals(IpPrefix.parse("203.0.113.0/24")), "the marker route");
+      // the kernel announces a replacement as NEW only: no deletion of the old route came before the marker
+      assertThat(events.seen()).noneMatch(e -> e instanceof NetEvent.RouteEvent r && r.change() == Change.DELETED);
+    }
+    stack().replaceRoute(RouteRequest.via("198.51.100.0/24", "192.0.2.11").inTable(100).withMetric(6));
+    List<Route> routes = stack().routes(100).stream()
+        .filter(r -> r.destination().equals(IpPrefix.parse("198.51.100.0/24"))).toList();
+    assertThat(routes).extracting(Route::metric, r -> r.gateway().orElseThrow().getHostAddress(), Route::protocol)
+        .containsExactlyInAnyOrder(tuple(5, "192.0.2.10", Route.PROTOCOL_STATIC), tuple(6, "192.0.2.11",
+            Route.PROTOCOL_BOOT));
+  }
+
+  @Test
+  void anIpv6RouteHasUniverseScopeAndTheKernelsDefaultMetric() {
+    String a = vethPair();
+    String down = vethPair();
+    stack().setUp(a, true);
+    stack().addRoute(RouteRequest.onLink("2001:db8:1::/48", a).inTable(100));
+    Route route = find(stack().routes(100), "2001:db8:1::/48").orElseThrow();
+    assertThat(route.metric()).isEqualTo(1024);
+    assertThat(route.scope()).isEqualTo(RouteScope.UNIVERSE);
+    assertThat(route.linkIndex()).isEqualTo(link(a).index());
+    assertThat(refusal(() -> stack().addRoute(RouteRequest.onLink("2001:db8:2::/48", down).inTable(100)))
+        .getMessage()).endsWith(": Nexthop device is not up (ENETDOWN)");
+  }
+
   // ---- neighbours
 
   @Test
@@ -644,6 +774,43 @@ public abstract class NetworkStackContract {
     } finally {
       stack().deleteRule(rule);
     }
+  }
+
+  @Test
+  void aRuleWithOutputInterfaceMaskedMarkAndSuppressionIsListedAsAdded() {
+    String a = vethPair();
+    Rule rule = Rule.all(false, 100, 150).withOutputInterface(a).withFwmark(0x10, 0xff).withSuppressPrefixLength(0);
+    Rule anyMarkWithLowBitsClear = Rule.all(false, 101, 151).withFwmark(0, 0xff);
+    Rule exactMark = new Rule(false, 152, Optional.empty(), Optional.empty(), Optional.empty(), 7, 102);
+    stack().addRule(rule);
+    stack().addRule(anyMarkWithLowBitsClear);
+    stack().addRule(exactMark);
+    try {
+      assertThat(stack().rules(false)).containsSubsequence(rule, anyMarkWithLowBitsClear, exactMark);
+      assertThat(exactMark.fwmask()).isEqualTo(Rule.ALL_BITS);
+      HostException duplicate = refusal(() -> stack().addRule(rule));
+      assertThat(duplicate.getMessage()).startsWith("cannot add rule 150: from all fwmark 0x10/0xff oif " + a
+          + " lookup 100 suppress_prefixlength 0: ");
+      assertThat(duplicate.errno()).isEqualTo(Errno.EEXIST);
+      // the same rule with another mask is another rule
+      stack().addRule(rule.withFwmark(0x10, 0xf0));
+      stack().deleteRule(rule.withFwmark(0x10, 0xf0));
+      assertThat(stack().rules(false)).contains(rule).doesNotContain(rule.withFwmark(0x10, 0xf0));
+      // a deletion matches on what it names: another output interface is not this rule...
+      assertThat(refusal(() -> stack().deleteRule(rule.withOutputInterface("lo"))).errno()).isEqualTo(Errno.ENOENT);
+      // ...but what it leaves out (interfaces, mark, suppression) matches anything
+      stack().deleteRule(Rule.all(false, 100, 150));
+      assertThat(stack().rules(false)).doesNotContain(rule);
+      stack().deleteRule(Rule.all(false, 102, 152));
+      assertThat(stack().rules(false)).doesNotContain(exactMark);
+    } finally {
+      for (Rule added : List.of(rule, anyMarkWithLowBitsClear, exactMark)) {
+        if (stack().rules(false).contains(added)) {
+          stack().deleteRule(added);
+        }
+      }
+    }
+    assertThat(stack().rules(false)).extracting(Rule::priority).doesNotContain(150, 151, 152);
   }
 
   @Test

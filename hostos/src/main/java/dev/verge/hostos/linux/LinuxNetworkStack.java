@@ -2,6 +2,7 @@ package dev.verge.hostos.linux;
 
 import static dev.verge.hostos.linux.NetlinkMessage.NLM_F_CREATE;
 import static dev.verge.hostos.linux.NetlinkMessage.NLM_F_EXCL;
+import static dev.verge.hostos.linux.NetlinkMessage.NLM_F_REPLACE;
 import static dev.verge.hostos.linux.Rtnetlink.*;
 
 import com.sun.jna.LastErrorException;
@@ -19,6 +20,7 @@ import dev.verge.hostos.Neighbour;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Route;
 import dev.verge.hostos.RouteRequest;
+import dev.verge.hostos.RouteScope;
 import dev.verge.hostos.RouteType;
 import dev.verge.hostos.Rule;
 import dev.verge.hostos.VfSettings;
@@ -437,6 +439,11 @@ public final class LinuxNetworkStack implements NetworkStack {
   }
 
   @Override
+  public void replaceRoute(RouteRequest route) {
+    changeRoute(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, "replace route", route);
+  }
+
+  @Override
   public void deleteRoute(RouteRequest route) {
     changeRoute(RTM_DELROUTE, 0, "delete route", route);
   }
@@ -446,21 +453,20 @@ public final class LinuxNetworkStack implements NetworkStack {
     int index = route.device().map(d -> requireIndex(operation, object, d)).orElse(0);
     IpPrefix destination = route.destination();
     boolean adding = type == RTM_NEWROUTE;
-    int scope =
-        !adding ? RT_SCOPE_NOWHERE
-            : route.gateway().isEmpty() && route.type() == RouteType.UNICAST ? RT_SCOPE_LINK
-            : RT_SCOPE_UNIVERSE;
+    // Deleting with scope NOWHERE and protocol 0 matches a route of any scope and protocol.
+    int scope = adding ? route.effectiveScope().code() : RouteScope.NOWHERE.code();
     socket.execute(
         type, flags,
         m -> {
           m.u8(destination.isIpv4() ? AF_INET : AF_INET6).u8(destination.length()).u8(0).u8(0);
           m.u8(route.table() < 256 ? route.table() : RT_TABLE_COMPAT);
-          m.u8(adding ? RTPROT_BOOT : 0).u8(scope).u8(route.type().code()).u32(0);
+          m.u8(adding ? route.protocol() : 0).u8(scope).u8(route.type().code()).u32(0);
           m.attrU32(RTA_TABLE, route.table());
           if (destination.length() > 0) {
             m.attr(RTA_DST, destination.address().getAddress());
           }
           route.gateway().ifPresent(g -> m.attr(RTA_GATEWAY, g.getAddress()));
+          route.preferredSource().ifPresent(s -> m.attr(RTA_PREFSRC, s.getAddress()));
           if (index != 0) {
             m.attrU32(RTA_OIF, index);
           }
@@ -550,8 +556,12 @@ public final class LinuxNetworkStack implements NetworkStack {
           rule.from().ifPresent(p -> m.attr(FRA_SRC, p.address().getAddress()));
           rule.to().ifPresent(p -> m.attr(FRA_DST, p.address().getAddress()));
           rule.inputInterface().ifPresent(i -> m.attrString(FRA_IIFNAME, i));
-          if (rule.fwmark() != 0) {
-            m.attrU32(FRA_FWMARK, rule.fwmark());
+          rule.outputInterface().ifPresent(o -> m.attrString(FRA_OIFNAME, o));
+          if (rule.fwmark() != 0 || rule.fwmask() != 0) {
+            m.attrU32(FRA_FWMARK, rule.fwmark()).attrU32(FRA_FWMASK, rule.fwmask());
+          }
+          if (rule.suppressPrefixLength() >= 0) {
+            m.attrU32(FRA_SUPPRESS_PREFIXLEN, rule.suppressPrefixLength());
           }
         },
         failure(operation, rule.toString()));

@@ -7,6 +7,7 @@ import dev.verge.hostos.MacAddress;
 import dev.verge.hostos.NetEvent;
 import dev.verge.hostos.Neighbour;
 import dev.verge.hostos.Route;
+import dev.verge.hostos.RouteScope;
 import dev.verge.hostos.RouteType;
 import dev.verge.hostos.Rule;
 import dev.verge.hostos.VfSettings;
@@ -43,6 +44,9 @@ final class Rtnetlink {
   static final int FRA_IIFNAME = 3;
   static final int FRA_PRIORITY = 6;
   static final int FRA_FWMARK = 10;
+  static final int FRA_SUPPRESS_PREFIXLEN = 14;
+  static final int FRA_FWMASK = 16;
+  static final int FRA_OIFNAME = 17;
   static final int FRA_TABLE = 15;
   static final int FR_ACT_TO_TBL = 1;
 
@@ -98,6 +102,7 @@ final class Rtnetlink {
   static final int RTA_OIF = 4;
   static final int RTA_GATEWAY = 5;
   static final int RTA_PRIORITY = 6;
+  static final int RTA_PREFSRC = 7;
   static final int RTA_TABLE = 15;
   static final int RTPROT_BOOT = 3;
   static final int RT_SCOPE_UNIVERSE = 0;
@@ -168,6 +173,8 @@ final class Rtnetlink {
     int family = Byte.toUnsignedInt(message.get(base));
     int dstLength = Byte.toUnsignedInt(message.get(base + 1));
     int headerTable = Byte.toUnsignedInt(message.get(base + 4));
+    int protocol = Byte.toUnsignedInt(message.get(base + 5));
+    int scope = Byte.toUnsignedInt(message.get(base + 6));
     int type = Byte.toUnsignedInt(message.get(base + 7));
     NetlinkAttributes attributes = NetlinkAttributes.parse(message, base + 12, message.limit());
     byte[] any = new byte[family == AF_INET ? 4 : 16];
@@ -179,7 +186,10 @@ final class Rtnetlink {
         attributes.u32(RTA_OIF, 0),
         attributes.u32(RTA_TABLE, headerTable),
         attributes.u32(RTA_PRIORITY, 0),
-        RouteType.of(type));
+        RouteType.of(type),
+        attributes.bytes(RTA_PREFSRC).map(Rtnetlink::inet),
+        RouteScope.of(scope),
+        protocol);
   }
 
   /** The VFs in a link message (IFLA_VFINFO_LIST, present when asked for with RTEXT_FILTER_VF). */
@@ -238,7 +248,10 @@ final class Rtnetlink {
         attributes.bytes(FRA_SRC).map(raw -> new IpPrefix(inet(raw), srcLength)),
         attributes.bytes(FRA_DST).map(raw -> new IpPrefix(inet(raw), dstLength)),
         attributes.string(FRA_IIFNAME),
+        attributes.string(FRA_OIFNAME),
         attributes.u32(FRA_FWMARK, 0),
+        attributes.u32(FRA_FWMASK, 0),
+        attributes.has(FRA_SUPPRESS_PREFIXLEN) ? attributes.u32(FRA_SUPPRESS_PREFIXLEN, -1) : -1,
         attributes.u32(FRA_TABLE, headerTable));
   }
 

@@ -15,6 +15,7 @@ import dev.verge.hostos.NetOperation;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Route;
 import dev.verge.hostos.RouteRequest;
+import dev.verge.hostos.RouteScope;
 import dev.verge.hostos.RouteType;
 import dev.verge.hostos.Rule;
 import dev.verge.hostos.VfSettings;
@@ -50,6 +51,7 @@ public final class SimKernel implements NetworkStack {
   private static final int MIN_MTU = 68;
   private static final int MAX_MTU = 65535;
   private static final int LOCAL_TABLE = 255;
+  private static final int IPV6_DEFAULT_METRIC = 1024;
   private static final Set<String> MASTER_KINDS = Set.of("bridge", "bond", "vrf");
   /** Kinds the kernel keeps in the namespace they were made in (netns_local). */
   private static final Set<String> NETNS_LOCAL_KINDS = Set.of("bridge", "bond", "vrf");
@@ -526,36 +528,82 @@ public final class SimKernel implements NetworkStack {
   @Override
   public void addRoute(RouteRequest request) {
     synchronized (lock) {
-      String object = request.toString();
-      Optional<SimLink> device = request.device().map(d -> require("add route", object, d));
-      faults.onCall(SimOperation.ADD_ROUTE, "add route", object);
-      if (device.isPresent() && !device.get().up) {
-        throw new HostException("add route", object, Errno.ENETDOWN, "device for nexthop is not up");
-      }
-      int linkIndex = device.map(d -> d.index).orElse(0);
-      if (request.gateway().isPresent()) {
-        InetAddress gateway = request.gateway().get();
-        linkIndex =
-            connectedRoutes().stream()
-                .filter(r -> r.destination().contains(gateway))
-                .filter(r -> device.isEmpty() || r.linkIndex() == device.get().index)
-                .map(Route::linkIndex)
-                .findFirst()
-                .orElseThrow(
-                    () -> new HostException("add route", object, Errno.ENETUNREACH,
-                        "nexthop has invalid gateway"));
-      } else if (device.isEmpty() && request.type() == RouteType.UNICAST) {
-        throw new HostException("add route", object, Errno.EINVAL, "a unicast route needs a device or a gateway");
-      }
-      Route route = new Route(request.destination(), request.gateway(), linkIndex, request.table(),
-          request.metric(), request.type());
-      boolean taken = routes(request.table()).stream()
-          .anyMatch(r -> r.destination().equals(route.destination()) && r.metric() == route.metric());
+      Route route = validRoute("add route", request, SimOperation.ADD_ROUTE);
+      boolean taken = allRoutes().stream().anyMatch(r -> r.sameSlotAs(route));
       if (taken) {
-        throw new HostException("add route", object, Errno.EEXIST, Errno.EEXIST.description());
+        throw new HostException("add route", request.toString(), Errno.EEXIST, Errno.EEXIST.description());
       }
       mutate(() -> staticRoutes.add(route));
     }
+  }
+
+  @Override
+  public void replaceRoute(RouteRequest request) {
+    synchronized (lock) {
+      Route route = validRoute("replace route", request, SimOperation.ADD_ROUTE);
+      mutate(() -> {
+        staticRoutes.removeIf(r -> r.sameSlotAs(route));
+        staticRoutes.add(route);
+      });
+    }
+  }
+
+  /** The route a request makes, or the kernel's refusal of it (fib_create_info, ip6_route_info_create). */
+  private Route validRoute(String operation, RouteRequest request, SimOperation faultSlot) {
+    String object = request.toString();
+    Optional<SimLink> device = request.device().map(d -> require(operation, object, d));
+    faults.onCall(faultSlot, operation, object);
+    boolean ipv4 = request.destination().isIpv4();
+    RouteScope scope = request.effectiveScope();
+    if (scope == RouteScope.NOWHERE) {
+      throw new HostException(operation, object, Errno.EINVAL, "Invalid scope");
+    }
+    if (scope == RouteScope.HOST && request.gateway().isPresent()) {
+      throw new HostException(operation, object, Errno.EINVAL, "Route with host scope can not have a gateway");
+    }
+    boolean needsNexthop = request.type() == RouteType.UNICAST;
+    if (needsNexthop && request.gateway().isEmpty() && device.isEmpty()) {
+      throw new HostException(operation, object, Errno.ENODEV, Errno.ENODEV.description());
+    }
+    // A host-scope route only names its device; every other nexthop needs it up.
+    if (device.isPresent() && !device.get().up && (scope != RouteScope.HOST || !ipv4)) {
+      throw new HostException(operation, object, Errno.ENETDOWN,
+          ipv4 ? "Device for nexthop is not up" : "Nexthop device is not up");
+    }
+    int linkIndex = device.map(d -> d.index).orElse(0);
+    if (request.gateway().isPresent()) {
+      linkIndex = gatewayLink(request, scope, device)
+          .orElseThrow(() -> new HostException(operation, object, Errno.ENETUNREACH,
+              "Nexthop has invalid gateway"));
+    }
+    request.preferredSource().ifPresent(source -> {
+      if (addresses.stream().noneMatch(a -> a.prefix().address().equals(source))) {
+        throw new HostException(operation, object, Errno.EINVAL,
+            ipv4 ? "Invalid prefsrc address" : "Invalid source address");
+      }
+    });
+    int metric = !ipv4 && request.metric() == 0 ? IPV6_DEFAULT_METRIC : request.metric();
+    return new Route(request.destination(), request.gateway(), linkIndex, request.table(), metric,
+        request.type(), request.preferredSource(), scope, request.protocol());
+  }
+
+  /**
+   * The link through which the gateway is reached: a unicast route of a narrower scope than the
+   * new route's (a connected or device route for a universe route), in its table, else in main.
+   */
+  private Optional<Integer> gatewayLink(RouteRequest request, RouteScope scope, Optional<SimLink> device) {
+    InetAddress gateway = request.gateway().get();
+    for (int table : new int[] {request.table(), RouteRequest.MAIN_TABLE}) {
+      Optional<Route> via = allRoutes().stream()
+          .filter(r -> r.table() == table && r.type() == RouteType.UNICAST && r.linkIndex() != 0)
+          .filter(r -> r.scope().code() > scope.code() && r.destination().contains(gateway))
+          .filter(r -> device.isEmpty() || r.linkIndex() == device.get().index)
+          .max(java.util.Comparator.comparingInt(r -> r.destination().length()));
+      if (via.isPresent()) {
+        return via.map(Route::linkIndex);
+      }
+    }
+    return Optional.empty();
   }
 
   @Override
@@ -591,22 +639,45 @@ public final class SimKernel implements NetworkStack {
     return all;
   }
 
-  /** The routes the kernel derives from IPv4 addresses on up links: prefix and local. */
+  /**
+   * The routes the kernel derives from IPv4 addresses: a local route for every address (up or
+   * not), and while the link is up the prefix route of its first address in each subnet (later
+   * ones are secondaries) and the subnet's broadcast route.
+   */
   private List<Route> connectedRoutes() {
     List<Route> routes = new ArrayList<>();
     for (Address address : addresses) {
       SimLink link = links.get(address.linkIndex());
-      if (link != null && link.up && address.prefix().isIpv4()) {
-        IpPrefix prefix = address.prefix();
-        if (prefix.length() < 32) {
-          routes.add(new Route(prefix.network(), Optional.empty(), link.index,
-              RouteRequest.MAIN_TABLE, 0, RouteType.UNICAST));
+      if (link == null || !address.prefix().isIpv4()) {
+        continue;
+      }
+      IpPrefix prefix = address.prefix();
+      Optional<InetAddress> source = Optional.of(prefix.address());
+      routes.add(new Route(new IpPrefix(prefix.address(), 32), Optional.empty(), link.index,
+          LOCAL_TABLE, 0, RouteType.LOCAL, source, RouteScope.HOST, Route.PROTOCOL_KERNEL));
+      if (!link.up || prefix.length() == 32) {
+        continue;
+      }
+      Route subnet = new Route(prefix.network(), Optional.empty(), link.index, RouteRequest.MAIN_TABLE, 0,
+          RouteType.UNICAST, source, RouteScope.LINK, Route.PROTOCOL_KERNEL);
+      boolean secondary = routes.stream().anyMatch(r -> r.sameSlotAs(subnet) && r.linkIndex() == link.index);
+      if (!secondary) {
+        routes.add(subnet);
+        if (prefix.length() < 31) {
+          routes.add(new Route(new IpPrefix(broadcast(prefix), 32), Optional.empty(), link.index, LOCAL_TABLE,
+              0, RouteType.BROADCAST, source, RouteScope.LINK, Route.PROTOCOL_KERNEL));
         }
-        routes.add(new Route(new IpPrefix(prefix.address(), 32), Optional.empty(), link.index,
-            LOCAL_TABLE, 0, RouteType.LOCAL));
       }
     }
     return routes;
+  }
+
+  private static InetAddress broadcast(IpPrefix prefix) {
+    byte[] bytes = prefix.address().getAddress();
+    for (int bit = prefix.length(); bit < 32; bit++) {
+      bytes[bit / 8] |= (byte) (0x80 >>> (bit % 8));
+    }
+    return IpPrefix.fromBytes(bytes);
   }
 
   // ---- neighbours
@@ -677,10 +748,24 @@ public final class SimKernel implements NetworkStack {
   public void deleteRule(Rule rule) {
     synchronized (lock) {
       faults.onCall(SimOperation.DELETE_RULE, "delete rule", rule.toString());
-      if (!rules.remove(rule)) {
-        throw new HostException("delete rule", rule.toString(), Errno.ENOENT, Errno.ENOENT.description());
-      }
+      Rule match = rules(rule.ipv6()).stream().filter(r -> deletionMatches(rule, r)).findFirst()
+          .orElseThrow(() -> new HostException("delete rule", rule.toString(), Errno.ENOENT,
+              Errno.ENOENT.description()));
+      rules.remove(match);
     }
+  }
+
+  /** The kernel's rule_find: what the deletion names must match, what it leaves out matches anything. */
+  private static boolean deletionMatches(Rule asked, Rule rule) {
+    return asked.priority() == rule.priority()
+        && (asked.table() == 0 || asked.table() == rule.table())
+        && asked.from().map(p -> rule.from().equals(Optional.of(p))).orElse(true)
+        && asked.to().map(p -> rule.to().equals(Optional.of(p))).orElse(true)
+        && asked.inputInterface().map(i -> rule.inputInterface().equals(Optional.of(i))).orElse(true)
+        && asked.outputInterface().map(o -> rule.outputInterface().equals(Optional.of(o))).orElse(true)
+        && (asked.fwmark() == 0 || asked.fwmark() == rule.fwmark())
+        && (asked.fwmask() == 0 || asked.fwmask() == rule.fwmask())
+        && (asked.suppressPrefixLength() == -1 || asked.suppressPrefixLength() == rule.suppressPrefixLength());
   }
 
   /** Rules in evaluation order; among equal priorities the older first, as the kernel keeps them. */
@@ -732,7 +817,9 @@ public final class SimKernel implements NetworkStack {
         }
       }
       for (Route gone : routes) {
-        if (!after.routes.contains(gone)) {
+        // a replaced route is announced only by its successor's NEW, as the kernel does
+        boolean replaced = after.routes.stream().anyMatch(r -> r.sameSlotAs(gone) && !routes.contains(r));
+        if (!after.routes.contains(gone) && !replaced) {
           events.add(new NetEvent.RouteEvent(Change.DELETED, gone));
         }
       }
