@@ -35,5 +35,11 @@ public interface Links {
 
   List<Link> links();
 
+  /** The counters of one link; ENODEV if it does not exist. */
+  LinkStats stats(String name);
+
+  /** The counters of every link, by name, in one dump. */
+  java.util.Map<String, LinkStats> stats();
+
   Optional<Link> link(String name);
 }

@@ -35,6 +35,18 @@ public abstract class NetworkStackContract {
   /** The name {@link #otherStack()} is known by to {@link Links#moveToNamespace}. */
   protected abstract String otherNamespace();
 
+  /**
+   * Keeps a link from sending anything of its own (IPv6 autoconfiguration and its solicitations);
+   * called before the link goes up.
+   */
+  protected abstract void silence(String link);
+
+  /**
+   * Makes {@code link} send {@code count} ICMP echo requests (98-byte frames) to {@code destination},
+   * a neighbour with a static entry that nobody answers, and waits until they are sent.
+   */
+  protected abstract void sendPings(String link, String destination, int count);
+
   protected Link otherLink(String name) {
     return otherStack().link(name).orElseThrow(() -> new AssertionError("no link " + name + " there"));
   }
@@ -360,8 +372,7 @@ public abstract class NetworkStackContract {
     if (!supports("bridge-vlan-filtering")) {
       HostException refused = refusal(() -> stack().createLink(bridge, new Bridge(true)));
       assertThat(refused.getMessage())
-          .isEqualTo("cannot create bridge " + bridge
-              + ": kernel has no bridge VLAN filtering support (EOPNOTSUPP)");
+          .isEqualTo("cannot create bridge " + bridge + ": " + Bridges.NO_VLAN_FILTERING + " (EOPNOTSUPP)");
       assertThat(stack().link(bridge)).isEmpty();
       return;
     }
@@ -377,6 +388,121 @@ public abstract class NetworkStackContract {
     assertThat(refused.getMessage())
         .isEqualTo("cannot set vf 0 of " + a + ": Operation not supported (EOPNOTSUPP)");
     assertThat(stack().vfs(a)).isEmpty();
+  }
+
+  // ---- counters
+
+  @Test
+  void countersCountExactlyTheFramesALinkSentAndItsVethPeerReceived() {
+    String a = vethPair();
+    silence(a);
+    silence(a + "p");
+    stack().setUp(a, true);
+    stack().setUp(a + "p", true);
+    stack().addAddress(a, IpPrefix.parse("192.0.2.1/24"));
+    stack().addNeighbour(a, IpPrefix.literal("192.0.2.2"), link(a + "p").mac());
+    assertThat(stack().stats(a)).isEqualTo(LinkStats.ZERO);
+    assertThat(stack().stats(a + "p")).isEqualTo(LinkStats.ZERO);
+    sendPings(a, "192.0.2.2", 3);
+    assertThat(stack().stats(a)).isEqualTo(LinkStats.sent(3, 3 * 98));
+    assertThat(stack().stats(a + "p")).isEqualTo(LinkStats.received(3, 3 * 98));
+    assertThat(stack().stats()).containsEntry(a, LinkStats.sent(3, 3 * 98))
+        .containsEntry(a + "p", LinkStats.received(3, 3 * 98)).containsKey("lo");
+    assertThat(refusal(() -> stack().stats("nosuch0")).getMessage())
+        .isEqualTo("cannot read stats of nosuch0: no link named nosuch0 (ENODEV)");
+  }
+
+  // ---- bridges
+
+  private String bridgeWithPort(String port) {
+    String bridge = name("br");
+    stack().createLink(bridge, new Bridge(false));
+    stack().setMaster(port, bridge);
+    return bridge;
+  }
+
+  @Test
+  void aBridgePortStartsWithTheDefaultFlagsAndKeepsWhatIsSetLeavingTheRest() {
+    String a = vethPair();
+    bridgeWithPort(a);
+    assertThat(stack().bridgePort(a)).isEqualTo(BridgePortSettings.DEFAULTS);
+    stack().setBridgePort(a, BridgePortSettings.NONE.withLearning(false).withUnicastFlood(false)
+        .withHairpin(true).withIsolated(true).withNeighbourSuppression(true));
+    assertThat(stack().bridgePort(a)).isEqualTo(new BridgePortSettings(Optional.of(false), Optional.of(false),
+        Optional.of(true), Optional.of(true), Optional.of(true), Optional.of(true), Optional.of(true)));
+    stack().setBridgePort(a, BridgePortSettings.NONE.withMulticastFlood(false).withBroadcastFlood(false)
+        .withLearning(true));
+    assertThat(stack().bridgePort(a)).isEqualTo(new BridgePortSettings(Optional.of(true), Optional.of(false),
+        Optional.of(false), Optional.of(false), Optional.of(true), Optional.of(true), Optional.of(true)));
+  }
+
+  @Test
+  void aPortThatLeavesAndRejoinsItsBridgeHasTheDefaultFlagsAgain() {
+    String a = vethPair();
+    String bridge = bridgeWithPort(a);
+    stack().setBridgePort(a, BridgePortSettings.NONE.withIsolated(true).withLearning(false));
+    stack().clearMaster(a);
+    stack().setMaster(a, bridge);
+    assertThat(stack().bridgePort(a)).isEqualTo(BridgePortSettings.DEFAULTS);
+  }
+
+  @Test
+  void portFlagsOfALinkOutsideABridgeAreRefused() {
+    String a = vethPair();
+    assertThat(refusal(() -> stack().setBridgePort(a, BridgePortSettings.NONE.withLearning(false))).getMessage())
+        .isEqualTo("cannot set bridge port flags " + a + ": " + a + " is not a bridge port (EOPNOTSUPP)");
+    assertThat(refusal(() -> stack().bridgePort(a)).getMessage())
+        .isEqualTo("cannot read bridge port flags " + a + ": " + a + " is not a bridge port (EOPNOTSUPP)");
+    assertThat(refusal(() -> stack().bridgePort("nosuch0")).errno()).isEqualTo(Errno.ENODEV);
+  }
+
+  @Test
+  void vlanFilteringAndPortVlansFollowTheKernelOrArePreciselyRefusedWithoutIt() {
+    String a = vethPair();
+    String bridge = bridgeWithPort(a);
+    if (!supports("bridge-vlan-filtering")) {
+      assertThat(refusal(() -> stack().setVlanFiltering(bridge, true)).getMessage())
+          .isEqualTo("cannot set vlan filtering " + bridge + " on: " + Bridges.NO_VLAN_FILTERING + " (EOPNOTSUPP)");
+      assertThat(refusal(() -> stack().addBridgeVlans(a, BridgeVlanRange.tagged(10, 12))).getMessage())
+          .isEqualTo("cannot add bridge vlans vids 10-12 on " + a + ": " + Bridges.NO_VLAN_FILTERING
+              + " (EOPNOTSUPP)");
+      assertThat(refusal(() -> stack().addBridgeVlans(bridge, BridgeVlanRange.tagged(10))).errno())
+          .isEqualTo(Errno.EOPNOTSUPP);
+      assertThat(stack().vlanFiltering(bridge)).isFalse();
+      return;
+    }
+    // a bridge and each new port start with VLAN 1 as PVID, untagged
+    assertThat(stack().bridgeVlans(a)).containsExactly(new BridgeVlan(1, true, true));
+    assertThat(stack().bridgeVlans(bridge)).containsExactly(new BridgeVlan(1, true, true));
+    stack().setVlanFiltering(bridge, true);
+    assertThat(stack().vlanFiltering(bridge)).isTrue();
+    stack().addBridgeVlans(a, BridgeVlanRange.tagged(10, 12));
+    stack().addBridgeVlans(a, BridgeVlanRange.access(20)); // the PVID moves to 20
+    stack().addBridgeVlans(a, new BridgeVlanRange(10, 10, false, true)); // 10 is re-flagged
+    assertThat(stack().bridgeVlans(a)).containsExactly(new BridgeVlan(1, false, true), new BridgeVlan(10, false, true),
+        new BridgeVlan(11, false, false), new BridgeVlan(12, false, false), new BridgeVlan(20, true, true));
+    stack().deleteBridgeVlans(a, 11, 12);
+    assertThat(stack().bridgeVlans(a)).extracting(BridgeVlan::vid).containsExactly(1, 10, 20);
+    assertThat(refusal(() -> stack().deleteBridgeVlans(a, 30, 30)).errno()).isEqualTo(Errno.ENOENT);
+    stack().addBridgeVlans(bridge, BridgeVlanRange.tagged(10));
+    assertThat(stack().bridgeVlans(bridge)).extracting(BridgeVlan::vid).containsExactly(1, 10);
+    // leaving the bridge takes a port's VLANs; a link outside a bridge has none to set
+    stack().clearMaster(a);
+    assertThat(refusal(() -> stack().addBridgeVlans(a, BridgeVlanRange.tagged(10))).getMessage())
+        .isEqualTo("cannot add bridge vlans vid 10 on " + a + ": " + a + " is neither a bridge nor a bridge port"
+            + " (EOPNOTSUPP)");
+    stack().setMaster(a, bridge);
+    assertThat(stack().bridgeVlans(a)).containsExactly(new BridgeVlan(1, true, true));
+    stack().setVlanFiltering(bridge, false);
+    assertThat(stack().vlanFiltering(bridge)).isFalse();
+  }
+
+  @Test
+  void vlanFilteringBelongsToBridgesOnly() {
+    String a = vethPair();
+    assertThat(refusal(() -> stack().setVlanFiltering(a, true)).getMessage())
+        .isEqualTo("cannot set vlan filtering " + a + " on: " + a + " is not a bridge (EOPNOTSUPP)");
+    assertThat(refusal(() -> stack().bridgeVlans(a)).errno()).isEqualTo(Errno.EOPNOTSUPP);
   }
 
   // ---- moving links between namespaces

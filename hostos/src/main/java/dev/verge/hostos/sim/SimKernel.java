@@ -1,11 +1,15 @@
 package dev.verge.hostos.sim;
 
 import dev.verge.hostos.Address;
+import dev.verge.hostos.BridgePortSettings;
+import dev.verge.hostos.BridgeVlan;
+import dev.verge.hostos.BridgeVlanRange;
 import dev.verge.hostos.Errno;
 import dev.verge.hostos.HostException;
 import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.Link;
 import dev.verge.hostos.LinkNames;
+import dev.verge.hostos.LinkStats;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.MacAddress;
 import dev.verge.hostos.NetEvent;
@@ -52,6 +56,8 @@ public final class SimKernel implements NetworkStack {
   private static final int MAX_MTU = 65535;
   private static final int LOCAL_TABLE = 255;
   private static final int IPV6_DEFAULT_METRIC = 1024;
+  /** The VLAN a bridge gives itself and each new port (the kernel's default_pvid). */
+  private static final int DEFAULT_PVID = 1;
   private static final Set<String> MASTER_KINDS = Set.of("bridge", "bond", "vrf");
   /** Kinds the kernel keeps in the namespace they were made in (netns_local). */
   private static final Set<String> NETNS_LOCAL_KINDS = Set.of("bridge", "bond", "vrf");
@@ -86,6 +92,13 @@ public final class SimKernel implements NetworkStack {
     int master;
     SimLink peer;
     SimLink lower;
+    LinkStats counters = LinkStats.ZERO;
+    /** A bridge's VLAN filtering switch. */
+    boolean vlanFiltering;
+    /** Flags of a bridge port; DEFAULTS again whenever it joins a bridge. */
+    BridgePortSettings portFlags = BridgePortSettings.DEFAULTS;
+    /** VLANs of a bridge port or of the bridge itself, by id. */
+    final TreeMap<Integer, BridgeVlan> vlans = new TreeMap<>();
 
     SimLink(SimKernel home, int index, String name, String kind, int mtu, MacAddress mac) {
       this.home = home;
@@ -201,6 +214,10 @@ public final class SimKernel implements NetworkStack {
           () -> {
             int mtu = parent != null ? parent.mtu : 1500;
             SimLink link = add(name, spec.kind(), mtu);
+            if (spec instanceof LinkSpec.Bridge bridge) {
+              link.vlanFiltering = bridge.vlanFiltering();
+              link.vlans.put(DEFAULT_PVID, new BridgeVlan(DEFAULT_PVID, true, true));
+            }
             link.lower = spec instanceof LinkSpec.Vxlan ? null : parent;
             if (peerName != null) {
               SimLink peer = add(peerName, spec.kind(), mtu);
@@ -276,10 +293,10 @@ public final class SimKernel implements NetworkStack {
     addresses.removeIf(a -> a.linkIndex() == link.index);
     neighbours.removeIf(n -> n.linkIndex() == link.index);
     staticRoutes.removeIf(r -> r.linkIndex() == link.index);
-    link.master = 0;
+    leaveMaster(link);
     for (SimLink other : links.values()) {
       if (other.master == link.index) {
-        other.master = 0;
+        leaveMaster(other);
       }
     }
   }
@@ -348,7 +365,26 @@ public final class SimKernel implements NetworkStack {
       if (masterLink == link) {
         throw new HostException("set master", object, Errno.EINVAL, "a link cannot be its own port");
       }
-      mutate(() -> link.master = masterLink.index);
+      if (link.master == masterLink.index) {
+        return; // already its port: the kernel changes nothing
+      }
+      mutate(() -> {
+        leaveMaster(link);
+        link.master = masterLink.index;
+        if (masterLink.kind.equals("bridge")) {
+          // a new bridge port: default flags, and the bridge's default PVID, untagged
+          link.portFlags = BridgePortSettings.DEFAULTS;
+          link.vlans.put(DEFAULT_PVID, new BridgeVlan(DEFAULT_PVID, true, true));
+        }
+      });
+    }
+  }
+
+  /** A port leaving its master loses what it had as a port. */
+  private static void leaveMaster(SimLink link) {
+    link.master = 0;
+    if (!link.kind.equals("bridge")) {
+      link.vlans.clear();
     }
   }
 
@@ -357,7 +393,7 @@ public final class SimKernel implements NetworkStack {
     synchronized (lock) {
       SimLink link = require("clear master", name, name);
       faults.onCall(SimOperation.CHANGE_LINK, "clear master", name);
-      mutate(() -> link.master = 0);
+      mutate(() -> leaveMaster(link));
     }
   }
 
@@ -454,6 +490,146 @@ public final class SimKernel implements NetworkStack {
       default:
         return true;
     }
+  }
+
+  // ---- counters
+
+  @Override
+  public LinkStats stats(String name) {
+    synchronized (lock) {
+      return require("read stats of", name, name).counters;
+    }
+  }
+
+  @Override
+  public Map<String, LinkStats> stats() {
+    synchronized (lock) {
+      Map<String, LinkStats> all = new TreeMap<>();
+      links.values().forEach(l -> all.put(l.name, l.counters));
+      return all;
+    }
+  }
+
+  /** Adds to a link's counters, as traffic a test makes up would. */
+  public void countTraffic(String name, LinkStats delta) {
+    synchronized (lock) {
+      SimLink link = require("count traffic on", name, name);
+      link.counters = link.counters.plus(delta);
+    }
+  }
+
+  /**
+   * Sends frames out of a link: counted as sent there and, for a veth, as received by its peer
+   * (wherever it lives). A link without carrier sends nothing (ENETDOWN).
+   */
+  public void transmit(String name, long frames, long bytesPerFrame) {
+    synchronized (lock) {
+      SimLink link = require("transmit on", name, name);
+      if (!carrier(link)) {
+        throw new HostException("transmit on", name, Errno.ENETDOWN, Errno.ENETDOWN.description());
+      }
+      link.counters = link.counters.plus(LinkStats.sent(frames, frames * bytesPerFrame));
+      if (link.peer != null) {
+        link.peer.counters = link.peer.counters.plus(LinkStats.received(frames, frames * bytesPerFrame));
+      }
+    }
+  }
+
+  // ---- bridges
+
+  @Override
+  public void setBridgePort(String port, BridgePortSettings settings) {
+    synchronized (lock) {
+      SimLink link = requirePort("set bridge port flags", port, port);
+      faults.onCall(SimOperation.CHANGE_LINK, "set bridge port flags", port);
+      link.portFlags = settings.over(link.portFlags);
+    }
+  }
+
+  @Override
+  public BridgePortSettings bridgePort(String port) {
+    synchronized (lock) {
+      return requirePort("read bridge port flags", port, port).portFlags;
+    }
+  }
+
+  private SimLink requirePort(String operation, String object, String name) {
+    SimLink link = require(operation, object, name);
+    SimLink master = links.get(link.master);
+    if (master == null || !master.kind.equals("bridge")) {
+      throw new HostException(operation, object, Errno.EOPNOTSUPP, name + " is not a bridge port");
+    }
+    return link;
+  }
+
+  @Override
+  public void setVlanFiltering(String bridge, boolean on) {
+    synchronized (lock) {
+      String operation = "set vlan filtering";
+      SimLink link = requireBridge(operation, bridge + (on ? " on" : " off"), bridge);
+      faults.onCall(SimOperation.CHANGE_LINK, operation, bridge);
+      link.vlanFiltering = on;
+    }
+  }
+
+  @Override
+  public boolean vlanFiltering(String bridge) {
+    synchronized (lock) {
+      return requireBridge("read vlan filtering of", bridge, bridge).vlanFiltering;
+    }
+  }
+
+  private SimLink requireBridge(String operation, String object, String name) {
+    SimLink link = require(operation, object, name);
+    if (!link.kind.equals("bridge")) {
+      throw new HostException(operation, object, Errno.EOPNOTSUPP, name + " is not a bridge");
+    }
+    return link;
+  }
+
+  @Override
+  public void addBridgeVlans(String name, BridgeVlanRange vlans) {
+    synchronized (lock) {
+      String object = vlans + " on " + name;
+      SimLink link = requireVlanCapable("add bridge vlans", object, name);
+      faults.onCall(SimOperation.CHANGE_LINK, "add bridge vlans", object);
+      for (int vid = vlans.first(); vid <= vlans.last(); vid++) {
+        if (vlans.pvid()) {
+          link.vlans.replaceAll((id, v) -> new BridgeVlan(id, false, v.untagged()));
+        }
+        link.vlans.put(vid, new BridgeVlan(vid, vlans.pvid(), vlans.untagged()));
+      }
+    }
+  }
+
+  @Override
+  public void deleteBridgeVlans(String name, int first, int last) {
+    synchronized (lock) {
+      String object = (first == last ? "vid " + first : "vids " + first + "-" + last) + " on " + name;
+      SimLink link = requireVlanCapable("delete bridge vlans", object, name);
+      faults.onCall(SimOperation.CHANGE_LINK, "delete bridge vlans", object);
+      for (int vid = first; vid <= last; vid++) {
+        if (link.vlans.remove(vid) == null) { // the kernel stops here, having removed those before
+          throw new HostException("delete bridge vlans", object, Errno.ENOENT, "vid " + vid + " is not there");
+        }
+      }
+    }
+  }
+
+  @Override
+  public List<BridgeVlan> bridgeVlans(String name) {
+    synchronized (lock) {
+      return List.copyOf(requireVlanCapable("list bridge vlans of", name, name).vlans.values());
+    }
+  }
+
+  private SimLink requireVlanCapable(String operation, String object, String name) {
+    SimLink link = require(operation, object, name);
+    SimLink master = links.get(link.master);
+    if (!link.kind.equals("bridge") && (master == null || !master.kind.equals("bridge"))) {
+      throw new HostException(operation, object, Errno.EOPNOTSUPP, name + " is neither a bridge nor a bridge port");
+    }
+    return link;
   }
 
   // ---- SR-IOV virtual functions

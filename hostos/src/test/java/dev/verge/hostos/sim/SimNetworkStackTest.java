@@ -42,6 +42,16 @@ class SimNetworkStackTest extends NetworkStackContract {
   }
 
   @Override
+  protected void silence(String link) {
+    // the sim sends nothing of its own
+  }
+
+  @Override
+  protected void sendPings(String link, String destination, int count) {
+    kernel.transmit(link, count, 98);
+  }
+
+  @Override
   protected boolean supports(String kind) {
     return true;
   }
