@@ -4,9 +4,11 @@ import dev.verge.hostos.Conntrack;
 import dev.verge.hostos.DaemonSupervisor;
 import dev.verge.hostos.Firewall;
 import dev.verge.hostos.Host;
+import dev.verge.hostos.LinkNames;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Sysctl;
 import dev.verge.hostos.Sysfs;
+import java.util.List;
 
 /** The real machine, bound to one network namespace: the node's own, or a named one. */
 public final class LinuxHost implements Host {
@@ -47,8 +49,13 @@ public final class LinuxHost implements Host {
         new ProcessSupervisor(settings.daemonStateDir()));
   }
 
-  /** A named namespace ({@code ip netns add NAME}); daemons are started inside it. */
+  /**
+   * A named namespace ({@code ip netns add NAME}): its sockets are opened by threads that entered
+   * it, and its daemons are started inside it ({@code ip netns exec NAME ...}). Nothing it does
+   * reaches the namespace the JVM runs in.
+   */
   public static LinuxHost inNamespace(String netnsName, LinuxHostSettings settings) {
+    LinkNames.requireValidNamespace("open host", netnsName, netnsName);
     return new LinuxHost(
         "netns " + netnsName,
         LinuxNetworkStack.inNamespace(netnsName),
@@ -56,7 +63,7 @@ public final class LinuxHost implements Host {
         LinuxConntrack.inNamespace(netnsName),
         LinuxSysctl.inNamespace(netnsName),
         LinuxSysfs.at(settings.sysfsRoot()),
-        new ProcessSupervisor(settings.daemonStateDir()));
+        new ProcessSupervisor(settings.daemonStateDir(), List.of("ip", "netns", "exec", netnsName)));
   }
 
   @Override
@@ -99,6 +106,7 @@ public final class LinuxHost implements Host {
     daemons.close();
     conntrack.close();
     firewall.close();
+    sysctl.close();
     network.close();
   }
 }

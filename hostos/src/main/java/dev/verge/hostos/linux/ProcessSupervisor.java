@@ -37,6 +37,7 @@ public final class ProcessSupervisor implements DaemonSupervisor {
   private static final long READY_POLL_MILLIS = 20;
 
   private final Path stateDir;
+  private final List<String> commandPrefix;
   private final Map<String, Supervised> daemons = new ConcurrentHashMap<>();
   private final ScheduledExecutorService restarter =
       Executors.newSingleThreadScheduledExecutor(
@@ -49,7 +50,16 @@ public final class ProcessSupervisor implements DaemonSupervisor {
 
   /** Opens the state directory and ends what a previous, crashed supervisor left running. */
   public ProcessSupervisor(Path stateDir) {
+    this(stateDir, List.of());
+  }
+
+  /**
+   * Runs every daemon as {@code commandPrefix + command}, e.g. behind {@code ip netns exec NAME}
+   * so that it lives in a named namespace.
+   */
+  public ProcessSupervisor(Path stateDir, List<String> commandPrefix) {
     this.stateDir = stateDir;
+    this.commandPrefix = List.copyOf(commandPrefix);
     try {
       Files.createDirectories(stateDir);
     } catch (IOException e) {
@@ -98,7 +108,9 @@ public final class ProcessSupervisor implements DaemonSupervisor {
     String name = daemon.spec.name();
     Process process;
     try {
-      process = new ProcessBuilder(daemon.spec.command())
+      List<String> command = new ArrayList<>(commandPrefix);
+      command.addAll(daemon.spec.command());
+      process = new ProcessBuilder(command)
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log(name).toFile()))
           .start();

@@ -73,6 +73,11 @@ public final class SimKernel implements NetworkStack {
   private final List<Rule> rules = new ArrayList<>(defaultRules());
   private final List<SimSubscription> subscriptions = new CopyOnWriteArrayList<>();
   private final SimFaults faults = new SimFaults();
+  private final Map<String, String> globalSysctls = new TreeMap<>(SimSysctls.GLOBAL_DEFAULTS);
+  private final Map<String, String> ipv4All = new TreeMap<>(SimSysctls.IPV4_CONF_DEFAULTS);
+  private final Map<String, String> ipv4Default = new TreeMap<>(SimSysctls.IPV4_CONF_DEFAULTS);
+  private final Map<String, String> ipv6All = new TreeMap<>(SimSysctls.IPV6_CONF_DEFAULTS);
+  private final Map<String, String> ipv6Default = new TreeMap<>(SimSysctls.IPV6_CONF_DEFAULTS);
   private volatile boolean synchronousEvents;
   private int nextIndex = 1;
 
@@ -99,6 +104,10 @@ public final class SimKernel implements NetworkStack {
     BridgePortSettings portFlags = BridgePortSettings.DEFAULTS;
     /** VLANs of a bridge port or of the bridge itself, by id. */
     final TreeMap<Integer, BridgeVlan> vlans = new TreeMap<>();
+    /** IPv4 conf keys set on this link (the others follow conf.default). */
+    final Map<String, String> ipv4Conf = new TreeMap<>();
+    /** IPv6 conf keys, copied from conf.default when the link appeared in its namespace. */
+    final Map<String, String> ipv6Conf = new TreeMap<>();
 
     SimLink(SimKernel home, int index, String name, String kind, int mtu, MacAddress mac) {
       this.home = home;
@@ -127,6 +136,7 @@ public final class SimKernel implements NetworkStack {
     this.lock = this.world.lock;
     SimLink lo = new SimLink(this, nextIndex++, "lo", "", 65536, MacAddress.of("00:00:00:00:00:00"));
     lo.up = true;
+    lo.ipv6Conf.putAll(ipv6Default);
     links.put(lo.index, lo);
     if (world == null) {
       this.world.adopt(this);
@@ -235,6 +245,7 @@ public final class SimKernel implements NetworkStack {
             MacAddress.of(String.format("02:00:%02x:%02x:%02x:%02x",
                 (mac >> 24) & 0xff, (mac >> 16) & 0xff, (mac >> 8) & 0xff, mac & 0xff)));
     links.put(link.index, link);
+    link.ipv6Conf.putAll(ipv6Default);
     return link;
   }
 
@@ -437,6 +448,10 @@ public final class SimKernel implements NetworkStack {
         TreeMap<Integer, VfSettings> functions = vfs.remove(link.index);
         link.up = false;
         link.home = target;
+        // the kernel re-creates a moved link's conf in the new namespace, from its defaults
+        link.ipv4Conf.clear();
+        link.ipv6Conf.clear();
+        link.ipv6Conf.putAll(target.ipv6Default);
         if (target.links.containsKey(link.index)) {
           link.index = target.nextIndex;
         }
@@ -951,6 +966,71 @@ public final class SimKernel implements NetworkStack {
       return rules.stream().filter(r -> r.ipv6() == ipv6)
           .sorted(java.util.Comparator.comparingInt(Rule::priority)).toList();
     }
+  }
+
+  // ---- sysctl (see SimSysctl for the rules)
+
+  String sysctlGet(String key) {
+    synchronized (lock) {
+      SimSysctls.Key parsed = SimSysctls.parse("read sysctl", key, key);
+      return switch (parsed.scope()) {
+        case GLOBAL -> key.equals("net.ipv4.ip_forward") ? ipv4All.get("forwarding") : globalSysctls.get(key);
+        case ALL -> (parsed.ipv6() ? ipv6All : ipv4All).get(parsed.name());
+        case DEFAULT -> (parsed.ipv6() ? ipv6Default : ipv4Default).get(parsed.name());
+        case INTERFACE -> {
+          SimLink link = sysctlLink("read sysctl", key, parsed);
+          yield parsed.ipv6() ? link.ipv6Conf.get(parsed.name())
+              : link.ipv4Conf.getOrDefault(parsed.name(), ipv4Default.get(parsed.name()));
+        }
+      };
+    }
+  }
+
+  void sysctlSet(String key, String value) {
+    synchronized (lock) {
+      String object = key + " to " + value;
+      SimSysctls.Key parsed = SimSysctls.parse("set sysctl", key, object);
+      if (parsed.scope() == SimSysctls.Scope.INTERFACE) {
+        sysctlLink("set sysctl", object, parsed);
+      }
+      String number = value.strip();
+      if (!number.matches("-?[0-9]+")) {
+        throw new HostException("set sysctl", object, Errno.EINVAL, "the kernel refused the value");
+      }
+      String name = parsed.name();
+      switch (parsed.scope()) {
+        case GLOBAL -> {
+          if (key.equals("net.ipv4.ip_forward")) {
+            setAll(false, "forwarding", number);
+          } else {
+            globalSysctls.put(key, number);
+          }
+        }
+        case ALL -> setAll(parsed.ipv6(), name, number);
+        case DEFAULT -> (parsed.ipv6() ? ipv6Default : ipv4Default).put(name, number);
+        case INTERFACE -> {
+          SimLink link = sysctlLink("set sysctl", object, parsed);
+          (parsed.ipv6() ? link.ipv6Conf : link.ipv4Conf).put(name, number);
+        }
+      }
+    }
+  }
+
+  /** An "all" key; those that the kernel spreads set default and every interface as well. */
+  private void setAll(boolean ipv6, String name, String value) {
+    (ipv6 ? ipv6All : ipv4All).put(name, value);
+    if (SimSysctls.spreadsFromAll(ipv6, name)) {
+      (ipv6 ? ipv6Default : ipv4Default).put(name, value);
+      links.values().forEach(l -> (ipv6 ? l.ipv6Conf : l.ipv4Conf).put(name, value));
+    }
+    if (!ipv6 && name.equals("forwarding")) {
+      ipv4All.put("accept_redirects", value.equals("0") ? "1" : "0"); // a router ignores redirects
+    }
+  }
+
+  private SimLink sysctlLink(String operation, String object, SimSysctls.Key key) {
+    return find(key.link()).orElseThrow(
+        () -> new HostException(operation, object, Errno.ENOENT, "the kernel has no such key"));
   }
 
   // ---- events
