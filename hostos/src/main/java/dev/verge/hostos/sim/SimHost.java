@@ -21,22 +21,23 @@ public final class SimHost implements Host {
   private final SimConntrack conntrack = new SimConntrack();
   private final SimSysctl sysctl;
   private final FakeSysfs sysfs;
-  private final SimDaemons daemons = new SimDaemons();
+  private final SimDaemons daemons;
 
-  private SimHost(SimKernel kernel, FakeSysfs sysfs) {
+  private SimHost(SimKernel kernel, Path scratchDir, FakeSysfs sysfs) {
     this.kernel = kernel;
+    this.daemons = new SimDaemons(scratchDir.resolve("daemons"));
     this.sysctl = new SimSysctl(kernel);
     this.sysfs = sysfs;
   }
 
   /** A host without PCI devices; the fake sysfs tree lives under {@code scratchDir}. */
   public static SimHost create(Path scratchDir) {
-    return new SimHost(new SimKernel(), FakeSysfs.create(scratchDir.resolve("sys"), List.of(), List.of()));
+    return new SimHost(new SimKernel(), scratchDir, FakeSysfs.create(scratchDir.resolve("sys"), List.of(), List.of()));
   }
 
   /** A host with the given drivers and PCI devices in its fake sysfs tree. */
   public static SimHost create(Path scratchDir, List<String> drivers, List<FakeSysfs.Device> devices) {
-    return new SimHost(new SimKernel(), FakeSysfs.create(scratchDir.resolve("sys"), drivers, devices));
+    return new SimHost(new SimKernel(), scratchDir, FakeSysfs.create(scratchDir.resolve("sys"), drivers, devices));
   }
 
   /**
@@ -45,7 +46,7 @@ public final class SimHost implements Host {
    */
   public static SimHost inNamespace(SimNamespaces namespaces, String name, Path scratchDir) {
     SimKernel kernel = namespaces.find(name).orElseGet(() -> namespaces.create(name));
-    return new SimHost(kernel, FakeSysfs.create(scratchDir.resolve("sys"), List.of(), List.of()));
+    return new SimHost(kernel, scratchDir, FakeSysfs.create(scratchDir.resolve("sys"), List.of(), List.of()));
   }
 
   @Override
