@@ -2,12 +2,14 @@ package dev.verge.hostos.linux;
 
 import dev.verge.hostos.Conntrack;
 import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.DhcpClients;
 import dev.verge.hostos.Firewall;
 import dev.verge.hostos.Host;
 import dev.verge.hostos.LinkNames;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Sysctl;
 import dev.verge.hostos.Sysfs;
+import dev.verge.hostos.internal.UdhcpcClients;
 import java.util.List;
 
 /** The real machine, bound to one network namespace: the node's own, or a named one. */
@@ -19,6 +21,7 @@ public final class LinuxHost implements Host {
   private final LinuxSysctl sysctl;
   private final LinuxSysfs sysfs;
   private final ProcessSupervisor daemons;
+  private final UdhcpcClients dhcp;
 
   private LinuxHost(
       String description,
@@ -35,6 +38,7 @@ public final class LinuxHost implements Host {
     this.sysctl = sysctl;
     this.sysfs = sysfs;
     this.daemons = daemons;
+    this.dhcp = new UdhcpcClients(daemons, network, "busybox", (pid, signal) -> LibC.INSTANCE.kill((int) pid, signal));
   }
 
   /** The namespace this JVM runs in: the normal case, the node runs under {@code ip netns exec}. */
@@ -99,6 +103,11 @@ public final class LinuxHost implements Host {
   @Override
   public DaemonSupervisor daemons() {
     return daemons;
+  }
+
+  @Override
+  public DhcpClients dhcp() {
+    return dhcp;
   }
 
   @Override

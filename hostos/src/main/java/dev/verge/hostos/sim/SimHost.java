@@ -2,11 +2,13 @@ package dev.verge.hostos.sim;
 
 import dev.verge.hostos.Conntrack;
 import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.DhcpClients;
 import dev.verge.hostos.Firewall;
 import dev.verge.hostos.Host;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Sysctl;
 import dev.verge.hostos.Sysfs;
+import dev.verge.hostos.internal.UdhcpcClients;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,10 +24,14 @@ public final class SimHost implements Host {
   private final SimSysctl sysctl;
   private final FakeSysfs sysfs;
   private final SimDaemons daemons;
+  private final SimDhcp dhcpServer;
+  private final UdhcpcClients dhcp;
 
   private SimHost(SimKernel kernel, Path scratchDir, FakeSysfs sysfs) {
     this.kernel = kernel;
     this.daemons = new SimDaemons(scratchDir.resolve("daemons"));
+    this.dhcpServer = new SimDhcp(daemons);
+    this.dhcp = new UdhcpcClients(daemons, kernel, "busybox", dhcpServer.signaller());
     this.sysctl = new SimSysctl(kernel);
     this.sysfs = sysfs;
   }
@@ -69,6 +75,16 @@ public final class SimHost implements Host {
 
   public SimDaemons simDaemons() {
     return daemons;
+  }
+
+  /** The DHCP servers the host's clients talk to: offer, renew, expire leases; crash clients. */
+  public SimDhcp dhcpServer() {
+    return dhcpServer;
+  }
+
+  @Override
+  public DhcpClients dhcp() {
+    return dhcp;
   }
 
   public FakeSysfs fakeSysfs() {
