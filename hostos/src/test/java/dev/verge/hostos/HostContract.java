@@ -40,6 +40,31 @@ public abstract class HostContract {
   // ---- sysctl
 
   @Test
+  void theKeysAgentsUseHaveAFreshNamespacesValues() {
+    String a = veth();
+    java.util.Map<String, String> expected = new java.util.TreeMap<>(java.util.Map.of(
+        "net.ipv4.ip_forward", "0", "net.ipv4.conf.all.rp_filter", "0", "net.ipv4.conf.default.rp_filter", "0",
+        "net.ipv6.conf.all.forwarding", "0", "net.ipv6.conf.all.accept_dad", "0",
+        "net.ipv6.conf.default.accept_dad", "1", "net.ipv4.fib_multipath_hash_policy", "0"));
+    for (String key : new String[] {"forwarding", "rp_filter", "arp_ignore", "arp_announce", "proxy_arp",
+        "ignore_routes_with_linkdown", "src_valid_mark", "accept_local", "route_localnet"}) {
+      expected.put("net.ipv4.conf." + a + "." + key, "0");
+    }
+    expected.put("net.ipv4.conf." + a + ".accept_redirects", "1");
+    expected.put("net.ipv4.conf." + a + ".send_redirects", "1");
+    for (String key : new String[] {"forwarding", "disable_ipv6", "ignore_routes_with_linkdown", "keep_addr_on_down",
+        "addr_gen_mode", "proxy_ndp"}) {
+      expected.put("net.ipv6.conf." + a + "." + key, "0");
+    }
+    for (String key : new String[] {"accept_ra", "autoconf", "accept_dad", "dad_transmits", "accept_redirects"}) {
+      expected.put("net.ipv6.conf." + a + "." + key, "1");
+    }
+    java.util.Map<String, String> actual = new java.util.TreeMap<>();
+    expected.keySet().forEach(key -> actual.put(key, sysctl().get(key)));
+    assertThat(actual).isEqualTo(expected);
+  }
+
+  @Test
   void ipForwardIsTheAllForwardingSwitchAndSetsEveryInterface() {
     String a = veth();
     assertThat(sysctl().get("net.ipv4.ip_forward")).isEqualTo("0");

@@ -76,7 +76,7 @@ public final class SimKernel implements NetworkStack {
   private final Map<String, String> globalSysctls = new TreeMap<>(SimSysctls.GLOBAL_DEFAULTS);
   private final Map<String, String> ipv4All = new TreeMap<>(SimSysctls.IPV4_CONF_DEFAULTS);
   private final Map<String, String> ipv4Default = new TreeMap<>(SimSysctls.IPV4_CONF_DEFAULTS);
-  private final Map<String, String> ipv6All = new TreeMap<>(SimSysctls.IPV6_CONF_DEFAULTS);
+  private final Map<String, String> ipv6All = new TreeMap<>(SimSysctls.IPV6_ALL_DEFAULTS);
   private final Map<String, String> ipv6Default = new TreeMap<>(SimSysctls.IPV6_CONF_DEFAULTS);
   private volatile boolean synchronousEvents;
   private int nextIndex = 1;

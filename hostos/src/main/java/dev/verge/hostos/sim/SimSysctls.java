@@ -32,6 +32,13 @@ final class SimSysctls {
       Map.entry("accept_redirects", "1"), Map.entry("ignore_routes_with_linkdown", "0"),
       Map.entry("keep_addr_on_down", "0"), Map.entry("addr_gen_mode", "0"), Map.entry("proxy_ndp", "0")));
 
+  /** conf.all differs from default in one key: "all" never does DAD itself. */
+  static final Map<String, String> IPV6_ALL_DEFAULTS = new TreeMap<>(IPV6_CONF_DEFAULTS);
+
+  static {
+    IPV6_ALL_DEFAULTS.put("accept_dad", "0");
+  }
+
   private static final Set<String> IPV4_SPREAD_FROM_ALL = Set.of("forwarding");
   private static final Set<String> IPV6_SPREAD_FROM_ALL =
       Set.of("forwarding", "disable_ipv6", "ignore_routes_with_linkdown");
