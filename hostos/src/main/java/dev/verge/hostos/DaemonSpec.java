@@ -20,7 +20,15 @@ public record DaemonSpec(
     RestartPolicy restart) {
   public DaemonSpec {
     command = List.copyOf(command);
-    if (!name.matches("[A-Za-z0-9._-]+")) {
+    requireValidName(name);
+    if (command.isEmpty()) {
+      throw new IllegalArgumentException("daemon " + name + " has no command");
+    }
+  }
+
+  /** A daemon's name names its files: letters, digits, '.', '_', '-', and not "." or "..". */
+  public static void requireValidName(String name) {
+    if (!name.matches("[A-Za-z0-9._-]+") || name.equals(".") || name.equals("..")) {
       throw new IllegalArgumentException("daemon name must be usable as a file name: " + name);
     }
   }

@@ -21,6 +21,7 @@ public record Errno(int code, String name, String description) {
   public static final Errno EBUSY = new Errno(16, "EBUSY", "Device or resource busy");
   public static final Errno EEXIST = new Errno(17, "EEXIST", "File exists");
   public static final Errno ENODEV = new Errno(19, "ENODEV", "No such device");
+  public static final Errno EISDIR = new Errno(21, "EISDIR", "Is a directory");
   public static final Errno EINVAL = new Errno(22, "EINVAL", "Invalid argument");
   public static final Errno ENOSPC = new Errno(28, "ENOSPC", "No space left on device");
   public static final Errno ERANGE = new Errno(34, "ERANGE", "Numerical result out of range");
@@ -44,7 +45,7 @@ public record Errno(int code, String name, String description) {
       Map.ofEntries(
           entry(EPERM), entry(ENOENT), entry(ESRCH), entry(EINTR), entry(EIO), entry(ECHILD), entry(EBADF),
           entry(EAGAIN), entry(ENOMEM), entry(EACCES), entry(EBUSY), entry(EEXIST), entry(ENODEV),
-          entry(EINVAL), entry(ENOSPC), entry(ERANGE), entry(ENAMETOOLONG), entry(ENOTEMPTY),
+          entry(EISDIR), entry(EINVAL), entry(ENOSPC), entry(ERANGE), entry(ENAMETOOLONG), entry(ENOTEMPTY),
           entry(EPROTONOSUPPORT), entry(EOPNOTSUPP), entry(EAFNOSUPPORT), entry(EADDRINUSE),
           entry(EADDRNOTAVAIL), entry(ENETDOWN), entry(ENETUNREACH), entry(ENOBUFS),
           entry(ETIMEDOUT), entry(EHOSTUNREACH));

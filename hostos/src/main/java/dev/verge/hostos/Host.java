@@ -2,13 +2,14 @@ package dev.verge.hostos;
 
 /**
  * Everything an agent may do to its machine, bound to one network namespace: links, addresses,
- * routes, rules and their events; the firewall; conntrack; sysctl; sysfs; and supervised daemons.
+ * routes, rules and their events; the firewall; conntrack; sysctl; sysfs; supervised daemons and
+ * DHCP clients.
  * One object to inject, with a Linux implementation (the real kernel, in the namespace the node
  * runs in or a named one) and a sim implementation (in memory, with fault injection).
  */
 public interface Host extends AutoCloseable {
 
-  /** Where this host acts, for logs and errors: {@code sim}, {@code netns vg-1-dev}, {@code current netns}. */
+  /** Where this host acts, for logs and errors: {@code sim netns sim}, {@code netns vg-1-dev}, {@code current netns}. */
   String description();
 
   NetworkStack network();
@@ -22,6 +23,9 @@ public interface Host extends AutoCloseable {
   Sysfs sysfs();
 
   DaemonSupervisor daemons();
+
+  /** DHCP clients for this host's links (run as its daemons, in its namespace). */
+  DhcpClients dhcp();
 
   /** Stops the daemons and releases sockets; the namespace itself and its links stay. */
   @Override

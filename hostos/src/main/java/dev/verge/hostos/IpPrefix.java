@@ -1,7 +1,9 @@
 package dev.verge.hostos;
 
+import dev.verge.proto.IpText;
 import java.math.BigInteger;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -14,24 +16,21 @@ public record IpPrefix(InetAddress address, int length) {
     }
   }
 
-  /** Parses {@code a.b.c.d/len} or an IPv6 literal with a length; a bare address is a host. */
+  /**
+   * Parses {@code a.b.c.d/len} or an IPv6 literal with a length; a bare address is a host. Strict
+   * (the project's one parser, {@link IpText}): {@code 10.1} or {@code 1.2.3.4/33} are refused, and
+   * no text ever causes a DNS lookup.
+   */
   public static IpPrefix parse(String text) {
-    int slash = text.indexOf('/');
-    InetAddress address = literal(slash < 0 ? text : text.substring(0, slash));
-    int max = address instanceof Inet4Address ? 32 : 128;
-    return new IpPrefix(address, slash < 0 ? max : Integer.parseInt(text.substring(slash + 1)));
+    IpText.AddressAndLength parsed = IpText.addressAndLength(text, true)
+        .orElseThrow(() -> new IllegalArgumentException("not an IP prefix: " + text));
+    return new IpPrefix(parsed.address(), parsed.length());
   }
 
-  /** Parses an IP literal without ever asking DNS. */
+  /** Parses an IP literal strictly, without ever asking DNS. */
   public static InetAddress literal(String text) {
-    if (!text.matches("[0-9a-fA-F:.]+") || !(text.contains(".") || text.contains(":"))) {
-      throw new IllegalArgumentException("not an IP address: " + text);
-    }
-    try {
-      return InetAddress.getByName(text);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("not an IP address: " + text, e);
-    }
+    return IpText.address(text)
+        .orElseThrow(() -> new IllegalArgumentException("not an IP address: " + text));
   }
 
   public boolean isIpv4() {
@@ -44,10 +43,18 @@ public record IpPrefix(InetAddress address, int length) {
     for (int bit = length; bit < bytes.length * 8; bit++) {
       bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
     }
+    return new IpPrefix(fromBytes(bytes), length);
+  }
+
+  /**
+   * The address of 4 or 16 bytes, keeping the family: an IPv4-mapped IPv6 address stays IPv6
+   * (InetAddress.getByAddress would turn it into IPv4).
+   */
+  public static InetAddress fromBytes(byte[] raw) {
     try {
-      return new IpPrefix(InetAddress.getByAddress(bytes), length);
+      return raw.length == 16 ? Inet6Address.getByAddress(null, raw, -1) : InetAddress.getByAddress(raw);
     } catch (UnknownHostException e) {
-      throw new IllegalStateException(e);
+      throw new IllegalArgumentException("an IP address has 4 or 16 bytes, not " + raw.length, e);
     }
   }
 

@@ -7,7 +7,8 @@ package dev.verge.hostos;
  * @param up administratively up (IFF_UP)
  * @param carrier the lower layer is up (IFF_LOWER_UP)
  * @param masterIndex the bridge, bond or VRF it is enslaved to, 0 if none
- * @param parentIndex the link it is stacked on (VLAN parent, veth peer), 0 if none
+ * @param parentIndex the link it is stacked on (VLAN parent, veth peer), 0 if none; for a veth
+ *     whose peer was moved to another namespace, the peer's index there
  */
 public record Link(
     int index,

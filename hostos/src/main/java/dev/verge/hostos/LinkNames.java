@@ -24,4 +24,15 @@ public final class LinkNames {
       }
     }
   }
+
+  /**
+   * Throws a {@link HostException} unless {@code namespace} can name an entry of /run/netns (no
+   * path: moving a link anywhere but into a named namespace must be impossible).
+   */
+  public static void requireValidNamespace(String operation, String object, String namespace) {
+    if (namespace.isEmpty() || namespace.contains("/") || namespace.equals(".") || namespace.equals("..")
+        || namespace.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
+      throw new HostException(operation, object, Errno.EINVAL, "not a valid namespace name");
+    }
+  }
 }

@@ -24,7 +24,22 @@ public interface Links {
   /** Renames a link; the kernel refuses while it is up. */
   void rename(String name, String newName);
 
+  /**
+   * Moves a link into the named namespace ({@code ip link set NAME netns NAMESPACE}, the name of
+   * {@code /run/netns/NAMESPACE}). It arrives down, without its addresses, routes or master, and
+   * keeps its index if that is free there. A veth end may move alone: the pair then spans the two
+   * namespaces. Loopback, bridges, bonds and VRFs cannot move (EINVAL); a missing namespace is
+   * ENOENT, a name taken there EEXIST.
+   */
+  void moveToNamespace(String name, String namespace);
+
   List<Link> links();
+
+  /** The counters of one link; ENODEV if it does not exist. */
+  LinkStats stats(String name);
+
+  /** The counters of every link, by name, in one dump. */
+  java.util.Map<String, LinkStats> stats();
 
   Optional<Link> link(String name);
 }

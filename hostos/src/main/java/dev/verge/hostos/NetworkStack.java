@@ -5,7 +5,7 @@ package dev.verge.hostos;
  * ({@code sim}), with the same semantics.
  */
 public interface NetworkStack
-    extends Links, VirtualFunctions, Addresses, Batches, Routes, Neighbours, Rules, NetEvents,
+    extends Links, Bridges, VirtualFunctions, Addresses, Batches, Routes, Neighbours, Rules, NetEvents,
         AutoCloseable {
   @Override
   void close();

@@ -43,6 +43,11 @@ public final class EventRecorder implements Consumer<NetEvent> {
     }
   }
 
+  /** The events consumed by the awaits so far, in order (those before a match included). */
+  public List<NetEvent> seen() {
+    return List.copyOf(seen);
+  }
+
   public NetEvent.LinkEvent awaitLink(NetEvent.Change change, String name, Predicate<Link> state) {
     return await(
         NetEvent.LinkEvent.class,

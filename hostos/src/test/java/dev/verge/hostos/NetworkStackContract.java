@@ -1,6 +1,7 @@
 package dev.verge.hostos;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.verge.hostos.LinkSpec.Bond;
 import dev.verge.hostos.LinkSpec.BondMode;
@@ -8,6 +9,7 @@ import dev.verge.hostos.LinkSpec.Bridge;
 import dev.verge.hostos.LinkSpec.MacvlanMode;
 import dev.verge.hostos.LinkSpec.Veth;
 import dev.verge.hostos.NetEvent.Change;
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,6 +28,28 @@ public abstract class NetworkStackContract {
 
   /** Whether this backend can create links of a kind (the linux run asks iproute2). */
   protected abstract boolean supports(String kind);
+
+  /** A second namespace of the same backend, empty but for loopback, that links can move into. */
+  protected abstract NetworkStack otherStack();
+
+  /** The name {@link #otherStack()} is known by to {@link Links#moveToNamespace}. */
+  protected abstract String otherNamespace();
+
+  /**
+   * Keeps a link from sending anything of its own (IPv6 autoconfiguration and its solicitations);
+   * called before the link goes up.
+   */
+  protected abstract void silence(String link);
+
+  /**
+   * Makes {@code link} send {@code count} ICMP echo requests (98-byte frames) to {@code destination},
+   * a neighbour with a static entry that nobody answers, and waits until they are sent.
+   */
+  protected abstract void sendPings(String link, String destination, int count);
+
+  protected Link otherLink(String name) {
+    return otherStack().link(name).orElseThrow(() -> new AssertionError("no link " + name + " there"));
+  }
 
   /** A link name no other test uses (links of the Linux run share one namespace). */
   protected static String name(String prefix) {
@@ -348,8 +372,7 @@ public abstract class NetworkStackContract {
     if (!supports("bridge-vlan-filtering")) {
       HostException refused = refusal(() -> stack().createLink(bridge, new Bridge(true)));
       assertThat(refused.getMessage())
-          .isEqualTo("cannot create bridge " + bridge
-              + ": kernel has no bridge VLAN filtering support (EOPNOTSUPP)");
+          .isEqualTo("cannot create bridge " + bridge + ": " + Bridges.NO_VLAN_FILTERING + " (EOPNOTSUPP)");
       assertThat(stack().link(bridge)).isEmpty();
       return;
     }
@@ -367,6 +390,199 @@ public abstract class NetworkStackContract {
     assertThat(stack().vfs(a)).isEmpty();
   }
 
+  // ---- counters
+
+  @Test
+  void countersCountExactlyTheFramesALinkSentAndItsVethPeerReceived() {
+    String a = vethPair();
+    silence(a);
+    silence(a + "p");
+    stack().setUp(a, true);
+    stack().setUp(a + "p", true);
+    stack().addAddress(a, IpPrefix.parse("192.0.2.1/24"));
+    stack().addNeighbour(a, IpPrefix.literal("192.0.2.2"), link(a + "p").mac());
+    assertThat(stack().stats(a)).isEqualTo(LinkStats.ZERO);
+    assertThat(stack().stats(a + "p")).isEqualTo(LinkStats.ZERO);
+    sendPings(a, "192.0.2.2", 3);
+    assertThat(stack().stats(a)).isEqualTo(LinkStats.sent(3, 3 * 98));
+    assertThat(stack().stats(a + "p")).isEqualTo(LinkStats.received(3, 3 * 98));
+    assertThat(stack().stats()).containsEntry(a, LinkStats.sent(3, 3 * 98))
+        .containsEntry(a + "p", LinkStats.received(3, 3 * 98)).containsKey("lo");
+    assertThat(refusal(() -> stack().stats("nosuch0")).getMessage())
+        .isEqualTo("cannot read stats of nosuch0: no link named nosuch0 (ENODEV)");
+  }
+
+  // ---- bridges
+
+  private String bridgeWithPort(String port) {
+    String bridge = name("br");
+    stack().createLink(bridge, new Bridge(false));
+    stack().setMaster(port, bridge);
+    return bridge;
+  }
+
+  @Test
+  void aBridgePortStartsWithTheDefaultFlagsAndKeepsWhatIsSetLeavingTheRest() {
+    String a = vethPair();
+    bridgeWithPort(a);
+    assertThat(stack().bridgePort(a)).isEqualTo(BridgePortSettings.DEFAULTS);
+    stack().setBridgePort(a, BridgePortSettings.NONE.withLearning(false).withUnicastFlood(false)
+        .withHairpin(true).withIsolated(true).withNeighbourSuppression(true));
+    assertThat(stack().bridgePort(a)).isEqualTo(new BridgePortSettings(Optional.of(false), Optional.of(false),
+        Optional.of(true), Optional.of(true), Optional.of(true), Optional.of(true), Optional.of(true)));
+    stack().setBridgePort(a, BridgePortSettings.NONE.withMulticastFlood(false).withBroadcastFlood(false)
+        .withLearning(true));
+    assertThat(stack().bridgePort(a)).isEqualTo(new BridgePortSettings(Optional.of(true), Optional.of(false),
+        Optional.of(false), Optional.of(false), Optional.of(true), Optional.of(true), Optional.of(true)));
+  }
+
+  @Test
+  void aPortThatLeavesAndRejoinsItsBridgeHasTheDefaultFlagsAgain() {
+    String a = vethPair();
+    String bridge = bridgeWithPort(a);
+    stack().setBridgePort(a, BridgePortSettings.NONE.withIsolated(true).withLearning(false));
+    stack().clearMaster(a);
+    stack().setMaster(a, bridge);
+    assertThat(stack().bridgePort(a)).isEqualTo(BridgePortSettings.DEFAULTS);
+  }
+
+  @Test
+  void portFlagsOfALinkOutsideABridgeAreRefused() {
+    String a = vethPair();
+    assertThat(refusal(() -> stack().setBridgePort(a, BridgePortSettings.NONE.withLearning(false))).getMessage())
+        .isEqualTo("cannot set bridge port flags " + a + ": " + a + " is not a bridge port (EOPNOTSUPP)");
+    assertThat(refusal(() -> stack().bridgePort(a)).getMessage())
+        .isEqualTo("cannot read bridge port flags " + a + ": " + a + " is not a bridge port (EOPNOTSUPP)");
+    assertThat(refusal(() -> stack().bridgePort("nosuch0")).errno()).isEqualTo(Errno.ENODEV);
+  }
+
+  @Test
+  void vlanFilteringAndPortVlansFollowTheKernelOrArePreciselyRefusedWithoutIt() {
+    String a = vethPair();
+    String bridge = bridgeWithPort(a);
+    if (!supports("bridge-vlan-filtering")) {
+      assertThat(refusal(() -> stack().setVlanFiltering(bridge, true)).getMessage())
+          .isEqualTo("cannot set vlan filtering " + bridge + " on: " + Bridges.NO_VLAN_FILTERING + " (EOPNOTSUPP)");
+      assertThat(refusal(() -> stack().addBridgeVlans(a, BridgeVlanRange.tagged(10, 12))).getMessage())
+          .isEqualTo("cannot add bridge vlans vids 10-12 on " + a + ": " + Bridges.NO_VLAN_FILTERING
+              + " (EOPNOTSUPP)");
+      assertThat(refusal(() -> stack().addBridgeVlans(bridge, BridgeVlanRange.tagged(10))).errno())
+          .isEqualTo(Errno.EOPNOTSUPP);
+      assertThat(stack().vlanFiltering(bridge)).isFalse();
+      return;
+    }
+    // a bridge and each new port start with VLAN 1 as PVID, untagged
+    assertThat(stack().bridgeVlans(a)).containsExactly(new BridgeVlan(1, true, true));
+    assertThat(stack().bridgeVlans(bridge)).containsExactly(new BridgeVlan(1, true, true));
+    stack().setVlanFiltering(bridge, true);
+    assertThat(stack().vlanFiltering(bridge)).isTrue();
+    stack().addBridgeVlans(a, BridgeVlanRange.tagged(10, 12));
+    stack().addBridgeVlans(a, BridgeVlanRange.access(20)); // the PVID moves to 20
+    stack().addBridgeVlans(a, new BridgeVlanRange(10, 10, false, true)); // 10 is re-flagged
+    assertThat(stack().bridgeVlans(a)).containsExactly(new BridgeVlan(1, false, true), new BridgeVlan(10, false, true),
+        new BridgeVlan(11, false, false), new BridgeVlan(12, false, false), new BridgeVlan(20, true, true));
+    stack().deleteBridgeVlans(a, 11, 12);
+    assertThat(stack().bridgeVlans(a)).extracting(BridgeVlan::vid).containsExactly(1, 10, 20);
+    assertThat(refusal(() -> stack().deleteBridgeVlans(a, 30, 30)).errno()).isEqualTo(Errno.ENOENT);
+    stack().addBridgeVlans(bridge, BridgeVlanRange.tagged(10));
+    assertThat(stack().bridgeVlans(bridge)).extracting(BridgeVlan::vid).containsExactly(1, 10);
+    // leaving the bridge takes a port's VLANs; a link outside a bridge has none to set
+    stack().clearMaster(a);
+    assertThat(refusal(() -> stack().addBridgeVlans(a, BridgeVlanRange.tagged(10))).getMessage())
+        .isEqualTo("cannot add bridge vlans vid 10 on " + a + ": " + a + " is neither a bridge nor a bridge port"
+            + " (EOPNOTSUPP)");
+    stack().setMaster(a, bridge);
+    assertThat(stack().bridgeVlans(a)).containsExactly(new BridgeVlan(1, true, true));
+    stack().setVlanFiltering(bridge, false);
+    assertThat(stack().vlanFiltering(bridge)).isFalse();
+  }
+
+  @Test
+  void vlanFilteringBelongsToBridgesOnly() {
+    String a = vethPair();
+    assertThat(refusal(() -> stack().setVlanFiltering(a, true)).getMessage())
+        .isEqualTo("cannot set vlan filtering " + a + " on: " + a + " is not a bridge (EOPNOTSUPP)");
+    assertThat(refusal(() -> stack().bridgeVlans(a)).errno()).isEqualTo(Errno.EOPNOTSUPP);
+  }
+
+  // ---- moving links between namespaces
+
+  @Test
+  void aVethEndMovedAwayLeavesHereArrivesDownThereWithoutItsAddressAndKeepsThePair() {
+    String a = vethPair();
+    stack().setUp(a + "p", true);
+    stack().addAddress(a + "p", IpPrefix.parse("192.0.2.9/24"));
+    int index = link(a + "p").index();
+    EventRecorder here = new EventRecorder();
+    EventRecorder there = new EventRecorder();
+    try (NetEvents.Subscription ignored = stack().subscribe(here);
+        NetEvents.Subscription ignoredToo = otherStack().subscribe(there)) {
+      stack().moveToNamespace(a + "p", otherNamespace());
+      // as for a deletion: its address goes first, then the link
+      here.await(NetEvent.AddressEvent.class, e -> e.change() == Change.DELETED
+          && e.address().equals(new Address(index, IpPrefix.parse("192.0.2.9/24"))), "address gone with the move");
+      here.awaitLink(Change.DELETED, a + "p", l -> l.index() == index);
+      there.awaitLink(Change.NEW, a + "p", l -> l.index() == index && !l.up());
+    }
+    assertThat(stack().link(a + "p")).isEmpty();
+    Link moved = otherLink(a + "p");
+    assertThat(moved.index()).isEqualTo(index); // free there, so kept
+    assertThat(moved.up()).isFalse();
+    assertThat(moved.kind()).isEqualTo("veth");
+    assertThat(otherStack().addresses(a + "p")).isEmpty();
+    // the pair spans the namespaces: each end names the other's index, carrier needs both up
+    assertThat(link(a).parentIndex()).isEqualTo(index);
+    assertThat(moved.parentIndex()).isEqualTo(link(a).index());
+    stack().setUp(a, true);
+    otherStack().setUp(a + "p", true);
+    assertThat(link(a).carrier()).isTrue();
+    assertThat(otherLink(a + "p").carrier()).isTrue();
+    otherStack().setUp(a + "p", false);
+    assertThat(link(a).carrier()).isFalse();
+    stack().deleteLink(a);
+    assertThat(otherStack().link(a + "p")).isEmpty();
+  }
+
+  @Test
+  void aPortMovedAwayLeavesItsBridgeAndTheBridgeItselfCannotMove() {
+    String bridge = name("br");
+    String a = vethPair();
+    stack().createLink(bridge, new Bridge(false));
+    stack().setMaster(a + "p", bridge);
+    stack().moveToNamespace(a + "p", otherNamespace());
+    assertThat(otherLink(a + "p").hasMaster()).isFalse();
+    HostException immutable = refusal(() -> stack().moveToNamespace(bridge, otherNamespace()));
+    assertThat(immutable.getMessage()).isEqualTo("cannot move link " + bridge + " to namespace "
+        + otherNamespace() + ": The interface netns is immutable (EINVAL)");
+    assertThat(refusal(() -> stack().moveToNamespace("lo", otherNamespace())).errno()).isEqualTo(Errno.EINVAL);
+    assertThat(link(bridge).kind()).isEqualTo("bridge");
+    otherStack().deleteLink(a + "p");
+  }
+
+  @Test
+  void aMoveIntoAMissingNamespaceOrOntoATakenNameIsRefusedAndTheLinkStays() {
+    String a = vethPair();
+    HostException missing = refusal(() -> stack().moveToNamespace(a, "vg-nosuch-ns"));
+    assertThat(missing.getMessage())
+        .isEqualTo("cannot move link " + a + " to namespace vg-nosuch-ns: no namespace named vg-nosuch-ns (ENOENT)");
+    assertThat(refusal(() -> stack().moveToNamespace(a, "../" + otherNamespace())).getMessage())
+        .isEqualTo("cannot move link " + a + " to namespace ../" + otherNamespace()
+            + ": not a valid namespace name (EINVAL)");
+    String b = vethPair();
+    stack().moveToNamespace(b, otherNamespace());
+    stack().rename(b + "p", name("keep"));
+    String taken = b;
+    String c = name("vc");
+    stack().createLink(taken, new Veth(c));
+    HostException clash = refusal(() -> stack().moveToNamespace(taken, otherNamespace()));
+    assertThat(clash.getMessage()).isEqualTo("cannot move link " + taken + " to namespace " + otherNamespace()
+        + ": An interface with the same name exists in the target netns (EEXIST)");
+    assertThat(link(taken).kind()).isEqualTo("veth");
+    assertThat(refusal(() -> stack().moveToNamespace("nosuch0", otherNamespace())).errno()).isEqualTo(Errno.ENODEV);
+    otherStack().deleteLink(b);
+  }
+
+  // ---- addresses
   // ---- addresses
 
   @Test
@@ -501,6 +717,134 @@ public abstract class NetworkStackContract {
         .isEqualTo(Errno.EEXIST);
   }
 
+  @Test
+  void aRouteKeepsItsPreferredSourceScopeAndProtocol() {
+    String a = connectedLink();
+    stack().addRoute(RouteRequest.onLink("203.0.113.0/24", a).inTable(100).withPreferredSource("192.0.2.1")
+        .withProtocol(200));
+    stack().addRoute(RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100));
+    Route direct = find(stack().routes(100), "203.0.113.0/24").orElseThrow();
+    assertThat(direct.preferredSource()).contains(IpPrefix.literal("192.0.2.1"));
+    assertThat(direct.scope()).isEqualTo(RouteScope.LINK);
+    assertThat(direct.protocol()).isEqualTo(200);
+    Route viaGateway = find(stack().routes(100), "198.51.100.0/24").orElseThrow();
+    assertThat(viaGateway.preferredSource()).isEmpty();
+    assertThat(viaGateway.scope()).isEqualTo(RouteScope.UNIVERSE);
+    assertThat(viaGateway.protocol()).isEqualTo(Route.PROTOCOL_BOOT);
+  }
+
+  @Test
+  void aPreferredSourceMustBeAnAddressOfThisHost() {
+    String a = connectedLink();
+    String down = vethPair();
+    stack().addAddress(down, IpPrefix.parse("198.51.100.1/24"));
+    HostException refused = refusal(() -> stack().addRoute(
+        RouteRequest.onLink("203.0.113.0/24", a).inTable(100).withPreferredSource("192.0.2.77")));
+    assertThat(refused.getMessage()).isEqualTo("cannot add route 203.0.113.0/24 dev " + a
+        + " table 100 src 192.0.2.77: Invalid prefsrc address (EINVAL)");
+    assertThat(find(stack().routes(100), "203.0.113.0/24")).isEmpty();
+    // an address on a link that is down still counts: it has its local route
+    stack().addRoute(RouteRequest.onLink("203.0.113.0/24", a).inTable(100).withPreferredSource("198.51.100.1"));
+    assertThat(find(stack().routes(100), "203.0.113.0/24").orElseThrow().preferredSource())
+        .contains(IpPrefix.literal("198.51.100.1"));
+  }
+
+  @Test
+  void theKernelsOwnRoutesForAnAddressCarryItsProtocolScopeAndSource() {
+    String a = connectedLink();
+    String down = vethPair();
+    stack().addAddress(down, IpPrefix.parse("198.51.100.1/24"));
+    Optional<InetAddress> source = Optional.of(IpPrefix.literal("192.0.2.1"));
+    int index = link(a).index();
+    assertThat(find(stack().routes(RouteRequest.MAIN_TABLE), "192.0.2.0/24")).contains(
+        new Route(IpPrefix.parse("192.0.2.0/24"), Optional.empty(), index, RouteRequest.MAIN_TABLE, 0,
+            RouteType.UNICAST, source, RouteScope.LINK, Route.PROTOCOL_KERNEL));
+    assertThat(find(stack().routes(255), "192.0.2.1/32")).contains(
+        new Route(IpPrefix.parse("192.0.2.1/32"), Optional.empty(), index, 255, 0, RouteType.LOCAL, source,
+            RouteScope.HOST, Route.PROTOCOL_KERNEL));
+    assertThat(find(stack().routes(255), "192.0.2.255/32")).contains(
+        new Route(IpPrefix.parse("192.0.2.255/32"), Optional.empty(), index, 255, 0, RouteType.BROADCAST,
+            source, RouteScope.LINK, Route.PROTOCOL_KERNEL));
+    // a link that is down has the local route of its address, but no subnet or broadcast route
+    assertThat(find(stack().routes(255), "198.51.100.1/32")).isPresent();
+    assertThat(find(stack().routes(RouteRequest.MAIN_TABLE), "198.51.100.0/24")).isEmpty();
+    assertThat(find(stack().routes(255), "198.51.100.255/32")).isEmpty();
+  }
+
+  @Test
+  void scopesAreCheckedAsTheKernelChecksThem() {
+    String a = connectedLink();
+    String down = vethPair();
+    // a host-scope route only names its device, which may be down
+    stack().addRoute(RouteRequest.onLink("203.0.113.0/24", down).inTable(100).withScope(RouteScope.HOST));
+    assertThat(find(stack().routes(100), "203.0.113.0/24").orElseThrow().scope()).isEqualTo(RouteScope.HOST);
+    assertThat(refusal(() -> stack().addRoute(RouteRequest.onLink("203.0.113.0/24", down).inTable(101)))
+        .getMessage()).endsWith(": Device for nexthop is not up (ENETDOWN)");
+    assertThat(refusal(() -> stack().addRoute(
+            RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100).withScope(RouteScope.HOST)))
+        .getMessage()).endsWith(": Route with host scope can not have a gateway (EINVAL)");
+    HostException linkScopeGateway = refusal(() -> stack().addRoute(
+        RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100).withScope(RouteScope.LINK)));
+    assertThat(linkScopeGateway.getMessage()).endsWith(": Nexthop has invalid gateway (ENETUNREACH)");
+    assertThat(refusal(() -> stack().addRoute(
+            RouteRequest.onLink("198.51.100.0/24", a).inTable(100).withScope(RouteScope.NOWHERE)))
+        .getMessage()).endsWith(": Invalid scope (EINVAL)");
+    HostException noNexthop = refusal(() -> stack().addRoute(new RouteRequest(IpPrefix.parse("198.51.100.0/24"),
+        Optional.empty(), Optional.empty(), 100, 0, RouteType.UNICAST)));
+    assertThat(noNexthop.getMessage()).isEqualTo("cannot add route 198.51.100.0/24 table 100: No such device (ENODEV)");
+  }
+
+  @Test
+  void aGatewayMayBeReachedThroughADeviceRouteOfTheSameTableButNotOfAnother() {
+    String a = connectedLink();
+    stack().addRoute(RouteRequest.onLink("203.0.113.0/24", a).inTable(100));
+    stack().addRoute(RouteRequest.via("198.51.100.0/24", "203.0.113.1").inTable(100));
+    assertThat(find(stack().routes(100), "198.51.100.0/24").orElseThrow().linkIndex()).isEqualTo(link(a).index());
+    assertThat(refusal(() -> stack().addRoute(RouteRequest.via("198.51.100.0/24", "203.0.113.1").inTable(101)))
+        .errno()).isEqualTo(Errno.ENETUNREACH);
+  }
+
+  @Test
+  void replacingARouteChangesTheOneWithTheSameMetricInOneStepAndAddsWhereThereIsNone() {
+    String a = connectedLink();
+    RouteRequest old = RouteRequest.via("198.51.100.0/24", "192.0.2.9").inTable(100).withMetric(5);
+    stack().replaceRoute(old); // nothing there: added
+    assertThat(find(stack().routes(100), "198.51.100.0/24").orElseThrow().gateway())
+        .contains(IpPrefix.literal("192.0.2.9"));
+    EventRecorder events = new EventRecorder();
+    try (NetEvents.Subscription ignored = stack().subscribe(events)) {
+      stack().replaceRoute(RouteRequest.via("198.51.100.0/24", "192.0.2.10").inTable(100).withMetric(5)
+          .withProtocol(Route.PROTOCOL_STATIC));
+      events.await(NetEvent.RouteEvent.class, e -> e.change() == Change.NEW && e.route().metric() == 5
+          && e.route().gateway().equals(Optional.of(IpPrefix.literal("192.0.2.10"))), "the replacement");
+      stack().addRoute(RouteRequest.onLink("203.0.113.0/24", a).inTable(100));
+      events.await(NetEvent.RouteEvent.class, e -> e.change() == Change.NEW && e.route().table() == 100
+          && e.route().destination().equals(IpPrefix.parse("203.0.113.0/24")), "the marker route");
+      // the kernel announces a replacement as NEW only: no deletion of the old route came before the marker
+      assertThat(events.seen()).noneMatch(e -> e instanceof NetEvent.RouteEvent r && r.change() == Change.DELETED);
+    }
+    stack().replaceRoute(RouteRequest.via("198.51.100.0/24", "192.0.2.11").inTable(100).withMetric(6));
+    List<Route> routes = stack().routes(100).stream()
+        .filter(r -> r.destination().equals(IpPrefix.parse("198.51.100.0/24"))).toList();
+    assertThat(routes).extracting(Route::metric, r -> r.gateway().orElseThrow().getHostAddress(), Route::protocol)
+        .containsExactlyInAnyOrder(tuple(5, "192.0.2.10", Route.PROTOCOL_STATIC), tuple(6, "192.0.2.11",
+            Route.PROTOCOL_BOOT));
+  }
+
+  @Test
+  void anIpv6RouteHasUniverseScopeAndTheKernelsDefaultMetric() {
+    String a = vethPair();
+    String down = vethPair();
+    stack().setUp(a, true);
+    stack().addRoute(RouteRequest.onLink("2001:db8:1::/48", a).inTable(100));
+    Route route = find(stack().routes(100), "2001:db8:1::/48").orElseThrow();
+    assertThat(route.metric()).isEqualTo(1024);
+    assertThat(route.scope()).isEqualTo(RouteScope.UNIVERSE);
+    assertThat(route.linkIndex()).isEqualTo(link(a).index());
+    assertThat(refusal(() -> stack().addRoute(RouteRequest.onLink("2001:db8:2::/48", down).inTable(100)))
+        .getMessage()).endsWith(": Nexthop device is not up (ENETDOWN)");
+  }
+
   // ---- neighbours
 
   @Test
@@ -556,6 +900,43 @@ public abstract class NetworkStackContract {
     } finally {
       stack().deleteRule(rule);
     }
+  }
+
+  @Test
+  void aRuleWithOutputInterfaceMaskedMarkAndSuppressionIsListedAsAdded() {
+    String a = vethPair();
+    Rule rule = Rule.all(false, 100, 150).withOutputInterface(a).withFwmark(0x10, 0xff).withSuppressPrefixLength(0);
+    Rule anyMarkWithLowBitsClear = Rule.all(false, 101, 151).withFwmark(0, 0xff);
+    Rule exactMark = new Rule(false, 152, Optional.empty(), Optional.empty(), Optional.empty(), 7, 102);
+    stack().addRule(rule);
+    stack().addRule(anyMarkWithLowBitsClear);
+    stack().addRule(exactMark);
+    try {
+      assertThat(stack().rules(false)).containsSubsequence(rule, anyMarkWithLowBitsClear, exactMark);
+      assertThat(exactMark.fwmask()).isEqualTo(Rule.ALL_BITS);
+      HostException duplicate = refusal(() -> stack().addRule(rule));
+      assertThat(duplicate.getMessage()).startsWith("cannot add rule 150: from all fwmark 0x10/0xff oif " + a
+          + " lookup 100 suppress_prefixlength 0: ");
+      assertThat(duplicate.errno()).isEqualTo(Errno.EEXIST);
+      // the same rule with another mask is another rule
+      stack().addRule(rule.withFwmark(0x10, 0xf0));
+      stack().deleteRule(rule.withFwmark(0x10, 0xf0));
+      assertThat(stack().rules(false)).contains(rule).doesNotContain(rule.withFwmark(0x10, 0xf0));
+      // a deletion matches on what it names: another output interface is not this rule...
+      assertThat(refusal(() -> stack().deleteRule(rule.withOutputInterface("lo"))).errno()).isEqualTo(Errno.ENOENT);
+      // ...but what it leaves out (interfaces, mark, suppression) matches anything
+      stack().deleteRule(Rule.all(false, 100, 150));
+      assertThat(stack().rules(false)).doesNotContain(rule);
+      stack().deleteRule(Rule.all(false, 102, 152));
+      assertThat(stack().rules(false)).doesNotContain(exactMark);
+    } finally {
+      for (Rule added : List.of(rule, anyMarkWithLowBitsClear, exactMark)) {
+        if (stack().rules(false).contains(added)) {
+          stack().deleteRule(added);
+        }
+      }
+    }
+    assertThat(stack().rules(false)).extracting(Rule::priority).doesNotContain(150, 151, 152);
   }
 
   @Test

@@ -44,6 +44,8 @@ interface LibC extends Library {
 
   int setns(int fd, int nstype) throws LastErrorException;
 
+  int kill(int pid, int signal) throws LastErrorException;
+
   int ioctl(int fd, long request, byte[] argument) throws LastErrorException;
 
   int ioctl(int fd, long request, long argument) throws LastErrorException;

@@ -2,11 +2,15 @@ package dev.verge.hostos.linux;
 
 import dev.verge.hostos.Conntrack;
 import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.DhcpClients;
 import dev.verge.hostos.Firewall;
 import dev.verge.hostos.Host;
+import dev.verge.hostos.LinkNames;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Sysctl;
 import dev.verge.hostos.Sysfs;
+import dev.verge.hostos.internal.UdhcpcClients;
+import java.util.List;
 
 /** The real machine, bound to one network namespace: the node's own, or a named one. */
 public final class LinuxHost implements Host {
@@ -17,6 +21,7 @@ public final class LinuxHost implements Host {
   private final LinuxSysctl sysctl;
   private final LinuxSysfs sysfs;
   private final ProcessSupervisor daemons;
+  private final UdhcpcClients dhcp;
 
   private LinuxHost(
       String description,
@@ -33,6 +38,7 @@ public final class LinuxHost implements Host {
     this.sysctl = sysctl;
     this.sysfs = sysfs;
     this.daemons = daemons;
+    this.dhcp = new UdhcpcClients(daemons, network, "busybox", (pid, signal) -> LibC.INSTANCE.kill((int) pid, signal));
   }
 
   /** The namespace this JVM runs in: the normal case, the node runs under {@code ip netns exec}. */
@@ -47,8 +53,13 @@ public final class LinuxHost implements Host {
         new ProcessSupervisor(settings.daemonStateDir()));
   }
 
-  /** A named namespace ({@code ip netns add NAME}); daemons are started inside it. */
+  /**
+   * A named namespace ({@code ip netns add NAME}): its sockets are opened by threads that entered
+   * it, and its daemons are started inside it ({@code ip netns exec NAME ...}). Nothing it does
+   * reaches the namespace the JVM runs in.
+   */
   public static LinuxHost inNamespace(String netnsName, LinuxHostSettings settings) {
+    LinkNames.requireValidNamespace("open host", netnsName, netnsName);
     return new LinuxHost(
         "netns " + netnsName,
         LinuxNetworkStack.inNamespace(netnsName),
@@ -56,7 +67,7 @@ public final class LinuxHost implements Host {
         LinuxConntrack.inNamespace(netnsName),
         LinuxSysctl.inNamespace(netnsName),
         LinuxSysfs.at(settings.sysfsRoot()),
-        new ProcessSupervisor(settings.daemonStateDir()));
+        new ProcessSupervisor(settings.daemonStateDir(), List.of("ip", "netns", "exec", netnsName)));
   }
 
   @Override
@@ -95,10 +106,16 @@ public final class LinuxHost implements Host {
   }
 
   @Override
+  public DhcpClients dhcp() {
+    return dhcp;
+  }
+
+  @Override
   public void close() {
     daemons.close();
     conntrack.close();
     firewall.close();
+    sysctl.close();
     network.close();
   }
 }

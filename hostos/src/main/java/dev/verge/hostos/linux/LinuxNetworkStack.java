@@ -2,15 +2,21 @@ package dev.verge.hostos.linux;
 
 import static dev.verge.hostos.linux.NetlinkMessage.NLM_F_CREATE;
 import static dev.verge.hostos.linux.NetlinkMessage.NLM_F_EXCL;
+import static dev.verge.hostos.linux.NetlinkMessage.NLM_F_REPLACE;
 import static dev.verge.hostos.linux.Rtnetlink.*;
 
 import com.sun.jna.LastErrorException;
 import dev.verge.hostos.Address;
+import dev.verge.hostos.BridgePortSettings;
+import dev.verge.hostos.BridgeVlan;
+import dev.verge.hostos.BridgeVlanRange;
+import dev.verge.hostos.Bridges;
 import dev.verge.hostos.Errno;
 import dev.verge.hostos.HostException;
 import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.Link;
 import dev.verge.hostos.LinkNames;
+import dev.verge.hostos.LinkStats;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.MacAddress;
 import dev.verge.hostos.NetEvent;
@@ -19,17 +25,21 @@ import dev.verge.hostos.Neighbour;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Route;
 import dev.verge.hostos.RouteRequest;
+import dev.verge.hostos.RouteScope;
 import dev.verge.hostos.RouteType;
 import dev.verge.hostos.Rule;
 import dev.verge.hostos.VfSettings;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
@@ -100,8 +110,9 @@ public final class LinuxNetworkStack implements NetworkStack {
     NetlinkSocket.Failure failure =
         (errno, text) ->
             errno.equals(Errno.EOPNOTSUPP)
-                ? new HostException(
-                    operation, name, errno, "kernel has no " + spec.kernelModule() + " support")
+                ? new HostException(operation, name, errno,
+                    spec instanceof LinkSpec.Bridge bridge && bridge.vlanFiltering() ? Bridges.NO_VLAN_FILTERING
+                        : "kernel has no " + spec.kernelModule() + " support")
                 : new HostException(operation, name, errno, text.orElse(errno.description()));
     return new NetlinkSocket.Request(
         RTM_NEWLINK,
@@ -180,6 +191,32 @@ public final class LinuxNetworkStack implements NetworkStack {
     changeLink("rename", name, object, m -> m.attrString(IFLA_IFNAME, newName));
   }
 
+  @Override
+  public void moveToNamespace(String name, String namespace) {
+    String object = name + " to namespace " + namespace;
+    LinkNames.requireValidNamespace("move link", object, namespace);
+    int index = requireIndex("move link", object, name);
+    int fd;
+    try {
+      fd = LibC.INSTANCE.open("/run/netns/" + namespace, LibC.O_RDONLY | LibC.O_CLOEXEC);
+    } catch (LastErrorException e) {
+      Errno errno = Errno.of(e.getErrorCode());
+      throw new HostException("move link", object, errno,
+          errno.equals(Errno.ENOENT) ? "no namespace named " + namespace : errno.description());
+    }
+    try {
+      socket.execute(
+          RTM_NEWLINK, 0,
+          m -> {
+            linkHeader(m, index, 0, 0);
+            m.attrU32(IFLA_NET_NS_FD, fd);
+          },
+          failure("move link", object));
+    } finally {
+      LibC.INSTANCE.close(fd);
+    }
+  }
+
   private void changeLink(
       String operation, String name, String object, Consumer<NetlinkMessage> attributes) {
     int index = requireIndex(operation, object, name);
@@ -227,6 +264,182 @@ public final class LinuxNetworkStack implements NetworkStack {
 
   private static void linkHeader(NetlinkMessage m, int index, int flags, int change) {
     m.u8(AF_UNSPEC).u8(0).u16(0).u32(index).u32(flags).u32(change);
+  }
+
+  // ---- counters
+
+  @Override
+  public LinkStats stats(String name) {
+    return Rtnetlink.stats(getLink("read stats of", name));
+  }
+
+  @Override
+  public Map<String, LinkStats> stats() {
+    Map<String, LinkStats> all = new TreeMap<>();
+    for (ByteBuffer message : socket.dump(RTM_GETLINK, m -> linkHeader(m, 0, 0, 0), failure("list", "link stats"))) {
+      if (type(message) == RTM_NEWLINK) {
+        all.put(Rtnetlink.link(message).name(), Rtnetlink.stats(message));
+      }
+    }
+    return all;
+  }
+
+  /** The kernel's RTM_NEWLINK answer about one link; ENODEV if there is none. */
+  private ByteBuffer getLink(String operation, String name) {
+    int index = requireIndex(operation, name, name);
+    return socket.execute(RTM_GETLINK, 0, m -> linkHeader(m, index, 0, 0), failure(operation, name)).stream()
+        .filter(message -> type(message) == RTM_NEWLINK)
+        .findFirst()
+        .orElseThrow(() -> new HostException(operation, name, Errno.ENODEV, "no link named " + name));
+  }
+
+  // ---- bridges
+
+  @Override
+  public void setBridgePort(String port, BridgePortSettings settings) {
+    String operation = "set bridge port flags";
+    int index = requireIndex(operation, port, port);
+    socket.execute(
+        RTM_SETLINK, 0,
+        m -> {
+          bridgeHeader(m, index);
+          int info = m.beginNested(IFLA_PROTINFO);
+          settings.learning().ifPresent(on -> m.attrU8(IFLA_BRPORT_LEARNING, on ? 1 : 0));
+          settings.unicastFlood().ifPresent(on -> m.attrU8(IFLA_BRPORT_UNICAST_FLOOD, on ? 1 : 0));
+          settings.multicastFlood().ifPresent(on -> m.attrU8(IFLA_BRPORT_MCAST_FLOOD, on ? 1 : 0));
+          settings.broadcastFlood().ifPresent(on -> m.attrU8(IFLA_BRPORT_BCAST_FLOOD, on ? 1 : 0));
+          settings.hairpin().ifPresent(on -> m.attrU8(IFLA_BRPORT_MODE, on ? 1 : 0));
+          settings.isolated().ifPresent(on -> m.attrU8(IFLA_BRPORT_ISOLATED, on ? 1 : 0));
+          settings.neighbourSuppression().ifPresent(on -> m.attrU8(IFLA_BRPORT_NEIGH_SUPPRESS, on ? 1 : 0));
+          m.endNested(info);
+        },
+        // the kernel's only reason to refuse port flags with EOPNOTSUPP: the link has no bridge
+        (errno, text) -> errno.equals(Errno.EOPNOTSUPP)
+            ? new HostException(operation, port, errno, port + " is not a bridge port")
+            : failure(operation, port).of(errno, text));
+  }
+
+  @Override
+  public BridgePortSettings bridgePort(String port) {
+    String operation = "read bridge port flags";
+    return bridgeEntry(operation, port, 0)
+        .flatMap(Rtnetlink::bridgePort)
+        .orElseThrow(() -> new HostException(operation, port, Errno.EOPNOTSUPP, port + " is not a bridge port"));
+  }
+
+  /** A link's entry in the AF_BRIDGE dump (bridge ports; bridges too when VLANs are asked for). */
+  private Optional<ByteBuffer> bridgeEntry(String operation, String name, int extMask) {
+    int index = requireIndex(operation, name, name);
+    return socket.dump(RTM_GETLINK,
+            m -> {
+              bridgeHeader(m, 0);
+              if (extMask != 0) {
+                m.attrU32(IFLA_EXT_MASK, extMask);
+              }
+            },
+            failure(operation, name)).stream()
+        .filter(message -> type(message) == RTM_NEWLINK && Rtnetlink.linkIndex(message) == index)
+        .findFirst();
+  }
+
+  private static void bridgeHeader(NetlinkMessage m, int index) {
+    m.u8(AF_BRIDGE).u8(0).u16(0).u32(index).u32(0).u32(0);
+  }
+
+  @Override
+  public void setVlanFiltering(String bridge, boolean on) {
+    String operation = "set vlan filtering";
+    String object = bridge + (on ? " on" : " off");
+    requireBridge(operation, object, bridge);
+    int index = requireIndex(operation, object, bridge);
+    socket.execute(
+        RTM_NEWLINK, 0,
+        m -> {
+          linkHeader(m, index, 0, 0);
+          int info = m.beginNested(IFLA_LINKINFO);
+          m.attrString(IFLA_INFO_KIND, "bridge");
+          int data = m.beginNested(IFLA_INFO_DATA);
+          m.attrU8(IFLA_BR_VLAN_FILTERING, on ? 1 : 0).endNested(data).endNested(info);
+        },
+        vlanFailure(operation, object));
+  }
+
+  @Override
+  public boolean vlanFiltering(String bridge) {
+    return Rtnetlink.vlanFiltering(requireBridge("read vlan filtering of", bridge, bridge));
+  }
+
+  private ByteBuffer requireBridge(String operation, String object, String name) {
+    ByteBuffer message = getLink(operation, name);
+    if (!Rtnetlink.link(message).kind().equals("bridge")) {
+      throw new HostException(operation, object, Errno.EOPNOTSUPP, name + " is not a bridge");
+    }
+    return message;
+  }
+
+  @Override
+  public void addBridgeVlans(String link, BridgeVlanRange vlans) {
+    changeBridgeVlans(RTM_SETLINK, "add bridge vlans", link, vlans);
+  }
+
+  @Override
+  public void deleteBridgeVlans(String link, int first, int last) {
+    changeBridgeVlans(RTM_DELLINK, "delete bridge vlans", link, new BridgeVlanRange(first, last, false, false));
+  }
+
+  private void changeBridgeVlans(int type, String operation, String link, BridgeVlanRange vlans) {
+    String object = (type == RTM_DELLINK ? (vlans.first() == vlans.last() ? "vid " + vlans.first()
+        : "vids " + vlans.first() + "-" + vlans.last()) : vlans.toString()) + " on " + link;
+    Link target = Rtnetlink.link(getLink(operation, link));
+    boolean self = target.kind().equals("bridge");
+    if (!self && !masterIsBridge(target)) {
+      throw new HostException(operation, object, Errno.EOPNOTSUPP, link + " is neither a bridge nor a bridge port");
+    }
+    int flags = (vlans.pvid() ? BRIDGE_VLAN_INFO_PVID : 0) | (vlans.untagged() ? BRIDGE_VLAN_INFO_UNTAGGED : 0);
+    socket.execute(
+        type, 0,
+        m -> {
+          bridgeHeader(m, target.index());
+          int spec = m.beginNested(IFLA_AF_SPEC);
+          if (self) {
+            m.attrU16(IFLA_BRIDGE_FLAGS, BRIDGE_FLAGS_SELF);
+          }
+          if (vlans.first() == vlans.last()) {
+            m.attr(IFLA_BRIDGE_VLAN_INFO, vlanInfo(flags, vlans.first()));
+          } else {
+            m.attr(IFLA_BRIDGE_VLAN_INFO, vlanInfo(flags | BRIDGE_VLAN_INFO_RANGE_BEGIN, vlans.first()));
+            m.attr(IFLA_BRIDGE_VLAN_INFO, vlanInfo(flags | BRIDGE_VLAN_INFO_RANGE_END, vlans.last()));
+          }
+          m.endNested(spec);
+        },
+        vlanFailure(operation, object));
+  }
+
+  /** struct bridge_vlan_info { __u16 flags; __u16 vid; } */
+  private static byte[] vlanInfo(int flags, int vid) {
+    return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder())
+        .putShort((short) flags).putShort((short) vid).array();
+  }
+
+  private boolean masterIsBridge(Link link) {
+    return link.hasMaster()
+        && links().stream().anyMatch(l -> l.index() == link.masterIndex() && l.kind().equals("bridge"));
+  }
+
+  @Override
+  public List<BridgeVlan> bridgeVlans(String link) {
+    String operation = "list bridge vlans of";
+    return bridgeEntry(operation, link, RTEXT_FILTER_BRVLAN_COMPRESSED)
+        .map(Rtnetlink::bridgeVlans)
+        .orElseThrow(() -> new HostException(operation, link, Errno.EOPNOTSUPP,
+            link + " is neither a bridge nor a bridge port"));
+  }
+
+  /** VLAN requests fail with EOPNOTSUPP (only) where the kernel was built without VLAN filtering. */
+  private static NetlinkSocket.Failure vlanFailure(String operation, String object) {
+    return (errno, text) -> errno.equals(Errno.EOPNOTSUPP)
+        ? new HostException(operation, object, errno, Bridges.NO_VLAN_FILTERING)
+        : failure(operation, object).of(errno, text);
   }
 
   // ---- SR-IOV virtual functions
@@ -411,6 +624,11 @@ public final class LinuxNetworkStack implements NetworkStack {
   }
 
   @Override
+  public void replaceRoute(RouteRequest route) {
+    changeRoute(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, "replace route", route);
+  }
+
+  @Override
   public void deleteRoute(RouteRequest route) {
     changeRoute(RTM_DELROUTE, 0, "delete route", route);
   }
@@ -420,21 +638,20 @@ public final class LinuxNetworkStack implements NetworkStack {
     int index = route.device().map(d -> requireIndex(operation, object, d)).orElse(0);
     IpPrefix destination = route.destination();
     boolean adding = type == RTM_NEWROUTE;
-    int scope =
-        !adding ? RT_SCOPE_NOWHERE
-            : route.gateway().isEmpty() && route.type() == RouteType.UNICAST ? RT_SCOPE_LINK
-            : RT_SCOPE_UNIVERSE;
+    // Deleting with scope NOWHERE and protocol 0 matches a route of any scope and protocol.
+    int scope = adding ? route.effectiveScope().code() : RouteScope.NOWHERE.code();
     socket.execute(
         type, flags,
         m -> {
           m.u8(destination.isIpv4() ? AF_INET : AF_INET6).u8(destination.length()).u8(0).u8(0);
           m.u8(route.table() < 256 ? route.table() : RT_TABLE_COMPAT);
-          m.u8(adding ? RTPROT_BOOT : 0).u8(scope).u8(route.type().code()).u32(0);
+          m.u8(adding ? route.protocol() : 0).u8(scope).u8(route.type().code()).u32(0);
           m.attrU32(RTA_TABLE, route.table());
           if (destination.length() > 0) {
             m.attr(RTA_DST, destination.address().getAddress());
           }
           route.gateway().ifPresent(g -> m.attr(RTA_GATEWAY, g.getAddress()));
+          route.preferredSource().ifPresent(s -> m.attr(RTA_PREFSRC, s.getAddress()));
           if (index != 0) {
             m.attrU32(RTA_OIF, index);
           }
@@ -524,8 +741,12 @@ public final class LinuxNetworkStack implements NetworkStack {
           rule.from().ifPresent(p -> m.attr(FRA_SRC, p.address().getAddress()));
           rule.to().ifPresent(p -> m.attr(FRA_DST, p.address().getAddress()));
           rule.inputInterface().ifPresent(i -> m.attrString(FRA_IIFNAME, i));
-          if (rule.fwmark() != 0) {
-            m.attrU32(FRA_FWMARK, rule.fwmark());
+          rule.outputInterface().ifPresent(o -> m.attrString(FRA_OIFNAME, o));
+          if (rule.fwmark() != 0 || rule.fwmask() != 0) {
+            m.attrU32(FRA_FWMARK, rule.fwmark()).attrU32(FRA_FWMASK, rule.fwmask());
+          }
+          if (rule.suppressPrefixLength() >= 0) {
+            m.attrU32(FRA_SUPPRESS_PREFIXLEN, rule.suppressPrefixLength());
           }
         },
         failure(operation, rule.toString()));

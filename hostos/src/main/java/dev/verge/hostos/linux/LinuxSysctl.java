@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * sysctl through {@code /proc/sys}. The files under {@code /proc/sys/net} show the network
  * namespace of the thread that opens them, so they are opened on the namespace's thread.
  */
-public final class LinuxSysctl implements Sysctl {
+public final class LinuxSysctl implements Sysctl, AutoCloseable {
   private final NamespaceThread namespace;
 
   private LinuxSysctl(NamespaceThread namespace) {
@@ -30,35 +30,28 @@ public final class LinuxSysctl implements Sysctl {
 
   @Override
   public String get(String key) {
-    Path file = path("read sysctl", key);
+    Path file = path("read sysctl", key, key);
     return namespace.call(
         () -> {
           try {
             return Files.readString(file).strip();
-          } catch (NoSuchFileException e) {
-            throw new HostException("read sysctl", key, Errno.ENOENT, "the kernel has no such key");
           } catch (IOException e) {
-            throw failure("read sysctl", key, e);
+            throw failure("read sysctl", key, file, e);
           }
         });
   }
 
   @Override
   public void set(String key, String value) {
-    Path file = path("set sysctl", key + " to " + value);
+    String object = key + " to " + value;
+    Path file = path("set sysctl", key, object);
     namespace.call(
         () -> {
           try {
             Files.writeString(file, value);
             return null;
-          } catch (NoSuchFileException e) {
-            throw new HostException("set sysctl", key + " to " + value, Errno.ENOENT,
-                "the kernel has no such key");
-          } catch (AccessDeniedException e) {
-            throw new HostException("set sysctl", key + " to " + value, Errno.EACCES,
-                "permission denied (read-only key, or not root)");
           } catch (IOException e) {
-            throw failure("set sysctl", key + " to " + value, e);
+            throw failure("set sysctl", object, file, e);
           }
         });
   }
@@ -67,24 +60,38 @@ public final class LinuxSysctl implements Sysctl {
    * {@code net.ipv4.conf.eth0.rp_filter} → {@code /proc/sys/net/ipv4/conf/eth0/rp_filter}. As in
    * sysctl(8), a dot inside an interface name is written '/' in the key ({@code eth0/100}).
    */
-  static Path path(String operation, String key) {
+  static Path path(String operation, String key, String object) {
     if (!key.matches("[A-Za-z0-9_]+(\\.[A-Za-z0-9_@:/-]+)+")) {
-      throw new HostException(operation, key, Errno.EINVAL, "not a sysctl key");
+      throw new HostException(operation, object, Errno.EINVAL, "not a sysctl key");
     }
     Path path = Path.of("/proc/sys");
     for (String segment : key.split("\\.")) {
       if (segment.isEmpty() || segment.equals("/") || segment.contains("//")) {
-        throw new HostException(operation, key, Errno.EINVAL, "not a sysctl key");
+        throw new HostException(operation, object, Errno.EINVAL, "not a sysctl key");
       }
       path = path.resolve(segment.replace('/', '.'));
     }
     return path;
   }
 
-  private static HostException failure(String operation, String object, IOException e) {
-    String message = String.valueOf(e.getMessage());
-    Errno errno = Errno.inMessage(message).orElse(Errno.EINVAL);
-    String reason = errno == Errno.EINVAL ? "the kernel refused the value (EINVAL)" : errno.description();
+  /** Runs on the namespace thread: whether the file is a directory must be seen from there. */
+  private static HostException failure(String operation, String object, Path file, IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return new HostException(operation, object, Errno.ENOENT, "the kernel has no such key");
+    }
+    if (Files.isDirectory(file)) {
+      return new HostException(operation, object, Errno.EISDIR, "a directory of keys, not a key");
+    }
+    if (e instanceof AccessDeniedException) {
+      return new HostException(operation, object, Errno.EACCES, "permission denied (read-only key, or not root)");
+    }
+    Errno errno = Errno.inMessage(String.valueOf(e.getMessage())).orElse(Errno.EINVAL);
+    String reason = errno == Errno.EINVAL ? "the kernel refused the value" : errno.description();
     return new HostException(operation, object, errno, reason);
+  }
+
+  @Override
+  public void close() {
+    namespace.close();
   }
 }

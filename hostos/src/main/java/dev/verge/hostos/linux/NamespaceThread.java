@@ -23,6 +23,7 @@ final class NamespaceThread implements AutoCloseable {
   private final Thread thread;
   private final BlockingQueue<FutureTask<?>> tasks = new LinkedBlockingQueue<>();
   private final CompletableFuture<Void> entered = new CompletableFuture<>();
+  private volatile boolean closed;
 
   private NamespaceThread(String namespace) {
     this.namespace = namespace;
@@ -113,7 +114,13 @@ final class NamespaceThread implements AutoCloseable {
       }
     }
     FutureTask<T> task = new FutureTask<>(work);
-    tasks.add(task);
+    synchronized (this) {
+      if (closed) {
+        // work queued behind STOP would never run: fail instead of waiting forever
+        throw new IllegalStateException("namespace " + namespace + " is closed");
+      }
+      tasks.add(task);
+    }
     return await(task);
   }
 
@@ -133,10 +140,11 @@ final class NamespaceThread implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    if (thread == null) {
+  public synchronized void close() {
+    if (thread == null || closed) {
       return;
     }
+    closed = true;
     tasks.add(STOP);
   }
 }

@@ -56,6 +56,25 @@ final class NetlinkAttributes {
     return all;
   }
 
+  /** Every attribute of one type in a buffer, in order (IFLA_BRIDGE_VLAN_INFO repeats). */
+  static List<ByteBuffer> eachOfType(ByteBuffer buffer, int wanted) {
+    List<ByteBuffer> all = new ArrayList<>();
+    int offset = 0;
+    while (offset + 4 <= buffer.limit()) {
+      int length = Short.toUnsignedInt(buffer.getShort(offset));
+      int type = Short.toUnsignedInt(buffer.getShort(offset + 2)) & TYPE_MASK;
+      if (length < 4 || offset + length > buffer.limit()) {
+        break;
+      }
+      if (type == wanted) {
+        all.add(buffer.duplicate().position(offset + 4).limit(offset + length).slice()
+            .order(ByteOrder.nativeOrder()));
+      }
+      offset += NetlinkMessage.align(length);
+    }
+    return all;
+  }
+
   boolean has(int type) {
     return values.containsKey(type);
   }

@@ -2,11 +2,14 @@ package dev.verge.hostos.linux;
 
 import com.sun.jna.LastErrorException;
 import dev.verge.hostos.NetEvents;
+import dev.verge.hostos.internal.ListenerFailures;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads netlink multicast announcements on its own thread, decodes them and hands them to a
@@ -15,6 +18,7 @@ import java.util.function.Supplier;
  * patching a state with holes in it would be wrong.
  */
 final class NetlinkEventStream<E> implements NetEvents.Subscription {
+  private static final Logger LOG = LoggerFactory.getLogger(NetlinkEventStream.class);
   private static final int POLL_MILLIS = 200;
 
   private final NetlinkSocket socket;
@@ -80,7 +84,7 @@ final class NetlinkEventStream<E> implements NetEvents.Subscription {
       listener.accept(event);
     } catch (RuntimeException e) {
       // A listener's bug must not end the stream for everyone else's events.
-      System.err.println("netlink event listener failed on " + event + ": " + e);
+      ListenerFailures.report(LOG, "netlink event listener on " + event, e);
     }
   }
 

@@ -1,17 +1,20 @@
 package dev.verge.hostos.linux;
 
 import dev.verge.hostos.Address;
+import dev.verge.hostos.BridgePortSettings;
+import dev.verge.hostos.BridgeVlan;
 import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.Link;
+import dev.verge.hostos.LinkStats;
 import dev.verge.hostos.MacAddress;
 import dev.verge.hostos.NetEvent;
 import dev.verge.hostos.Neighbour;
 import dev.verge.hostos.Route;
+import dev.verge.hostos.RouteScope;
 import dev.verge.hostos.RouteType;
 import dev.verge.hostos.Rule;
 import dev.verge.hostos.VfSettings;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +25,7 @@ final class Rtnetlink {
   static final int RTM_NEWLINK = 16;
   static final int RTM_DELLINK = 17;
   static final int RTM_GETLINK = 18;
+  static final int RTM_SETLINK = 19;
   static final int RTM_NEWADDR = 20;
   static final int RTM_DELADDR = 21;
   static final int RTM_GETADDR = 22;
@@ -44,6 +48,9 @@ final class Rtnetlink {
   static final int FRA_IIFNAME = 3;
   static final int FRA_PRIORITY = 6;
   static final int FRA_FWMARK = 10;
+  static final int FRA_SUPPRESS_PREFIXLEN = 14;
+  static final int FRA_FWMASK = 16;
+  static final int FRA_OIFNAME = 17;
   static final int FRA_TABLE = 15;
   static final int FR_ACT_TO_TBL = 1;
 
@@ -60,10 +67,29 @@ final class Rtnetlink {
   static final int IFLA_MTU = 4;
   static final int IFLA_LINK = 5;
   static final int IFLA_MASTER = 10;
+  static final int IFLA_PROTINFO = 12;
   static final int IFLA_LINKINFO = 18;
   static final int IFLA_VFINFO_LIST = 22;
+  static final int IFLA_STATS64 = 23;
+  static final int IFLA_AF_SPEC = 26;
+  static final int IFLA_NET_NS_FD = 28;
   static final int IFLA_EXT_MASK = 29;
   static final int RTEXT_FILTER_VF = 1;
+  static final int RTEXT_FILTER_BRVLAN_COMPRESSED = 8;
+  static final int IFLA_BRPORT_MODE = 4;
+  static final int IFLA_BRPORT_LEARNING = 8;
+  static final int IFLA_BRPORT_UNICAST_FLOOD = 9;
+  static final int IFLA_BRPORT_MCAST_FLOOD = 27;
+  static final int IFLA_BRPORT_BCAST_FLOOD = 30;
+  static final int IFLA_BRPORT_NEIGH_SUPPRESS = 32;
+  static final int IFLA_BRPORT_ISOLATED = 33;
+  static final int IFLA_BRIDGE_FLAGS = 0;
+  static final int IFLA_BRIDGE_VLAN_INFO = 2;
+  static final int BRIDGE_FLAGS_SELF = 2;
+  static final int BRIDGE_VLAN_INFO_PVID = 0x2;
+  static final int BRIDGE_VLAN_INFO_UNTAGGED = 0x4;
+  static final int BRIDGE_VLAN_INFO_RANGE_BEGIN = 0x8;
+  static final int BRIDGE_VLAN_INFO_RANGE_END = 0x10;
   static final int IFLA_VF_INFO = 1;
   static final int IFLA_VF_MAC = 1;
   static final int IFLA_VF_VLAN = 2;
@@ -98,6 +124,7 @@ final class Rtnetlink {
   static final int RTA_OIF = 4;
   static final int RTA_GATEWAY = 5;
   static final int RTA_PRIORITY = 6;
+  static final int RTA_PREFSRC = 7;
   static final int RTA_TABLE = 15;
   static final int RTPROT_BOOT = 3;
   static final int RT_SCOPE_UNIVERSE = 0;
@@ -152,6 +179,75 @@ final class Rtnetlink {
         attributes.u32(IFLA_LINK, 0));
   }
 
+  /** The counters of a link message (IFLA_STATS64: u64 fields in rtnl_link_stats64 order). */
+  static LinkStats stats(ByteBuffer message) {
+    ByteBuffer raw = linkAttributes(message).raw(IFLA_STATS64);
+    if (raw == null || raw.remaining() < 80) {
+      return LinkStats.ZERO;
+    }
+    return new LinkStats(raw.getLong(0), raw.getLong(8), raw.getLong(16), raw.getLong(24), raw.getLong(32),
+        raw.getLong(40), raw.getLong(48), raw.getLong(56), raw.getLong(64), raw.getLong(72));
+  }
+
+  /** Whether a bridge's link message says VLAN filtering is on (IFLA_BR_VLAN_FILTERING). */
+  static boolean vlanFiltering(ByteBuffer message) {
+    ByteBuffer raw = linkAttributes(message).nested(IFLA_LINKINFO).nested(IFLA_INFO_DATA).raw(IFLA_BR_VLAN_FILTERING);
+    return raw != null && raw.remaining() > 0 && raw.get(0) != 0;
+  }
+
+  /** A bridge port's flags from its AF_BRIDGE link message (IFLA_PROTINFO), or empty if absent. */
+  static Optional<BridgePortSettings> bridgePort(ByteBuffer message) {
+    NetlinkAttributes attributes = linkAttributes(message);
+    if (!attributes.has(IFLA_PROTINFO)) {
+      return Optional.empty();
+    }
+    NetlinkAttributes port = attributes.nested(IFLA_PROTINFO);
+    return Optional.of(new BridgePortSettings(
+        flag(port, IFLA_BRPORT_LEARNING), flag(port, IFLA_BRPORT_UNICAST_FLOOD),
+        flag(port, IFLA_BRPORT_MCAST_FLOOD), flag(port, IFLA_BRPORT_BCAST_FLOOD), flag(port, IFLA_BRPORT_MODE),
+        flag(port, IFLA_BRPORT_ISOLATED), flag(port, IFLA_BRPORT_NEIGH_SUPPRESS)));
+  }
+
+  private static Optional<Boolean> flag(NetlinkAttributes attributes, int type) {
+    ByteBuffer raw = attributes.raw(type);
+    return raw == null || raw.remaining() == 0 ? Optional.of(false) : Optional.of(raw.get(0) != 0);
+  }
+
+  /** The VLANs in an AF_BRIDGE link message (IFLA_AF_SPEC, compressed ranges expanded). */
+  static List<BridgeVlan> bridgeVlans(ByteBuffer message) {
+    ByteBuffer spec = linkAttributes(message).raw(IFLA_AF_SPEC);
+    List<BridgeVlan> vlans = new ArrayList<>();
+    if (spec == null) {
+      return vlans;
+    }
+    int rangeStart = -1;
+    for (ByteBuffer entry : NetlinkAttributes.eachOfType(spec, IFLA_BRIDGE_VLAN_INFO)) {
+      int flags = Short.toUnsignedInt(entry.getShort(0));
+      int vid = Short.toUnsignedInt(entry.getShort(2));
+      boolean pvid = (flags & BRIDGE_VLAN_INFO_PVID) != 0;
+      boolean untagged = (flags & BRIDGE_VLAN_INFO_UNTAGGED) != 0;
+      if ((flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) != 0) {
+        rangeStart = vid;
+      } else if ((flags & BRIDGE_VLAN_INFO_RANGE_END) != 0 && rangeStart > 0) {
+        for (int v = rangeStart; v <= vid; v++) {
+          vlans.add(new BridgeVlan(v, pvid, untagged));
+        }
+        rangeStart = -1;
+      } else {
+        vlans.add(new BridgeVlan(vid, pvid, untagged));
+      }
+    }
+    return vlans;
+  }
+
+  private static NetlinkAttributes linkAttributes(ByteBuffer message) {
+    return NetlinkAttributes.parse(message, NetlinkMessage.HEADER_LENGTH + 16, message.limit());
+  }
+
+  static int linkIndex(ByteBuffer message) {
+    return message.getInt(NetlinkMessage.HEADER_LENGTH + 4);
+  }
+
   /** Decodes RTM_NEWADDR/RTM_DELADDR (ifaddrmsg is 8 bytes). */
   static Address address(ByteBuffer message) {
     int base = NetlinkMessage.HEADER_LENGTH;
@@ -168,6 +264,8 @@ final class Rtnetlink {
     int family = Byte.toUnsignedInt(message.get(base));
     int dstLength = Byte.toUnsignedInt(message.get(base + 1));
     int headerTable = Byte.toUnsignedInt(message.get(base + 4));
+    int protocol = Byte.toUnsignedInt(message.get(base + 5));
+    int scope = Byte.toUnsignedInt(message.get(base + 6));
     int type = Byte.toUnsignedInt(message.get(base + 7));
     NetlinkAttributes attributes = NetlinkAttributes.parse(message, base + 12, message.limit());
     byte[] any = new byte[family == AF_INET ? 4 : 16];
@@ -179,7 +277,10 @@ final class Rtnetlink {
         attributes.u32(RTA_OIF, 0),
         attributes.u32(RTA_TABLE, headerTable),
         attributes.u32(RTA_PRIORITY, 0),
-        RouteType.of(type));
+        RouteType.of(type),
+        attributes.bytes(RTA_PREFSRC).map(Rtnetlink::inet),
+        RouteScope.of(scope),
+        protocol);
   }
 
   /** The VFs in a link message (IFLA_VFINFO_LIST, present when asked for with RTEXT_FILTER_VF). */
@@ -238,7 +339,10 @@ final class Rtnetlink {
         attributes.bytes(FRA_SRC).map(raw -> new IpPrefix(inet(raw), srcLength)),
         attributes.bytes(FRA_DST).map(raw -> new IpPrefix(inet(raw), dstLength)),
         attributes.string(FRA_IIFNAME),
+        attributes.string(FRA_OIFNAME),
         attributes.u32(FRA_FWMARK, 0),
+        attributes.u32(FRA_FWMASK, 0),
+        attributes.has(FRA_SUPPRESS_PREFIXLEN) ? attributes.u32(FRA_SUPPRESS_PREFIXLEN, -1) : -1,
         attributes.u32(FRA_TABLE, headerTable));
   }
 
@@ -269,10 +373,6 @@ final class Rtnetlink {
   }
 
   static InetAddress inet(byte[] raw) {
-    try {
-      return InetAddress.getByAddress(raw);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("address of " + raw.length + " bytes", e);
-    }
+    return IpPrefix.fromBytes(raw);
   }
 }

@@ -2,11 +2,13 @@ package dev.verge.hostos.sim;
 
 import dev.verge.hostos.Conntrack;
 import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.DhcpClients;
 import dev.verge.hostos.Firewall;
 import dev.verge.hostos.Host;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.Sysctl;
 import dev.verge.hostos.Sysfs;
+import dev.verge.hostos.internal.UdhcpcClients;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -16,30 +18,46 @@ import java.util.List;
  * root, and for what the build machine's kernel lacks.
  */
 public final class SimHost implements Host {
-  private final SimKernel kernel = new SimKernel();
+  private final SimKernel kernel;
   private final SimFirewall firewall = new SimFirewall();
   private final SimConntrack conntrack = new SimConntrack();
-  private final SimSysctl sysctl = new SimSysctl(kernel);
+  private final SimSysctl sysctl;
   private final FakeSysfs sysfs;
-  private final SimDaemons daemons = new SimDaemons();
+  private final SimDaemons daemons;
+  private final SimDhcp dhcpServer;
+  private final UdhcpcClients dhcp;
 
-  private SimHost(FakeSysfs sysfs) {
+  private SimHost(SimKernel kernel, Path scratchDir, FakeSysfs sysfs) {
+    this.kernel = kernel;
+    this.daemons = new SimDaemons(scratchDir.resolve("daemons"));
+    this.dhcpServer = new SimDhcp(daemons);
+    this.dhcp = new UdhcpcClients(daemons, kernel, "busybox", dhcpServer.signaller());
+    this.sysctl = new SimSysctl(kernel);
     this.sysfs = sysfs;
   }
 
   /** A host without PCI devices; the fake sysfs tree lives under {@code scratchDir}. */
   public static SimHost create(Path scratchDir) {
-    return new SimHost(FakeSysfs.create(scratchDir.resolve("sys"), List.of(), List.of()));
+    return new SimHost(new SimKernel(), scratchDir, FakeSysfs.create(scratchDir.resolve("sys"), List.of(), List.of()));
   }
 
   /** A host with the given drivers and PCI devices in its fake sysfs tree. */
   public static SimHost create(Path scratchDir, List<String> drivers, List<FakeSysfs.Device> devices) {
-    return new SimHost(FakeSysfs.create(scratchDir.resolve("sys"), drivers, devices));
+    return new SimHost(new SimKernel(), scratchDir, FakeSysfs.create(scratchDir.resolve("sys"), drivers, devices));
+  }
+
+  /**
+   * A host bound to one namespace of a registry (created if it does not exist yet), so that tests
+   * can have several hosts between which links move.
+   */
+  public static SimHost inNamespace(SimNamespaces namespaces, String name, Path scratchDir) {
+    SimKernel kernel = namespaces.find(name).orElseGet(() -> namespaces.create(name));
+    return new SimHost(kernel, scratchDir, FakeSysfs.create(scratchDir.resolve("sys"), List.of(), List.of()));
   }
 
   @Override
   public String description() {
-    return "sim";
+    return "sim netns " + kernel.namespaceName();
   }
 
   /** The sim kernel itself: plug NICs, cut carriers, inject faults. */
@@ -57,6 +75,16 @@ public final class SimHost implements Host {
 
   public SimDaemons simDaemons() {
     return daemons;
+  }
+
+  /** The DHCP servers the host's clients talk to: offer, renew, expire leases; crash clients. */
+  public SimDhcp dhcpServer() {
+    return dhcpServer;
+  }
+
+  @Override
+  public DhcpClients dhcp() {
+    return dhcp;
   }
 
   public FakeSysfs fakeSysfs() {

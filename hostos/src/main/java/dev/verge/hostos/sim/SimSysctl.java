@@ -1,88 +1,35 @@
 package dev.verge.hostos.sim;
 
-import dev.verge.hostos.Errno;
-import dev.verge.hostos.HostException;
 import dev.verge.hostos.Sysctl;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
- * The sysctl keys agents use, with the kernel's defaults. Per-interface keys exist only while the
- * interface does ({@code net.ipv4.conf.<if>.<key>}), as in the kernel; values must be integers.
+ * sysctl of a sim kernel's namespace: the keys agents use, with a fresh namespace's defaults and
+ * the kernel's rules (kept in {@link SimKernel}, next to the links they belong to):
+ *
+ * <ul>
+ *   <li>{@code net.ipv4.conf.IF.KEY} and {@code net.ipv6.conf.IF.KEY} exist only while link IF does
+ *       in this namespace; they follow a rename and are gone after a deletion or a move;
+ *   <li>an IPv4 interface key never set follows {@code net.ipv4.conf.default.KEY} as it changes;
+ *       IPv6 interface keys are copied from {@code net.ipv6.conf.default} when the link appears;
+ *   <li>{@code net.ipv4.ip_forward} is {@code net.ipv4.conf.all.forwarding}; writing it (and IPv6's
+ *       {@code all.forwarding}, {@code all.disable_ipv6}) sets default and every interface too;
+ *   <li>values are integers; anything else is refused with EINVAL, an unknown key with ENOENT.
+ * </ul>
  */
 public final class SimSysctl implements Sysctl {
-  private static final Map<String, String> GLOBAL_DEFAULTS =
-      Map.of(
-          "net.ipv4.ip_forward", "0",
-          "net.ipv6.conf.all.forwarding", "0",
-          "net.ipv4.conf.all.rp_filter", "0",
-          "net.ipv4.conf.default.rp_filter", "0",
-          "net.ipv4.fib_multipath_hash_policy", "0",
-          "net.netfilter.nf_conntrack_acct", "0",
-          "net.ipv4.conf.all.arp_ignore", "0");
-  private static final Map<String, String> PER_INTERFACE_DEFAULTS =
-      Map.of("rp_filter", "0", "forwarding", "0", "accept_ra", "1", "arp_ignore", "0", "proxy_arp", "0",
-          "disable_ipv6", "0", "ignore_routes_with_linkdown", "0");
-
   private final SimKernel kernel;
-  private final Map<String, String> values = new TreeMap<>();
 
   SimSysctl(SimKernel kernel) {
     this.kernel = kernel;
   }
 
   @Override
-  public synchronized String get(String key) {
-    String value = values.get(key);
-    if (value != null && exists(key)) {
-      return value;
-    }
-    return defaultOf("read sysctl", key, key);
+  public String get(String key) {
+    return kernel.sysctlGet(key);
   }
 
   @Override
-  public synchronized void set(String key, String value) {
-    String object = key + " to " + value;
-    defaultOf("set sysctl", key, object);
-    if (!value.strip().matches("-?\\d+")) {
-      throw new HostException("set sysctl", object, Errno.EINVAL, "the kernel refused the value (EINVAL)");
-    }
-    values.put(key, value.strip());
-  }
-
-  private boolean exists(String key) {
-    return GLOBAL_DEFAULTS.containsKey(key) || interfaceOf(key) != null;
-  }
-
-  private String defaultOf(String operation, String key, String object) {
-    String global = GLOBAL_DEFAULTS.get(key);
-    if (global != null) {
-      return global;
-    }
-    String[] parts = interfaceParts(key);
-    if (parts != null && PER_INTERFACE_DEFAULTS.containsKey(parts[1])
-        && (parts[0].equals("all") || parts[0].equals("default") || kernel.link(parts[0]).isPresent())) {
-      return PER_INTERFACE_DEFAULTS.get(parts[1]);
-    }
-    throw new HostException(operation, object, Errno.ENOENT, "the kernel has no such key");
-  }
-
-  private String interfaceOf(String key) {
-    String[] parts = interfaceParts(key);
-    return parts != null && kernel.link(parts[0]).isPresent() ? parts[0] : null;
-  }
-
-  /** {@code net.ipv4.conf.eth0/100.rp_filter} → {"eth0.100", "rp_filter"}; null for other keys. */
-  private static String[] interfaceParts(String key) {
-    for (String prefix : new String[] {"net.ipv4.conf.", "net.ipv6.conf."}) {
-      if (key.startsWith(prefix)) {
-        String rest = key.substring(prefix.length());
-        int dot = rest.lastIndexOf('.');
-        if (dot > 0) {
-          return new String[] {rest.substring(0, dot).replace('/', '.'), rest.substring(dot + 1)};
-        }
-      }
-    }
-    return null;
+  public void set(String key, String value) {
+    kernel.sysctlSet(key, value);
   }
 }

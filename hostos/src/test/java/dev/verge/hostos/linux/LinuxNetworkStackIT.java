@@ -2,6 +2,7 @@ package dev.verge.hostos.linux;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.verge.hostos.BridgePortSettings;
 import dev.verge.hostos.Errno;
 import dev.verge.hostos.HostException;
 import dev.verge.hostos.Link;
@@ -34,6 +35,8 @@ class LinuxNetworkStackIT extends NetworkStackContract {
   private static NetTopology topology;
   private static Netns namespace;
   private static LinuxNetworkStack stack;
+  private static Netns otherNamespace;
+  private static LinuxNetworkStack otherStack;
   private static Map<String, Boolean> kernelSupports;
 
   @BeforeAll
@@ -47,6 +50,8 @@ class LinuxNetworkStackIT extends NetworkStackContract {
             "vrf", probe("type", "vrf", "table", "77"),
             "bridge-vlan-filtering", probe("type", "bridge", "vlan_filtering", "1"));
     stack = LinuxNetworkStack.inNamespace(namespace.name());
+    otherNamespace = topology.namespace("other");
+    otherStack = LinuxNetworkStack.inNamespace(otherNamespace.name());
   }
 
   /** Asks iproute2, an independent witness, whether this kernel can make a kind of link. */
@@ -67,6 +72,9 @@ class LinuxNetworkStackIT extends NetworkStackContract {
     if (stack != null) {
       stack.close();
     }
+    if (otherStack != null) {
+      otherStack.close();
+    }
     if (topology != null) {
       topology.close();
     }
@@ -74,6 +82,11 @@ class LinuxNetworkStackIT extends NetworkStackContract {
 
   @AfterEach
   void removeTestLinks() {
+    removeLinks(stack);
+    removeLinks(otherStack);
+  }
+
+  private static void removeLinks(LinuxNetworkStack stack) {
     for (Link link : stack.links()) {
       if (!link.name().equals("lo")) {
         try {
@@ -90,6 +103,44 @@ class LinuxNetworkStackIT extends NetworkStackContract {
   @Override
   protected NetworkStack stack() {
     return stack;
+  }
+
+  @Override
+  protected NetworkStack otherStack() {
+    return otherStack;
+  }
+
+  @Override
+  protected String otherNamespace() {
+    return otherNamespace.name();
+  }
+
+  @Override
+  protected void silence(String link) {
+    namespace.execOk("sysctl", "-qw", "net.ipv6.conf." + link + ".disable_ipv6=1");
+  }
+
+  @Override
+  protected void sendPings(String link, String destination, int count) {
+    // no answer comes, so ping exits non-zero; it has sent them all by then
+    namespace.exec("ping", "-n", "-q", "-c", Integer.toString(count), "-i", "0.05", "-W", "1", "-I", link, destination);
+  }
+
+  @Test
+  void bridgePortFlagsAgreeWithTheBridgeCommand() {
+    String a = name("bp");
+    String bridge = name("br");
+    stack.createLink(a, new LinkSpec.Veth(a + "p"));
+    stack.createLink(bridge, new LinkSpec.Bridge(false));
+    stack.setMaster(a, bridge);
+    stack.setBridgePort(a, BridgePortSettings.NONE.withLearning(false).withUnicastFlood(false)
+        .withMulticastFlood(false).withHairpin(true).withIsolated(true).withNeighbourSuppression(true));
+    String shown = namespace.execOk("bridge", "-d", "link", "show", "dev", a);
+    assertThat(shown).contains("hairpin on").contains("learning off").contains(" flood off")
+        .contains("mcast_flood off").contains("bcast_flood on").contains("neigh_suppress on").contains("isolated on");
+    namespace.execOk("bridge", "link", "set", "dev", a, "isolated", "off", "bcast_flood", "off");
+    assertThat(stack.bridgePort(a).isolated()).contains(false);
+    assertThat(stack.bridgePort(a).broadcastFlood()).contains(false);
   }
 
   @Override

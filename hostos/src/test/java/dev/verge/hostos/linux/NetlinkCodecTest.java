@@ -70,6 +70,31 @@ class NetlinkCodecTest {
     assertThat(link.masterIndex()).isEqualTo(3);
   }
 
+  /**
+   * The VLAN listing of a bridge port as a kernel with VLAN filtering sends it (RTEXT_FILTER_BRVLAN_COMPRESSED:
+   * ranges as a begin and an end entry); this machine's kernel has none to send.
+   */
+  @Test
+  void aBridgeVlanListingExpandsCompressedRanges() {
+    NetlinkMessage message = new NetlinkMessage(buffer, Rtnetlink.RTM_NEWLINK, 0, 1)
+        .u8(Rtnetlink.AF_BRIDGE).u8(0).u16(0).u32(7).u32(0).u32(0);
+    int spec = message.beginNested(Rtnetlink.IFLA_AF_SPEC);
+    message.attr(Rtnetlink.IFLA_BRIDGE_VLAN_INFO, vlanInfo(Rtnetlink.BRIDGE_VLAN_INFO_PVID
+        | Rtnetlink.BRIDGE_VLAN_INFO_UNTAGGED, 1));
+    message.attr(Rtnetlink.IFLA_BRIDGE_VLAN_INFO, vlanInfo(Rtnetlink.BRIDGE_VLAN_INFO_RANGE_BEGIN, 10));
+    message.attr(Rtnetlink.IFLA_BRIDGE_VLAN_INFO, vlanInfo(Rtnetlink.BRIDGE_VLAN_INFO_RANGE_END, 12));
+    message.attr(Rtnetlink.IFLA_BRIDGE_VLAN_INFO, vlanInfo(Rtnetlink.BRIDGE_VLAN_INFO_UNTAGGED, 20));
+    message.endNested(spec);
+    assertThat(Rtnetlink.bridgeVlans(copy(message.finish()))).containsExactly(
+        new dev.verge.hostos.BridgeVlan(1, true, true), new dev.verge.hostos.BridgeVlan(10, false, false),
+        new dev.verge.hostos.BridgeVlan(11, false, false), new dev.verge.hostos.BridgeVlan(12, false, false),
+        new dev.verge.hostos.BridgeVlan(20, false, true));
+  }
+
+  private static byte[] vlanInfo(int flags, int vid) {
+    return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putShort((short) flags).putShort((short) vid).array();
+  }
+
   @Test
   void aRouteMessageTakesItsTableFromRtaTableOverTheHeaderByte() {
     ByteBuffer out = new NetlinkMessage(buffer, Rtnetlink.RTM_NEWROUTE, 0, 1)

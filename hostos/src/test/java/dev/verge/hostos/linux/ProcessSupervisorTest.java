@@ -11,16 +11,42 @@ import dev.verge.hostos.HostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.function.BooleanSupplier;
+import dev.verge.hostos.DaemonListener;
+import dev.verge.hostos.DaemonPaths;
+import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.DaemonSupervisorContract;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Supervising real (harmless) child processes: sh and sleep. */
-class ProcessSupervisorTest {
+class ProcessSupervisorTest extends DaemonSupervisorContract {
   @TempDir Path state;
   private ProcessSupervisor supervisor;
   private Process stray;
+
+  @Override
+  protected DaemonSupervisor supervisor() {
+    if (supervisor == null) {
+      supervisor = new ProcessSupervisor(state);
+    }
+    return supervisor;
+  }
+
+  @Override
+  protected List<String> longRunningCommand() {
+    return List.of("sleep", "60");
+  }
+
+  @Override
+  protected void kill(String name) {
+    long pid = supervisor.status(name).orElseThrow().pid();
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+  }
 
   @AfterEach
   void stopAll() {
@@ -29,16 +55,6 @@ class ProcessSupervisorTest {
     }
     if (stray != null) {
       stray.destroyForcibly();
-    }
-  }
-
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within 10 s: " + what);
-      }
-      Thread.sleep(20);
     }
   }
 
@@ -65,16 +81,120 @@ class ProcessSupervisorTest {
   }
 
   @Test
-  void aDaemonThatExitsIsRestartedWithBackOffUpToTheLimit() throws Exception {
+  void restartsWaitTheBackOffOfThePolicyDoublingUpToItsCeiling() throws Exception {
     supervisor = new ProcessSupervisor(state);
-    supervisor.start(
-        DaemonSpec.of("crasher", "sh", "-c", "echo run; sleep 0.1; exit 3")
-            .withRestart(new RestartPolicy(Duration.ofMillis(10), Duration.ofMillis(40), 3)));
-    await(() -> supervisor.status("crasher").map(s -> s.restarts() == 3 && !s.running()).orElse(false),
-        "three restarts, then it stays down");
+    RestartPolicy policy = new RestartPolicy(Duration.ofMillis(200), Duration.ofMillis(800), 4);
+    Recorder recorder = new Recorder();
+    List<Long> exits = new CopyOnWriteArrayList<>();
+    List<Long> starts = new CopyOnWriteArrayList<>();
+    DaemonListener timing = recorder.listenerFor("crasher");
+    supervisor.start(DaemonSpec.of("crasher", "sh", "-c", "echo run; exit 3").withRestart(policy),
+        Runnable::run, // told on the supervisor's thread the moment it happens, so the times are exact
+        new DaemonListener() {
+          @Override
+          public void onReady(DaemonStatus status) {
+            starts.add(System.nanoTime());
+            timing.onReady(status);
+          }
+
+          @Override
+          public void onExited(DaemonStatus status, int exitCode, boolean willRestart) {
+            exits.add(System.nanoTime());
+            timing.onExited(status, exitCode, willRestart);
+          }
+        });
+    for (int run = 1; run <= 5; run++) {
+      recorder.await("crasher", "ready");
+      Told exited = recorder.await("crasher", "exited");
+      assertThat(exited.exitCode()).isEqualTo(3);
+      assertThat(exited.again()).as("run " + run + " restarted").isEqualTo(run < 5);
+    }
+    assertThat(starts).hasSize(5);
+    for (int restart = 1; restart <= 4; restart++) {
+      long waited = Duration.ofNanos(starts.get(restart) - exits.get(restart - 1)).toMillis();
+      long backoff = policy.backoff(restart).toMillis();
+      // at least the back-off (200, 400, 800, then capped at 800), and less than its double
+      assertThat(waited).as("wait before restart " + restart).isGreaterThanOrEqualTo(backoff)
+          .isLessThan(backoff * 2);
+    }
     DaemonStatus status = supervisor.status("crasher").orElseThrow();
-    assertThat(status.lastExitCode()).isEqualTo(3);
-    assertThat(Files.readString(status.log()).split("run", -1)).hasSize(5); // 4 runs
+    assertThat(status.restarts()).isEqualTo(4);
+    assertThat(status.running()).isFalse();
+    assertThat(Files.readString(status.log()).split("run", -1)).hasSize(6); // 5 runs
+  }
+
+  @Test
+  void aRestartWhoseProgramVanishedIsToldAsAFailure() throws Exception {
+    supervisor = new ProcessSupervisor(state);
+    Path program = state.resolve("vanishing.sh");
+    Files.writeString(program, "#!/bin/sh\necho up\nsleep 0.2\nexit 1\n");
+    Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwx------"));
+    Recorder recorder = new Recorder();
+    supervisor.start(DaemonSpec.of("vanishing", program.toString()).readyWhenLogShows("up")
+        .withRestart(new RestartPolicy(Duration.ofMillis(10), Duration.ofMillis(10), 1)),
+        Runnable::run, recorder.listenerFor("vanishing"));
+    recorder.await("vanishing", "ready");
+    Files.delete(program);
+    assertThat(recorder.await("vanishing", "exited").again()).isTrue();
+    Told failed = recorder.await("vanishing", "failed");
+    assertThat(failed.detail()).isEqualTo("cannot restart daemon vanishing: cannot run " + program
+        + ": No such file or directory (ENOENT)");
+    assertThat(failed.again()).isFalse();
+    assertThat(supervisor.status("vanishing")).map(DaemonStatus::running).contains(false);
+  }
+
+  @Test
+  void aRestartThatExitsBeforeItIsReadyIsToldAsAFailureAndRetried() throws Exception {
+    supervisor = new ProcessSupervisor(state);
+    Path marker = state.resolve("ran-once");
+    Recorder recorder = new Recorder();
+    supervisor.start(DaemonSpec.of("flaky", "sh", "-c",
+            "if [ -e " + marker + " ]; then echo 'bad config line 3' >&2; exit 7; fi; touch " + marker
+                + "; echo ready; sleep 0.2; exit 1")
+        .readyWhenLogShows("ready").withRestart(new RestartPolicy(Duration.ofMillis(10), Duration.ofMillis(10), 2)),
+        Runnable::run, recorder.listenerFor("flaky"));
+    recorder.await("flaky", "ready");
+    assertThat(recorder.await("flaky", "exited").exitCode()).isEqualTo(1);
+    Told retried = recorder.await("flaky", "failed");
+    assertThat(retried.detail()).isEqualTo(
+        "cannot restart daemon flaky: exited with 7 before it was ready; its output: bad config line 3 (ECHILD)");
+    assertThat(retried.again()).isTrue();
+    assertThat(recorder.await("flaky", "failed").again()).isFalse();
+    DaemonStatus status = supervisor.status("flaky").orElseThrow();
+    assertThat(status.restarts()).isEqualTo(2);
+    assertThat(status.lastExitCode()).isEqualTo(7);
+  }
+
+  @Test
+  void aDaemonNotReadyInTimeIsKilledAndToldAsAFailure() {
+    supervisor = new ProcessSupervisor(state);
+    Recorder recorder = new Recorder();
+    supervisor.start(new DaemonSpec("slow", List.of("sh", "-c", "echo starting; exec sleep 60"), Optional.empty(),
+            Duration.ofMillis(300), RestartPolicy.NEVER).readyWhenLogShows("never printed"),
+        Runnable::run, recorder.listenerFor("slow"));
+    recorder.await("slow", "output");
+    long pid = pidOf("slow");
+    Told failed = recorder.await("slow", "failed");
+    assertThat(failed.detail())
+        .isEqualTo("cannot start daemon slow: not ready after 300 ms; its output: starting (ETIMEDOUT)");
+    assertThat(failed.again()).isFalse();
+    assertThat(supervisor.status("slow")).isEmpty();
+    assertThat(ProcessHandle.of(pid).map(h -> h.onExit().join().isAlive()).orElse(false)).isFalse();
+  }
+
+  private long pidOf(String name) {
+    return supervisor.status(name).orElseThrow().pid();
+  }
+
+  @Test
+  void aDaemonRunsInItsStateDirectoryWithItsRunDirectoryForTemporaryFilesAndItsLinesAreTold() {
+    supervisor = new ProcessSupervisor(state);
+    Recorder recorder = new Recorder();
+    supervisor.start(DaemonSpec.of("where", "sh", "-c", "pwd; echo \"TMPDIR=$TMPDIR\"; exec sleep 60"),
+        Runnable::run, recorder.listenerFor("where"));
+    DaemonPaths paths = supervisor.paths("where");
+    assertThat(recorder.await("where", "output").detail()).isEqualTo(paths.state().toString());
+    assertThat(recorder.await("where", "output").detail()).isEqualTo("TMPDIR=" + paths.run());
   }
 
   @Test

@@ -14,16 +14,41 @@ import dev.verge.hostos.NetEvent.Change;
 import dev.verge.hostos.NetEvents;
 import dev.verge.hostos.NetworkStack;
 import dev.verge.hostos.NetworkStackContract;
+import dev.verge.hostos.NetEvent;
+import dev.verge.testkit.UncaughtFailures;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The contract on the sim, which supports every kind, plus what only the sim can do: faults. */
 class SimNetworkStackTest extends NetworkStackContract {
   private final SimKernel kernel = new SimKernel();
+  private final SimKernel other = kernel.namespaces().create("other");
 
   @Override
   protected NetworkStack stack() {
     return kernel;
+  }
+
+  @Override
+  protected NetworkStack otherStack() {
+    return other;
+  }
+
+  @Override
+  protected String otherNamespace() {
+    return "other";
+  }
+
+  @Override
+  protected void silence(String link) {
+    // the sim sends nothing of its own
+  }
+
+  @Override
+  protected void sendPings(String link, String destination, int count) {
+    kernel.transmit(link, count, 98);
   }
 
   @Override
@@ -34,6 +59,79 @@ class SimNetworkStackTest extends NetworkStackContract {
   @AfterEach
   void closeKernel() {
     kernel.close();
+    other.close();
+  }
+
+  @Test
+  void synchronousDeliveryHandsEveryEventOverBeforeTheChangeReturns() {
+    kernel.deliverEventsSynchronously();
+    List<NetEvent> seen = new CopyOnWriteArrayList<>();
+    List<String> threads = new CopyOnWriteArrayList<>();
+    try (NetEvents.Subscription ignored = kernel.subscribe(e -> {
+      seen.add(e);
+      threads.add(Thread.currentThread().getName());
+    })) {
+      kernel.createLink("v1", new LinkSpec.Veth("v1p"));
+      assertThat(seen).extracting(e -> ((NetEvent.LinkEvent) e).link().name()).containsExactly("v1", "v1p");
+      kernel.setUp("v1", true);
+      assertThat(seen).hasSize(3);
+      assertThat(threads).containsOnly(Thread.currentThread().getName());
+    }
+  }
+
+  @Test
+  void awaitingDeliveryReturnsOnlyOnceASlowListenerHasSeenEveryEvent() {
+    List<NetEvent> seen = new CopyOnWriteArrayList<>();
+    try (NetEvents.Subscription ignored = kernel.subscribe(e -> {
+      sleep(100);
+      seen.add(e);
+    })) {
+      kernel.createLink("v1", new LinkSpec.Veth("v1p"));
+      kernel.createLink("br1", new LinkSpec.Bridge(false));
+      kernel.awaitEventsDelivered();
+      assertThat(seen).extracting(e -> ((NetEvent.LinkEvent) e).link().name()).containsExactly("v1", "v1p", "br1");
+    }
+  }
+
+  @Test
+  void aListenerThatThrowsIsReportedAndTheNextEventsStillArrive() {
+    UncaughtFailures.expect("listener bug on v1p");
+    kernel.deliverEventsSynchronously();
+    List<String> seen = new CopyOnWriteArrayList<>();
+    try (NetEvents.Subscription ignored = kernel.subscribe(e -> {
+      String name = ((NetEvent.LinkEvent) e).link().name();
+      if (name.equals("v1p")) {
+        throw new IllegalStateException("listener bug on " + name);
+      }
+      seen.add(name);
+    })) {
+      kernel.createLink("v1", new LinkSpec.Veth("v1p"));
+      kernel.createLink("br1", new LinkSpec.Bridge(false));
+    }
+    assertThat(seen).containsExactly("v1", "br1");
+    assertThat(UncaughtFailures.seen()).hasSize(1);
+  }
+
+  @Test
+  void aLinkMovedBetweenSimNamespacesTakesAFreeIndexWhenItsOwnIsTaken() {
+    kernel.createLink("v1", new LinkSpec.Veth("v1p"));
+    other.createLink("o1", new LinkSpec.Bridge(false));
+    other.createLink("o2", new LinkSpec.Bridge(false));
+    int index = kernel.link("v1p").orElseThrow().index();
+    assertThat(other.link("o2").orElseThrow().index()).isEqualTo(index);
+    kernel.moveToNamespace("v1p", "other");
+    assertThat(other.link("v1p").orElseThrow().index()).isEqualTo(4);
+    assertThat(kernel.link("v1").orElseThrow().parentIndex()).isEqualTo(4);
+    other.createLink("o3", new LinkSpec.Bridge(false));
+    assertThat(other.link("o3").orElseThrow().index()).isEqualTo(5);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Test
