@@ -254,28 +254,7 @@ final class NodeCommand {
         System.out.println(response.body());
         return 0;
       }
-      var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
-      json.fields().forEachRemaining(f -> {
-        if (!f.getKey().equals("agents")) {
-          System.out.printf("%-18s %s%n", f.getKey(), f.getValue().isTextual() ? f.getValue().asText() : f.getValue());
-        }
-      });
-      var agents = json.path("agents");
-      if (agents.size() > 0) {
-        System.out.println();
-        System.out.printf("%-10s %-20s %8s  %s%n", "AGENT", "STATE", "RUNS", "PROBLEMS");
-        agents.fields().forEachRemaining(a -> {
-          var agent = a.getValue();
-          List<String> problems = new java.util.ArrayList<>();
-          agent.path("waitingFor").forEach(w -> problems.add("waiting for " + w.asText()));
-          if (!agent.path("lastError").asText().isEmpty()) {
-            problems.add(agent.path("lastError").asText());
-          }
-          agent.path("failedItems").forEach(f -> problems.add(f.asText()));
-          System.out.printf("%-10s %-20s %8d  %s%n", a.getKey(), agent.path("state").asText(),
-              agent.path("reconcileRuns").asLong(), problems.isEmpty() ? "-" : String.join("; ", problems));
-        });
-      }
+      new StatusView(System.out).render(new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()));
       return 0;
     }
   }

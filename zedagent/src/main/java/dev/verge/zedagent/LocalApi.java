@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.verge.proto.config.v1.DeviceConfig;
 import dev.verge.proto.config.v1.SystemAdapter;
+import dev.verge.proto.info.v1.InfoMessage;
 import dev.verge.pubsub.Publication;
 import dev.verge.topics.v1.AgentGraphs;
 import dev.verge.topics.v1.AgentHealth;
@@ -140,6 +141,14 @@ public final class LocalApi implements AutoCloseable {
 
     /** The controller config the device runs. */
     DeviceConfig appliedConfig();
+
+    /**
+     * What the agents report to the controller (ports, network instances, apps...), keyed
+     * {@code kind/key}: the same info messages, for the operator on site.
+     */
+    default Map<String, InfoMessage> reportedInfo() {
+      return Map.of();
+    }
 
     /** The agents' health as they last published it, by agent name. */
     default Map<String, AgentHealth> agentHealth() {
@@ -478,6 +487,15 @@ public final class LocalApi implements AutoCloseable {
       agents.put(name, a);
     });
     json.put("agents", agents);
+    Map<String, Object> reported = new LinkedHashMap<>();
+    agent.reportedInfo().forEach((id, info) -> {
+      try {
+        reported.put(id, JSON.readTree(JsonFormat.printer().print(info)));
+      } catch (IOException e) {
+        reported.put(id, "unprintable: " + e.getMessage());
+      }
+    });
+    json.put("reported", reported);
     return json(json);
   }
 

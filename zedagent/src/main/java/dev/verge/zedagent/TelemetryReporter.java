@@ -58,6 +58,8 @@ public final class TelemetryReporter implements AutoCloseable {
   private final Map<String, InfoMessage> pendingInfo = new LinkedHashMap<>();
   /** The latest info of every live object: re-sent after a reconnect (the controller may have restarted). */
   private final Map<String, InfoMessage> currentInfo = new LinkedHashMap<>();
+  /** A copy of {@link #currentInfo} for readers on other threads (the local API). */
+  private volatile Map<String, InfoMessage> currentInfoView = Map.of();
   private final Map<String, MetricsMessage> latestMetrics = new LinkedHashMap<>();
   private final List<FlowBatch> pendingFlows = new ArrayList<>();
   private boolean infoInFlight;
@@ -178,10 +180,19 @@ public final class TelemetryReporter implements AutoCloseable {
                 } else {
                   currentInfo.remove(objectId);
                 }
+                currentInfoView = new java.util.TreeMap<>(currentInfo);
                 pendingInfo.put(objectId, message);
                 sendInfo();
               }
             }));
+  }
+
+  /**
+   * The latest info of every live object, keyed {@code kind/key} (e.g. {@code device_network/global}):
+   * what the controller is told, for the local API to show. Safe from any thread.
+   */
+  public Map<String, InfoMessage> currentInfo() {
+    return currentInfoView;
   }
 
   /** The controller is reachable (or not): pending telemetry is sent when it is. */

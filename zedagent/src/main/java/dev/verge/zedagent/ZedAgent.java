@@ -112,7 +112,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   private Publication<ControllerCerts> controllerCerts;
   private Publication<OnboardResponse> onboarding;
   private Publication<ConfigApplyStatus> applyStatus;
-  private TelemetryReporter telemetry;
+  private volatile TelemetryReporter telemetry;
   private LocalApi localApi;
 
   // Loop-confined state.
@@ -226,6 +226,12 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   public Optional<java.net.InetSocketAddress> localApiAddress() {
     LocalApi api = localApi;
     return api == null ? Optional.empty() : Optional.of(api.address());
+  }
+
+  @Override
+  public Map<String, InfoMessage> reportedInfo() {
+    TelemetryReporter reporter = telemetry;
+    return reporter == null ? Map.of() : reporter.currentInfo();
   }
 
   @Override

@@ -1,0 +1,87 @@
+package dev.verge.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Renders {@code verge node status} as text: zedagent's own fields, the agents' health, and what
+ * the agents report (ports, network instances, apps), one section per kind of report. A kind
+ * without a section of its own is printed as compact JSON, so nothing an agent reports is hidden.
+ */
+final class StatusView {
+  private final PrintStream out;
+
+  StatusView(PrintStream out) {
+    this.out = out;
+  }
+
+  void render(JsonNode status) {
+    status.fields().forEachRemaining(f -> {
+      if (!f.getKey().equals("agents") && !f.getKey().equals("reported")) {
+        out.printf("%-18s %s%n", f.getKey(), f.getValue().isTextual() ? f.getValue().asText() : f.getValue());
+      }
+    });
+    agents(status.path("agents"));
+    reported(status.path("reported"));
+  }
+
+  private void agents(JsonNode agents) {
+    if (agents.size() == 0) {
+      return;
+    }
+    out.println();
+    out.printf("%-10s %-20s %8s  %s%n", "AGENT", "STATE", "RUNS", "PROBLEMS");
+    agents.fields().forEachRemaining(a -> {
+      JsonNode agent = a.getValue();
+      List<String> problems = new ArrayList<>();
+      agent.path("waitingFor").forEach(w -> problems.add("waiting for " + w.asText()));
+      if (!agent.path("lastError").asText().isEmpty()) {
+        problems.add(agent.path("lastError").asText());
+      }
+      agent.path("failedItems").forEach(f -> problems.add(f.asText()));
+      out.printf("%-10s %-20s %8d  %s%n", a.getKey(), agent.path("state").asText(),
+          agent.path("reconcileRuns").asLong(), problems.isEmpty() ? "-" : String.join("; ", problems));
+    });
+  }
+
+  /** Reports grouped by kind ({@code device_network/global} is of kind device_network). */
+  private void reported(JsonNode reported) {
+    Map<String, Map<String, JsonNode>> byKind = new TreeMap<>();
+    reported.fields().forEachRemaining(f -> {
+      int slash = f.getKey().indexOf('/');
+      String kind = slash < 0 ? f.getKey() : f.getKey().substring(0, slash);
+      byKind.computeIfAbsent(kind, k -> new TreeMap<>()).put(f.getKey(), f.getValue());
+    });
+    byKind.forEach((kind, reports) -> {
+      out.println();
+      switch (kind) {
+        case "device_network" -> reports.values().forEach(this::ports);
+        default -> {
+          out.println(kind.toUpperCase(java.util.Locale.ROOT).replace('_', ' '));
+          reports.forEach((id, report) -> out.println("  " + id + ": " + report));
+        }
+      }
+    });
+  }
+
+  private void ports(JsonNode network) {
+    out.printf("PORTS (config %s, controller traffic on %s)%n", text(network, "dpcKey"), text(network, "currentUplink"));
+    out.printf("  %-10s %-12s %-5s %-5s %5s  %-20s %s%n", "LABEL", "INTERFACE", "UP", "MGMT", "COST", "ADDRESSES", "ERROR");
+    network.path("ports").forEach(p -> {
+      List<String> addresses = new ArrayList<>();
+      p.path("ipAddrs").forEach(a -> addresses.add(a.asText()));
+      out.printf("  %-10s %-12s %-5s %-5s %5d  %-20s %s%n", text(p, "label"), text(p, "ifName"),
+          p.path("up").asBoolean(), p.path("isMgmt").asBoolean(), p.path("cost").asInt(),
+          addresses.isEmpty() ? "-" : String.join(",", addresses), p.path("error").path("description").asText("-"));
+    });
+  }
+
+  private static String text(JsonNode node, String field) {
+    String value = node.path(field).asText();
+    return value.isEmpty() ? "-" : value;
+  }
+}
