@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,7 +38,8 @@ public final class PubsubBenchmark {
   /** Payload size such that the serialized message is 256 bytes (tag + 2-byte length + 253). */
   static final int PAYLOAD_BYTES = 253;
 
-  static final long WARMUP_NANOS = TimeUnit.MILLISECONDS.toNanos(1500);
+  static final long WARMUP_NANOS =
+      TimeUnit.MILLISECONDS.toNanos(Long.getLong("verge.bench.warmupMillis", 1500));
   static final long MEASURE_NANOS = TimeUnit.SECONDS.toNanos(3);
   static final int LATENCY_RATE = 10_000;
   /**
@@ -63,10 +65,12 @@ public final class PubsubBenchmark {
       childPublisher(Path.of(args[1]), args[2], Long.parseLong(args[3]));
       return;
     }
-    double injvm = inJvmThroughput();
-    print("pubsub.injvm.throughput", String.format(Locale.ROOT, "%.0f", injvm), "updates/s");
-    double uds = udsThroughput();
-    print("pubsub.uds.throughput", String.format(Locale.ROOT, "%.0f", uds), "updates/s");
+    if (!Boolean.getBoolean("verge.bench.latencyOnly")) {
+      double injvm = inJvmThroughput();
+      print("pubsub.injvm.throughput", String.format(Locale.ROOT, "%.0f", injvm), "updates/s");
+      double uds = udsThroughput();
+      print("pubsub.uds.throughput", String.format(Locale.ROOT, "%.0f", uds), "updates/s");
+    }
     double[] latency = udsLatency();
     print("pubsub.uds.latency.p50", String.format(Locale.ROOT, "%.3f", latency[0]), "ms");
     print("pubsub.uds.latency.p99", String.format(Locale.ROOT, "%.3f", latency[1]), "ms");
@@ -216,6 +220,7 @@ public final class PubsubBenchmark {
           volatile long firstSample;
           volatile long lastSample;
           volatile int count;
+          final LatencyStalls stalls = new LatencyStalls(samples.length);
 
           @Override
           public void onCreate(String key, BytesValue value) {
@@ -240,6 +245,7 @@ public final class PubsubBenchmark {
               firstSample = now;
             }
             lastSample = now;
+            stalls.sample(now, now - sent);
             samples[count] = now - sent;
             count = count + 1;
           }
@@ -248,12 +254,17 @@ public final class PubsubBenchmark {
         var bus = PubSub.unixSockets(config(dir))) {
       bus.subscribe(TOPIC, loop, handler);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (handler.firstSeen == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      handler.stalls.begin();
       while (handler.count < LATENCY_RATE * TimeUnit.NANOSECONDS.toSeconds(LATENCY_MEASURE_NANOS)) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("too few latency samples: " + handler.count);
         }
         Thread.sleep(20);
       }
+      handler.stalls.end();
       System.err.printf(Locale.ROOT, "  subscriber coalesced %d%n", bus.metrics().coalesced());
     } finally {
       stop(child);
@@ -275,6 +286,7 @@ public final class PubsubBenchmark {
         percentile(sorted, 0.90) / 1e6,
         percentile(sorted, 0.999) / 1e6,
         sorted[sorted.length - 1] / 1e6);
+    handler.stalls.report(sorted.length);
     return new double[] {percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6};
   }
 
@@ -288,16 +300,21 @@ public final class PubsubBenchmark {
   }
 
   private static Process startChild(Path dir, String mode, long rate) throws IOException {
-    var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(
-            java,
+    var command = new java.util.ArrayList<String>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // The publisher runs with the JVM settings the bench was given (GC, heap), as a node's
+    // agents all run with the launcher's.
+    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(
+        List.of(
             "-cp",
             System.getProperty("java.class.path"),
             PubsubBenchmark.class.getName(),
             "--child-publisher",
             dir.toString(),
             mode,
-            Long.toString(rate))
+            Long.toString(rate)));
+    return new ProcessBuilder(command)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectError(ProcessBuilder.Redirect.INHERIT)
         .start();

@@ -2,6 +2,7 @@ package dev.verge.cli;
 
 import dev.verge.agent.AgentProvider;
 import java.io.BufferedReader;
+import java.lang.management.ManagementFactory;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -67,10 +68,9 @@ final class AgentProcesses {
   private List<String> command(String agent) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    String repo = System.getProperty("verge.repo.root");
-    if (repo != null) {
-      command.add("-Dverge.repo.root=" + repo);
-    }
+    // The launcher's JVM settings (GC, heap, pages; -Dverge.repo.root) apply to every agent
+    // process, as they do to an agent hosted in this JVM.
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), VergeCommand.class.getName()));
     command.addAll(List.of("node", "run"));
     for (int i = 0; i < originalArgs.size(); i++) {

@@ -1,6 +1,5 @@
 package dev.verge.pubsub.internal;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import dev.verge.proto.bus.v1.Complete;
 import dev.verge.proto.bus.v1.Delete;
@@ -8,7 +7,6 @@ import dev.verge.proto.bus.v1.Envelope;
 import dev.verge.proto.bus.v1.Hello;
 import dev.verge.proto.bus.v1.Refused;
 import dev.verge.proto.bus.v1.Restarted;
-import dev.verge.proto.bus.v1.Update;
 import dev.verge.pubsub.Durability;
 import dev.verge.pubsub.PublisherInfo;
 import io.netty.channel.Channel;
@@ -214,13 +212,16 @@ final class PublisherConnection<T extends Message> extends ChannelInboundHandler
     }
     int written = 0;
     while (true) {
-      Envelope next;
+      Object next;
       synchronized (this) {
         if (order.isEmpty() || !channel.isWritable()) {
           flushScheduled = false; // resumed by the next change or by writability
           break;
         }
         next = next();
+      }
+      if (next == null) {
+        continue;
       }
       channel.write(next, channel.voidPromise());
       if (++written % FLUSH_EVERY == 0) {
@@ -230,8 +231,8 @@ final class PublisherConnection<T extends Message> extends ChannelInboundHandler
     channel.flush();
   }
 
-  @SuppressWarnings("unchecked")
-  private Envelope next() {
+  /** The next frame: an {@link Envelope}, an encoded update, or null when it cannot be encoded. */
+  private Object next() {
     Object head = order.poll();
     if (head instanceof Envelope envelope) {
       return envelope;
@@ -241,7 +242,13 @@ final class PublisherConnection<T extends Message> extends ChannelInboundHandler
     if (value == DELETED) {
       return Envelope.newBuilder().setDelete(Delete.newBuilder().setKey(key)).build();
     }
-    ByteString bytes = ((T) value).toByteString();
-    return Envelope.newBuilder().setUpdate(Update.newBuilder().setKey(key).setValue(bytes)).build();
+    try {
+      return Framing.encodeUpdate(channel.alloc(), key, (Message) value);
+    } catch (IOException | RuntimeException e) {
+      // Sizes are checked at publish; a value that still fails to serialize is skipped, loudly.
+      counters.protocolErrors.increment();
+      log.error("topic {} key {}: value could not be encoded, not sent", publication.topic(), key, e);
+      return null;
+    }
   }
 }

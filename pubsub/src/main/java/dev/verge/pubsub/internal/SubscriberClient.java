@@ -1,6 +1,5 @@
 package dev.verge.pubsub.internal;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.verge.proto.bus.v1.Envelope;
 import dev.verge.proto.bus.v1.Request;
@@ -9,6 +8,7 @@ import dev.verge.pubsub.PubSubConfig;
 import dev.verge.pubsub.PublisherInfo;
 import dev.verge.pubsub.Topic;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -67,7 +67,7 @@ final class SubscriberClient<T extends Message> {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    Framing.install(ch.pipeline(), config.maxMessageBytes());
+                    Framing.installRaw(ch.pipeline(), config.maxMessageBytes());
                     ch.pipeline().addLast("subscriber", new Inbound());
                   }
                 });
@@ -128,7 +128,20 @@ final class SubscriberClient<T extends Message> {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      var envelope = (Envelope) msg;
+      var frame = (ByteBuf) msg;
+      Envelope envelope;
+      try {
+        if (Framing.readUpdate(frame, topic.parser(), core)) {
+          return;
+        }
+        envelope = Envelope.parseFrom(frame.nioBuffer());
+      } catch (IOException e) {
+        counters.protocolErrors.increment();
+        log.error("topic {}: undecodable frame skipped", topic, e);
+        return;
+      } finally {
+        frame.release();
+      }
       switch (envelope.getKindCase()) {
         case HELLO -> {
           var hello = envelope.getHello();
@@ -154,15 +167,6 @@ final class SubscriberClient<T extends Message> {
                   hello.getPersistent() ? Durability.PERSISTENT : Durability.VOLATILE,
                   hello.getPublisherEpoch(),
                   hello.getRestartCounter()));
-        }
-        case UPDATE -> {
-          var update = envelope.getUpdate();
-          try {
-            core.update(update.getKey(), topic.parser().parseFrom(update.getValue()));
-          } catch (InvalidProtocolBufferException e) {
-            counters.protocolErrors.increment();
-            log.error("topic {} key {}: undecodable value skipped", topic, update.getKey(), e);
-          }
         }
         case DELETE -> core.delete(envelope.getDelete().getKey());
         case COMPLETE -> core.endSnapshot();
