@@ -225,4 +225,40 @@ public final class Items {
       return equals(other);
     }
   }
+
+  /** One local NI's DHCP and DNS server. */
+  public record Dnsmasq(DnsmasqConfig config) implements Item {
+    public static final String TYPE = "Dnsmasq";
+
+    @Override
+    public String name() {
+      return config.daemonName();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(Bridge.TYPE, config.bridge()).describedAs("it binds to the bridge"),
+          Dependency.on(BridgeAddress.TYPE, listenAddress()).describedAs("it listens on the gateway address"));
+    }
+
+    /** The name of the {@link BridgeAddress} it listens on. */
+    public String listenAddress() {
+      return config.bridge() + "/" + config.gateway() + "/" + netmaskLength();
+    }
+
+    private int netmaskLength() {
+      long mask = Ipv4.toLong(IpPrefix.literal(config.netmask()));
+      return Long.bitCount(mask);
+    }
+  }
 }

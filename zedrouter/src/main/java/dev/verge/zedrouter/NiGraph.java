@@ -75,6 +75,7 @@ public final class NiGraph {
         own.add(new Items.NiRule(new Rule(false, RULE_TO_SUBNET, Optional.empty(), Optional.of(ip.subnet()),
             Optional.empty(), 0, table)));
         own.add(new Items.NftTable(NiFirewall.localNi(ni, onNi)));
+        own.add(new Items.Dnsmasq(DnsmasqConfig.of(ni, onNi)));
         forwarding |= ni.uplink().port().isPresent();
       } else {
         ni.uplink().port().ifPresent(port -> {

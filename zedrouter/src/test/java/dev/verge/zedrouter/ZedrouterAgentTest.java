@@ -207,6 +207,12 @@ class ZedrouterAgentTest {
     assertThat(status(NI1).getIpAssignmentsList()).extracting(a -> a.getIpAddrs(0))
         .containsExactlyInAnyOrder("10.1.0.128", "10.1.0.129");
 
+    // the NI's dnsmasq runs with a reservation per VIF
+    assertThat(world.host.daemons().status("dnsmasq-bn1")).isPresent();
+    var dhcpHosts = world.host.daemons().paths("dnsmasq-bn1").config().resolve("dhcp-hosts");
+    assertThat(dhcpHosts.toFile().list()).containsExactlyInAnyOrder(plan1.getMac().replace(':', '-'),
+        plan2.getMac().replace(':', '-'));
+
     // domainmgr creates the tap: zedrouter puts it on the bridge
     world.host.kernel().createLink("nbu1x1", new LinkSpec.Veth("peer-nbu1x1"));
     world.settle();
