@@ -52,6 +52,7 @@ class ZedrouterIT {
   AgentNode node;
   BackgroundProcess httpd;
   dev.verge.pubsub.Publication<dev.verge.proto.config.v1.NetworkInstanceConfig> nis;
+  dev.verge.pubsub.Publication<dev.verge.proto.config.v1.AppInstanceConfig> apps;
 
   @BeforeEach
   void start() throws Exception {
@@ -77,8 +78,8 @@ class ZedrouterIT {
         .publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
     nis = bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE);
     nis.publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
-    bus.publish(ZedagentTopics.APPS, Durability.VOLATILE)
-        .publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "192.0.2.1"))));
+    apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
     node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state")), bus, host, RuntimeSettings.DEFAULT);
   }
 
@@ -114,13 +115,7 @@ class ZedrouterIT {
     assertThat(dev.ipv4Addresses("bn1")).containsExactly("10.1.0.1/24");
     await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
 
-    // the guest's NIC gets the MAC zedrouter planned, as domainmgr would give it
-    var plans = bus.subscribe(ZedrouterTopics.APP_VIF_PLAN, observer, new SubscriptionHandler<>() {});
-    await().atMost(WAIT).until(() -> plans.snapshot().containsKey(APP1));
-    String mac = plans.snapshot().get(APP1).getVifs(0).getMac();
-    app.execOk("ip", "link", "set", "eth0", "address", mac);
-
-    DhcpClient.Lease lease = DhcpClient.obtain(app, "eth0", WAIT);
+    DhcpClient.Lease lease = lease(APP1, app);
     assertThat(lease.cidr()).isEqualTo("10.1.0.128/24"); // the VIF's reservation: range start + VIF number 0
     assertThat(lease.router()).isEqualTo("10.1.0.1");
     assertThat(lease.dns()).isEqualTo("10.1.0.1");
@@ -136,6 +131,40 @@ class ZedrouterIT {
 
     // DNS: the NI's dnsmasq answers the app's name and the router's
     assertThat(app.exec("busybox", "nslookup", "web", "10.1.0.1").stdout()).contains("10.1.0.128");
+  }
+
+  /** Gives the app host's NIC the MAC zedrouter planned (as domainmgr would) and takes a lease. */
+  private DhcpClient.Lease lease(String appUuid, Netns host) {
+    var plans = bus.subscribe(ZedrouterTopics.APP_VIF_PLAN, observer, new SubscriptionHandler<>() {});
+    await().atMost(WAIT).until(() -> plans.snapshot().containsKey(appUuid));
+    host.execOk("ip", "link", "set", "eth0", "address", plans.snapshot().get(appUuid).getVifs(0).getMac());
+    plans.close();
+    return DhcpClient.obtain(host, "eth0", WAIT);
+  }
+
+  @Test
+  void appsOnTwoNisCannotReachEachOtherAndAnAppWithoutAcesGetsOnlyDhcpAndDns() {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    Netns bare = topology.namespace("bare");
+    topology.veth(dev, "nbu1x2", bare, "eth0"); // APP2's VIF: adapter 1, app number 2
+    nis.publish(NI2, local(NI2, "10.2.0.0/24", "eth0"));
+    apps.publish(APP2, app(APP2, "bare", vif(NI2)));
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE
+        && status.snapshot().containsKey(NI2)
+        && status.snapshot().get(NI2).getState() == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x2").stdout().contains("master bn2"));
+
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    assertThat(lease(APP2, bare).cidr()).isEqualTo("10.2.0.128/24"); // DHCP is let through
+    assertThat(bare.exec("busybox", "nslookup", "bare", "10.2.0.1").stdout()).contains("10.2.0.128"); // so is DNS
+    // nothing else: not the upstream, not the other NI's app, and the other app cannot reach in
+    assertThat(bare.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://192.0.2.1/")
+        .stdout().trim()).isEqualTo("000");
+    assertThat(bare.ping("10.1.0.128", Duration.ofSeconds(1))).isFalse();
+    assertThat(app.ping("10.2.0.128", Duration.ofSeconds(1))).isFalse();
+    assertThat(app.ping("192.0.2.1", Duration.ofSeconds(2))).isTrue(); // while app1 still gets out
+    String drops = dev.execOk("nft", "list", "counter", "inet", "zedrouter-bn2", "drop-nbu1x2");
+    assertThat(drops).doesNotContain("packets 0 ");
   }
 
   @Test
