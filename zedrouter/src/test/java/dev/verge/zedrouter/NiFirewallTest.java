@@ -182,4 +182,25 @@ class NiFirewallTest {
     assertThat(table.maps()).extracting(m -> m.name() + " " + m.elements().size()).containsExactly("egress 2", "ingress 2");
     assertThat(IpPrefix.parse("10.1.0.0/24").contains(IpPrefix.literal(WEB))).isTrue();
   }
+
+  @Test
+  void anAcesDirectionIsHonouredUnlikeEve() {
+    NiSpec ni = NiValidator.validate(Map.of(NI1, local(NI1, "10.1.0.0/24", "eth0")), PORTS, Set.of()).get(NI1)
+        .accepted().orElseThrow().toSpec(1);
+    Ace egressOnly = ace(7, "ip", "203.0.113.0/24").toBuilder().setDir(Ace.Direction.DIRECTION_EGRESS).build();
+    Ace ingressOnly = ace(8, "ip", "198.51.100.0/24").toBuilder().setDir(Ace.Direction.DIRECTION_INGRESS).build();
+    var plans = AppPlanner.plan(Map.of(APP1, app(APP1, "web", vif(NI1, egressOnly, ingressOnly))), Map.of(NI1, ni),
+        Map.of(), new Allocators(dir.resolve("dir")));
+    SimFirewall fw = new SimFirewall(clock);
+    fw.apply(NftBatch.replaceTable(NiFirewall.localNi(ni, plans.get(APP1).vifs())));
+
+    assertThat(fw.evaluate(Hook.FORWARD, out(Packet.tcp(WEB, 40000, "203.0.113.5", 80))).counters())
+        .containsExactly("ace-nbu1x1-7");
+    assertThat(fw.evaluate(Hook.FORWARD, Packet.tcp("203.0.113.5", 40000, WEB, 80).withCtStatus("dnat").in("eth0")
+        .out("bn1")).counters()).containsExactly("drop-nbu1x1");
+    assertThat(fw.evaluate(Hook.FORWARD, out(Packet.tcp(WEB, 40000, "198.51.100.5", 80))).counters())
+        .containsExactly("drop-nbu1x1");
+    assertThat(fw.evaluate(Hook.FORWARD, Packet.tcp("198.51.100.5", 40000, WEB, 80).in("eth0").out("bn1")).counters())
+        .containsExactly("ace-nbu1x1-8");
+  }
 }
