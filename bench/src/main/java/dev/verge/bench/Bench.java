@@ -34,6 +34,7 @@ public final class Bench implements Callable<Integer> {
     GROUPS.put("agent", List.of(AgentBenchmark::main));
     GROUPS.put("controller", List.of(PushToBusBenchmark::main, ControllerBenchmark::main));
     GROUPS.put("guest", List.of(GuestBenchmark::main));
+    GROUPS.put("zedrouter", List.of(ZedrouterBenchmark::main));
   }
 
   @Parameters(

@@ -199,6 +199,9 @@ final class DemoCommand implements Callable<Integer> {
     expectOk(status).stdout().lines().dropWhile(l -> !l.startsWith("AGENT")).forEach(this::show);
     show("(an agent's dependency graph: verge node graph --agent NAME [--which intended])");
 
+    heading("The network instances", "zedrouter's bridges, NAT and DHCP for the apps (verge node status)");
+    ZedrouterDemoStep.show(nodeStatus(), this::show);
+
     heading("Reject bad input at the controller", "an overlapping subnet, with the exact field path");
     Path bad = work.resolve("overlapping.yaml");
     Files.writeString(bad, Files.readString(config).replace("networkInstances:", """

@@ -229,9 +229,36 @@ final class NodeCommand {
         }
         return Optional.empty();
       } catch (IOException | UnsupportedOperationException e) {
+        // /proc/1 may be unreadable (a sandbox): a namespace `ip netns` named is not the machine's own
+        if (inNamedNamespace()) {
+          return Optional.empty();
+        }
         return Optional.of("cannot tell whether this is the machine's own network namespace ("
             + e.getMessage() + "); pass --allow-initial-netns if it is a dedicated edge device");
       }
+    }
+  }
+
+  /** Whether this process's network namespace is one that {@code ip netns} named (same nsfs inode). */
+  static boolean inNamedNamespace() {
+    try {
+      Path mine = Path.of("/proc/self/ns/net");
+      Object inode = Files.getAttribute(mine, "unix:ino");
+      Object device = Files.getAttribute(mine, "unix:dev");
+      Path named = Path.of("/run/netns");
+      if (!Files.isDirectory(named)) {
+        return false;
+      }
+      try (var entries = Files.list(named)) {
+        for (Path entry : entries.toList()) {
+          if (inode.equals(Files.getAttribute(entry, "unix:ino")) && device.equals(Files.getAttribute(entry, "unix:dev"))) {
+            return true;
+          }
+        }
+      }
+      return false;
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return false;
     }
   }
 

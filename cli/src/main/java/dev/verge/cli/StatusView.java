@@ -60,6 +60,7 @@ final class StatusView {
       out.println();
       switch (kind) {
         case "device_network" -> reports.values().forEach(this::ports);
+        case "network_instance" -> networkInstances(reports.values());
         default -> {
           out.println(kind.toUpperCase(java.util.Locale.ROOT).replace('_', ' '));
           reports.forEach((id, report) -> out.println("  " + id + ": " + report));
@@ -78,6 +79,24 @@ final class StatusView {
           p.path("up").asBoolean(), p.path("isMgmt").asBoolean(), p.path("cost").asInt(),
           addresses.isEmpty() ? "-" : String.join(",", addresses), p.path("error").path("description").asText("-"));
     });
+  }
+
+  /** zedrouter's NI status: one row per NI, then its errors and the apps' addresses on it. */
+  private void networkInstances(java.util.Collection<JsonNode> nis) {
+    out.println("NETWORK INSTANCES");
+    out.printf("  %-12s %-7s %-7s %-6s %-15s %-18s %-8s %s%n", "NAME", "TYPE", "STATE", "BRIDGE", "GATEWAY", "SUBNET",
+        "UPLINK", "APP IPS");
+    for (JsonNode ni : nis) {
+      List<String> ips = new ArrayList<>();
+      ni.path("ipAssignments").forEach(a -> a.path("ipAddrs").forEach(ip -> ips.add(ip.asText())));
+      String name = text(ni, "displayName").equals("-") ? ni.path("id").path("uuid").asText() : text(ni, "displayName");
+      out.printf("  %-12s %-7s %-7s %-6s %-15s %-18s %-8s %s%n", name, text(ni, "type"),
+          text(ni, "state").replace("STATE_", ""), text(ni, "bridgeName"), text(ni, "bridgeIp"),
+          ni.path("routes").size() > 0 ? text(ni.path("routes").get(0), "destination") : "-",
+          text(ni, "selectedPort"), ips.isEmpty() ? "-" : String.join(",", ips));
+      ni.path("errors").forEach(e -> out.printf("    error %s %s: %s%n", text(e, "reason"), text(e, "fieldPath"),
+          text(e, "description")));
+    }
   }
 
   private static String text(JsonNode node, String field) {

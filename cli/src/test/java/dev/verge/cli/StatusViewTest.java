@@ -1,0 +1,34 @@
+package dev.verge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class StatusViewTest {
+  @Test
+  void networkInstancesGetATableWithStateBridgeSubnetUplinkAppIpsAndErrors() throws Exception {
+    String status = """
+        {"reported": {
+          "network_instance/11111111-0000-4000-8000-000000000001": {
+            "id": {"uuid": "11111111-0000-4000-8000-000000000001"}, "displayName": "local-1", "type": "local",
+            "state": "STATE_ONLINE", "bridgeName": "bn1", "bridgeIp": "10.1.0.1", "selectedPort": "eth0",
+            "routes": [{"destination": "10.1.0.0/24", "port": "bn1"}],
+            "ipAssignments": [{"mac": "02:00:00:00:00:01", "ipAddrs": ["10.1.0.128"]}]},
+          "network_instance/11111111-0000-4000-8000-000000000002": {
+            "id": {"uuid": "11111111-0000-4000-8000-000000000002"}, "type": "local", "state": "STATE_ERROR",
+            "errors": [{"reason": "SUBNET_OVERLAP", "fieldPath": "ip.subnet", "description": "subnet 10.1.0.128/25 overlaps"}]}
+        }}""";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(status));
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines().toList()).containsSubsequence(
+        "NETWORK INSTANCES",
+        "  NAME         TYPE    STATE   BRIDGE GATEWAY         SUBNET             UPLINK   APP IPS",
+        "  local-1      local   ONLINE  bn1    10.1.0.1        10.1.0.0/24        eth0     10.1.0.128",
+        "  11111111-0000-4000-8000-000000000002 local   ERROR   -      -               -                  -        -",
+        "    error SUBNET_OVERLAP ip.subnet: subnet 10.1.0.128/25 overlaps");
+  }
+}

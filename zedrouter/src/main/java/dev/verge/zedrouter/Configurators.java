@@ -1,0 +1,152 @@
+package dev.verge.zedrouter;
+
+import dev.verge.agent.AgentContext;
+import dev.verge.hostos.Errno;
+import dev.verge.hostos.Firewall;
+import dev.verge.hostos.Host;
+import dev.verge.hostos.HostException;
+import dev.verge.hostos.LinkSpec;
+import dev.verge.hostos.NetworkStack;
+import dev.verge.hostos.nft.NftBatch;
+import dev.verge.hostos.nft.NftCommand;
+import dev.verge.reconciler.Configurator;
+import dev.verge.reconciler.Item;
+import dev.verge.reconciler.OpContext;
+
+/** How each item type is made real on the host. */
+final class Configurators {
+  private Configurators() {}
+
+  static void register(AgentContext context) {
+    Host host = context.host();
+    NetworkStack net = host.network();
+    context.configure(Items.Bridge.TYPE, new Configurator() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        var b = (Items.Bridge) item;
+        net.createLink(b.name(), new LinkSpec.Bridge(false));
+        net.setMac(b.name(), b.mac());
+        net.setMtu(b.name(), b.mtu());
+        net.setUp(b.name(), true);
+      }
+
+      @Override
+      public void modify(OpContext ctx, Item oldItem, Item newItem) {
+        var b = (Items.Bridge) newItem;
+        net.setMac(b.name(), b.mac());
+        net.setMtu(b.name(), b.mtu());
+        net.setUp(b.name(), true);
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        net.deleteLink(item.name());
+      }
+    });
+    context.configure(Items.BridgeAddress.TYPE, new Recreated() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        var a = (Items.BridgeAddress) item;
+        net.addAddress(a.bridge(), a.prefix());
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        var a = (Items.BridgeAddress) item;
+        net.deleteAddress(a.bridge(), a.prefix());
+      }
+    });
+    context.configure(Items.BridgePort.TYPE, new Recreated() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        var p = (Items.BridgePort) item;
+        net.setMaster(p.link(), p.bridge());
+        net.setUp(p.link(), true);
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        var p = (Items.BridgePort) item;
+        if (net.link(p.link()).isPresent()) {
+          net.clearMaster(p.link());
+        }
+      }
+    });
+    context.configure(Items.NiRoute.TYPE, new Recreated() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        net.replaceRoute(((Items.NiRoute) item).route());
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        try {
+          net.deleteRoute(((Items.NiRoute) item).route());
+        } catch (HostException e) {
+          if (!e.errno().equals(Errno.ESRCH) && !e.errno().equals(Errno.ENOENT)) {
+            throw e; // gone with its link is fine; anything else is told
+          }
+        }
+      }
+    });
+    context.configure(Items.NiRule.TYPE, new Recreated() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        net.addRule(((Items.NiRule) item).rule());
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        net.deleteRule(((Items.NiRule) item).rule());
+      }
+    });
+    Firewall firewall = host.firewall();
+    context.configure(Items.NftTable.TYPE, new Configurator() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        firewall.apply(NftBatch.replaceTable(((Items.NftTable) item).table()));
+      }
+
+      @Override
+      public void modify(OpContext ctx, Item oldItem, Item newItem) {
+        create(ctx, newItem);
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        firewall.apply(NftBatch.of(new NftCommand.DeleteTable(((Items.NftTable) item).table().ref())));
+      }
+    });
+    context.configure(Items.Dnsmasq.TYPE, new DnsmasqConfigurator(host.daemons()));
+    context.configure(Items.SysctlSetting.TYPE, new Configurator() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        var s = (Items.SysctlSetting) item;
+        host.sysctl().set(s.key(), s.value());
+      }
+
+      @Override
+      public void modify(OpContext ctx, Item oldItem, Item newItem) {
+        create(ctx, newItem);
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        // left on: nim may route between ports too, and turning forwarding off is not zedrouter's call
+      }
+    });
+  }
+
+  /** Items the kernel cannot change in place: a change is a delete and a create. */
+  private abstract static class Recreated implements Configurator {
+    @Override
+    public void modify(OpContext ctx, Item oldItem, Item newItem) {
+      throw new UnsupportedOperationException("recreated, never modified");
+    }
+
+    @Override
+    public boolean needsRecreate(Item oldItem, Item newItem) {
+      return true;
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package dev.verge.zedrouter;
+
+import dev.verge.agent.KernelBacked;
+import dev.verge.agent.KernelView;
+import dev.verge.hostos.IpPrefix;
+import dev.verge.hostos.MacAddress;
+import dev.verge.hostos.RouteRequest;
+import dev.verge.hostos.nft.Table;
+import dev.verge.reconciler.Dependency;
+import dev.verge.reconciler.Item;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** The items of zedrouter's graph, each named after the kernel object it stands for. */
+public final class Items {
+  private Items() {}
+
+  /** An NI's bridge. Kernel-backed: deleted or changed behind zedrouter's back, it is repaired. */
+  public record Bridge(String name, int mtu, MacAddress mac) implements Item, KernelBacked {
+    public static final String TYPE = "Bridge";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public Set<String> kernelLinks() {
+      return Set.of(name);
+    }
+
+    @Override
+    public Optional<Bridge> observe(KernelView kernel) {
+      return kernel.link(name).filter(l -> l.kind().equals("bridge") && l.up())
+          .map(l -> new Bridge(name, l.mtu(), l.mac()));
+    }
+  }
+
+  /** The gateway address on a local NI's bridge. */
+  public record BridgeAddress(String bridge, IpPrefix prefix) implements Item, KernelBacked {
+    public static final String TYPE = "BridgeAddress";
+
+    @Override
+    public String name() {
+      return bridge + "/" + prefix;
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(Bridge.TYPE, bridge).describedAs("an address needs its bridge"));
+    }
+
+    @Override
+    public Set<String> kernelLinks() {
+      return Set.of(bridge);
+    }
+
+    @Override
+    public Optional<BridgeAddress> observe(KernelView kernel) {
+      return kernel.addresses(bridge).stream().filter(a -> a.prefix().equals(prefix)).findFirst().map(a -> this);
+    }
+  }
+
+  /** A link zedrouter does not own (a port nim runs, a tap domainmgr made); it only satisfies dependencies. */
+  public record ExternalLink(String name) implements Item {
+    public static final String TYPE = "Link";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public boolean external() {
+      return true;
+    }
+  }
+
+  /**
+   * A link enslaved to an NI's bridge: a switch NI's port, or an app's VIF. It goes with the link.
+   */
+  public record BridgePort(String link, String bridge) implements Item {
+    public static final String TYPE = "BridgePort";
+
+    @Override
+    public String name() {
+      return link;
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(
+          Dependency.on(Bridge.TYPE, bridge).describedAs("a port needs its bridge"),
+          Dependency.on(ExternalLink.TYPE, link).autoDeletedWithExternal().describedAs("made by nim or domainmgr"));
+    }
+  }
+
+  /**
+   * A route of an NI's own table.
+   *
+   * @param sourceAddress the {@link BridgeAddress} its preferred source is (the kernel refuses a
+   *     source the host does not have)
+   */
+  public record NiRoute(RouteRequest route, Optional<String> sourceAddress) implements Item {
+    public NiRoute(RouteRequest route) {
+      this(route, Optional.empty());
+    }
+
+    public static final String TYPE = "Route";
+
+    @Override
+    public String name() {
+      return route.toString();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      List<Dependency> deps = new ArrayList<>();
+      route.device().ifPresent(dev -> deps.add(dev.startsWith("bn")
+          ? Dependency.on(Bridge.TYPE, dev)
+          : Dependency.on(ExternalLink.TYPE, dev).autoDeletedWithExternal()));
+      sourceAddress.ifPresent(a -> deps.add(Dependency.on(BridgeAddress.TYPE, a).describedAs("its preferred source")));
+      return deps;
+    }
+  }
+
+  /** A policy routing rule that sends an NI's traffic to its table. */
+  public record NiRule(dev.verge.hostos.Rule rule) implements Item {
+    public static final String TYPE = "IpRule";
+
+    @Override
+    public String name() {
+      return rule.toString();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+  }
+
+  /** A whole nftables table, replaced atomically when anything in it changes. */
+  public record NftTable(Table table) implements Item {
+    public static final String TYPE = "NftTable";
+
+    @Override
+    public String name() {
+      return table.ref().toString();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+  }
+
+  /** A kernel setting local NIs need (IPv4 forwarding). */
+  public record SysctlSetting(String key, String value) implements Item {
+    public static final String TYPE = "Sysctl";
+
+    @Override
+    public String name() {
+      return key;
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+  }
+
+  /** One local NI's DHCP and DNS server. */
+  public record Dnsmasq(DnsmasqConfig config) implements Item {
+    public static final String TYPE = "Dnsmasq";
+
+    @Override
+    public String name() {
+      return config.daemonName();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(Bridge.TYPE, config.bridge()).describedAs("it binds to the bridge"),
+          Dependency.on(BridgeAddress.TYPE, listenAddress()).describedAs("it listens on the gateway address"));
+    }
+
+    /** The name of the {@link BridgeAddress} it listens on. */
+    public String listenAddress() {
+      return config.bridge() + "/" + config.gateway() + "/" + netmaskLength();
+    }
+
+    private int netmaskLength() {
+      long mask = Ipv4.toLong(IpPrefix.literal(config.netmask()));
+      return Long.bitCount(mask);
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package dev.verge.zedrouter;
+
+import dev.verge.hostos.IpPrefix;
+import dev.verge.hostos.nft.BaseChain;
+import dev.verge.hostos.nft.Chain;
+import dev.verge.hostos.nft.DataType;
+import dev.verge.hostos.nft.Field;
+import dev.verge.hostos.nft.Hook;
+import dev.verge.hostos.nft.MapElement;
+import dev.verge.hostos.nft.NftFamily;
+import dev.verge.hostos.nft.NftMap;
+import dev.verge.hostos.nft.NftSet;
+import dev.verge.hostos.nft.Rule;
+import dev.verge.hostos.nft.Stmt;
+import dev.verge.hostos.nft.Table;
+import dev.verge.hostos.nft.TableRef;
+import dev.verge.hostos.nft.Value;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A local NI's whole nftables ruleset, one {@code inet} table applied atomically: NAT out of the
+ * uplink, the metadata DNAT, port maps, the implicit allows to the NI's own services (DHCP, DNS over
+ * UDP and TCP, metadata) and each VIF's ACEs compiled per direction.
+ *
+ * <p>Per-packet cost does not grow with the number of VIFs or ACEs: VIF chains are found through
+ * verdict maps keyed by the app's address, and only a flow's first packet walks the ACEs (later ones
+ * are accepted by conntrack state), except flows an ACE rate-limits, which carry the
+ * {@link #MARK_LIMITED} bit in their conntrack mark and are checked packet by packet.
+ *
+ * <p>The flow's conntrack mark holds the deciding ACE's id (low 24 bits), for flow logs.
+ */
+public final class NiFirewall {
+  public static final long MARK_ACE_ID = 0xffffffL;
+  public static final long MARK_LIMITED = 0x1000000L;
+  public static final String METADATA_ADDRESS = "169.254.169.254";
+
+  private NiFirewall() {}
+
+  public static TableRef tableRef(String bridge) {
+    return TableRef.of(NftFamily.INET, "zedrouter-" + bridge);
+  }
+
+  public static String aceCounter(String vif, int aceId) {
+    return "ace-" + vif + "-" + aceId;
+  }
+
+  public static String dropCounter(String vif) {
+    return "drop-" + vif;
+  }
+
+  public static String rateDropCounter(String vif, int aceId) {
+    return "ratedrop-" + vif + "-" + aceId;
+  }
+
+  public static String hostSet(String host) {
+    // nft set names are at most 255 characters and cannot hold every DNS character; a digest keeps them short
+    return "host-" + Integer.toHexString(host.hashCode() & 0x7fffffff);
+  }
+
+  /** The ruleset of a local NI and the VIFs on it. */
+  public static Table localNi(NiSpec ni, List<VifPlan> vifs) {
+    NiSpec.LocalIp ip = ni.ip().orElseThrow(() -> new IllegalArgumentException("not a local NI: " + ni.uuid()));
+    String br = ni.bridge();
+    Value bridge = Value.name(br);
+    Value gateway = new Value.Addr(ip.gateway());
+    Optional<String> uplink = ni.uplink().ifName();
+    Optional<InetAddress> uplinkAddress = ni.uplink().port().flatMap(p -> p.getAddressesList().stream()
+        .map(IpPrefix::parse).filter(IpPrefix::isIpv4).map(IpPrefix::address).findFirst());
+
+    List<String> counters = new ArrayList<>();
+    Set<String> hosts = new LinkedHashSet<>();
+    List<Chain> vifChains = new ArrayList<>();
+    List<MapElement> egress = new ArrayList<>();
+    List<MapElement> ingress = new ArrayList<>();
+    List<Rule> portMaps = new ArrayList<>();
+    for (VifPlan vif : vifs) {
+      if (vif.ip().isEmpty()) {
+        continue;
+      }
+      Value vifIp = new Value.Addr(vif.ip().get());
+      String out = "eg-" + vif.vifName();
+      String in = "in-" + vif.vifName();
+      egress.add(MapElement.of(vifIp, new Stmt.Jump(out)));
+      ingress.add(MapElement.of(vifIp, new Stmt.Jump(in)));
+      List<Rule> outRules = new ArrayList<>();
+      List<Rule> inRules = new ArrayList<>();
+      outRules.add(established());
+      inRules.add(established());
+      for (Acl acl : vif.acls()) {
+        acl.matches().stream().filter(m -> m instanceof Acl.HostMatch).forEach(m -> hosts.add(((Acl.HostMatch) m).host()));
+        String counter = aceCounter(vif.vifName(), acl.id());
+        counters.add(counter);
+        if (acl.action() instanceof Acl.PortMap pm) {
+          if (uplink.isPresent() && uplinkAddress.isPresent()) {
+            portMaps.add(Rule.commented("portmap " + counter,
+                Stmt.match(Field.IIFNAME, Value.name(uplink.get())),
+                Stmt.match(Field.IP_DADDR, new Value.Addr(uplinkAddress.get())),
+                Stmt.match(portField(pm.protocol(), true), Value.num(pm.externalPort())),
+                Stmt.dnat(NftFamily.IP, vifIp, Optional.of(Value.num(pm.appPort())))));
+          }
+          inRules.add(Rule.commented(counter,
+              Stmt.match(portField(pm.protocol(), true), Value.num(pm.appPort())),
+              Stmt.ctState("new"),
+              new Stmt.Match(Field.CT_STATUS, Stmt.Op.IN, Value.flags("dnat")),
+              Stmt.counter(counter),
+              Stmt.setCtMark(Value.num(acl.id())),
+              Stmt.ACCEPT));
+          continue;
+        }
+        if (acl.action() instanceof Acl.Limit) {
+          counters.add(rateDropCounter(vif.vifName(), acl.id()));
+        }
+        if (acl.direction().egress()) {
+          outRules.addAll(aceRules(vif.vifName(), acl, true));
+        }
+        if (acl.direction().ingress()) {
+          inRules.addAll(aceRules(vif.vifName(), acl, false));
+        }
+      }
+      counters.add(dropCounter(vif.vifName()));
+      outRules.add(Rule.commented("implicit drop", Stmt.counter(dropCounter(vif.vifName())), Stmt.DROP));
+      inRules.add(Rule.commented("implicit drop", Stmt.counter(dropCounter(vif.vifName())), Stmt.DROP));
+      vifChains.add(Chain.regular(out, outRules));
+      vifChains.add(Chain.regular(in, inRules));
+    }
+
+    Chain forward = Chain.base("forward", BaseChain.filter(Hook.FORWARD, BaseChain.PRIORITY_FILTER, BaseChain.Policy.ACCEPT),
+        List.of(
+            Rule.of(Stmt.match(Field.IIFNAME, bridge), Stmt.vmap(Field.IP_SADDR, "egress")),
+            Rule.commented("not an address of a VIF", Stmt.match(Field.IIFNAME, bridge), Stmt.DROP),
+            Rule.of(Stmt.match(Field.OIFNAME, bridge), Stmt.vmap(Field.IP_DADDR, "ingress")),
+            Rule.commented("to no VIF", Stmt.match(Field.OIFNAME, bridge), Stmt.DROP)));
+
+    Chain input = Chain.base("input", BaseChain.filter(Hook.INPUT, BaseChain.PRIORITY_FILTER, BaseChain.Policy.ACCEPT),
+        List.of(
+            Rule.commented("dhcp", Stmt.match(Field.IIFNAME, bridge), Stmt.match(Field.UDP_DPORT, Value.num(67)), Stmt.ACCEPT),
+            Rule.commented("dns", Stmt.match(Field.IIFNAME, bridge), Stmt.match(Field.IP_DADDR, gateway),
+                Stmt.match(Field.UDP_DPORT, Value.num(53)), Stmt.ACCEPT),
+            // EVE's IPv6 "DNS over TCP" rules matched UDP; TCP is what large answers need
+            Rule.commented("dns over tcp", Stmt.match(Field.IIFNAME, bridge), Stmt.match(Field.IP_DADDR, gateway),
+                Stmt.match(Field.TCP_DPORT, Value.num(53)), Stmt.ACCEPT),
+            Rule.commented("metadata", Stmt.match(Field.IIFNAME, bridge), Stmt.match(Field.IP_DADDR, gateway),
+                Stmt.match(Field.TCP_DPORT, Value.num(80)),
+                new Stmt.Match(Field.CT_STATUS, Stmt.Op.IN, Value.flags("dnat")), Stmt.ACCEPT),
+            Rule.commented("replies to the device", Stmt.match(Field.IIFNAME, bridge), Stmt.ctState("established", "related"),
+                Stmt.ACCEPT),
+            Rule.commented("implicit drop", Stmt.match(Field.IIFNAME, bridge), Stmt.counter("drop-" + br + "-input"),
+                Stmt.DROP)));
+    counters.add("drop-" + br + "-input");
+
+    List<Rule> pre = new ArrayList<>();
+    pre.add(Rule.commented("metadata", Stmt.match(Field.IIFNAME, bridge),
+        Stmt.match(Field.IP_DADDR, Value.addr(METADATA_ADDRESS)), Stmt.match(Field.TCP_DPORT, Value.num(80)),
+        Stmt.dnat(NftFamily.IP, gateway, Optional.of(Value.num(80)))));
+    pre.addAll(portMaps);
+    Chain prerouting = Chain.base("prerouting", BaseChain.nat(Hook.PREROUTING, BaseChain.PRIORITY_DSTNAT), pre);
+
+    List<Rule> post = new ArrayList<>();
+    uplink.ifPresent(port -> post.add(Rule.commented("nat out of " + port, Stmt.match(Field.OIFNAME, Value.name(port)),
+        Stmt.match(Field.IP_SADDR, new Value.Prefix(ip.subnet())), Stmt.masquerade())));
+    Chain postrouting = Chain.base("postrouting", BaseChain.nat(Hook.POSTROUTING, BaseChain.PRIORITY_SRCNAT), post);
+
+    Table table = Table.of(NftFamily.INET, tableRef(br).name())
+        .withChain(forward).withChain(input).withChain(prerouting).withChain(postrouting);
+    for (Chain chain : vifChains) {
+      table = table.withChain(chain);
+    }
+    table = table.withMap(NftMap.verdicts("egress", DataType.IPV4_ADDR, egress.toArray(MapElement[]::new)))
+        .withMap(NftMap.verdicts("ingress", DataType.IPV4_ADDR, ingress.toArray(MapElement[]::new)));
+    for (String host : hosts) {
+      table = table.withSet(NftSet.of(hostSet(host), DataType.IPV4_ADDR));
+    }
+    for (String counter : counters) {
+      table = table.withCounter(counter);
+    }
+    return table;
+  }
+
+  /** A flow already accepted goes on, unless an ACE rate-limits it. */
+  private static Rule established() {
+    return Rule.commented("established", Stmt.ctState("established", "related"),
+        Stmt.match(Field.masked(Field.CT_MARK, MARK_LIMITED), Value.num(0)), Stmt.ACCEPT);
+  }
+
+  /** The rules of one ACE for one direction; {@code egress}: packets from the app. */
+  private static List<Rule> aceRules(String vif, Acl acl, boolean egress) {
+    List<Stmt> match = new ArrayList<>();
+    Optional<Integer> protocol = acl.protocol();
+    boolean hasPorts = acl.matches().stream().anyMatch(m -> m instanceof Acl.LocalPortMatch || m instanceof Acl.ForeignPortMatch);
+    for (Acl.Match m : acl.matches()) {
+      if (m instanceof Acl.IpMatch ipm) {
+        match.add(Stmt.match(egress ? Field.IP_DADDR : Field.IP_SADDR, prefix(ipm.prefix())));
+      } else if (m instanceof Acl.HostMatch h) {
+        match.add(Stmt.match(egress ? Field.IP_DADDR : Field.IP_SADDR, Value.set(hostSet(h.host()))));
+      } else if (m instanceof Acl.ProtocolMatch p && !hasPorts) {
+        match.add(Stmt.match(Field.L4PROTO, Value.num(p.protocol())));
+      } else if (m instanceof Acl.LocalPortMatch lp) {
+        // lport is the app's own port: the source of what it sends, the destination of what it gets
+        match.add(Stmt.match(portField(protocol.orElseThrow(), !egress), Value.num(lp.port())));
+      } else if (m instanceof Acl.ForeignPortMatch fp) {
+        match.add(Stmt.match(portField(protocol.orElseThrow(), egress), Value.num(fp.port())));
+      }
+    }
+    String counter = aceCounter(vif, acl.id());
+    String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
+    List<Rule> rules = new ArrayList<>();
+    if (acl.action() instanceof Acl.Drop) {
+      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.DROP));
+    } else if (acl.action() instanceof Acl.Limit l) {
+      rules.add(rule(comment, match, Stmt.limit(l.rate(), l.per(), l.burst()), Stmt.counter(counter),
+          Stmt.setCtMark(Value.num(acl.id() | MARK_LIMITED)), Stmt.ACCEPT));
+      rules.add(rule(comment + " over limit", match, Stmt.counter(rateDropCounter(vif, acl.id())), Stmt.DROP));
+    } else {
+      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.ACCEPT));
+    }
+    return rules;
+  }
+
+  private static Rule rule(String comment, List<Stmt> match, Stmt... then) {
+    List<Stmt> all = new ArrayList<>(match);
+    all.addAll(List.of(then));
+    return new Rule(all, Optional.of(comment));
+  }
+
+  private static Field portField(int protocol, boolean destination) {
+    if (protocol == 6) {
+      return destination ? Field.TCP_DPORT : Field.TCP_SPORT;
+    }
+    return destination ? Field.UDP_DPORT : Field.UDP_SPORT;
+  }
+
+  private static Value prefix(IpPrefix prefix) {
+    return prefix.length() == 32 ? new Value.Addr(prefix.address()) : new Value.Prefix(prefix);
+  }
+}

@@ -1,0 +1,119 @@
+package dev.verge.zedrouter;
+
+import dev.verge.hostos.IpPrefix;
+import dev.verge.hostos.RouteRequest;
+import dev.verge.hostos.RouteType;
+import dev.verge.hostos.Rule;
+import dev.verge.reconciler.GraphR;
+import dev.verge.reconciler.GraphSpec;
+import dev.verge.reconciler.Graphs;
+import dev.verge.reconciler.Item;
+import dev.verge.reconciler.ItemRef;
+import dev.verge.topics.v1.Port;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * zedrouter's intended state as a pure function of the NIs it runs and the VIFs planned on them.
+ *
+ * <ul>
+ *   <li>Local NI: bridge {@code bn<N>} with EVE's MAC and the gateway address; table {@code 800+N}
+ *       with the subnet, the uplink's connected prefixes and default route, and a last-resort
+ *       {@code unreachable} default so an NI's traffic never falls through to another table; rules
+ *       10000 (from the subnet) and 11000 (to it); the NI's nftables table; IPv4 forwarding.
+ *   <li>Switch NI: the bridge with the uplink port enslaved, no address, no NAT.
+ *   <li>Each VIF whose tap exists goes on its NI's bridge.
+ * </ul>
+ */
+public final class NiGraph {
+  public static final String GRAPH = "zedrouter";
+  public static final int RULE_FROM_SUBNET = 10000;
+  public static final int RULE_TO_SUBNET = 11000;
+  /** Lower than any route a table copies, so it is the last resort. */
+  public static final int UNREACHABLE_METRIC = Integer.MAX_VALUE;
+
+  private NiGraph() {}
+
+  /**
+   * @param graph the intended graph
+   * @param itemsByNi each NI's own items (not its VIFs'), to tell when it is ONLINE
+   * @param externalLinks the links the graph depends on but does not own
+   */
+  public record Built(GraphR graph, Map<String, List<ItemRef>> itemsByNi, Set<String> externalLinks) {}
+
+  public static Built build(String nodeId, List<NiSpec> nis, List<VifPlan> vifs) {
+    List<Item> items = new ArrayList<>();
+    Map<String, List<ItemRef>> byNi = new LinkedHashMap<>();
+    Set<String> external = new TreeSet<>();
+    boolean forwarding = false;
+    for (NiSpec ni : nis.stream().sorted(Comparator.comparing(NiSpec::uuid)).toList()) {
+      List<Item> own = new ArrayList<>();
+      String br = ni.bridge();
+      own.add(new Items.Bridge(br, ni.mtu(), MacScheme.bridge(nodeId, ni.bridgeNumber())));
+      List<VifPlan> onNi = vifs.stream().filter(v -> v.niUuid().equals(ni.uuid())).toList();
+      if (ni.kind() == NiSpec.Kind.LOCAL) {
+        NiSpec.LocalIp ip = ni.ip().orElseThrow();
+        Items.BridgeAddress address = new Items.BridgeAddress(br, ip.gatewayPrefix());
+        own.add(address);
+        int table = ni.routingTable();
+        own.add(new Items.NiRoute(new RouteRequest(ip.subnet(), Optional.empty(), Optional.of(br), table, 0,
+            RouteType.UNICAST).withPreferredSource(ip.gateway().getHostAddress()), Optional.of(address.name())));
+        own.add(new Items.NiRoute(new RouteRequest(IpPrefix.parse("0.0.0.0/0"), Optional.empty(), Optional.empty(),
+            table, UNREACHABLE_METRIC, RouteType.UNREACHABLE)));
+        ni.uplink().port().ifPresent(port -> {
+          external.add(port.getIfName());
+          own.addAll(uplinkRoutes(port, table));
+        });
+        own.add(new Items.NiRule(new Rule(false, RULE_FROM_SUBNET, Optional.of(ip.subnet()), Optional.empty(),
+            Optional.empty(), 0, table)));
+        own.add(new Items.NiRule(new Rule(false, RULE_TO_SUBNET, Optional.empty(), Optional.of(ip.subnet()),
+            Optional.empty(), 0, table)));
+        own.add(new Items.NftTable(NiFirewall.localNi(ni, onNi)));
+        own.add(new Items.Dnsmasq(DnsmasqConfig.of(ni, onNi)));
+        forwarding |= ni.uplink().port().isPresent();
+      } else {
+        ni.uplink().port().ifPresent(port -> {
+          external.add(port.getIfName());
+          own.add(new Items.BridgePort(port.getIfName(), br));
+        });
+      }
+      items.addAll(own);
+      byNi.put(ni.uuid(), own.stream().map(Item::ref).toList());
+      for (VifPlan vif : onNi) {
+        external.add(vif.vifName());
+        items.add(new Items.BridgePort(vif.vifName(), br));
+      }
+    }
+    if (forwarding) {
+      items.add(new Items.SysctlSetting("net.ipv4.ip_forward", "1"));
+    }
+    // named once each, however many NIs share a port; present in the current state only while the
+    // kernel has them (ZedrouterAgent.externalItems)
+    external.forEach(name -> items.add(new Items.ExternalLink(name)));
+    GraphR graph = Graphs.newGraph(GraphSpec.named(GRAPH).describedAs("network instances and app VIFs")
+        .withItems(items.toArray(Item[]::new)));
+    return new Built(graph, byNi, external);
+  }
+
+  /** The uplink's connected prefixes and its default route, copied into an NI's table. */
+  static List<Item> uplinkRoutes(Port port, int table) {
+    List<Item> routes = new ArrayList<>();
+    for (String address : port.getAddressesList()) {
+      IpPrefix prefix = IpPrefix.parse(address);
+      if (prefix.isIpv4()) {
+        routes.add(new Items.NiRoute(new RouteRequest(prefix.network(), Optional.empty(), Optional.of(port.getIfName()),
+            table, 0, RouteType.UNICAST)));
+      }
+    }
+    port.getGatewaysList().stream().filter(g -> IpPrefix.literal(g) instanceof java.net.Inet4Address).findFirst()
+        .ifPresent(gw -> routes.add(new Items.NiRoute(new RouteRequest(IpPrefix.parse("0.0.0.0/0"),
+            Optional.of(IpPrefix.literal(gw)), Optional.of(port.getIfName()), table, 0, RouteType.UNICAST))));
+    return routes;
+  }
+}

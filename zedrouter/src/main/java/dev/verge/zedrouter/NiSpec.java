@@ -1,0 +1,91 @@
+package dev.verge.zedrouter;
+
+import dev.verge.hostos.IpPrefix;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A network instance as zedrouter runs it: a validated config with its defaults filled in, its
+ * allocated bridge number and its uplink. Everything the intended graph needs, nothing it must parse.
+ *
+ * @param bridgeNumber from the persisted allocator: names the bridge ({@code bn<N>}), its MAC and its
+ *     routing table ({@code 800+N})
+ * @param ip the local NI's addressing; empty for a switch NI
+ * @param mtu of the bridge and the VIFs
+ */
+public record NiSpec(
+    String uuid,
+    String displayName,
+    Kind kind,
+    int bridgeNumber,
+    Optional<LocalIp> ip,
+    UplinkChoice uplink,
+    int mtu) {
+
+  /** The first routing table of NIs, EVE's: NI N uses {@code 800+N}. */
+  public static final int TABLE_BASE = 800;
+
+  public enum Kind {
+    LOCAL,
+    SWITCH
+  }
+
+  /**
+   * A local NI's IPv4 plan.
+   *
+   * @param rangeStart first address DHCP hands out (and the base of dynamic VIF addresses)
+   * @param rangeEnd last address DHCP hands out
+   * @param dnsServers the DNS servers DHCP announces (empty: the bridge)
+   * @param staticDns host name to addresses, served by the NI's DNS
+   */
+  public record LocalIp(
+      IpPrefix subnet,
+      InetAddress gateway,
+      InetAddress rangeStart,
+      InetAddress rangeEnd,
+      String domain,
+      List<String> dnsServers,
+      List<StaticDns> staticDns) {
+    public LocalIp {
+      Objects.requireNonNull(subnet);
+      Objects.requireNonNull(gateway);
+      dnsServers = List.copyOf(dnsServers);
+      staticDns = List.copyOf(staticDns);
+    }
+
+    /** The gateway as an address of the bridge. */
+    public IpPrefix gatewayPrefix() {
+      return new IpPrefix(gateway, subnet.length());
+    }
+  }
+
+  public record StaticDns(String hostName, List<String> addresses) {
+    public StaticDns {
+      addresses = List.copyOf(addresses);
+    }
+  }
+
+  public NiSpec {
+    Objects.requireNonNull(uuid);
+    Objects.requireNonNull(kind);
+    Objects.requireNonNull(ip);
+    Objects.requireNonNull(uplink);
+    if (bridgeNumber < 1) {
+      throw new IllegalArgumentException("bridge number " + bridgeNumber + " must be positive");
+    }
+  }
+
+  public String bridge() {
+    return "bn" + bridgeNumber;
+  }
+
+  public int routingTable() {
+    return TABLE_BASE + bridgeNumber;
+  }
+
+  public NiSpec withUplink(UplinkChoice newUplink) {
+    return new NiSpec(uuid, displayName, kind, bridgeNumber, ip, newUplink, mtu);
+  }
+}

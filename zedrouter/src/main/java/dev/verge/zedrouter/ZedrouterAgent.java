@@ -1,0 +1,276 @@
+package dev.verge.zedrouter;
+
+import dev.verge.agent.Agent;
+import dev.verge.agent.AgentContext;
+import dev.verge.agent.Input;
+import dev.verge.agent.ReconcileOutcome;
+import dev.verge.hostos.Link;
+import dev.verge.proto.common.v1.EntityType;
+import dev.verge.proto.common.v1.ErrorInfo;
+import dev.verge.proto.common.v1.UuidAndVersion;
+import dev.verge.proto.config.v1.AppInstanceConfig;
+import dev.verge.proto.config.v1.NetworkInstanceConfig;
+import dev.verge.proto.info.v1.AppNetworkStatus;
+import dev.verge.proto.info.v1.AppVifStatus;
+import dev.verge.proto.info.v1.IpAssignment;
+import dev.verge.proto.info.v1.IpRoute;
+import dev.verge.proto.info.v1.NetworkInstanceStatus;
+import dev.verge.proto.info.v1.VifInfo;
+import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.Publication;
+import dev.verge.reconciler.GraphR;
+import dev.verge.reconciler.ItemRef;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.ZedrouterTopics;
+import dev.verge.topics.v1.AppVifPlan;
+import dev.verge.topics.v1.DeviceNetwork;
+import dev.verge.topics.v1.NiUplink;
+import dev.verge.topics.v1.PlannedVif;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * zedrouter: the apps' networks. Reads NI and app configs (zedagent) and the device's ports (nim),
+ * validates them, runs the NIs it accepts (keeping the last good one when a change is refused),
+ * plans each app's VIFs, and publishes NI status, app network status, VIF plans for domainmgr and
+ * each NI's uplink.
+ */
+public final class ZedrouterAgent implements Agent {
+  public static final String NAME = ZedrouterTopics.AGENT;
+  private static final Logger log = LoggerFactory.getLogger(ZedrouterAgent.class);
+
+  private final String nodeId;
+  private final Allocators allocators;
+
+  private AgentContext context;
+  private Input<NetworkInstanceConfig> niConfigs;
+  private Input<AppInstanceConfig> appConfigs;
+  private Input<DeviceNetwork> deviceNetwork;
+  private Publication<NetworkInstanceStatus> niStatus;
+  private Publication<AppNetworkStatus> appStatus;
+  private Publication<AppVifPlan> vifPlans;
+  private Publication<NiUplink> niUplinks;
+
+  /** NIs that run, by UUID: the last accepted spec of each, uplink re-chosen on every build. */
+  private final Map<String, NiSpec> running = new TreeMap<>();
+  private final Map<String, List<NiError>> niErrors = new TreeMap<>();
+  private final Map<String, AppPlanner.AppPlan> appPlans = new TreeMap<>();
+  private final Map<String, List<NiError>> appErrors = new TreeMap<>();
+  private NiGraph.Built built;
+  private volatile Set<String> externalLinks = Set.of();
+
+  /**
+   * @param nodeId what makes this device's bridge MACs its own (EVE hashes the device UUID)
+   * @param stateDir where the allocators persist
+   */
+  public ZedrouterAgent(String nodeId, Path stateDir) {
+    this.nodeId = nodeId;
+    this.allocators = new Allocators(stateDir.resolve("zedrouter"));
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public void start(AgentContext context) {
+    this.context = context;
+    niConfigs = context.input(ZedagentTopics.NETWORK_INSTANCES);
+    appConfigs = context.input(ZedagentTopics.APPS);
+    deviceNetwork = context.input(NimTopics.DEVICE_NETWORK);
+    niStatus = context.output(ZedrouterTopics.NETWORK_INSTANCE_STATUS, Durability.VOLATILE);
+    appStatus = context.output(ZedrouterTopics.APP_NETWORK_STATUS, Durability.VOLATILE);
+    vifPlans = context.output(ZedrouterTopics.APP_VIF_PLAN, Durability.VOLATILE);
+    niUplinks = context.output(ZedrouterTopics.NI_UPLINK, Durability.VOLATILE);
+    Configurators.register(context);
+    // ports come and go under nim, taps under domainmgr: their presence changes what can be built
+    context.watchLinks(link -> externalLinks.contains(link.name()));
+  }
+
+  @Override
+  public GraphR intendedState() {
+    DeviceNetwork ports = deviceNetwork.get("global").orElse(DeviceNetwork.getDefaultInstance());
+    Map<String, NetworkInstanceConfig> configs = niConfigs.all();
+    Map<String, NiValidator.Verdict> verdicts = NiValidator.validate(configs, ports, running.keySet());
+
+    niErrors.clear();
+    Map<String, AppPlanner.NetworkAdapterRefusal> refused = new HashMap<>();
+    running.keySet().removeIf(uuid -> !verdicts.containsKey(uuid)); // deleted or deactivated
+    verdicts.forEach((uuid, verdict) -> {
+      if (verdict.accepted().isPresent()) {
+        NiValidator.Accepted accepted = verdict.accepted().get();
+        running.put(uuid, accepted.toSpec(allocators.bridgeNumber(uuid)));
+      } else {
+        niErrors.put(uuid, verdict.errors());
+        refused.put(uuid, new AppPlanner.NetworkAdapterRefusal(verdict.errors().get(0).description()));
+        NiSpec lastGood = running.get(uuid);
+        if (lastGood != null) {
+          log.warn("network instance {} refused, last good config kept: {}", uuid, verdict.errors());
+          running.put(uuid, lastGood.withUplink(UplinkSelector.choose(lastGood.uplink().label(), ports,
+              lastGood.kind() == NiSpec.Kind.LOCAL)));
+          refused.remove(uuid);
+        } else {
+          log.warn("network instance {} refused: {}", uuid, verdict.errors());
+        }
+      }
+    });
+
+    Map<String, AppPlanner.AppPlan> plans = AppPlanner.plan(appConfigs.all(), running, refused, allocators);
+    appErrors.clear();
+    appPlans.keySet().removeIf(uuid -> !plans.containsKey(uuid));
+    plans.forEach((uuid, plan) -> {
+      if (plan.ok()) {
+        appPlans.put(uuid, plan);
+      } else {
+        appErrors.put(uuid, plan.errors());
+        AppPlanner.AppPlan lastGood = appPlans.get(uuid);
+        if (lastGood != null) {
+          // keep the last good VIFs, but only on NIs that still run
+          appPlans.put(uuid, new AppPlanner.AppPlan(uuid, lastGood.appName(), lastGood.vifs().stream()
+              .filter(v -> running.containsKey(v.niUuid()) && running.get(v.niUuid()).bridge().equals(v.bridge()))
+              .toList(), List.of()));
+        }
+      }
+    });
+
+    Map<String, Set<String>> vifKeys = new HashMap<>();
+    appPlans.values().forEach(p -> p.vifs().forEach(v ->
+        vifKeys.computeIfAbsent(v.niUuid(), n -> new TreeSet<>()).add(v.appUuid() + "/" + v.adapterNumber())));
+    allocators.retain(running.keySet(), appConfigs.all().keySet(), vifKeys);
+
+    List<VifPlan> vifs = appPlans.values().stream().flatMap(p -> p.vifs().stream()).toList();
+    built = NiGraph.build(nodeId, List.copyOf(running.values()), vifs);
+    externalLinks = built.externalLinks();
+    return built.graph();
+  }
+
+  @Override
+  public List<Items.ExternalLink> externalItems() {
+    // every link but zedrouter's own bridges: the runtime asks before the first intent is built
+    return context.kernel().links().stream().map(Link::name).filter(n -> !n.matches("bn\\d+"))
+        .map(Items.ExternalLink::new).toList();
+  }
+
+  @Override
+  public void reconciled(ReconcileOutcome outcome) {
+    if (built == null) {
+      return; // the intent was never built (every build threw): nothing to report yet
+    }
+    long now = context.loop().now().toEpochMilli();
+    Map<String, NetworkInstanceConfig> configs = niConfigs.all();
+    Set<String> reported = new TreeSet<>();
+    for (Map.Entry<String, NetworkInstanceConfig> entry : configs.entrySet()) {
+      String uuid = entry.getKey();
+      reported.add(uuid);
+      niStatus.publish(uuid, niStatus(uuid, entry.getValue(), outcome, now));
+      NiSpec spec = running.get(uuid);
+      if (spec != null) {
+        niUplinks.publish(uuid, NiUplink.newBuilder().setNetworkInstance(uuid)
+            .setPortLabel(spec.uplink().port().map(p -> p.getLabel()).orElse(""))
+            .setIfName(spec.uplink().ifName().orElse(""))
+            .setReason(spec.uplink().reason()).build());
+      }
+    }
+    unpublishOthers(niStatus, reported);
+    unpublishOthers(niUplinks, running.keySet());
+
+    Set<String> apps = new TreeSet<>();
+    appConfigs.all().forEach((uuid, app) -> {
+      apps.add(uuid);
+      AppPlanner.AppPlan plan = appPlans.get(uuid);
+      List<VifPlan> vifs = plan == null ? List.of() : plan.vifs();
+      AppNetworkStatus.Builder status = AppNetworkStatus.newBuilder().setId(app.getId())
+          .setDisplayName(app.getDisplayName());
+      vifs.forEach(v -> status.addVifs(AppVifStatus.newBuilder().setName(v.adapterName()).setVifName(v.vifName())
+          .setNetworkUuid(v.niUuid()).setMac(v.mac().toString())
+          .addAllIpAddrs(v.ip().map(ip -> List.of(ip.getHostAddress())).orElse(List.of()))));
+      appErrors.getOrDefault(uuid, List.of()).forEach(e -> status.addErrors(e.toErrorInfo(EntityType.ENTITY_TYPE_APP, uuid, now)));
+      appStatus.publish(uuid, status.build());
+      if (plan != null) {
+        AppVifPlan.Builder vifPlan = AppVifPlan.newBuilder().setAppUuid(uuid);
+        vifs.forEach(v -> vifPlan.addVifs(PlannedVif.newBuilder().setVifName(v.vifName()).setNetworkInstance(v.niUuid())
+            .setKind(PlannedVif.Kind.KIND_TAP).setMac(v.mac().toString())
+            .setIpAddress(v.ip().map(java.net.InetAddress::getHostAddress).orElse(""))
+            .setBridge(v.bridge()).setMtu(v.mtu())));
+        vifPlans.publish(uuid, vifPlan.build());
+      }
+    });
+    unpublishOthers(appStatus, apps);
+    unpublishOthers(vifPlans, appPlans.keySet());
+  }
+
+  private NetworkInstanceStatus niStatus(String uuid, NetworkInstanceConfig config, ReconcileOutcome outcome, long now) {
+    NetworkInstanceStatus.Builder status = NetworkInstanceStatus.newBuilder()
+        .setId(config.getId().toBuilder().build())
+        .setDisplayName(config.getDisplayName())
+        .setType(switch (config.getType()) {
+          case TYPE_LOCAL -> "local";
+          case TYPE_SWITCH -> "switch";
+          case TYPE_VPN -> "vpn";
+          default -> "unspecified";
+        });
+    List<ErrorInfo> errors = new ArrayList<>();
+    niErrors.getOrDefault(uuid, List.of())
+        .forEach(e -> errors.add(e.toErrorInfo(EntityType.ENTITY_TYPE_NETWORK_INSTANCE, uuid, now)));
+    NiSpec spec = running.get(uuid);
+    boolean online = false;
+    if (spec != null) {
+      List<ItemRef> refs = built.itemsByNi().getOrDefault(uuid, List.of());
+      online = !refs.isEmpty();
+      for (ItemRef ref : refs) {
+        String failure = outcome.failedItems().get(ref);
+        if (failure != null) {
+          errors.add(new NiError("KERNEL_REFUSED", "", ref + ": " + failure)
+              .toErrorInfo(EntityType.ENTITY_TYPE_NETWORK_INSTANCE, uuid, now));
+        }
+        online &= failure == null && outcome.current().item(ref).isPresent();
+      }
+      status.setActivated(true)
+          .addAllPorts(spec.uplink().candidates().stream().map(p -> p.getLabel()).toList())
+          .setSelectedPort(spec.uplink().port().map(p -> p.getLabel()).orElse(""))
+          .setBridgeName(spec.bridge())
+          .setMtu(spec.mtu());
+      spec.ip().ifPresent(ip -> {
+        status.setBridgeIp(ip.gateway().getHostAddress());
+        status.addRoutes(IpRoute.newBuilder().setDestination(ip.subnet().toString()).setPort(spec.bridge()));
+        spec.uplink().port().ifPresent(port -> port.getGatewaysList().stream().findFirst().ifPresent(gw ->
+            status.addRoutes(IpRoute.newBuilder().setDestination("0.0.0.0/0").setGateway(gw).setPort(port.getLabel()))));
+      });
+      appPlans.values().stream().flatMap(p -> p.vifs().stream()).filter(v -> v.niUuid().equals(uuid)).forEach(v -> {
+        status.addVifs(VifInfo.newBuilder().setVifName(v.vifName()).setMac(v.mac().toString()).setAppUuid(v.appUuid()));
+        v.ip().ifPresent(ip -> status.addIpAssignments(IpAssignment.newBuilder().setMac(v.mac().toString())
+            .addIpAddrs(ip.getHostAddress())));
+      });
+    }
+    status.addAllErrors(errors);
+    status.setState(!errors.isEmpty() ? NetworkInstanceStatus.State.STATE_ERROR
+        : online ? NetworkInstanceStatus.State.STATE_ONLINE : NetworkInstanceStatus.State.STATE_INIT);
+    return status.build();
+  }
+
+  private static <T extends com.google.protobuf.Message> void unpublishOthers(Publication<T> publication, Set<String> keep) {
+    for (String key : List.copyOf(publication.snapshot().keySet())) {
+      if (!keep.contains(key)) {
+        publication.unpublish(key);
+      }
+    }
+  }
+
+  /** The NIs running now (for tests and the bench). */
+  public Map<String, NiSpec> running() {
+    return Map.copyOf(running);
+  }
+}

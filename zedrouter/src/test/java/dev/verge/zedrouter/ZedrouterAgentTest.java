@@ -1,0 +1,294 @@
+package dev.verge.zedrouter;
+
+import static dev.verge.zedrouter.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.verge.agent.SimWorld;
+import dev.verge.hostos.IpPrefix;
+import dev.verge.hostos.LinkSpec;
+import dev.verge.hostos.Route;
+import dev.verge.hostos.RouteType;
+import dev.verge.hostos.nft.NftFamily;
+import dev.verge.hostos.nft.TableRef;
+import dev.verge.proto.config.v1.AppInstanceConfig;
+import dev.verge.proto.info.v1.AppNetworkStatus;
+import dev.verge.proto.info.v1.NetworkInstanceStatus;
+import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.Publication;
+import dev.verge.pubsub.Subscription;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.ZedrouterTopics;
+import dev.verge.topics.v1.AppVifPlan;
+import dev.verge.topics.v1.DeviceNetwork;
+import dev.verge.topics.v1.NiUplink;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** zedrouter on the runtime with a sim host: inputs published on the bus, the kernel checked. */
+class ZedrouterAgentTest {
+  static final DeviceNetwork PORTS = ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1"), l2Port("lan", "eth1"));
+
+  @TempDir Path dir;
+  SimWorld world;
+  Publication<AppInstanceConfig> apps;
+  Publication<DeviceNetwork> deviceNetwork;
+  Subscription<NetworkInstanceStatus> niStatus;
+  Subscription<AppNetworkStatus> appStatus;
+  Subscription<AppVifPlan> vifPlans;
+  Subscription<NiUplink> uplinks;
+
+  @BeforeEach
+  void world() {
+    world = new SimWorld(dir.resolve("sim"));
+    // nim's port, as nim would have it: up, with its address
+    world.host.kernel().plugNic("eth0", 0);
+    world.host.kernel().setUp("eth0", true);
+    world.host.kernel().addAddress("eth0", IpPrefix.parse("192.0.2.10/24"));
+    world.host.kernel().plugNic("eth1", 0);
+    apps = world.bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
+    deviceNetwork = world.bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
+    deviceNetwork.publish("global", PORTS);
+    niStatus = world.watch(ZedrouterTopics.NETWORK_INSTANCE_STATUS);
+    appStatus = world.watch(ZedrouterTopics.APP_NETWORK_STATUS);
+    vifPlans = world.watch(ZedrouterTopics.APP_VIF_PLAN);
+    uplinks = world.watch(ZedrouterTopics.NI_UPLINK);
+  }
+
+  @AfterEach
+  void close() {
+    world.close();
+  }
+
+  private ZedrouterAgent start() {
+    ZedrouterAgent agent = new ZedrouterAgent("node-1", dir.resolve("state"));
+    world.start(agent);
+    return agent;
+  }
+
+  private NetworkInstanceStatus status(String ni) {
+    return niStatus.snapshot().get(ni);
+  }
+
+  private String linkName(int index) {
+    return world.host.kernel().links().stream().filter(l -> l.index() == index).map(l -> l.name()).findFirst()
+        .orElse("none");
+  }
+
+  private List<String> routes(int table) {
+    return world.host.kernel().routes(table).stream().map(Route::toString).sorted().toList();
+  }
+
+  @Test
+  void aLocalNiComesOnlineWithItsBridgeTableRulesAndNftablesAndNatOutOfTheUplink() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    start();
+
+    NetworkInstanceStatus status = status(NI1);
+    assertThat(status.getErrorsList()).isEmpty();
+    assertThat(status.getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+    assertThat(status.getBridgeName()).isEqualTo("bn1");
+    assertThat(status.getBridgeIp()).isEqualTo("10.1.0.1");
+    assertThat(status.getSelectedPort()).isEqualTo("eth0");
+    assertThat(status.getErrorsList()).isEmpty();
+    var bridge = world.host.kernel().link("bn1").orElseThrow();
+    assertThat(bridge.kind()).isEqualTo("bridge");
+    assertThat(bridge.up()).isTrue();
+    assertThat(bridge.mac()).isEqualTo(MacScheme.bridge("node-1", 1));
+    assertThat(world.host.kernel().addresses("bn1")).extracting(a -> a.prefix().toString()).containsExactly("10.1.0.1/24");
+    assertThat(world.host.kernel().routes(801)).extracting(r -> r.destination() + " " + r.type() + " "
+        + r.gateway().map(g -> g.getHostAddress()).orElse("-") + " " + linkName(r.linkIndex()))
+        .containsExactlyInAnyOrder(
+            "10.1.0.0/24 UNICAST - bn1",
+            "192.0.2.0/24 UNICAST - eth0",
+            "0.0.0.0/0 UNICAST 192.0.2.1 eth0",
+            "0.0.0.0/0 UNREACHABLE - none");
+    assertThat(world.host.network().rules(false)).extracting(Object::toString)
+        .contains("10000: from 10.1.0.0/24 lookup 801", "11000: from all to 10.1.0.0/24 lookup 801");
+    var table = world.host.firewall().table(TableRef.of(NftFamily.INET, "zedrouter-bn1")).orElseThrow();
+    assertThat(table.chain("postrouting").orElseThrow().rules()).singleElement()
+        .satisfies(r -> assertThat(r.comment()).contains("nat out of eth0"));
+    assertThat(world.host.sysctl().get("net.ipv4.ip_forward")).isEqualTo("1");
+    assertThat(uplinks.snapshot().get(NI1).getIfName()).isEqualTo("eth0");
+    assertThat(uplinks.snapshot().get(NI1).getReason()).isEqualTo("the only port of shared label uplink");
+  }
+
+  @Test
+  void aRefusedChangeIsReportedWhileTheLastGoodNiKeepsRunning() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    start();
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/33", "eth0"));
+    world.settle();
+
+    NetworkInstanceStatus status = status(NI1);
+    assertThat(status.getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ERROR);
+    assertThat(status.getErrorsList()).singleElement().satisfies(e -> {
+      assertThat(e.getReason()).isEqualTo("BAD_SUBNET");
+      assertThat(e.getFieldPath()).isEqualTo("ip.subnet");
+      assertThat(e.getDescription()).isEqualTo("subnet '10.1.0.0/33' is not an IP prefix");
+      assertThat(e.getEntities(0).getId()).isEqualTo(NI1);
+    });
+    assertThat(status.getBridgeName()).isEqualTo("bn1"); // what runs is still reported
+    assertThat(world.host.kernel().addresses("bn1")).extracting(a -> a.prefix().toString()).containsExactly("10.1.0.1/24");
+
+    // another NI is unaffected by the bad one; a good config clears the error
+    world.networkInstances().publish(NI2, local(NI2, "10.2.0.0/24", "eth0"));
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    world.settle();
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+    assertThat(status(NI2).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+    assertThat(status(NI2).getBridgeName()).isEqualTo("bn2");
+  }
+
+  @Test
+  void anNiThatNeverWorkedIsInErrorAndHasNoBridge() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "wan9"));
+    start();
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ERROR);
+    assertThat(status(NI1).getErrors(0).getReason()).isEqualTo("UNKNOWN_UPLINK_LABEL");
+    assertThat(world.host.kernel().links()).noneMatch(l -> l.kind().equals("bridge"));
+  }
+
+  @Test
+  void theUplinkFollowsNimAndItsRoutesAreWithdrawnWhenThePortLosesItsAddress() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    start();
+    assertThat(routes(801)).hasSize(4);
+
+    deviceNetwork.publish("global", ports(port("eth0", "eth0", 0, "", ""), l2Port("lan", "eth1")));
+    world.settle();
+    assertThat(status(NI1).getSelectedPort()).isEmpty();
+    assertThat(uplinks.snapshot().get(NI1).getReason()).isEqualTo("no usable port for uplink: eth0 has no address");
+    assertThat(world.host.kernel().routes(801)).extracting(r -> r.destination() + " " + r.type())
+        .containsExactlyInAnyOrder("10.1.0.0/24 UNICAST", "0.0.0.0/0 UNREACHABLE");
+    var table = world.host.firewall().table(TableRef.of(NftFamily.INET, "zedrouter-bn1")).orElseThrow();
+    assertThat(table.chain("postrouting").orElseThrow().rules()).isEmpty();
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+
+    deviceNetwork.publish("global", PORTS);
+    world.settle();
+    assertThat(routes(801)).hasSize(4);
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth0");
+  }
+
+  @Test
+  void aSwitchNiEnslavesItsPortAndHasNoAddressNorNat() {
+    world.networkInstances().publish(NI1, switchNi(NI1, "lan"));
+    start();
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+    int bridge = world.host.kernel().link("bn1").orElseThrow().index();
+    assertThat(world.host.kernel().link("eth1").orElseThrow().masterIndex()).isEqualTo(bridge);
+    assertThat(world.host.kernel().addresses("bn1")).isEmpty();
+    assertThat(world.host.firewall().table(TableRef.of(NftFamily.INET, "zedrouter-bn1"))).isEmpty();
+  }
+
+  @Test
+  void appsGetVifPlansWithEvesNamesStableMacsAndAddressesFromTheRangeAndTheirTapsGoOnTheBridge() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
+    apps.publish(APP2, app(APP2, "db", vif(NI1)));
+    start();
+
+    var plan1 = vifPlans.snapshot().get(APP1).getVifs(0);
+    var plan2 = vifPlans.snapshot().get(APP2).getVifs(0);
+    assertThat(plan1.getVifName()).isEqualTo("nbu1x1");
+    assertThat(plan2.getVifName()).isEqualTo("nbu1x2");
+    assertThat(plan1.getIpAddress()).isEqualTo("10.1.0.128");
+    assertThat(plan2.getIpAddress()).isEqualTo("10.1.0.129");
+    assertThat(plan1.getBridge()).isEqualTo("bn1");
+    assertThat(plan1.getMac()).isEqualTo(MacScheme.localVif(APP1, NI1, 1, 1).toString());
+    assertThat(appStatus.snapshot().get(APP1).getVifs(0).getIpAddrsList()).containsExactly("10.1.0.128");
+    assertThat(status(NI1).getIpAssignmentsList()).extracting(a -> a.getIpAddrs(0))
+        .containsExactlyInAnyOrder("10.1.0.128", "10.1.0.129");
+
+    // the NI's dnsmasq runs with a reservation per VIF
+    assertThat(world.host.daemons().status("dnsmasq-bn1")).isPresent();
+    var dhcpHosts = world.host.daemons().paths("dnsmasq-bn1").config().resolve("dhcp-hosts");
+    assertThat(dhcpHosts.toFile().list()).containsExactlyInAnyOrder(plan1.getMac().replace(':', '-'),
+        plan2.getMac().replace(':', '-'));
+
+    // domainmgr creates the tap: zedrouter puts it on the bridge
+    world.host.kernel().createLink("nbu1x1", new LinkSpec.Veth("peer-nbu1x1"));
+    world.settle();
+    int bridge = world.host.kernel().link("bn1").orElseThrow().index();
+    assertThat(world.host.kernel().link("nbu1x1").orElseThrow().masterIndex()).isEqualTo(bridge);
+    assertThat(world.host.kernel().link("nbu1x1").orElseThrow().up()).isTrue();
+  }
+
+  @Test
+  void numbersSurviveARestartSoNamesMacsAndAddressesDoNotMove() {
+    world.networkInstances().publish(NI2, local(NI2, "10.2.0.0/24", "eth0"));
+    apps.publish(APP2, app(APP2, "db", vif(NI2)));
+    start();
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1)));
+    world.settle();
+    assertThat(status(NI2).getBridgeName()).isEqualTo("bn1");
+    assertThat(status(NI1).getBridgeName()).isEqualTo("bn2");
+    String mac = vifPlans.snapshot().get(APP1).getVifs(0).getMac();
+    world.runtime.close();
+    world.loop.runPending();
+
+    // a new agent on the same state directory: sorted by UUID NI1 would come first, but keeps bn2
+    ZedrouterAgent again = new ZedrouterAgent("node-1", dir.resolve("state"));
+    world.start(again);
+    assertThat(again.running().get(NI1).bridge()).isEqualTo("bn2");
+    assertThat(again.running().get(NI2).bridge()).isEqualTo("bn1");
+    assertThat(vifPlans.snapshot().get(APP1).getVifs(0).getMac()).isEqualTo(mac);
+    assertThat(vifPlans.snapshot().get(APP1).getVifs(0).getVifName()).isEqualTo("nbu1x2");
+  }
+
+  @Test
+  void appErrorsReachTheAppStatusAndOtherAppsAreUnaffected() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    world.networkInstances().publish(NI2, switchNi(NI2, "lan"));
+    apps.publish(APP1, app(APP1, "bad",
+        vif(NI1, drop(limit(ace(1, "protocol", "tcp"), 10, "s", 5)), ace(2, "fport", "80")),
+        vif(NI2, portmap(ace(3, "protocol", "tcp", "lport", "8080"), 80), ace(4, "host", "example.com"))));
+    apps.publish(APP2, app(APP2, "good", vif(NI1)));
+    start();
+
+    assertThat(appStatus.snapshot().get(APP1).getErrorsList()).extracting(e -> e.getReason() + " " + e.getFieldPath())
+        .containsExactly(
+            "TWO_ACTIONS interfaces[0].acls[0].actions",
+            "PORT_WITHOUT_PROTOCOL interfaces[0].acls[1].matches",
+            "PORTMAP_ON_SWITCH interfaces[1].acls[0].actions",
+            "HOST_ACL_ON_SWITCH interfaces[1].acls[1].matches[0]");
+    assertThat(appStatus.snapshot().get(APP1).getErrors(0).getDescription())
+        .isEqualTo("an ACE takes one action, not limit and drop");
+    assertThat(vifPlans.snapshot()).doesNotContainKey(APP1);
+    assertThat(vifPlans.snapshot().get(APP2).getVifsCount()).isEqualTo(1);
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+  }
+
+  @Test
+  void duplicateStaticIpsGoToTheLowerUuidAndTheOtherAppIsTold() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    apps.publish(APP2, app(APP2, "second", vif(NI1).toBuilder().setAddr("10.1.0.10").build()));
+    apps.publish(APP1, app(APP1, "first", vif(NI1).toBuilder().setAddr("10.1.0.10").build()));
+    start();
+    assertThat(vifPlans.snapshot().get(APP1).getVifs(0).getIpAddress()).isEqualTo("10.1.0.10");
+    assertThat(appStatus.snapshot().get(APP2).getErrorsList()).extracting(e -> e.getReason() + ": " + e.getDescription())
+        .containsExactly("DUPLICATE_STATIC_IP: static IP 10.1.0.10 is already used by another VIF on network instance " + NI1);
+  }
+
+  @Test
+  void deletingTheNiRemovesBridgeRoutesRulesAndTable() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    start();
+    world.networkInstances().unpublish(NI1);
+    world.settle();
+    assertThat(world.host.kernel().link("bn1")).isEmpty();
+    assertThat(world.host.kernel().routes(801)).isEmpty();
+    assertThat(world.host.network().rules(false)).noneMatch(r -> r.table() == 801);
+    assertThat(world.host.firewall().table(TableRef.of(NftFamily.INET, "zedrouter-bn1"))).isEmpty();
+    assertThat(niStatus.snapshot()).doesNotContainKey(NI1);
+    assertThat(uplinks.snapshot()).doesNotContainKey(NI1);
+  }
+}

@@ -1,0 +1,184 @@
+package dev.verge.zedrouter;
+
+import static dev.verge.zedrouter.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.verge.agent.AgentNode;
+import dev.verge.agent.RuntimeSettings;
+import dev.verge.hostos.linux.LinuxHost;
+import dev.verge.hostos.linux.LinuxHostSettings;
+import dev.verge.netlab.BackgroundProcess;
+import dev.verge.netlab.DhcpClient;
+import dev.verge.netlab.NetTopology;
+import dev.verge.netlab.Netns;
+import dev.verge.netlab.Root;
+import dev.verge.netlab.UpstreamHost;
+import dev.verge.proto.info.v1.NetworkInstanceStatus;
+import dev.verge.pubsub.AgentLoop;
+import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.PubSub;
+import dev.verge.pubsub.PubSubConfig;
+import dev.verge.pubsub.Subscription;
+import dev.verge.pubsub.SubscriptionHandler;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.ZedrouterTopics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * zedrouter on the real kernel in throw-away namespaces: a device ({@code dev}) with its uplink to an
+ * upstream host ({@code up}, 192.0.2.1, which has no route back to the NI's subnet) and an app host
+ * ({@code app}) whose veth end in the device is the VIF domainmgr would have made ({@code nbu1x1}).
+ */
+class ZedrouterIT {
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+  NetTopology topology;
+  Netns dev;
+  Netns up;
+  Netns app;
+  LinuxHost host;
+  PubSub bus;
+  AgentLoop observer;
+  AgentNode node;
+  BackgroundProcess httpd;
+  dev.verge.pubsub.Publication<dev.verge.proto.config.v1.NetworkInstanceConfig> nis;
+  dev.verge.pubsub.Publication<dev.verge.proto.config.v1.AppInstanceConfig> apps;
+
+  @BeforeEach
+  void start() throws Exception {
+    Assumptions.assumeTrue(Root.isRoot(), "needs root");
+    // dnsmasq reads its host directories after dropping root: the path to them must be traversable
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    topology = NetTopology.create("zr");
+    dev = topology.namespace("dev");
+    up = topology.namespace("up");
+    app = topology.namespace("app");
+    topology.veth(dev, "eth0", up, "eth0");
+    dev.address("eth0", "192.0.2.10/24");
+    UpstreamHost upstream = new UpstreamHost(up, "eth0", "192.0.2.1/24");
+    Path www = Files.createDirectories(dir.resolve("www"));
+    Files.writeString(www.resolve("index.html"), "upstream\n");
+    httpd = upstream.startHttp(www);
+    topology.veth(dev, "nbu1x1", app, "eth0");
+
+    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
+    bus = PubSub.inJvm(PubSubConfig.defaults());
+    observer = AgentLoop.create("observer");
+    bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE)
+        .publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
+    nis = bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE);
+    nis.publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
+    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state")), bus, host, RuntimeSettings.DEFAULT);
+  }
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+    if (observer != null) {
+      observer.close();
+      bus.close();
+      host.close();
+    }
+    if (topology != null) {
+      topology.close();
+    }
+  }
+
+  private Subscription<NetworkInstanceStatus> watchNiStatus() {
+    return bus.subscribe(ZedrouterTopics.NETWORK_INSTANCE_STATUS, observer, new SubscriptionHandler<>() {});
+  }
+
+  private static NetworkInstanceStatus.State state(Subscription<NetworkInstanceStatus> status) {
+    NetworkInstanceStatus ni = status.snapshot().get(NI1);
+    return ni == null ? NetworkInstanceStatus.State.STATE_UNSPECIFIED : ni.getState();
+  }
+
+  @Test
+  void anAppGetsItsReservedLeaseFromTheNisDnsmasqAndReachesUpstreamOnlyThroughNat() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
+    assertThat(status.snapshot().get(NI1).getErrorsList()).isEmpty();
+    assertThat(dev.ipv4Addresses("bn1")).containsExactly("10.1.0.1/24");
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
+
+    DhcpClient.Lease lease = lease(APP1, app);
+    assertThat(lease.cidr()).isEqualTo("10.1.0.128/24"); // the VIF's reservation: range start + VIF number 0
+    assertThat(lease.router()).isEqualTo("10.1.0.1");
+    assertThat(lease.dns()).isEqualTo("10.1.0.1");
+
+    // the upstream has no route to 10.1.0.0/24: an answer proves the request left masqueraded
+    assertThat(up.ip("-4", "route", "show")).doesNotContain("10.1.0.");
+    assertThat(app.exec("curl", "-s", "-m", "5", "http://192.0.2.1/index.html").stdout()).isEqualTo("upstream\n");
+    // the device's own uplink address is no service of the NI: the input chain drops it
+    assertThat(app.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://192.0.2.10:80/")
+        .stdout().trim()).isEqualTo("000");
+    String counters = dev.execOk("nft", "list", "counter", "inet", "zedrouter-bn1", "ace-nbu1x1-1");
+    assertThat(counters).doesNotContain("packets 0 ");
+
+    // DNS: the NI's dnsmasq answers the app's name and the router's
+    assertThat(app.exec("busybox", "nslookup", "web", "10.1.0.1").stdout()).contains("10.1.0.128");
+  }
+
+  /** Gives the app host's NIC the MAC zedrouter planned (as domainmgr would) and takes a lease. */
+  private DhcpClient.Lease lease(String appUuid, Netns host) {
+    var plans = bus.subscribe(ZedrouterTopics.APP_VIF_PLAN, observer, new SubscriptionHandler<>() {});
+    await().atMost(WAIT).until(() -> plans.snapshot().containsKey(appUuid));
+    host.execOk("ip", "link", "set", "eth0", "address", plans.snapshot().get(appUuid).getVifs(0).getMac());
+    plans.close();
+    return DhcpClient.obtain(host, "eth0", WAIT);
+  }
+
+  @Test
+  void appsOnTwoNisCannotReachEachOtherAndAnAppWithoutAcesGetsOnlyDhcpAndDns() {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    Netns bare = topology.namespace("bare");
+    topology.veth(dev, "nbu1x2", bare, "eth0"); // APP2's VIF: adapter 1, app number 2
+    nis.publish(NI2, local(NI2, "10.2.0.0/24", "eth0"));
+    apps.publish(APP2, app(APP2, "bare", vif(NI2)));
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE
+        && status.snapshot().containsKey(NI2)
+        && status.snapshot().get(NI2).getState() == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x2").stdout().contains("master bn2"));
+
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    assertThat(lease(APP2, bare).cidr()).isEqualTo("10.2.0.128/24"); // DHCP is let through
+    assertThat(bare.exec("busybox", "nslookup", "bare", "10.2.0.1").stdout()).contains("10.2.0.128"); // so is DNS
+    // nothing else: not the upstream, not the other NI's app, and the other app cannot reach in
+    assertThat(bare.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://192.0.2.1/")
+        .stdout().trim()).isEqualTo("000");
+    assertThat(bare.ping("10.1.0.128", Duration.ofSeconds(1))).isFalse();
+    assertThat(app.ping("10.2.0.128", Duration.ofSeconds(1))).isFalse();
+    assertThat(app.ping("192.0.2.1", Duration.ofSeconds(2))).isTrue(); // while app1 still gets out
+    String drops = dev.execOk("nft", "list", "counter", "inet", "zedrouter-bn2", "drop-nbu1x2");
+    assertThat(drops).doesNotContain("packets 0 ");
+  }
+
+  @Test
+  void deletingTheNiLeavesNoBridgeNoDnsmasqAndNoTable() {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
+    assertThat(dev.exec("nft", "list", "table", "inet", "zedrouter-bn1").exitCode()).isZero();
+    long dnsmasq = host.daemons().status("dnsmasq-bn1").orElseThrow().pid();
+
+    nis.unpublish(NI1);
+    await().atMost(WAIT).until(() -> status.snapshot().isEmpty());
+    await().atMost(WAIT).until(() -> dev.exec("ip", "link", "show", "bn1").exitCode() != 0);
+    assertThat(dev.exec("nft", "list", "table", "inet", "zedrouter-bn1").exitCode()).isNotZero();
+    assertThat(ProcessHandle.of(dnsmasq).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(dev.ip("rule", "show")).doesNotContain("lookup 801");
+  }
+}
