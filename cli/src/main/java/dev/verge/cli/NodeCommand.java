@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,6 +36,7 @@ import picocli.CommandLine.Spec;
     footer = {"", "Exit codes: 0 ok, 1 runtime error (node unreachable, request refused), 2 usage error."},
     subcommands = {NodeCommand.Run.class, NodeCommand.Status.class, NodeCommand.Graph.class, NodeCommand.SetOverride.class})
 final class NodeCommand {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeCommand.class);
 
   /** How to reach a node's local API. */
   static final class LocalApiOptions {
@@ -188,26 +188,20 @@ final class NodeCommand {
         System.err.println("error: the agents did not start within 30 s");
       }
       Host startedHost = nodeHost;
-      CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    node.close();
-                    pubSub.close();
-                    if (startedHost != null) {
-                      startedHost.close();
-                    }
-                    stopped.countDown();
-                  },
-                  "node-shutdown"));
+      StopSignal stop = StopSignal.install();
       System.out.println(
           "verge node: running serial=" + serial + " agents=" + String.join(",", node.agentNames())
               + " pid=" + ProcessHandle.current().pid() + " bus=" + bus
               + (startedHost != null ? " host=" + startedHost.description() : "")
               + " controller=" + controller + (localApi != null ? " local-api=" + localApi : ""));
       System.out.flush();
-      stopped.await();
+      stop.await(LOG, "node");
+      node.close();
+      pubSub.close();
+      if (startedHost != null) {
+        startedHost.close();
+      }
+      LOG.info("node stopped");
       return 0;
     }
 

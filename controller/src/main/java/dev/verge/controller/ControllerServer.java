@@ -40,11 +40,39 @@ public final class ControllerServer implements AutoCloseable {
 
   private ControllerServer(ControllerSettings settings) throws IOException {
     this.controller = new Controller(settings);
+    Server devices = null;
+    Server admins = null;
+    try {
+      devices = deviceServer(settings);
+      admins = adminServer(settings);
+      this.metricsServer = settings.metricsPort() >= 0 ? metricsServer(settings) : null;
+    } catch (IOException | RuntimeException e) {
+      // a port in use: release what was taken, the data directory included, so the message is the only trace
+      for (Server server : new Server[] {devices, admins}) {
+        if (server != null) {
+          server.shutdownNow();
+        }
+      }
+      controller.shutdown();
+      throw e;
+    }
+    this.deviceServer = devices;
+    this.adminServer = admins;
+    for (HealthStatusManager health : java.util.List.of(deviceHealth, adminHealth)) {
+      health.setStatus("", ServingStatus.SERVING);
+    }
+    deviceHealth.setStatus(DeviceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    adminHealth.setStatus(AdminServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    LOG.info("controller serving devices on {}:{}, admin on {}:{}, metrics on {}", settings.deviceBind(), devicePort(),
+        InetAddress.getLoopbackAddress().getHostAddress(), adminPort(), metricsPort());
+  }
+
+  private Server deviceServer(ControllerSettings settings) throws IOException {
     TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
         .keyManager(Certificates.keyManagers(controller.serverIdentity(), controller.caIdentity().certificate()))
         .trustManager(ClientCertificates.ACCEPT_ANY_CLIENT)
         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
-    deviceServer = NettyServerBuilder.forAddress(new InetSocketAddress(settings.deviceBind(), settings.devicePort()), tls.build())
+    return NettyServerBuilder.forAddress(new InetSocketAddress(settings.deviceBind(), settings.devicePort()), tls.build())
         .maxInboundMessageSize(MAX_INBOUND_BYTES)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -53,36 +81,32 @@ public final class ControllerServer implements AutoCloseable {
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();
-    InetAddress loopback = InetAddress.getLoopbackAddress();
-    adminServer = NettyServerBuilder.forAddress(new InetSocketAddress(loopback, settings.adminPort()), InsecureServerCredentials.create())
+  }
+
+  private Server adminServer(ControllerSettings settings) throws IOException {
+    return NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), settings.adminPort()),
+            InsecureServerCredentials.create())
         .maxInboundMessageSize(MAX_INBOUND_BYTES)
         .addService(controller.adminService())
         .addService(adminHealth.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();
-    for (HealthStatusManager health : java.util.List.of(deviceHealth, adminHealth)) {
-      health.setStatus("", ServingStatus.SERVING);
-    }
-    deviceHealth.setStatus(DeviceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    adminHealth.setStatus(AdminServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    if (settings.metricsPort() >= 0) {
-      metricsServer = HttpServer.create(new InetSocketAddress(loopback, settings.metricsPort()), 0);
-      metricsServer.createContext("/metrics", exchange -> {
-        byte[] body = "GET".equals(exchange.getRequestMethod())
-            ? controller.prometheusText().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        exchange.sendResponseHeaders("GET".equals(exchange.getRequestMethod()) ? 200 : 405, body.length == 0 ? -1 : body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
-        }
-      });
-      metricsServer.start();
-    } else {
-      metricsServer = null;
-    }
-    LOG.info("controller serving devices on {}:{}, admin on {}:{}, metrics on {}", settings.deviceBind(), devicePort(),
-        loopback.getHostAddress(), adminPort(), metricsPort());
+  }
+
+  private HttpServer metricsServer(ControllerSettings settings) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), settings.metricsPort()), 0);
+    server.createContext("/metrics", exchange -> {
+      byte[] body = "GET".equals(exchange.getRequestMethod())
+          ? controller.prometheusText().getBytes(StandardCharsets.UTF_8) : new byte[0];
+      exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      exchange.sendResponseHeaders("GET".equals(exchange.getRequestMethod()) ? 200 : 405, body.length == 0 ? -1 : body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+    return server;
   }
 
   public static ControllerServer start(ControllerSettings settings) throws IOException {
