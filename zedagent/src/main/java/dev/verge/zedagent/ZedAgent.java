@@ -119,6 +119,8 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   private String deviceUuid = "";
   private String appliedHash = "";
   private long appliedVersion;
+  /** The running config's signed order (controller epoch, config timestamp): no going back from it. */
+  private DeviceConfig appliedConfig;
   private StreamObserver<DeviceMessage> stream;
   private StreamObserver<ControllerMessage> currentResponses;
   private String rejectedHash = "";
@@ -320,6 +322,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
         int changes = configPublisher.apply(verified.config());
         appliedHash = verified.hash();
         appliedVersion = verified.version();
+        appliedConfig = verified.config();
         log.info("restored last good config {} (version {}, {} topic changes)", appliedHash, appliedVersion, changes);
       } catch (ConfigRejectedException e) {
         log.error("persisted config fails verification, not applied: {}", e.getMessage());
@@ -410,10 +413,16 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     ConfigAck.Builder ack = ConfigAck.newBuilder().setConfigHash(signed.getContentHash());
     try {
       var verified = configCheck.check(signed, deviceUuid);
+      Optional<String> rollback = appliedConfig == null || verified.hash().equals(appliedHash)
+          ? Optional.empty() : ConfigCheck.rollback(appliedConfig, verified.config());
+      if (rollback.isPresent()) {
+        throw ConfigRejectedException.of(verified.hash(), "ROLLBACK", rollback.get());
+      }
       int changes = configPublisher.apply(verified.config());
       lastGood.publish(LAST_GOOD_KEY, signed);
       appliedHash = verified.hash();
       appliedVersion = verified.version();
+      appliedConfig = verified.config();
       applyStatus.publish("current", ConfigApplyStatus.newBuilder().setConfigHash(appliedHash).setAccepted(true).build());
       ack.setAccepted(true);
       log.info("applied config {} version {} ({} topic changes)", appliedHash, appliedVersion, changes);
@@ -536,4 +545,5 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     channel.shutdownNow();
     io.shutdownNow();
   }
+
 }
