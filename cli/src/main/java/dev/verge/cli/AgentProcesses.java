@@ -71,6 +71,10 @@ final class AgentProcesses {
     if (repo != null) {
       command.add("-Dverge.repo.root=" + repo);
     }
+    // Each agent process gets the node's heap bound (from the launcher or the service unit).
+    java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(arg -> arg.startsWith("-Xmx") || arg.startsWith("-Xms") || arg.equals("-XX:+ExitOnOutOfMemoryError"))
+        .forEach(command::add);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), VergeCommand.class.getName()));
     command.addAll(List.of("node", "run"));
     for (int i = 0; i < originalArgs.size(); i++) {
