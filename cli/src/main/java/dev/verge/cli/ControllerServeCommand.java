@@ -29,7 +29,9 @@ final class ControllerServeCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "" + ControllerSettings.DEFAULT_DEVICE_PORT, description = "Device API port (default: ${DEFAULT-VALUE}; 0 = any).")
   int port;
 
-  @Option(names = "--admin-port", defaultValue = "" + ControllerSettings.DEFAULT_ADMIN_PORT, description = "Admin API port on loopback (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--admin-port", defaultValue = "-1", paramLabel = "PORT",
+      description = {"Also serve the admin API in plaintext on this loopback port, open to EVERY local user (default: off;",
+          "the admin API is always on DATA_DIR/admin.sock, which only the directory's owner can open). 0 = any free port."})
   int adminPort;
 
   @Option(names = "--metrics-port", defaultValue = "" + ControllerSettings.DEFAULT_METRICS_PORT,
@@ -53,8 +55,9 @@ final class ControllerServeCommand implements Callable<Integer> {
     StopSignal stop = StopSignal.install();
     try (ControllerServer server = ControllerServer.start(settings)) {
       var out = spec.commandLine().getOut();
-      out.printf("controller serving: devices %s:%d (mutual TLS), admin 127.0.0.1:%d, metrics %s%n", listen, server.devicePort(),
-          server.adminPort(), server.metricsPort() < 0 ? "off" : "http://127.0.0.1:" + server.metricsPort() + "/metrics");
+      out.printf("controller serving: devices %s:%d (mutual TLS), admin %s, metrics %s%n", listen, server.devicePort(),
+          "unix:" + server.adminSocket().toAbsolutePath() + (server.adminPort() < 0 ? "" : " and 127.0.0.1:" + server.adminPort()),
+          server.metricsPort() < 0 ? "off" : "http://127.0.0.1:" + server.metricsPort() + "/metrics");
       out.printf("device trust anchor: %s%n", dataDir.resolve("pki").resolve("ca.crt"));
       out.flush();
       stop.await(LOG, "controller");

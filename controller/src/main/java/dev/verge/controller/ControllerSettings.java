@@ -10,7 +10,8 @@ import java.util.List;
  * @param dataDir where keys, devices and config history live
  * @param deviceBind address the device (mutual TLS) port binds to
  * @param devicePort device API port; 0 = any free port
- * @param adminPort admin API port, bound to loopback only (plaintext: same host as the operator); 0 = any
+ * @param adminPort an extra plaintext admin port on loopback, open to every local user (tests, the demo); 0 = any,
+ *     -1 = off. The admin API is always on {@code <dataDir>/admin.sock}, for the directory's owner only
  * @param metricsPort Prometheus {@code GET /metrics} port on loopback; 0 = any, -1 = off
  * @param serverNames extra DNS names / IPs for the TLS certificate (devices dial one of them)
  * @param maxConfigBytes largest config accepted (document text and serialized form)
@@ -46,9 +47,9 @@ public record ControllerSettings(
     }
   }
 
-  /** Defaults: all interfaces on 7443, admin 7444 and metrics 7445 on loopback, 1 MiB configs. */
+  /** Defaults: devices on all interfaces on 7443, admin on the data directory's socket only, metrics 7445 on loopback, 1 MiB configs. */
   public static ControllerSettings defaults(Path dataDir) {
-    return new ControllerSettings(dataDir, "0.0.0.0", DEFAULT_DEVICE_PORT, DEFAULT_ADMIN_PORT, DEFAULT_METRICS_PORT,
+    return new ControllerSettings(dataDir, "0.0.0.0", DEFAULT_DEVICE_PORT, -1, DEFAULT_METRICS_PORT,
         List.of(), 1 << 20, Duration.ofHours(1), 720, 1000, DEFAULT_CONFIG_HISTORY_LIMIT);
   }
 

@@ -28,6 +28,8 @@ public final class DataDirLock implements AutoCloseable {
 
   public static DataDirLock acquire(Path dataDir) throws IOException {
     Files.createDirectories(dataDir);
+    // Keys, device identities and the admin socket live here: the owner's alone.
+    Files.setPosixFilePermissions(dataDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     Path file = dataDir.resolve("controller.lock");
     FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     FileLock lock;
