@@ -10,6 +10,13 @@ import java.util.List;
 final class RuntimeErrors {
   private RuntimeErrors() {}
 
+  /** A usage problem found while running (e.g. in a file an option names): exit 2 like a bad option. */
+  static final class UsageProblem extends IllegalArgumentException {
+    UsageProblem(String message) {
+      super(message);
+    }
+  }
+
   static String describe(Throwable error) {
     List<String> parts = new ArrayList<>();
     for (Throwable t = error; t != null && parts.size() < 3; t = t.getCause() == t ? null : t.getCause()) {
@@ -24,8 +31,8 @@ final class RuntimeErrors {
 
   private static String explain(Throwable t) {
     String message = t.getMessage();
-    if (t instanceof BindException) {
-      return "address already in use" + (message == null || message.contains("in use") ? "" : " (" + message + ")");
+    if (t instanceof BindException || (message != null && message.contains("Address already in use"))) {
+      return "address already in use"; // Netty's native bind says "bind(..) failed: Address already in use"
     }
     if (t instanceof NoSuchFileException) {
       return "no such file: " + message;

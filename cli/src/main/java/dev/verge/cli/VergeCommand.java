@@ -43,6 +43,9 @@ public final class VergeCommand implements Runnable {
 
   /** Exit 1 with one line naming the cause, not a stack trace. */
   private static int runtimeError(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
+    if (e instanceof RuntimeErrors.UsageProblem) {
+      return usageError(new CommandLine.ParameterException(command, e.getMessage()), new String[0]);
+    }
     command.getErr().println("error: " + RuntimeErrors.describe(e));
     command.getErr().flush();
     return 1;

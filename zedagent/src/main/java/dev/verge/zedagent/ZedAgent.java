@@ -493,7 +493,18 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     return stub.withDeadlineAfter(settings.rpcDeadline().toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private static String describe(Throwable t) {
+  /** One line naming why the controller could not be reached, in the operator's terms when known. */
+  private String describe(Throwable t) {
+    for (Throwable cause = t; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+      if (cause instanceof java.security.cert.CertPathValidatorException
+          || cause instanceof java.security.cert.CertPathBuilderException
+          || (cause instanceof javax.net.ssl.SSLHandshakeException && String.valueOf(cause.getMessage()).contains("PKIX"))) {
+        return "the controller's certificate is not issued by the CA in " + settings.controllerCaPem();
+      }
+      if (cause instanceof java.security.cert.CertificateException && String.valueOf(cause.getMessage()).contains("No subject alternative")) {
+        return "the controller's certificate does not name " + settings.controllerTarget() + " (" + cause.getMessage() + ")";
+      }
+    }
     if (t instanceof StatusRuntimeException e) {
       Status s = e.getStatus();
       return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());

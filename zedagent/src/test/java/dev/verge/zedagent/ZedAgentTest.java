@@ -210,6 +210,19 @@ class ZedAgentTest {
   }
 
   @Test
+  void aControllerWhoseCertificateTheInstalledCaDidNotIssueIsNamedAsSuch() throws Exception {
+    Path wrongCa = dir.resolve("other-ca.crt");
+    Files.writeString(wrongCa, Certificates.toPem(Certificates.selfSigned("some other CA", true, Duration.ofDays(1)).certificate()),
+        StandardCharsets.US_ASCII);
+    startNode(ZedAgentSettings.of(SERIAL, "127.0.0.1:" + devicePort, wrongCa, dir.resolve("node"))
+        .withReconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(400)));
+
+    await().atMost(WAIT).until(() -> !agent.status().lastError().isEmpty());
+    assertThat(agent.status().lastError()).isEqualTo("the controller's certificate is not issued by the CA in " + wrongCa);
+    assertThat(agent.status().connected()).isFalse();
+  }
+
+  @Test
   void aConfigSignedByAKeyTheControllerCaNeverIssuedIsRejectedAndTheLastGoodStays() throws Exception {
     startNode(settings());
     await().atMost(WAIT).until(() -> !admin.listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList().isEmpty()
