@@ -5,7 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
-import dev.verge.controller.ControllerSettings;
+import dev.verge.controller.ControllerServer;
 import dev.verge.proto.ConfigCodec;
 import dev.verge.proto.controller.v1.AdminServiceGrpc;
 import io.grpc.Grpc;
@@ -15,6 +15,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import picocli.CommandLine;
@@ -30,8 +32,13 @@ final class AdminOptions {
     json
   }
 
-  @Option(names = "--admin", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:" + ControllerSettings.DEFAULT_ADMIN_PORT,
-      description = "Controller admin API address (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:VERGE_CONTROLLER_DATA}",
+      description = "The controller's data directory: its admin socket DIR/admin.sock, which only the directory's owner can open "
+          + "(default: $VERGE_CONTROLLER_DATA).")
+  Path dataDir;
+
+  @Option(names = "--admin", paramLabel = "HOST:PORT|unix:PATH",
+      description = "Admin API address instead: a loopback port the controller was started with (--admin-port), or a socket.")
   String admin;
 
   @Option(names = {"-o", "--output"}, defaultValue = "text",
@@ -43,12 +50,7 @@ final class AdminOptions {
       Function<AdminServiceGrpc.AdminServiceBlockingStub, T> rpc, Function<T, String> text) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    int colon = admin.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--admin must be HOST:PORT, not '" + admin + "'");
-    }
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress(admin.substring(0, colon),
-        Integer.parseInt(admin.substring(colon + 1)), InsecureChannelCredentials.create()).build();
+    ManagedChannel channel = channel(spec);
     try {
       T answer = rpc.apply(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS));
       out.println(output == Output.json ? ConfigCodec.toStableJson(answer) : text.apply(answer));
@@ -60,6 +62,31 @@ final class AdminOptions {
     } finally {
       channel.shutdownNow();
     }
+  }
+
+  /** The admin socket of --data-dir, or the --admin address; a usage error when neither is given. */
+  private ManagedChannel channel(CommandLine.Model.CommandSpec spec) {
+    if (admin == null || admin.isBlank()) {
+      if (dataDir == null) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "name the controller: --data-dir DIR (its admin socket) or --admin HOST:PORT");
+      }
+      admin = "unix:" + ControllerServer.adminSocket(dataDir).toAbsolutePath();
+    }
+    if (admin.startsWith("unix:")) {
+      Path socket = Path.of(admin.substring("unix:".length()));
+      if (!Files.exists(socket)) {
+        throw new IllegalStateException("no controller admin socket at " + socket
+            + " (is the controller running on that data directory?)");
+      }
+      return Grpc.newChannelBuilder("unix://" + socket, InsecureChannelCredentials.create()).build();
+    }
+    int colon = admin.lastIndexOf(':');
+    if (colon <= 0 || !admin.substring(colon + 1).matches("[0-9]{1,5}")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--admin must be HOST:PORT or unix:PATH, not '" + admin + "'");
+    }
+    return Grpc.newChannelBuilderForAddress(admin.substring(0, colon),
+        Integer.parseInt(admin.substring(colon + 1)), InsecureChannelCredentials.create()).build();
   }
 
   private void reportError(StatusRuntimeException e, PrintWriter sink) {

@@ -3,6 +3,10 @@ package dev.verge.cli;
 import dev.verge.proto.controller.v1.ApplyConfigRequest;
 import dev.verge.proto.controller.v1.ApplyConfigResponse;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,11 +41,14 @@ final class ControllerApplyCommand implements Callable<Integer> {
       description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}: by file extension, else YAML, which also reads JSON).")
   Format format;
 
+  @Option(names = "--force", description = "Apply even a config that removes every network instance and app of the device.")
+  boolean force;
+
   @Override
   public Integer call() throws IOException {
-    String text = file.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : read(Path.of(file));
+    String text = file.equals("-") ? utf8(System.in.readAllBytes(), "standard input") : read(Path.of(file));
     boolean json = format == Format.json || (format == Format.auto && file.toLowerCase().endsWith(".json"));
-    ApplyConfigRequest.Builder request = ApplyConfigRequest.newBuilder().setDeviceUuid(device);
+    ApplyConfigRequest.Builder request = ApplyConfigRequest.newBuilder().setDeviceUuid(device).setForce(force);
     if (json) {
       request.setJson(text);
     } else {
@@ -54,7 +61,21 @@ final class ControllerApplyCommand implements Callable<Integer> {
     if (!Files.isReadable(path)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "cannot read config file " + path);
     }
-    return Files.readString(path, StandardCharsets.UTF_8);
+    return utf8(Files.readAllBytes(path), path.toString());
+  }
+
+  /** Strict UTF-8: a binary or Latin-1 file is named with the offset of its first bad byte. */
+  static String utf8(byte[] bytes, String source) {
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    try {
+      return decoder.decode(in).toString();
+    } catch (CharacterCodingException e) {
+      int offset = in.position();
+      throw new IllegalArgumentException(source + " is not UTF-8 text (byte 0x"
+          + String.format("%02x", bytes[Math.min(offset, bytes.length - 1)] & 0xff) + " at offset " + offset + ")");
+    }
   }
 
   private static String text(ApplyConfigResponse response) {

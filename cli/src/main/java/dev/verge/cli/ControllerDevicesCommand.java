@@ -21,6 +21,9 @@ final class ControllerDevicesCommand implements Callable<Integer> {
   }
 
   static String configState(DeviceRecord d) {
+    if (d.getStoreProblemsCount() > 0) {
+      return "damaged";
+    }
     if (d.getCurrentHash().isEmpty()) {
       return "no-config";
     }

@@ -74,6 +74,9 @@ final class ControllerGetCommand implements Callable<Integer> {
         .append("\napplied:    ").append(d.getAppliedHash().isEmpty() ? "-" : d.getAppliedHash() + " at " + Instant.ofEpochMilli(d.getAppliedAtMs()))
         .append("\nuplink:     ").append(d.getUplink().isEmpty() ? "-" : d.getUplink())
         .append("\nlast info:  ").append(d.getLastInfoAtMs() == 0 ? "-" : Instant.ofEpochMilli(d.getLastInfoAtMs()).toString());
+    for (String problem : d.getStoreProblemsList()) {
+      out.append("\nquarantined: ").append(problem);
+    }
     if (!d.getRejectedHash().isEmpty()) {
       out.append("\nrejected:   ").append(d.getRejectedHash());
       for (ErrorInfo error : d.getRejectionErrorsList()) {

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Option;
     description = {"Run the controller: device API over mutual TLS, admin API and /metrics on loopback.",
         "Keys are created on first start in DATA_DIR/pki; give DATA_DIR/pki/ca.crt to each device."})
 final class ControllerServeCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ControllerServeCommand.class);
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--data-dir", required = true, description = "Where keys, devices and config history live.")
@@ -27,7 +29,9 @@ final class ControllerServeCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "" + ControllerSettings.DEFAULT_DEVICE_PORT, description = "Device API port (default: ${DEFAULT-VALUE}; 0 = any).")
   int port;
 
-  @Option(names = "--admin-port", defaultValue = "" + ControllerSettings.DEFAULT_ADMIN_PORT, description = "Admin API port on loopback (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--admin-port", defaultValue = "-1", paramLabel = "PORT",
+      description = {"Also serve the admin API in plaintext on this loopback port, open to EVERY local user (default: off;",
+          "the admin API is always on DATA_DIR/admin.sock, which only the directory's owner can open). 0 = any free port."})
   int adminPort;
 
   @Option(names = "--metrics-port", defaultValue = "" + ControllerSettings.DEFAULT_METRICS_PORT,
@@ -37,25 +41,28 @@ final class ControllerServeCommand implements Callable<Integer> {
   @Option(names = "--server-name", paramLabel = "NAME", description = "Extra DNS name or IP for the TLS certificate (repeatable).")
   List<String> serverNames = new ArrayList<>();
 
+  @Option(names = "--keep-configs", paramLabel = "N", defaultValue = "" + ControllerSettings.DEFAULT_CONFIG_HISTORY_LIMIT,
+      description = "Config versions kept per device (default: ${DEFAULT-VALUE}; 0 = all). The current and the acknowledged one are always kept.")
+  int keepConfigs;
+
   @Override
   public Integer call() throws Exception {
+    if (keepConfigs < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--keep-configs must be 0 (all) or more, not " + keepConfigs);
+    }
     ControllerSettings settings = ControllerSettings.defaults(dataDir)
-        .withPorts(listen, port, adminPort, metricsPort).withServerNames(serverNames);
-    CountDownLatch stopped = new CountDownLatch(1);
+        .withPorts(listen, port, adminPort, metricsPort).withServerNames(serverNames).withConfigHistoryLimit(keepConfigs);
+    StopSignal stop = StopSignal.install();
     try (ControllerServer server = ControllerServer.start(settings)) {
-      Thread hook = new Thread(() -> {
-        server.close();
-        stopped.countDown();
-      }, "controller-shutdown");
-      Runtime.getRuntime().addShutdownHook(hook);
       var out = spec.commandLine().getOut();
-      out.printf("controller serving: devices %s:%d (mutual TLS), admin 127.0.0.1:%d, metrics %s%n", listen, server.devicePort(),
-          server.adminPort(), server.metricsPort() < 0 ? "off" : "http://127.0.0.1:" + server.metricsPort() + "/metrics");
+      out.printf("controller serving: devices %s:%d (mutual TLS), admin %s, metrics %s%n", listen, server.devicePort(),
+          "unix:" + server.adminSocket().toAbsolutePath() + (server.adminPort() < 0 ? "" : " and 127.0.0.1:" + server.adminPort()),
+          server.metricsPort() < 0 ? "off" : "http://127.0.0.1:" + server.metricsPort() + "/metrics");
       out.printf("device trust anchor: %s%n", dataDir.resolve("pki").resolve("ca.crt"));
       out.flush();
-      server.awaitTermination();
-      stopped.await();
+      stop.await(LOG, "controller");
     }
+    LOG.info("controller stopped");
     return 0;
   }
 }

@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,6 +36,7 @@ import picocli.CommandLine.Spec;
     footer = {"", "Exit codes: 0 ok, 1 runtime error (node unreachable, request refused), 2 usage error."},
     subcommands = {NodeCommand.Run.class, NodeCommand.Status.class, NodeCommand.Graph.class, NodeCommand.SetOverride.class})
 final class NodeCommand {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeCommand.class);
 
   /** How to reach a node's local API. */
   static final class LocalApiOptions {
@@ -47,10 +47,20 @@ final class NodeCommand {
     Path tokenFile;
 
     String token() throws IOException {
-      return Files.readString(tokenFile).strip();
+      return readToken(tokenFile, null);
     }
 
     HttpResponse<String> call(String method, String path, String body) throws IOException, InterruptedException {
+      try {
+        return send(method, path, body);
+      } catch (java.net.ConnectException e) {
+        throw new IOException("node not reachable at " + address + ": connection refused (is verge node run serving --local-api there?)", e);
+      } catch (java.net.http.HttpTimeoutException e) {
+        throw new IOException("node at " + address + " did not answer within " + (e instanceof java.net.http.HttpConnectTimeoutException ? "5" : "10") + " s", e);
+      }
+    }
+
+    private HttpResponse<String> send(String method, String path, String body) throws IOException, InterruptedException {
       HttpRequest request =
           HttpRequest.newBuilder(URI.create("http://" + address + path))
               .timeout(Duration.ofSeconds(10))
@@ -65,10 +75,33 @@ final class NodeCommand {
 
   static InetSocketAddress parseAddress(String hostPort) {
     int colon = hostPort.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("expected host:port, got '" + hostPort + "'");
+    String port = colon < 0 ? "" : hostPort.substring(colon + 1);
+    if (colon <= 0 || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) > 65535) {
+      throw new IllegalArgumentException("expected HOST:PORT (e.g. 127.0.0.1:8088), not '" + hostPort + "'");
     }
-    return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(port));
+  }
+
+  /** The local API token in {@code file}, or a usage error naming the file and the problem. */
+  static String readToken(Path file, CommandSpec spec) throws IOException {
+    String token;
+    try {
+      token = Files.readString(file).strip();
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw usage(spec, "--token-file " + file + " does not exist");
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw usage(spec, "--token-file " + file + " is not readable (permission denied)");
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw usage(spec, "--token-file " + file + " is not UTF-8 text");
+    }
+    if (token.length() < 16) {
+      throw usage(spec, "the token in " + file + " is " + token.length() + " characters; the local API needs at least 16");
+    }
+    return token;
+  }
+
+  private static RuntimeException usage(CommandSpec spec, String message) {
+    return spec == null ? new RuntimeErrors.UsageProblem(message) : new picocli.CommandLine.ParameterException(spec.commandLine(), message);
   }
 
   @Command(name = "run", mixinStandardHelpOptions = true,
@@ -136,6 +169,18 @@ final class NodeCommand {
         System.err.println("error: --local-api needs --token-file");
         return 2;
       }
+      InetSocketAddress localApiAddress = null;
+      if (localApi != null) {
+        try {
+          localApiAddress = parseAddress(localApi);
+        } catch (IllegalArgumentException e) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--local-api: " + e.getMessage());
+        }
+      }
+      String token = tokenFile == null ? "" : readToken(tokenFile, spec);
+      if (!Files.isReadable(caCert)) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ca-cert " + caCert + " does not exist or is not readable");
+      }
       if (!bus.equals("injvm") && !bus.equals("uds")) {
         System.err.println("error: unknown bus driver '" + bus + "' (injvm or uds)");
         return 2;
@@ -163,8 +208,8 @@ final class NodeCommand {
       NodeSettings settings =
           new NodeSettings(
               stateDir, serial, controller, controllerName, caCert,
-              localApi == null ? Optional.empty() : Optional.of(parseAddress(localApi)),
-              tokenFile == null ? "" : Files.readString(tokenFile).strip(),
+              Optional.ofNullable(localApiAddress),
+              token,
               metricsInterval, flowLogInterval, reconnectMin, reconnectMax);
       PubSubConfig busConfig =
           PubSubConfig.defaults()
@@ -188,26 +233,20 @@ final class NodeCommand {
         System.err.println("error: the agents did not start within 30 s");
       }
       Host startedHost = nodeHost;
-      CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    node.close();
-                    pubSub.close();
-                    if (startedHost != null) {
-                      startedHost.close();
-                    }
-                    stopped.countDown();
-                  },
-                  "node-shutdown"));
+      StopSignal stop = StopSignal.install();
       System.out.println(
           "verge node: running serial=" + serial + " agents=" + String.join(",", node.agentNames())
               + " pid=" + ProcessHandle.current().pid() + " bus=" + bus
               + (startedHost != null ? " host=" + startedHost.description() : "")
               + " controller=" + controller + (localApi != null ? " local-api=" + localApi : ""));
       System.out.flush();
-      stopped.await();
+      stop.await(LOG, "node");
+      node.close();
+      pubSub.close();
+      if (startedHost != null) {
+        startedHost.close();
+      }
+      LOG.info("node stopped");
       return 0;
     }
 

@@ -28,7 +28,27 @@ public final class VergeCommand implements Runnable {
   }
 
   static CommandLine commandLine() {
-    return new CommandLine(new VergeCommand());
+    return new CommandLine(new VergeCommand())
+        .setParameterExceptionHandler(VergeCommand::usageError)
+        .setExecutionExceptionHandler(VergeCommand::runtimeError);
+  }
+
+  /** Exit 2 with one line: what was wrong and where the usage is, not the whole usage text. */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    command.getErr().println("error: " + e.getMessage() + " (see '" + command.getCommandSpec().qualifiedName() + " --help')");
+    command.getErr().flush();
+    return 2;
+  }
+
+  /** Exit 1 with one line naming the cause, not a stack trace. */
+  private static int runtimeError(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
+    if (e instanceof RuntimeErrors.UsageProblem) {
+      return usageError(new CommandLine.ParameterException(command, e.getMessage()), new String[0]);
+    }
+    command.getErr().println("error: " + RuntimeErrors.describe(e));
+    command.getErr().flush();
+    return 1;
   }
 
   /** Reads the version stamped into the jar at build time. */

@@ -146,6 +146,9 @@ class ControllerNodeIT {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), VergeCommand.class.getName()));
     command.addAll(List.of(args));
+    if (args.length > 1 && args[0].equals("controller") && !args[1].equals("serve")) {
+      command.addAll(List.of("--data-dir", work.resolve("controller").toString())); // the owner's admin socket
+    }
     return ns.exec(Duration.ofSeconds(60), command.toArray(String[]::new));
   }
 

@@ -4,6 +4,7 @@ import dev.verge.proto.Certificates;
 import dev.verge.controller.internal.AdminServiceImpl;
 import dev.verge.controller.internal.ConfigSigner;
 import dev.verge.controller.internal.ControllerKeys;
+import dev.verge.controller.internal.DataDirLock;
 import dev.verge.controller.internal.DeviceServiceImpl;
 import dev.verge.controller.internal.DeviceSessions;
 import dev.verge.controller.internal.DeviceStore;
@@ -20,6 +21,7 @@ import java.time.Clock;
  */
 public final class Controller {
   private final ControllerSettings settings;
+  private final DataDirLock lock;
   private final ControllerKeys keys;
   private final DeviceStore store;
   private final TelemetryStore telemetry;
@@ -30,8 +32,14 @@ public final class Controller {
 
   public Controller(ControllerSettings settings, Clock clock) throws IOException {
     this.settings = settings;
-    this.keys = ControllerKeys.loadOrCreate(settings.dataDir(), settings.serverNames());
-    this.store = new DeviceStore(settings.dataDir(), clock);
+    this.lock = DataDirLock.acquire(settings.dataDir()); // before anything is read or written there
+    try {
+      this.keys = ControllerKeys.loadOrCreate(settings.dataDir(), settings.serverNames());
+      this.store = new DeviceStore(settings.dataDir(), clock, settings.configHistoryLimit());
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
     this.telemetry = new TelemetryStore(clock, settings.metricsRetention(), settings.maxMetricSamples(), settings.maxFlowBatches());
     ConfigSigner signer = new ConfigSigner(keys.signing());
     this.deviceService = new DeviceServiceImpl(store, telemetry, sessions, signer, keys);
@@ -73,8 +81,16 @@ public final class Controller {
     return fleetMetrics.render();
   }
 
-  /** Closes device streams so devices reconnect elsewhere; the store needs no closing. */
+  /**
+   * Closes device streams so devices reconnect elsewhere and releases the data directory (every
+   * store write is already durable).
+   */
   public void shutdown() {
     sessions.closeAll();
+    try {
+      lock.close();
+    } catch (IOException e) {
+      // the lock goes with the process anyway; nothing is left half-written
+    }
   }
 }

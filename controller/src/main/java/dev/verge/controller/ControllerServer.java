@@ -13,7 +13,14 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import dev.verge.proto.controller.v1.AdminServiceGrpc;
 import dev.verge.proto.controller.v1.DeviceServiceGrpc;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,21 +37,92 @@ public final class ControllerServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControllerServer.class);
   /** Larger than any valid config so an oversized one reaches validation and gets a precise error. */
   private static final int MAX_INBOUND_BYTES = 16 << 20;
+  private static final String ADMIN_SOCKET = "admin.sock";
 
   private final Controller controller;
   private final Server deviceServer;
   private final Server adminServer;
+  private final Server adminSocketServer;
+  private final EventLoopGroup adminSocketLoop;
   private final HttpServer metricsServer;
   private final HealthStatusManager deviceHealth = new HealthStatusManager();
   private final HealthStatusManager adminHealth = new HealthStatusManager();
 
   private ControllerServer(ControllerSettings settings) throws IOException {
     this.controller = new Controller(settings);
+    Server devices = null;
+    Server admins = null;
+    Server socketAdmins = null;
+    EventLoopGroup socketLoop = null;
+    try {
+      devices = deviceServer(settings);
+      socketLoop = new EpollEventLoopGroup(1);
+      socketAdmins = adminSocketServer(settings, socketLoop);
+      admins = settings.adminPort() >= 0 ? adminServer(settings) : null;
+      this.metricsServer = settings.metricsPort() >= 0 ? metricsServer(settings) : null;
+    } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+      // a port in use: release what was taken, the data directory included, so the message is the only trace
+      for (Server server : new Server[] {devices, admins, socketAdmins}) {
+        if (server != null) {
+          server.shutdownNow();
+        }
+      }
+      if (socketLoop != null) {
+        socketLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      }
+      controller.shutdown();
+      throw e;
+    }
+    this.deviceServer = devices;
+    this.adminServer = admins;
+    this.adminSocketServer = socketAdmins;
+    this.adminSocketLoop = socketLoop;
+    for (HealthStatusManager health : java.util.List.of(deviceHealth, adminHealth)) {
+      health.setStatus("", ServingStatus.SERVING);
+    }
+    deviceHealth.setStatus(DeviceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    adminHealth.setStatus(AdminServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    LOG.info("controller serving devices on {}:{}, admin on {}{}, metrics on {}", settings.deviceBind(), devicePort(),
+        adminSocket(settings.dataDir()), adminPort() < 0 ? "" : " and (plaintext, any local user) 127.0.0.1:" + adminPort(), metricsPort());
+    if (adminPort() >= 0) {
+      LOG.warn("the admin API is also on loopback port {} without authentication: every local user can administer this controller",
+          adminPort());
+    }
+  }
+
+  /** Where the admin API listens for the data directory's owner: a Unix socket only its owner may open. */
+  public static Path adminSocket(Path dataDir) {
+    return dataDir.resolve(ADMIN_SOCKET);
+  }
+
+  private Server adminSocketServer(ControllerSettings settings, EventLoopGroup loop) throws IOException {
+    Path socket = adminSocket(settings.dataDir()).toAbsolutePath();
+    if (socket.toString().getBytes(StandardCharsets.UTF_8).length > 107) {
+      throw new IOException("the admin socket path " + socket + " is longer than the 107 bytes a Unix socket allows; "
+          + "choose a shorter --data-dir");
+    }
+    Files.deleteIfExists(socket); // we hold the data directory's lock: any socket there is a dead controller's
+    Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class)
+        .bossEventLoopGroup(loop)
+        .workerEventLoopGroup(loop)
+        .maxInboundMessageSize(MAX_INBOUND_BYTES)
+        .addService(controller.adminService())
+        .addService(adminHealth.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build()
+        .start();
+    // The directory (rwx------) already keeps others out; the socket's own mode says so too.
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+    return server;
+  }
+
+  private Server deviceServer(ControllerSettings settings) throws IOException {
     TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
         .keyManager(Certificates.keyManagers(controller.serverIdentity(), controller.caIdentity().certificate()))
         .trustManager(ClientCertificates.ACCEPT_ANY_CLIENT)
         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
-    deviceServer = NettyServerBuilder.forAddress(new InetSocketAddress(settings.deviceBind(), settings.devicePort()), tls.build())
+    return NettyServerBuilder.forAddress(new InetSocketAddress(settings.deviceBind(), settings.devicePort()), tls.build())
         .maxInboundMessageSize(MAX_INBOUND_BYTES)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -53,36 +131,32 @@ public final class ControllerServer implements AutoCloseable {
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();
-    InetAddress loopback = InetAddress.getLoopbackAddress();
-    adminServer = NettyServerBuilder.forAddress(new InetSocketAddress(loopback, settings.adminPort()), InsecureServerCredentials.create())
+  }
+
+  private Server adminServer(ControllerSettings settings) throws IOException {
+    return NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), settings.adminPort()),
+            InsecureServerCredentials.create())
         .maxInboundMessageSize(MAX_INBOUND_BYTES)
         .addService(controller.adminService())
         .addService(adminHealth.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();
-    for (HealthStatusManager health : java.util.List.of(deviceHealth, adminHealth)) {
-      health.setStatus("", ServingStatus.SERVING);
-    }
-    deviceHealth.setStatus(DeviceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    adminHealth.setStatus(AdminServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    if (settings.metricsPort() >= 0) {
-      metricsServer = HttpServer.create(new InetSocketAddress(loopback, settings.metricsPort()), 0);
-      metricsServer.createContext("/metrics", exchange -> {
-        byte[] body = "GET".equals(exchange.getRequestMethod())
-            ? controller.prometheusText().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        exchange.sendResponseHeaders("GET".equals(exchange.getRequestMethod()) ? 200 : 405, body.length == 0 ? -1 : body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
-        }
-      });
-      metricsServer.start();
-    } else {
-      metricsServer = null;
-    }
-    LOG.info("controller serving devices on {}:{}, admin on {}:{}, metrics on {}", settings.deviceBind(), devicePort(),
-        loopback.getHostAddress(), adminPort(), metricsPort());
+  }
+
+  private HttpServer metricsServer(ControllerSettings settings) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), settings.metricsPort()), 0);
+    server.createContext("/metrics", exchange -> {
+      byte[] body = "GET".equals(exchange.getRequestMethod())
+          ? controller.prometheusText().getBytes(StandardCharsets.UTF_8) : new byte[0];
+      exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      exchange.sendResponseHeaders("GET".equals(exchange.getRequestMethod()) ? 200 : 405, body.length == 0 ? -1 : body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+    return server;
   }
 
   public static ControllerServer start(ControllerSettings settings) throws IOException {
@@ -97,8 +171,13 @@ public final class ControllerServer implements AutoCloseable {
     return deviceServer.getPort();
   }
 
+  /** The plaintext loopback admin port, or -1 when it is off (the default: the admin socket only). */
   public int adminPort() {
-    return adminServer.getPort();
+    return adminServer == null ? -1 : adminServer.getPort();
+  }
+
+  public Path adminSocket() {
+    return adminSocket(controller.settings().dataDir());
   }
 
   /** The metrics port, or -1 when metrics are off. */
@@ -116,7 +195,10 @@ public final class ControllerServer implements AutoCloseable {
     adminHealth.enterTerminalState();
     controller.shutdown();
     deviceServer.shutdown();
-    adminServer.shutdown();
+    adminSocketServer.shutdown();
+    if (adminServer != null) {
+      adminServer.shutdown();
+    }
     if (metricsServer != null) {
       metricsServer.stop(0);
     }
@@ -124,13 +206,25 @@ public final class ControllerServer implements AutoCloseable {
       if (!deviceServer.awaitTermination(5, TimeUnit.SECONDS)) {
         deviceServer.shutdownNow();
       }
-      if (!adminServer.awaitTermination(5, TimeUnit.SECONDS)) {
-        adminServer.shutdownNow();
+      for (Server admin : new Server[] {adminServer, adminSocketServer}) {
+        if (admin != null && !admin.awaitTermination(5, TimeUnit.SECONDS)) {
+          admin.shutdownNow();
+        }
       }
     } catch (InterruptedException e) {
       deviceServer.shutdownNow();
-      adminServer.shutdownNow();
+      adminSocketServer.shutdownNow();
+      if (adminServer != null) {
+        adminServer.shutdownNow();
+      }
       Thread.currentThread().interrupt();
+    } finally {
+      adminSocketLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      try {
+        Files.deleteIfExists(adminSocket());
+      } catch (IOException ignored) {
+        // a leftover socket is removed by the next start
+      }
     }
   }
 }

@@ -10,13 +10,16 @@ import java.util.List;
  * @param dataDir where keys, devices and config history live
  * @param deviceBind address the device (mutual TLS) port binds to
  * @param devicePort device API port; 0 = any free port
- * @param adminPort admin API port, bound to loopback only (plaintext: same host as the operator); 0 = any
+ * @param adminPort an extra plaintext admin port on loopback, open to every local user (tests, the demo); 0 = any,
+ *     -1 = off. The admin API is always on {@code <dataDir>/admin.sock}, for the directory's owner only
  * @param metricsPort Prometheus {@code GET /metrics} port on loopback; 0 = any, -1 = off
  * @param serverNames extra DNS names / IPs for the TLS certificate (devices dial one of them)
  * @param maxConfigBytes largest config accepted (document text and serialized form)
  * @param metricsRetention how long metrics samples are kept per device
  * @param maxMetricSamples most metrics samples kept per device
  * @param maxFlowBatches most flow-log batches kept per device
+ * @param configHistoryLimit most config versions kept per device (0 = all); the current one and the
+ *     one the device acknowledged are kept beyond it
  */
 public record ControllerSettings(
     Path dataDir,
@@ -28,20 +31,26 @@ public record ControllerSettings(
     int maxConfigBytes,
     Duration metricsRetention,
     int maxMetricSamples,
-    int maxFlowBatches) {
+    int maxFlowBatches,
+    int configHistoryLimit) {
 
   public static final int DEFAULT_DEVICE_PORT = 7443;
   public static final int DEFAULT_ADMIN_PORT = 7444;
   public static final int DEFAULT_METRICS_PORT = 7445;
 
+  public static final int DEFAULT_CONFIG_HISTORY_LIMIT = 100;
+
   public ControllerSettings {
     serverNames = List.copyOf(serverNames);
+    if (configHistoryLimit < 0) {
+      throw new IllegalArgumentException("configHistoryLimit must be 0 (keep all) or more, not " + configHistoryLimit);
+    }
   }
 
-  /** Defaults: all interfaces on 7443, admin 7444 and metrics 7445 on loopback, 1 MiB configs. */
+  /** Defaults: devices on all interfaces on 7443, admin on the data directory's socket only, metrics 7445 on loopback, 1 MiB configs. */
   public static ControllerSettings defaults(Path dataDir) {
-    return new ControllerSettings(dataDir, "0.0.0.0", DEFAULT_DEVICE_PORT, DEFAULT_ADMIN_PORT, DEFAULT_METRICS_PORT,
-        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000);
+    return new ControllerSettings(dataDir, "0.0.0.0", DEFAULT_DEVICE_PORT, -1, DEFAULT_METRICS_PORT,
+        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000, DEFAULT_CONFIG_HISTORY_LIMIT);
   }
 
   /** Any free ports (tests, benchmarks). */
@@ -51,16 +60,21 @@ public record ControllerSettings(
 
   public ControllerSettings withPorts(String bind, int device, int admin, int metrics) {
     return new ControllerSettings(dataDir, bind, device, admin, metrics, serverNames, maxConfigBytes, metricsRetention,
-        maxMetricSamples, maxFlowBatches);
+        maxMetricSamples, maxFlowBatches, configHistoryLimit);
   }
 
   public ControllerSettings withServerNames(List<String> names) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, names, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit);
   }
 
   public ControllerSettings withMaxConfigBytes(int bytes) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, bytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit);
+  }
+
+  public ControllerSettings withConfigHistoryLimit(int versions) {
+    return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
+        metricsRetention, maxMetricSamples, maxFlowBatches, versions);
   }
 }

@@ -17,6 +17,8 @@ import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import dev.verge.proto.config.v1.DeviceConfig;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -184,9 +186,74 @@ public final class ConfigCodec {
       case STRING -> expect(value.isValueNode(), "a string", value, path, out); // YAML "version: 1" is fine
       case BYTE_STRING -> expect(value.isTextual(), "a base64 string", value, path, out);
       case BOOLEAN -> expect(value.isBoolean(), "true or false", value, path, out);
-      case INT, LONG, FLOAT, DOUBLE ->
-          expect(value.isNumber() || value.isTextual(), "a number", value, path, out);
+      case INT, LONG -> checkWholeNumber(value, field, path, out);
+      case FLOAT, DOUBLE -> checkRealNumber(value, path, out);
     }
+  }
+
+  /**
+   * A whole number in the field's range, as a number or a string of one (the protobuf JSON mapping
+   * allows both), so {@code memory_mb: lots} and {@code vlan_id: -1} are refused at their path
+   * instead of by the protobuf parser, which names no field.
+   */
+  private static void checkWholeNumber(JsonNode value, FieldDescriptor field, String path, List<ConfigViolation> out) {
+    BigInteger[] range = wholeRange(field.getType());
+    String expected = "a whole number from " + range[0] + " to " + range[1] + " (" + field.getType().name().toLowerCase() + ")";
+    BigDecimal number = null;
+    if (value.isNumber() || value.isTextual()) {
+      try {
+        number = new BigDecimal(value.isTextual() ? value.asText().strip() : value.numberValue().toString());
+      } catch (NumberFormatException e) {
+        number = null; // not a number
+      }
+    }
+    if (number == null) {
+      out.add(new ConfigViolation(path, ConfigViolation.WRONG_TYPE, "expected " + expected + ", found " + describe(value)));
+    } else if (number.precision() - number.scale() > 21) {
+      // 1e999999999 is a valid number whose whole form would take a gigabyte: out of range, unexpanded
+      out.add(new ConfigViolation(path, ConfigViolation.INVALID_VALUE, "expected " + expected + ", found " + describe(value)));
+    } else if (number.stripTrailingZeros().scale() > 0) {
+      out.add(new ConfigViolation(path, ConfigViolation.WRONG_TYPE, "expected " + expected + ", found " + describe(value)));
+    } else if (number.toBigInteger().compareTo(range[0]) < 0 || number.toBigInteger().compareTo(range[1]) > 0) {
+      out.add(new ConfigViolation(path, ConfigViolation.INVALID_VALUE, "expected " + expected + ", found " + number.toBigInteger()));
+    }
+  }
+
+  private static BigInteger[] wholeRange(FieldDescriptor.Type type) {
+    return switch (type) {
+      case UINT32, FIXED32 -> new BigInteger[] {BigInteger.ZERO, BigInteger.valueOf(0xFFFF_FFFFL)};
+      case UINT64, FIXED64 -> new BigInteger[] {BigInteger.ZERO, BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE)};
+      case INT64, SINT64, SFIXED64 -> new BigInteger[] {BigInteger.valueOf(Long.MIN_VALUE), BigInteger.valueOf(Long.MAX_VALUE)};
+      default -> new BigInteger[] {BigInteger.valueOf(Integer.MIN_VALUE), BigInteger.valueOf(Integer.MAX_VALUE)};
+    };
+  }
+
+  private static void checkRealNumber(JsonNode value, String path, List<ConfigViolation> out) {
+    if (value.isNumber()) {
+      return;
+    }
+    if (value.isTextual()) {
+      String text = value.asText().strip();
+      if (text.equals("NaN") || text.equals("Infinity") || text.equals("-Infinity")) {
+        return;
+      }
+      try {
+        new BigDecimal(text);
+        return;
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+    }
+    out.add(new ConfigViolation(path, ConfigViolation.WRONG_TYPE, "expected a number, found " + describe(value)));
+  }
+
+  /** The kind of a value, with the value itself when it is short text (what the operator typed). */
+  private static String describe(JsonNode value) {
+    if (value.isTextual()) {
+      String text = value.asText();
+      return "the string '" + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + "'";
+    }
+    return value.isNumber() ? value.asText() : kind(value);
   }
 
   private static void checkEnum(JsonNode value, EnumDescriptor type, String path, List<ConfigViolation> out) {

@@ -44,6 +44,8 @@ public final class ConfigValidator {
   public static final int DEFAULT_MAX_BYTES = 1 << 20;
   /** Port labels every device has, besides its ports' own names and shared labels. */
   public static final Set<String> IMPLICIT_PORT_LABELS = Set.of("all", "uplink", "freeuplink");
+  private static final java.util.regex.Pattern HOST_NAME =
+      java.util.regex.Pattern.compile("(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
   private static final Set<String> ACE_MATCH_TYPES = Set.of("ip", "host", "eidset", "protocol", "lport", "fport", "adapter");
 
   private final int maxBytes;
@@ -71,6 +73,7 @@ public final class ConfigValidator {
     private final Set<String> networkUuids = new HashSet<>();
     private final Map<String, NetworkInstanceConfig> instances = new HashMap<>();
     private final Set<String> configItemKeys = new HashSet<>();
+    private final Set<String> interfaceNames = new HashSet<>();
 
     Run(DeviceConfig config) {
       this.config = config;
@@ -86,7 +89,9 @@ public final class ConfigValidator {
         uuid(config.getId().getUuid(), "id.uuid");
       }
       for (int i = 0; i < config.getConfigItemsCount(); i++) {
-        if (!configItemKeys.add(config.getConfigItems(i).getKey())) {
+        if (config.getConfigItems(i).getKey().isEmpty()) {
+          add("config_items[" + i + "].key", MISSING_VALUE, "a config item needs a key");
+        } else if (!configItemKeys.add(config.getConfigItems(i).getKey())) {
           add("config_items[" + i + "].key", DUPLICATE, "config item '" + config.getConfigItems(i).getKey() + "' is set twice");
         }
       }
@@ -152,8 +157,31 @@ public final class ConfigValidator {
         if (bond.getLacpRate() != BondAdapter.LacpRate.LACP_RATE_UNSPECIFIED && bond.getMode() != BondAdapter.Mode.MODE_802_3AD) {
           add(path + ".lacp_rate", INVALID_VALUE, "LACP rate applies only to MODE_802_3AD");
         }
+        if (bond.hasArp()) {
+          if (bond.getArp().getIntervalMs() == 0) {
+            add(path + ".arp.interval_ms", MISSING_VALUE, "ARP monitoring needs an interval");
+          }
+          if (bond.getArp().getIpTargetsCount() == 0 || bond.getArp().getIpTargetsCount() > 16) {
+            add(path + ".arp.ip_targets", INVALID_VALUE, "ARP monitoring takes 1..16 targets (the kernel's limit), not "
+                + bond.getArp().getIpTargetsCount());
+          }
+        }
         for (int t = 0; t < bond.getArp().getIpTargetsCount(); t++) {
-          ip(bond.getArp().getIpTargets(t), path + ".arp.ip_targets[" + t + "]");
+          String targetPath = path + ".arp.ip_targets[" + t + "]";
+          ip(bond.getArp().getIpTargets(t), targetPath).ifPresent(a -> unicast(a, targetPath));
+        }
+        if (bond.hasMii()) {
+          var mii = bond.getMii();
+          if (mii.getIntervalMs() == 0 && (mii.getUpdelayMs() != 0 || mii.getDowndelayMs() != 0)) {
+            add(path + ".mii.interval_ms", MISSING_VALUE, "up/down delays need an MII interval");
+          } else if (mii.getIntervalMs() != 0) {
+            if (Integer.toUnsignedLong(mii.getUpdelayMs()) % Integer.toUnsignedLong(mii.getIntervalMs()) != 0) {
+              add(path + ".mii.updelay_ms", INVALID_VALUE, "updelay is a multiple of the MII interval (" + mii.getIntervalMs() + " ms)");
+            }
+            if (Integer.toUnsignedLong(mii.getDowndelayMs()) % Integer.toUnsignedLong(mii.getIntervalMs()) != 0) {
+              add(path + ".mii.downdelay_ms", INVALID_VALUE, "downdelay is a multiple of the MII interval (" + mii.getIntervalMs() + " ms)");
+            }
+          }
         }
       }
     }
@@ -164,6 +192,10 @@ public final class ConfigValidator {
      */
     private void interfaceName(String name, String path) {
       if (name.isEmpty()) {
+        return;
+      }
+      if (!interfaceNames.add(name)) {
+        add(path, DUPLICATE, "interface name '" + name + "' is used twice");
         return;
       }
       int bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
@@ -215,7 +247,7 @@ public final class ConfigValidator {
           reference(networkUuids, port.getNetworkUuid(), path + ".network_uuid", "network");
         }
         if (!port.getAddr().isEmpty()) {
-          ip(port.getAddr(), path + ".addr");
+          ip(port.getAddr(), path + ".addr").ifPresent(a -> unicast(a, path + ".addr"));
         }
         if (port.getCost() > 255) {
           add(path + ".cost", INVALID_VALUE, "cost is 0..255, not " + port.getCost());
@@ -235,6 +267,7 @@ public final class ConfigValidator {
         if (!ni.getId().getUuid().isEmpty() && instances.putIfAbsent(ni.getId().getUuid(), ni) != null) {
           add(path + ".id.uuid", DUPLICATE, "network instance " + ni.getId().getUuid() + " is defined twice");
         }
+        printable(ni.getDisplayName(), path + ".display_name");
         if (ni.getType() == NetworkInstanceConfig.Type.TYPE_UNSPECIFIED) {
           add(path + ".type", MISSING_VALUE, "network instance type is required (TYPE_LOCAL, TYPE_SWITCH or TYPE_VPN)");
         }
@@ -247,6 +280,7 @@ public final class ConfigValidator {
           routed.add(i);
         }
         for (int d = 0; d < ni.getDnsCount(); d++) {
+          hostName(ni.getDns(d).getHostName(), path + ".dns[" + d + "].host_name");
           for (int a = 0; a < ni.getDns(d).getAddressesCount(); a++) {
             ip(ni.getDns(d).getAddresses(a), path + ".dns[" + d + "].addresses[" + a + "]");
           }
@@ -254,9 +288,24 @@ public final class ConfigValidator {
         for (int r = 0; r < ni.getStaticRoutesCount(); r++) {
           StaticRoute route = ni.getStaticRoutes(r);
           String routePath = path + ".static_routes[" + r + "]";
-          prefix(route.getDestination(), routePath + ".destination");
+          Optional<IpText.Prefix> destination = prefix(route.getDestination(), routePath + ".destination");
           if (!route.getGateway().isEmpty()) {
-            ip(route.getGateway(), routePath + ".gateway");
+            Optional<InetAddress> gateway = ip(route.getGateway(), routePath + ".gateway");
+            gateway.ifPresent(g -> unicast(g, routePath + ".gateway"));
+            if (gateway.isPresent() && destination.isPresent() && gateway.get().getAddress().length * 8 != destination.get().bits()) {
+              add(routePath + ".gateway", INVALID_VALUE, "gateway " + route.getGateway() + " is not of the family of " + route.getDestination());
+            }
+          }
+          if (route.getProbe().hasCustomProbe()) {
+            var probe = route.getProbe().getCustomProbe();
+            String probePath = routePath + ".probe.custom_probe";
+            if (probe.getMethod() == dev.verge.proto.config.v1.CustomProbe.Method.METHOD_UNSPECIFIED) {
+              add(probePath + ".method", MISSING_VALUE, "a custom probe needs a method (METHOD_ICMP or METHOD_TCP)");
+            }
+            hostOrAddress(probe.getHost(), probePath + ".host");
+            if (probe.getMethod() == dev.verge.proto.config.v1.CustomProbe.Method.METHOD_TCP && (probe.getPort() < 1 || probe.getPort() > 65535)) {
+              add(probePath + ".port", INVALID_VALUE, "a TCP probe needs a port 1..65535, not " + Integer.toUnsignedString(probe.getPort()));
+            }
           }
           if (!route.getPort().isEmpty()) {
             reference(portLabels, route.getPort(), routePath + ".port", "port label");
@@ -267,25 +316,51 @@ public final class ConfigValidator {
         } else if (ni.hasVpn()) {
           add(path + ".vpn", INVALID_VALUE, "VPN settings apply only to TYPE_VPN");
         }
+        Set<String> accessPorts = new HashSet<>();
         for (int v = 0; v < ni.getVlanAccessPortsCount(); v++) {
           String vPath = path + ".vlan_access_ports[" + v + "]";
+          if (!accessPorts.add(ni.getVlanAccessPorts(v).getAccessPort())) {
+            add(vPath + ".access_port", DUPLICATE, "port '" + ni.getVlanAccessPorts(v).getAccessPort() + "' has two access VLANs");
+          }
           vlanId(ni.getVlanAccessPorts(v).getVlanId(), vPath + ".vlan_id", false);
           reference(portLabels, ni.getVlanAccessPorts(v).getAccessPort(), vPath + ".access_port", "port label");
         }
         mtu(ni.getMtu(), path + ".mtu");
-      }
-      for (int a = 0; a < routed.size(); a++) {
-        for (int b = 0; b < a; b++) {
-          NetworkInstanceConfig later = config.getNetworkInstances(routed.get(a));
-          NetworkInstanceConfig earlier = config.getNetworkInstances(routed.get(b));
-          if (IpText.prefix(later.getIp().getSubnet()).get().overlaps(IpText.prefix(earlier.getIp().getSubnet()).get())) {
-            add("network_instances[" + routed.get(a) + "].ip.subnet", OVERLAPPING_SUBNET,
-                "subnet " + later.getIp().getSubnet() + " overlaps " + earlier.getIp().getSubnet()
-                    + " of network_instances[" + routed.get(b) + "]");
-            break;
-          }
+        if (ni.getMtu() != 0 && ni.getMtu() < 1280 && IpText.prefix(ni.getIp().getSubnet()).map(p -> p.bits() == 128).orElse(false)) {
+          add(path + ".mtu", INVALID_VALUE, "an IPv6 network needs an MTU of at least 1280, not " + ni.getMtu());
         }
       }
+      overlappingSubnets(routed);
+    }
+
+    /**
+     * Overlapping subnets of routed NIs, in O(n log n): sorted by first address, each range is
+     * compared only with the furthest-reaching one before it (any overlap shows there). Each prefix
+     * is parsed once. The later of two overlapping NIs (in document order) is reported.
+     */
+    private void overlappingSubnets(List<Integer> routed) {
+      record Range(int index, IpText.Prefix prefix) {}
+      List<Range> ranges = new ArrayList<>(routed.size());
+      for (int i : routed) {
+        ranges.add(new Range(i, IpText.prefix(config.getNetworkInstances(i).getIp().getSubnet()).orElseThrow()));
+      }
+      ranges.sort(java.util.Comparator.comparingInt((Range r) -> r.prefix().bits())
+          .thenComparing(r -> r.prefix().first()).thenComparingInt(Range::index));
+      java.util.TreeMap<Integer, ConfigViolation> found = new java.util.TreeMap<>();
+      Range reach = null;
+      for (Range range : ranges) {
+        if (reach != null && reach.prefix().overlaps(range.prefix())) {
+          Range later = reach.index() > range.index() ? reach : range;
+          Range earlier = later == reach ? range : reach;
+          found.putIfAbsent(later.index(), new ConfigViolation("network_instances[" + later.index() + "].ip.subnet", OVERLAPPING_SUBNET,
+              "subnet " + config.getNetworkInstances(later.index()).getIp().getSubnet() + " overlaps "
+                  + config.getNetworkInstances(earlier.index()).getIp().getSubnet() + " of network_instances[" + earlier.index() + "]"));
+        }
+        if (reach == null || reach.prefix().bits() != range.prefix().bits() || range.prefix().last().compareTo(reach.prefix().last()) > 0) {
+          reach = range;
+        }
+      }
+      out.addAll(found.values());
     }
 
     private void checkVpn(NetworkInstanceConfig ni, String path) {
@@ -296,7 +371,17 @@ public final class ConfigValidator {
       var vpn = ni.getVpn();
       if (vpn.getPeer().isEmpty()) {
         add(path + ".peer", MISSING_VALUE, "the VPN peer is required");
+      } else {
+        hostOrAddress(vpn.getPeer(), path + ".peer");
       }
+      for (int p = 0; p < vpn.getIkeProposalsCount(); p++) {
+        proposal(vpn.getIkeProposals(p), path + ".ike_proposals[" + p + "]");
+      }
+      for (int p = 0; p < vpn.getEspProposalsCount(); p++) {
+        proposal(vpn.getEspProposals(p), path + ".esp_proposals[" + p + "]");
+      }
+      printable(vpn.getLocalId(), path + ".local_id");
+      printable(vpn.getRemoteId(), path + ".remote_id");
       if (vpn.getRemoteSubnetsCount() == 0) {
         add(path + ".remote_subnets", MISSING_VALUE, "at least one remote subnet is required");
       }
@@ -319,6 +404,7 @@ public final class ConfigValidator {
         AppInstanceConfig app = config.getApps(i);
         String path = "apps[" + i + "]";
         objectId(app.getId(), path, appUuids);
+        printable(app.getDisplayName(), path + ".display_name");
         for (int v = 0; v < app.getInterfacesCount(); v++) {
           checkVif(app.getInterfaces(v), path + ".interfaces[" + v + "]");
         }
@@ -341,6 +427,15 @@ public final class ConfigValidator {
         Optional<IpText.Prefix> subnet = ni == null ? Optional.empty() : IpText.prefix(ni.getIp().getSubnet());
         if (address.isPresent() && subnet.isPresent() && !subnet.get().contains(address.get())) {
           add(path + ".addr", INVALID_VALUE, vif.getAddr() + " is outside the network instance subnet " + ni.getIp().getSubnet());
+        } else if (address.isPresent() && subnet.isPresent()) {
+          java.math.BigInteger value = new java.math.BigInteger(1, address.get().getAddress());
+          boolean v4 = subnet.get().bits() == 32;
+          if (value.equals(subnet.get().first()) || (v4 && value.equals(subnet.get().last()))) {
+            add(path + ".addr", INVALID_VALUE, vif.getAddr() + " is the " + (value.equals(subnet.get().first()) ? "network" : "broadcast")
+                + " address of " + ni.getIp().getSubnet());
+          } else if (vif.getAddr().equals(ni.getIp().getGateway())) {
+            add(path + ".addr", INVALID_VALUE, vif.getAddr() + " is the network instance's gateway");
+          }
         }
       }
       mac(vif.getMac(), path + ".mac");
@@ -367,8 +462,9 @@ public final class ConfigValidator {
           }
           case "protocol" -> {
             hasProtocol = true;
-            if (!match.getValue().matches("tcp|udp|icmp|icmpv6|\\d{1,3}")) {
-              add(mPath + ".value", INVALID_VALUE, "protocol is tcp, udp, icmp, icmpv6 or a number");
+            if (!match.getValue().matches("tcp|udp|icmp|icmpv6|0|[1-9]\\d{0,2}") || (match.getValue().matches("\\d+")
+                && Integer.parseInt(match.getValue()) > 255)) {
+              add(mPath + ".value", INVALID_VALUE, "protocol is tcp, udp, icmp, icmpv6 or a number 0..255, not '" + match.getValue() + "'");
             }
           }
           case "lport", "fport" -> {
@@ -386,6 +482,14 @@ public final class ConfigValidator {
       for (int a = 0; a < ace.getActionsCount(); a++) {
         AceAction action = ace.getActions(a);
         String aPath = path + ".actions[" + a + "]";
+        if (action.getLimit()) {
+          if (action.getLimitRate() == 0) {
+            add(aPath + ".limit_rate", MISSING_VALUE, "a rate limit needs a rate above 0");
+          }
+          if (!Set.of("s", "m", "h").contains(action.getLimitUnit())) {
+            add(aPath + ".limit_unit", INVALID_VALUE, "limit unit is s, m or h, not '" + action.getLimitUnit() + "'");
+          }
+        }
         if (action.getPortmap()) {
           if (!hasProtocol || !hasLport) {
             add(aPath + ".portmap", INVALID_VALUE, "a port map needs 'protocol' and 'lport' matches in the same ACE");
@@ -401,17 +505,33 @@ public final class ConfigValidator {
       Optional<IpText.Prefix> subnet = Optional.empty();
       if (!spec.getSubnet().isEmpty()) {
         subnet = prefix(spec.getSubnet(), path + ".subnet");
+        Optional<IpText.AddressAndLength> written = IpText.addressAndLength(spec.getSubnet(), false);
+        if (subnet.isPresent() && written.isPresent()
+            && !new java.math.BigInteger(1, written.get().address().getAddress()).equals(subnet.get().first())) {
+          add(path + ".subnet", INVALID_VALUE, "'" + spec.getSubnet() + "' has host bits set; the network is "
+              + subnetText(subnet.get()));
+        } else if (subnet.isPresent() && subnetRequired && subnet.get().length() > subnet.get().bits() - 2) {
+          add(path + ".subnet", INVALID_VALUE, "'" + spec.getSubnet() + "' leaves no address for the gateway and a host (at most /"
+              + (subnet.get().bits() - 2) + ")");
+        }
       } else if (subnetRequired) {
         add(path + ".subnet", MISSING_VALUE, "a local or VPN network instance needs a subnet");
       }
       if (!spec.getGateway().isEmpty()) {
         Optional<InetAddress> gateway = ip(spec.getGateway(), path + ".gateway");
+        gateway.ifPresent(g -> unicast(g, path + ".gateway"));
         if (gateway.isPresent() && subnet.isPresent() && !subnet.get().contains(gateway.get())) {
           add(path + ".gateway", INVALID_VALUE, spec.getGateway() + " is outside subnet " + spec.getSubnet());
         }
       }
       for (int d = 0; d < spec.getDnsCount(); d++) {
         ip(spec.getDns(d), path + ".dns[" + d + "]");
+      }
+      if (!spec.getDomain().isEmpty()) {
+        hostName(spec.getDomain(), path + ".domain");
+      }
+      for (int n = 0; n < spec.getNtpCount(); n++) {
+        hostOrAddress(spec.getNtp(n), path + ".ntp[" + n + "]");
       }
       if (spec.hasDhcpRange()) {
         Optional<InetAddress> start = ip(spec.getDhcpRange().getStart(), path + ".dhcp_range.start");
@@ -498,9 +618,68 @@ public final class ConfigValidator {
     }
 
     private void mac(String text, String path) {
-      if (!text.isEmpty() && !text.matches("([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}")) {
-        add(path, INVALID_VALUE, "'" + text + "' is not a MAC address (aa:bb:cc:dd:ee:ff)");
+      if (text.isEmpty()) {
+        return;
       }
+      if (!text.matches("([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}")) {
+        add(path, INVALID_VALUE, "'" + text + "' is not a MAC address (aa:bb:cc:dd:ee:ff)");
+      } else if ((Integer.parseInt(text.substring(0, 2), 16) & 1) != 0) {
+        add(path, INVALID_VALUE, "'" + text + "' is a multicast MAC address; an interface needs a unicast one");
+      } else if (text.equals("00:00:00:00:00:00")) {
+        add(path, INVALID_VALUE, "00:00:00:00:00:00 is not an interface address");
+      }
+    }
+
+    /** An address a host or a gateway can have: not multicast, unspecified, loopback or broadcast. */
+    private void unicast(InetAddress address, String path) {
+      boolean broadcast = address.getAddress().length == 4 && java.util.Arrays.equals(address.getAddress(), new byte[] {-1, -1, -1, -1});
+      if (address.isMulticastAddress() || address.isAnyLocalAddress() || address.isLoopbackAddress() || broadcast) {
+        add(path, INVALID_VALUE, address.getHostAddress() + " is not a unicast address");
+      }
+    }
+
+    /** A DNS name (RFC 1123 labels), so nothing else reaches a dnsmasq or strongSwan config line. */
+    private void hostName(String text, String path) {
+      if (text.isEmpty()) {
+        add(path, MISSING_VALUE, "a host name is required");
+      } else if (text.length() > 253 || !HOST_NAME.matcher(text).matches()) {
+        add(path, INVALID_VALUE, "'" + shortened(text) + "' is not a host name (letters, digits, '-' and '.', at most 253)");
+      }
+    }
+
+    private void hostOrAddress(String text, String path) {
+      if (IpText.address(text).isEmpty()) {
+        hostName(text, path);
+      }
+    }
+
+    private void proposal(String text, String path) {
+      if (!text.matches("[a-z0-9_-]{1,128}")) {
+        add(path, INVALID_VALUE, "'" + shortened(text) + "' is not a proposal (lower-case letters, digits, '-' and '_')");
+      }
+    }
+
+    /** Free text that ends up in logs and config files: no control characters. */
+    private void printable(String text, String path) {
+      if (text.chars().anyMatch(Character::isISOControl)) {
+        add(path, INVALID_VALUE, "control characters are not allowed here");
+      }
+    }
+
+    private String subnetText(IpText.Prefix prefix) {
+      byte[] raw = prefix.first().toByteArray();
+      byte[] bytes = new byte[prefix.bits() / 8];
+      System.arraycopy(raw, Math.max(0, raw.length - bytes.length), bytes, Math.max(0, bytes.length - raw.length),
+          Math.min(raw.length, bytes.length));
+      try {
+        return InetAddress.getByAddress(bytes).getHostAddress() + "/" + prefix.length();
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private String shortened(String text) {
+      return text.length() > 40 ? text.substring(0, 40) + "..." : text;
     }
 
     private void add(String path, String reason, String description) {

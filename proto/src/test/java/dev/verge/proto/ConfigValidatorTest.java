@@ -67,6 +67,28 @@ class ConfigValidatorTest {
         .containsExactly(org.assertj.core.groups.Tuple.tuple("network_instances[1].ip.subnet", ConfigViolation.OVERLAPPING_SUBNET));
   }
 
+  /**
+   * The sorted sweep compares each subnet only with the furthest-reaching one before it: a wide
+   * subnet must still catch narrow ones far after it in sorted order, with disjoint ones between.
+   */
+  @Test
+  void overlapsBehindDisjointSubnetsAreFoundAndOnlyThose() throws Exception {
+    String[] subnets = {"10.0.0.0/16", "192.168.0.0/24", "10.0.5.0/24", "10.1.0.0/24", "10.0.200.0/24", "fd00::/64", "fd00::/56"};
+    DeviceConfig.Builder config = DeviceConfig.newBuilder();
+    for (int i = 0; i < subnets.length; i++) {
+      config.addNetworkInstances(dev.verge.proto.config.v1.NetworkInstanceConfig.newBuilder()
+          .setId(dev.verge.proto.common.v1.UuidAndVersion.newBuilder().setUuid("6f0a1c2e-0000-4000-8000-0000000001" + (10 + i)))
+          .setType(dev.verge.proto.config.v1.NetworkInstanceConfig.Type.TYPE_LOCAL)
+          .setIp(dev.verge.proto.config.v1.IpSpec.newBuilder().setSubnet(subnets[i])));
+    }
+
+    assertThat(validator.validate(config.build())).extracting(ConfigViolation::fieldPath, ConfigViolation::description)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("network_instances[2].ip.subnet", "subnet 10.0.5.0/24 overlaps 10.0.0.0/16 of network_instances[0]"),
+            org.assertj.core.groups.Tuple.tuple("network_instances[4].ip.subnet", "subnet 10.0.200.0/24 overlaps 10.0.0.0/16 of network_instances[0]"),
+            org.assertj.core.groups.Tuple.tuple("network_instances[6].ip.subnet", "subnet fd00::/56 overlaps fd00::/64 of network_instances[5]"));
+  }
+
   @Test
   void portOnUnknownLowerLayerIsReported() throws Exception {
     var violations = violationsAfter(c -> {

@@ -66,6 +66,28 @@ final class ConfigCheck {
                   .setDescription(v.toString()).setTimestampMs(now).build())
               .toList());
     }
+    if (!config.getId().getUuid().isEmpty() && !deviceUuid.isEmpty() && !config.getId().getUuid().equals(deviceUuid)) {
+      // the envelope's device UUID is not signed; the payload's is
+      throw ConfigRejectedException.of(hash, "WRONG_DEVICE", "config is for device " + config.getId().getUuid() + ", this is " + deviceUuid);
+    }
     return new Checked(config, hash, signed.getVersion());
+  }
+
+  /**
+   * Why {@code next} would roll the device back from {@code running}, if it would: configs are
+   * ordered by the signed (controller epoch, config timestamp). A lower epoch is always older; a
+   * higher one means the controller lost its state and starts a new order, so its timestamps
+   * count from there. Equal keys are allowed (an operator who never sets timestamps).
+   */
+  static java.util.Optional<String> rollback(DeviceConfig running, DeviceConfig next) {
+    if (next.getControllerEpoch() < running.getControllerEpoch()) {
+      return java.util.Optional.of("controller epoch " + next.getControllerEpoch() + " is older than the running config's "
+          + running.getControllerEpoch());
+    }
+    if (next.getControllerEpoch() == running.getControllerEpoch() && next.getConfigTimestampMs() < running.getConfigTimestampMs()) {
+      return java.util.Optional.of("config timestamp " + next.getConfigTimestampMs() + " is older than the running config's "
+          + running.getConfigTimestampMs() + " in the same controller epoch " + running.getControllerEpoch());
+    }
+    return java.util.Optional.empty();
   }
 }

@@ -218,7 +218,8 @@ public final class LocalApi implements AutoCloseable {
     return start(address, token, agent, override, stateDir, LocalApiLimits.DEFAULT, Clock.systemUTC());
   }
 
-  static LocalApi start(
+  /** Serves the API with other limits (tests, the fuzzer). */
+  public static LocalApi start(
       InetSocketAddress address, String token, DeviceView agent, Publication<DeviceConfig> override, Path stateDir,
       LocalApiLimits limits, Clock clock) throws IOException {
     return new LocalApi(address, token, agent, override, stateDir, limits, clock);
@@ -359,9 +360,18 @@ public final class LocalApi implements AutoCloseable {
       byte[] body = new byte[request.content().readableBytes()];
       request.content().readBytes(body);
       QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+      Map<String, List<String>> parameters;
+      try {
+        parameters = uri.parameters();
+      } catch (IllegalArgumentException e) {
+        // e.g. "?x=%zz" (found by verge fuzz local-api): the client's mistake, not ours
+        audit(client(ctx), request.method().name(), path(request), 400, body, false);
+        respond(ctx, HttpResponseStatus.BAD_REQUEST, error("malformed query string: " + e.getMessage()), HttpUtil.isKeepAlive(request));
+        return;
+      }
       Result result;
       try {
-        result = route(request.method().name(), uri.path(), uri.parameters(), body);
+        result = route(request.method().name(), uri.path(), parameters, body);
       } catch (RuntimeException e) {
         log.error("local API: {} {} failed", request.method(), uri.path(), e);
         result = new Result(500, error("internal error: " + e.getMessage()), false);
@@ -399,8 +409,14 @@ public final class LocalApi implements AutoCloseable {
     return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "?";
   }
 
+  /** The decoded path; a path with a malformed escape is taken as written (and matches no endpoint). */
   private static String path(HttpRequest request) {
-    return new QueryStringDecoder(request.uri()).path();
+    try {
+      return new QueryStringDecoder(request.uri()).path();
+    } catch (IllegalArgumentException e) {
+      int query = request.uri().indexOf('?');
+      return query < 0 ? request.uri() : request.uri().substring(0, query);
+    }
   }
 
   // ---------------------------------------------------------------- the endpoints

@@ -119,6 +119,8 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   private String deviceUuid = "";
   private String appliedHash = "";
   private long appliedVersion;
+  /** The running config's signed order (controller epoch, config timestamp): no going back from it. */
+  private DeviceConfig appliedConfig;
   private StreamObserver<DeviceMessage> stream;
   private StreamObserver<ControllerMessage> currentResponses;
   private String rejectedHash = "";
@@ -320,6 +322,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
         int changes = configPublisher.apply(verified.config());
         appliedHash = verified.hash();
         appliedVersion = verified.version();
+        appliedConfig = verified.config();
         log.info("restored last good config {} (version {}, {} topic changes)", appliedHash, appliedVersion, changes);
       } catch (ConfigRejectedException e) {
         log.error("persisted config fails verification, not applied: {}", e.getMessage());
@@ -410,10 +413,16 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     ConfigAck.Builder ack = ConfigAck.newBuilder().setConfigHash(signed.getContentHash());
     try {
       var verified = configCheck.check(signed, deviceUuid);
+      Optional<String> rollback = appliedConfig == null || verified.hash().equals(appliedHash)
+          ? Optional.empty() : ConfigCheck.rollback(appliedConfig, verified.config());
+      if (rollback.isPresent()) {
+        throw ConfigRejectedException.of(verified.hash(), "ROLLBACK", rollback.get());
+      }
       int changes = configPublisher.apply(verified.config());
       lastGood.publish(LAST_GOOD_KEY, signed);
       appliedHash = verified.hash();
       appliedVersion = verified.version();
+      appliedConfig = verified.config();
       applyStatus.publish("current", ConfigApplyStatus.newBuilder().setConfigHash(appliedHash).setAccepted(true).build());
       ack.setAccepted(true);
       log.info("applied config {} version {} ({} topic changes)", appliedHash, appliedVersion, changes);
@@ -484,7 +493,18 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     return stub.withDeadlineAfter(settings.rpcDeadline().toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private static String describe(Throwable t) {
+  /** One line naming why the controller could not be reached, in the operator's terms when known. */
+  private String describe(Throwable t) {
+    for (Throwable cause = t; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+      if (cause instanceof java.security.cert.CertPathValidatorException
+          || cause instanceof java.security.cert.CertPathBuilderException
+          || (cause instanceof javax.net.ssl.SSLHandshakeException && String.valueOf(cause.getMessage()).contains("PKIX"))) {
+        return "the controller's certificate is not issued by the CA in " + settings.controllerCaPem();
+      }
+      if (cause instanceof java.security.cert.CertificateException && String.valueOf(cause.getMessage()).contains("No subject alternative")) {
+        return "the controller's certificate does not name " + settings.controllerTarget() + " (" + cause.getMessage() + ")";
+      }
+    }
     if (t instanceof StatusRuntimeException e) {
       Status s = e.getStatus();
       return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
@@ -536,4 +556,5 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     channel.shutdownNow();
     io.shutdownNow();
   }
+
 }

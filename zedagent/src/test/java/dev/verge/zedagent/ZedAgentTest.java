@@ -175,6 +175,53 @@ class ZedAgentTest {
     assertThat(agent.status().connected()).isFalse();
   }
 
+  /**
+   * A validly signed config older than the running one (same controller epoch, earlier timestamp)
+   * is refused as a rollback and the running one stays; a new controller epoch starts a new order.
+   */
+  @Test
+  void aValidlySignedOlderConfigIsRefusedUnlessTheControllerEpochMovedOn() throws Exception {
+    startNode(settings());
+    await().atMost(WAIT).until(() -> !admin.listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList().isEmpty()
+        && device().getConnected());
+    DeviceConfig newer = example().toBuilder().setControllerEpoch(3).setConfigTimestampMs(2_000).build();
+    String running = apply(newer);
+    await().atMost(WAIT).until(() -> device().getAppliedHash().equals(running));
+
+    DeviceConfig older = example().toBuilder().setControllerEpoch(3).setConfigTimestampMs(1_000)
+        .setNetworkInstances(0, example().getNetworkInstances(0).toBuilder().setDisplayName("stale")).build();
+    String rolledBack = apply(older);
+    await().atMost(WAIT).until(() -> device().getRejectedHash().equals(rolledBack));
+    assertThat(device().getRejectionErrorsList()).singleElement().satisfies(error -> {
+      assertThat(error.getReason()).isEqualTo("ROLLBACK");
+      assertThat(error.getDescription()).isEqualTo(
+          "config timestamp 1000 is older than the running config's 2000 in the same controller epoch 3");
+    });
+    assertThat(device().getAppliedHash()).isEqualTo(running);
+    assertThat(agent.status().appliedHash()).isEqualTo(running);
+    String lowerEpoch = apply(older.toBuilder().setControllerEpoch(2).setConfigTimestampMs(9_000).build());
+    await().atMost(WAIT).until(() -> device().getRejectedHash().equals(lowerEpoch));
+    assertThat(device().getRejectionErrorsList().get(0).getDescription())
+        .isEqualTo("controller epoch 2 is older than the running config's 3");
+
+    String newEpoch = apply(older.toBuilder().setControllerEpoch(4).setConfigTimestampMs(500).build());
+    await().atMost(WAIT).until(() -> device().getAppliedHash().equals(newEpoch));
+    assertThat(agent.status().appliedHash()).isEqualTo(newEpoch);
+  }
+
+  @Test
+  void aControllerWhoseCertificateTheInstalledCaDidNotIssueIsNamedAsSuch() throws Exception {
+    Path wrongCa = dir.resolve("other-ca.crt");
+    Files.writeString(wrongCa, Certificates.toPem(Certificates.selfSigned("some other CA", true, Duration.ofDays(1)).certificate()),
+        StandardCharsets.US_ASCII);
+    startNode(ZedAgentSettings.of(SERIAL, "127.0.0.1:" + devicePort, wrongCa, dir.resolve("node"))
+        .withReconnectBackoff(Duration.ofMillis(100), Duration.ofMillis(400)));
+
+    await().atMost(WAIT).until(() -> !agent.status().lastError().isEmpty());
+    assertThat(agent.status().lastError()).isEqualTo("the controller's certificate is not issued by the CA in " + wrongCa);
+    assertThat(agent.status().connected()).isFalse();
+  }
+
   @Test
   void aConfigSignedByAKeyTheControllerCaNeverIssuedIsRejectedAndTheLastGoodStays() throws Exception {
     startNode(settings());

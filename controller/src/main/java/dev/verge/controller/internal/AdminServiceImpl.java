@@ -83,6 +83,16 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       response.onError(RpcErrors.badRequest("INVALID_CONFIG", violations));
       return;
     }
+    Optional<ConfigVersion> current = store.currentConfig(device);
+    if (!request.getForce() && current.isPresent() && dropsEverything(current.get().getConfig(), config)) {
+      DeviceConfig running = current.get().getConfig();
+      response.onError(RpcErrors.error(Status.Code.FAILED_PRECONDITION, "CONFIG_DROPS_EVERYTHING",
+          "the config has no network instance and no app; it would remove the device's "
+              + running.getNetworkInstancesCount() + " network instance(s) and " + running.getAppsCount()
+              + " app(s). Apply it with force to do that on purpose",
+          Map.of("device_uuid", device, "current_version", String.valueOf(current.get().getVersion()))));
+      return;
+    }
     try {
       DeviceStore.ApplyOutcome outcome = store.apply(device, config);
       ConfigVersion version = outcome.version();
@@ -103,6 +113,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     } catch (IOException e) {
       response.onError(DeviceServiceImpl.storageError(e));
     }
+  }
+
+  /** An empty (or networks-only) document replacing a working one: most likely a mistake. */
+  private static boolean dropsEverything(DeviceConfig running, DeviceConfig next) {
+    return next.getNetworkInstancesCount() == 0 && next.getAppsCount() == 0
+        && (running.getNetworkInstancesCount() > 0 || running.getAppsCount() > 0);
   }
 
   private DeviceConfig parse(ApplyConfigRequest request) throws ConfigFormatException {

@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.HashMap;
@@ -26,6 +28,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Devices, the onboarding list and each device's config history, on disk as protobuf JSON (so
@@ -39,6 +43,11 @@ import java.util.stream.Stream;
  *
  * Every file is written with {@link AtomicFiles}; the current config is the highest complete
  * version file, so a crash at any point leaves the previous or the new state, never a torn one.
+ *
+ * <p>A file that cannot be read anyway (disk damage, an editor) is moved to
+ * {@code devices/UUID/quarantine/} with a {@code .why} note and reported on that device's record;
+ * the rest of the fleet is served. Old versions beyond the history limit are deleted, except the
+ * current one and the one the device acknowledged.
  */
 public final class DeviceStore {
   /** How an onboarding attempt ended (EVE: 201 / 200 / 409 / 403). */
@@ -54,10 +63,14 @@ public final class DeviceStore {
   /** The stored version and whether the applied content equalled the current one. */
   public record ApplyOutcome(ConfigVersion version, boolean unchanged) {}
 
+  private static final Logger LOG = LoggerFactory.getLogger(DeviceStore.class);
   private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+  private static final String QUARANTINE = "quarantine";
+  private static final String WHY = ".why";
 
   private final Path root;
   private final Clock clock;
+  private final int historyLimit;
   private final TreeSet<String> onboarding = new TreeSet<>();
   private final Map<String, Device> devices = new HashMap<>();
   private final Map<String, String> uuidByFingerprint = new HashMap<>();
@@ -68,16 +81,36 @@ public final class DeviceStore {
     DeviceRecord record;
     final TreeMap<Long, ConfigVersionSummary> history = new TreeMap<>();
     ConfigVersion current;
+    /** The highest version number ever stored, readable or not: a new version goes above it. */
+    long highestVersion;
+    final List<String> problems = new ArrayList<>();
+
+    /** The newest version is quarantined: serve nothing rather than roll the device back. */
+    boolean newestDamaged() {
+      return current == null ? highestVersion > 0 : highestVersion > current.getVersion();
+    }
   }
 
+  /** A store that keeps every config version. */
   public DeviceStore(Path root, Clock clock) throws IOException {
+    this(root, clock, 0);
+  }
+
+  /** @param historyLimit most versions kept per device, 0 = all (current and acknowledged always kept) */
+  public DeviceStore(Path root, Clock clock, int historyLimit) throws IOException {
     this.root = root;
     this.clock = clock;
+    this.historyLimit = historyLimit;
     Files.createDirectories(root.resolve("devices"));
     AtomicFiles.removeLeftovers(root);
     Path onboardingFile = root.resolve("onboarding.json");
     if (Files.exists(onboardingFile)) {
-      onboarding.addAll(read(onboardingFile, OnboardingList.getDefaultInstance()).getSerialsList());
+      try {
+        onboarding.addAll(read(onboardingFile, OnboardingList.getDefaultInstance()).getSerialsList());
+      } catch (IOException e) {
+        // devices already onboarded keep working; only new onboarding needs the list again
+        quarantine(onboardingFile, root.resolve(QUARANTINE), e);
+      }
     }
     try (Stream<Path> dirs = Files.list(root.resolve("devices"))) {
       for (Path dir : (Iterable<Path>) dirs::iterator) {
@@ -89,17 +122,43 @@ public final class DeviceStore {
   private void loadDevice(Path dir) throws IOException {
     AtomicFiles.removeLeftovers(dir);
     Path recordFile = dir.resolve("device.json");
-    if (!Files.exists(recordFile)) {
-      return; // a crash between mkdir and the first write: nothing was promised yet
-    }
+    Path quarantine = dir.resolve(QUARANTINE);
     Device device = new Device();
-    device.record = read(recordFile, DeviceRecord.getDefaultInstance());
+    if (Files.exists(recordFile)) {
+      try {
+        device.record = read(recordFile, DeviceRecord.getDefaultInstance());
+        if (!device.record.getDeviceUuid().equals(dir.getFileName().toString())) {
+          throw new IOException("it names device '" + device.record.getDeviceUuid() + "', not " + dir.getFileName());
+        }
+      } catch (IOException e) {
+        quarantine(recordFile, quarantine, e);
+        device.record = null;
+      }
+    }
+    if (device.record == null) {
+      if (!Files.exists(quarantine.resolve("device.json"))) {
+        return; // a crash between mkdir and the first write: nothing was promised yet
+      }
+      // Its identity is lost (the device must be onboarded again), but the operator sees why.
+      device.record = DeviceRecord.newBuilder().setDeviceUuid(dir.getFileName().toString()).build();
+    }
     Path configs = dir.resolve("configs");
     AtomicFiles.removeLeftovers(configs);
     if (Files.isDirectory(configs)) {
       try (Stream<Path> files = Files.list(configs)) {
         for (Path file : (Iterable<Path>) files::iterator) {
-          ConfigVersion version = read(file, ConfigVersion.getDefaultInstance());
+          long number = versionNumber(file);
+          device.highestVersion = Math.max(device.highestVersion, number);
+          ConfigVersion version;
+          try {
+            version = read(file, ConfigVersion.getDefaultInstance());
+            if (version.getVersion() != number || number == 0) {
+              throw new IOException("it holds version " + version.getVersion() + ", not " + number);
+            }
+          } catch (IOException e) {
+            quarantine(file, quarantine, e);
+            continue;
+          }
           device.history.put(version.getVersion(), summary(version));
           if (device.current == null || version.getVersion() > device.current.getVersion()) {
             device.current = version;
@@ -107,13 +166,56 @@ public final class DeviceStore {
         }
       }
     }
+    if (Files.isDirectory(quarantine)) {
+      try (Stream<Path> files = Files.list(quarantine)) {
+        for (Path file : files.sorted().toList()) {
+          String name = file.getFileName().toString();
+          if (name.endsWith(WHY)) {
+            continue;
+          }
+          device.highestVersion = Math.max(device.highestVersion, versionNumber(file));
+          Path why = quarantine.resolve(name + WHY);
+          String reason = Files.exists(why) ? Files.readString(why, StandardCharsets.UTF_8).strip() : "unreadable";
+          device.problems.add((name.equals("device.json") ? "" : "configs/") + name + ": " + reason);
+        }
+      }
+    }
     index(device);
+  }
+
+  /** The version a file name stands for (0000000003.json → 3), 0 when it names none. */
+  private static long versionNumber(Path file) {
+    String name = file.getFileName().toString();
+    if (!name.matches("[0-9]{1,18}\\.json")) {
+      return 0;
+    }
+    return Long.parseLong(name.substring(0, name.length() - ".json".length()));
+  }
+
+  /** Moves an unreadable file aside with a note of why, so it is kept for the operator but not read again. */
+  private static void quarantine(Path file, Path quarantine, IOException cause) throws IOException {
+    Files.createDirectories(quarantine);
+    Path target = quarantine.resolve(file.getFileName());
+    String reason = oneLine(cause);
+    AtomicFiles.write(quarantine.resolve(file.getFileName() + WHY), (reason + "\n").getBytes(StandardCharsets.UTF_8));
+    Files.move(file, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    LOG.error("unreadable store file {} moved to {}: {}", file, target, reason);
+  }
+
+  private static String oneLine(IOException cause) {
+    String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
   }
 
   private void index(Device device) {
     devices.put(device.record.getDeviceUuid(), device);
-    uuidByFingerprint.put(device.record.getCertFingerprint(), device.record.getDeviceUuid());
-    uuidBySerial.put(device.record.getSerial(), device.record.getDeviceUuid());
+    if (!device.record.getCertFingerprint().isEmpty()) {
+      uuidByFingerprint.put(device.record.getCertFingerprint(), device.record.getDeviceUuid());
+    }
+    if (!device.record.getSerial().isEmpty()) {
+      uuidBySerial.put(device.record.getSerial(), device.record.getDeviceUuid());
+    }
   }
 
   public synchronized List<String> onboardingList() {
@@ -170,8 +272,8 @@ public final class DeviceStore {
     if (device == null) {
       return Optional.empty();
     }
-    DeviceRecord.Builder record = device.record.toBuilder();
-    if (device.current != null) {
+    DeviceRecord.Builder record = device.record.toBuilder().addAllStoreProblems(device.problems);
+    if (device.current != null && !device.newestDamaged()) {
       record.setCurrentVersion(device.current.getVersion()).setCurrentHash(device.current.getConfigHash());
     }
     return Optional.of(record.build());
@@ -184,20 +286,44 @@ public final class DeviceStore {
   public synchronized ApplyOutcome apply(String uuid, DeviceConfig config) throws IOException {
     Device device = requireDevice(uuid);
     String hash = ConfigDigest.contentHash(config);
-    if (device.current != null && device.current.getConfigHash().equals(hash)) {
+    if (device.current != null && !device.newestDamaged() && device.current.getConfigHash().equals(hash)) {
       return new ApplyOutcome(device.current, true);
     }
-    long next = device.current == null ? 1 : device.current.getVersion() + 1;
+    long next = device.highestVersion + 1; // above quarantined versions too: a version number is never reused
     ConfigVersion version = ConfigVersion.newBuilder()
         .setVersion(next).setConfigHash(hash).setStoredAtMs(clock.millis()).setConfig(config).build();
-    write(deviceDir(uuid).resolve("configs").resolve(String.format("%010d.json", next)), version);
+    write(configFile(uuid, next), version);
     device.current = version;
+    device.highestVersion = next;
     device.history.put(next, summary(version));
+    prune(uuid, device);
     return new ApplyOutcome(version, false);
   }
 
+  /** Deletes the oldest versions beyond the limit; the current and the acknowledged one stay. */
+  private void prune(String uuid, Device device) throws IOException {
+    if (historyLimit == 0 || device.history.size() <= historyLimit) {
+      return;
+    }
+    int excess = device.history.size() - historyLimit;
+    String applied = device.record.getAppliedHash();
+    for (ConfigVersionSummary old : List.copyOf(device.history.values())) {
+      if (excess == 0) {
+        break;
+      }
+      if (old.getVersion() == device.current.getVersion() || old.getConfigHash().equals(applied)) {
+        continue;
+      }
+      Files.deleteIfExists(configFile(uuid, old.getVersion()));
+      device.history.remove(old.getVersion());
+      excess--;
+    }
+  }
+
+  /** The config to serve; empty when there is none or the newest one is quarantined. */
   public synchronized Optional<ConfigVersion> currentConfig(String uuid) {
-    return Optional.ofNullable(requireDevice(uuid).current);
+    Device device = requireDevice(uuid);
+    return device.newestDamaged() ? Optional.empty() : Optional.ofNullable(device.current);
   }
 
   public synchronized Optional<ConfigVersion> configVersion(String uuid, long version) throws IOException {
@@ -205,7 +331,7 @@ public final class DeviceStore {
     if (!device.history.containsKey(version)) {
       return Optional.empty();
     }
-    return Optional.of(read(deviceDir(uuid).resolve("configs").resolve(String.format("%010d.json", version)), ConfigVersion.getDefaultInstance()));
+    return Optional.of(read(configFile(uuid, version), ConfigVersion.getDefaultInstance()));
   }
 
   public synchronized List<ConfigVersionSummary> history(String uuid) {
@@ -229,6 +355,9 @@ public final class DeviceStore {
     }
     write(deviceDir(uuid).resolve("device.json"), record.build());
     device.record = record.build();
+    if (accepted) {
+      prune(uuid, device); // the version kept for the old acknowledgement may go now
+    }
   }
 
   private Device requireDevice(String uuid) {
@@ -241,6 +370,10 @@ public final class DeviceStore {
 
   private Path deviceDir(String uuid) {
     return root.resolve("devices").resolve(uuid);
+  }
+
+  private Path configFile(String uuid, long version) {
+    return deviceDir(uuid).resolve("configs").resolve(String.format("%010d.json", version));
   }
 
   private static ConfigVersionSummary summary(ConfigVersion version) {
@@ -258,8 +391,10 @@ public final class DeviceStore {
     try {
       PARSER.merge(Files.readString(file, StandardCharsets.UTF_8), builder);
       return (T) builder.build();
-    } catch (InvalidProtocolBufferException e) {
-      throw new IOException(file + " is not readable: " + e.getMessage(), e);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IOException(file.getFileName() + " is not UTF-8 text", e);
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      throw new IOException(file.getFileName() + " is not readable: " + e.getMessage(), e);
     }
   }
 

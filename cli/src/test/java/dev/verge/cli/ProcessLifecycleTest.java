@@ -1,0 +1,104 @@
+package dev.verge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.verge.testkit.ProcessOutput;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Controller and node as the operator runs them, in processes of their own: one controller per data
+ * directory, and SIGTERM stops either with a log line and exit 0.
+ */
+class ProcessLifecycleTest {
+  @TempDir Path dir;
+  private final List<Process> children = new ArrayList<>();
+
+  record Run(int exitCode, String out, String err) {}
+
+  @AfterEach
+  void killChildren() throws InterruptedException {
+    for (Process child : children) {
+      child.destroyForcibly();
+      child.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private Process verge(List<String> args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "-cp", System.getProperty("java.class.path"), VergeCommand.class.getName()));
+    command.addAll(args);
+    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+    children.add(child);
+    return child;
+  }
+
+  private static Run vergeHere(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = VergeCommand.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    return new Run(cli.execute(args), out.toString(), err.toString());
+  }
+
+  private List<String> serve(Path dataDir) {
+    return List.of("controller", "serve", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1", "--port", "0",
+        "--admin-port", "0", "--metrics-port", "-1");
+  }
+
+  @Test
+  void aSecondControllerOnOneDataDirIsRefusedAndSigtermStopsTheFirstCleanly() throws Exception {
+    Path data = dir.resolve("data");
+    Process first = verge(serve(data));
+    ProcessOutput firstOut = ProcessOutput.of("first controller", first);
+    firstOut.awaitLine(line -> line.startsWith("controller serving"), Duration.ofSeconds(60));
+
+    Run second = vergeHere(serve(data).toArray(String[]::new));
+
+    assertThat(second.exitCode()).isEqualTo(1);
+    assertThat(second.err()).isEqualTo("error: data directory " + data + " is in use by another controller (pid "
+        + first.pid() + "); stop it or choose another --data-dir" + System.lineSeparator());
+
+    first.toHandle().destroy(); // SIGTERM; Process.destroy() would also close the pipe we read the log from
+    assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(firstOut.awaitEnd(Duration.ofSeconds(10))).isTrue();
+    assertThat(first.exitValue()).isZero();
+    assertThat(firstOut.lines()).anyMatch(line -> line.endsWith("controller stopping on SIGTERM"))
+        .anyMatch(line -> line.endsWith("controller stopped"));
+  }
+
+  @Test
+  void sigtermStopsTheNodeWithALogLineAndExitZero() throws Exception {
+    Path data = dir.resolve("data");
+    Process controller = verge(serve(data));
+    ProcessOutput controllerOut = ProcessOutput.of("controller", controller);
+    String serving = controllerOut.awaitLine(line -> line.startsWith("controller serving"), Duration.ofSeconds(60));
+    Matcher port = Pattern.compile("devices 127\\.0\\.0\\.1:(\\d+)").matcher(serving);
+    assertThat(port.find()).as(serving).isTrue();
+    Process node = verge(List.of("node", "run", "--controller", "127.0.0.1:" + port.group(1), "--controller-name", "localhost",
+        "--ca-cert", data.resolve("pki").resolve("ca.crt").toString(), "--serial", "SN-TERM",
+        "--state-dir", dir.resolve("node").toString(), "--host", "sim"));
+    ProcessOutput nodeOut = ProcessOutput.of("node", node);
+    nodeOut.awaitLine(line -> line.startsWith("verge node: running"), Duration.ofSeconds(60));
+
+    node.toHandle().destroy(); // SIGTERM, keeping our end of its output open
+
+    assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(nodeOut.awaitEnd(Duration.ofSeconds(10))).isTrue();
+    assertThat(node.exitValue()).as(String.join("\n", nodeOut.lines())).isZero();
+    assertThat(nodeOut.lines()).anyMatch(line -> line.endsWith("node stopping on SIGTERM"))
+        .anyMatch(line -> line.endsWith("node stopped"));
+  }
+}
