@@ -170,7 +170,11 @@ public final class NimAgent implements Agent {
     if (!systemAdapters.all().isEmpty()) {
       PortConfig read = PortConfigReader.read(PortConfig.CONTROLLER, 0, physicalIo.all().values(), vlans.all().values(),
           bonds.all().values(), systemAdapters.all().values(), networks.all());
-      if (controllerConfig == null || !controllerConfig.sameContent(read)) {
+      if (read.managementPorts().isEmpty() && !read.errors().isEmpty() && controllerConfig != null
+          && !controllerConfig.managementPorts().isEmpty()) {
+        // Nothing usable is left of the new config: keep running the last good one, report why.
+        read = controllerConfig.withPorts(controllerConfig.ports(), read.errors());
+      } else if (controllerConfig == null || !controllerConfig.sameContent(read)) {
         // Stamped on arrival: a newly arrived controller config outranks the others (as EVE).
         controllerConfigSeenMs = context.loop().now().toEpochMilli();
       }

@@ -42,9 +42,12 @@ public record PortConfig(String key, long timePriorityMs, List<Port> ports, Sort
     return ports.stream().filter(p -> p.ifName().equals(ifName)).findFirst();
   }
 
-  /** Same links and ports, whatever the time priority (a re-stamped config is not a new one). */
+  /**
+   * Same links and ports, whatever the time priority (a re-stamped config is not a new one) and
+   * the errors (a newly refused port changes what is reported, not what runs).
+   */
   public boolean sameContent(PortConfig other) {
-    return ports.equals(other.ports) && errors.equals(other.errors);
+    return ports.equals(other.ports);
   }
 
   public PortConfig withPorts(List<Port> newPorts, SortedMap<String, String> newErrors) {
