@@ -460,6 +460,10 @@ public final class Verifier {
       if (ports.notReady(port).isPresent() || ports.source(port).isEmpty()) {
         continue;
       }
+      // Anti-flap: a port that failed within the hold-down is not taken back yet.
+      if (nowMs() - portResult(port.label()).lastFailedMs() < timers.holdDown().toMillis()) {
+        continue;
+      }
       probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), ports.source(port).get(), timers.probeTimeout()),
           result -> loop.execute(() -> {
             if (gen != generation || phase != Phase.WORKING) {
