@@ -9,12 +9,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A single thread that entered a named network namespace with setns(2) and runs only the tasks
+ * For tests and benchmarks whose JVM runs outside the node's namespace: a single thread that entered a named network namespace with setns(2) and runs only the tasks
  * given to it, so sockets it opens (nim's controller probes in the ITs) live in that namespace
  * and never in the machine's own. Setting up the thread fails if the namespace cannot be entered:
  * nothing then runs outside it.
  */
-final class NetnsExecutor {
+public final class NetnsExecutor {
   private NetnsExecutor() {}
 
   interface CLib extends Library {
@@ -30,7 +30,7 @@ final class NetnsExecutor {
     int close(int fd) throws LastErrorException;
   }
 
-  static ExecutorService enter(String namespace) {
+  public static ExecutorService enter(String namespace) {
     ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "netns-" + namespace);
       t.setDaemon(true);
