@@ -85,20 +85,23 @@ class NodeProcessesIT {
 
     await().atMost(WAIT).until(() -> output.stream().anyMatch(l -> l.startsWith("verge node: running")));
     String banner = output.stream().filter(l -> l.startsWith("verge node: running")).findFirst().orElseThrow();
-    assertThat(banner).contains("processes=sample,zedagent");
+    assertThat(banner).contains("processes=nim,sample,zedagent");
     List<Long> childPids = node.descendants().filter(p -> p.parent().map(pp -> pp.pid() == node.pid()).orElse(false))
         .map(ProcessHandle::pid).toList();
-    assertThat(childPids).hasSize(2);
+    assertThat(childPids).hasSize(3);
 
     // The test joins the node's socket bus as a third process would.
     bus = PubSub.unixSockets(PubSubConfig.defaults().withSocketDir(dir.resolve("state/bus")));
     loop = AgentLoop.create("test");
     Subscription<AgentHealth> sampleHealth = bus.subscribe(AgentTopics.health("sample"), loop, new SubscriptionHandler<>() {});
     Subscription<AgentHealth> zedagentHealth = bus.subscribe(AgentTopics.health("zedagent"), loop, new SubscriptionHandler<>() {});
-    await().atMost(WAIT).until(() -> sampleHealth.get("sample").isPresent() && zedagentHealth.get("zedagent").isPresent());
+    Subscription<AgentHealth> nimHealth = bus.subscribe(AgentTopics.health("nim"), loop, new SubscriptionHandler<>() {});
+    await().atMost(WAIT).until(() -> sampleHealth.get("sample").isPresent() && zedagentHealth.get("zedagent").isPresent()
+        && nimHealth.get("nim").isPresent());
     long samplePid = sampleHealth.get("sample").orElseThrow().getPid();
     long zedagentPid = zedagentHealth.get("zedagent").orElseThrow().getPid();
-    assertThat(List.of(samplePid, zedagentPid)).containsExactlyInAnyOrderElementsOf(childPids);
+    long nimPid = nimHealth.get("nim").orElseThrow().getPid();
+    assertThat(List.of(samplePid, zedagentPid, nimPid)).containsExactlyInAnyOrderElementsOf(childPids);
 
     // The sample agent's input is zedagent's network instance topic: it leaves WAITING_FOR_INPUTS
     // only once that topic, published by the other process, has reached it over the socket bus.

@@ -448,7 +448,7 @@ public final class NimAgent implements Agent {
 
       @Override
       public void delete(OpContext ctx, Item item) {
-        ignoreMissing(() -> net.setUp(item.name(), false));
+        // The NIC is not nim's: it stays as it is (a port taken out of use is not cut).
       }
     });
     context.configure(VlanLink.TYPE, new Configurator() {
