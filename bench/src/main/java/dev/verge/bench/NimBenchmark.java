@@ -136,6 +136,10 @@ public final class NimBenchmark {
         return samples;
       } finally {
         runtime.close();
+        // Let the loop finish what it queued before the bus it publishes on closes.
+        java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
+        loop.execute(drained::countDown);
+        drained.await(10, java.util.concurrent.TimeUnit.SECONDS);
       }
     }
   }

@@ -103,6 +103,8 @@ public final class NimAgent implements Agent {
   private PortConfig controllerConfig;
   private long controllerConfigSeenMs;
   private SortedMap<String, String> settingErrors = new TreeMap<>();
+  /** Set on the loop when the agent stops: late kernel and DHCP events are dropped. */
+  private boolean stopped;
 
   public NimAgent(NimSettings settings, Function<AgentContext, ControllerProbe> probeFactory) {
     this.settings = settings;
@@ -237,6 +239,9 @@ public final class NimAgent implements Agent {
   }
 
   private void onNetEvent(NetEvent event) {
+    if (stopped) {
+      return;
+    }
     String ifName;
     if (event instanceof NetEvent.LinkEvent e) {
       ifName = e.link().name();
@@ -260,6 +265,9 @@ public final class NimAgent implements Agent {
   }
 
   private void onDhcp(DhcpEvent event) {
+    if (stopped) {
+      return;
+    }
     if (event instanceof DhcpEvent.Bound e) {
       leases.put(e.link(), e.lease());
       dhcpErrors.remove(e.link());
@@ -313,7 +321,7 @@ public final class NimAgent implements Agent {
   // ---------------------------------------------------------------- status
 
   private void publish() {
-    if (deviceNetwork == null) {
+    if (deviceNetwork == null || stopped) {
       return;
     }
     Optional<PortConfig> config = verifier.currentConfig();
@@ -405,7 +413,10 @@ public final class NimAgent implements Agent {
 
   private PortView portView(Port port) {
     Optional<Link> link = context.kernel().link(port.ifName());
-    List<String> addresses = context.kernel().addresses(port.ifName()).stream().map(a -> a.prefix().toString()).toList();
+    // Link-local addresses are on every link and say nothing about the port: not reported.
+    List<String> addresses = context.kernel().addresses(port.ifName()).stream()
+        .filter(a -> !a.prefix().address().isLinkLocalAddress())
+        .map(a -> a.prefix().toString()).toList();
     List<String> gateways = IntendedPorts.gateway(port, leases).map(g -> List.of(g.getHostAddress())).orElse(List.of());
     List<String> dns = new ArrayList<>();
     port.dnsServers().forEach(d -> dns.add(d.getHostAddress()));
@@ -652,6 +663,7 @@ public final class NimAgent implements Agent {
 
   @Override
   public void stop() {
+    stopped = true;
     if (netEvents != null) {
       netEvents.close();
     }
