@@ -340,6 +340,9 @@ public final class NimAgent implements Agent {
         status.addPorts(view.info(now));
       }
       c.errors().forEach((label, error) -> {
+        if (c.port(label).isPresent()) {
+          return; // reported on the running port itself (portView)
+        }
         ErrorInfo info = ErrorInfo.newBuilder().setDescription(error).setTimestampMs(now).setReason("BAD_PORT_CONFIG").build();
         network.addPorts(dev.verge.topics.v1.Port.newBuilder().setLabel(label).setError(info));
         status.addPorts(PortStatus.newBuilder().setLabel(label).setError(info));
@@ -426,8 +429,10 @@ public final class NimAgent implements Agent {
       }
     }));
     int table = link.map(l -> PortItems.TABLE_BASE + l.index()).orElse(0);
-    // The most telling error first: what the host refused, then DHCP, then the last failed test.
-    String error = failedItemError(port)
+    // The most telling error first: the config's own (what the operator must fix), what the host
+    // refused, then DHCP, then the last failed test.
+    String error = verifier.currentConfig().flatMap(c -> Optional.ofNullable(c.errors().get(port.label())))
+        .or(() -> failedItemError(port))
         .or(() -> Optional.ofNullable(dhcpErrors.get(port.ifName())))
         .or(() -> {
           Verifier.PortResult r = verifier.portResult(port.label());

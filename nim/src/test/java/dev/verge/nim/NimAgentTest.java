@@ -261,4 +261,59 @@ class NimAgentTest {
         .extracting(p -> p.getLabel() + ": " + p.getError().getDescription())
         .containsExactly("wan0: static IP 203.0.113.9 is outside its subnet 192.0.2.0/24");
   }
+
+  @Test
+  void theOverrideFileUnderTheStateDirIsUsedWithoutAControllerConfig() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    java.nio.file.Path file = new NimSettings(world.stateDir).overrideFile();
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.writeString(file, """
+        {"device_io": [{"type": "TYPE_ETHERNET", "phy_label": "eth1", "logical_label": "eth1"}],
+         "networks": [{"id": {"uuid": "n1"}, "ip": {"dhcp": "DHCP_TYPE_STATIC", "subnet": "198.51.100.0/24",
+                       "gateway": "198.51.100.1"}}],
+         "system_adapters": [{"name": "site", "lower_layer_name": "eth1", "network_uuid": "n1",
+                              "addr": "198.51.100.77", "uplink": true}]}
+        """);
+    world.start();
+    assertThat(world.network().getPortConfig()).isEqualTo("override");
+    assertThat(world.network().getControllerPort()).isEqualTo("site");
+    assertThat(world.host.network().addresses("eth1")).extracting(a -> a.prefix().toString()).contains("198.51.100.77/24");
+
+    // A controller config arrives: it is newer, so it is tried first, and it works.
+    twoStaticUplinks();
+    world.settle();
+    assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+  }
+
+  @Test
+  void aLocalOverrideChangesOnlyPortsThatAllowItAndIsRevertedWhenCleared() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.adapters.publish("wan1", staticUplink("wan1", "eth1", 10, NET1, "198.51.100.10").toBuilder()
+        .setAllowLocalModifications(true).build());
+    world.start();
+    var local = world.bus.publish(dev.verge.topics.ZedagentTopics.LOCAL_PORT_OVERRIDE,
+        dev.verge.pubsub.Durability.VOLATILE);
+    local.publish("override", dev.verge.proto.config.v1.DeviceConfig.newBuilder()
+        .addNetworks(staticNet("local1", "198.51.100.0/24", "198.51.100.1", 1400))
+        .addNetworks(staticNet("local0", "192.0.2.0/24", "192.0.2.1", 0))
+        .addSystemAdapters(staticUplink("wan1", "", 0, "local1", "198.51.100.99"))
+        .addSystemAdapters(staticUplink("wan0", "", 0, "local0", "192.0.2.99"))
+        .build());
+    world.settle();
+    assertThat(world.host.network().addresses("eth1")).extracting(a -> a.prefix().toString())
+        .contains("198.51.100.99/24").doesNotContain("198.51.100.10/24");
+    assertThat(world.host.network().link("eth1").orElseThrow().mtu()).isEqualTo(1400);
+    // wan0 does not allow local modifications: unchanged, and the refusal is reported.
+    assertThat(world.host.network().addresses("eth0")).extracting(a -> a.prefix().toString()).contains("192.0.2.10/24");
+    assertThat(world.network().getPortsList()).filteredOn(p -> p.getLabel().equals("wan0") && p.hasError())
+        .extracting(p -> p.getError().getDescription())
+        .containsExactly("local override refused: port 'wan0' does not allow local modifications");
+
+    local.unpublish("override");
+    world.settle();
+    assertThat(world.host.network().addresses("eth1")).extracting(a -> a.prefix().toString())
+        .contains("198.51.100.10/24").doesNotContain("198.51.100.99/24");
+  }
 }
