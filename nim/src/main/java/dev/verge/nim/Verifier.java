@@ -71,6 +71,8 @@ public final class Verifier {
   private int generation;
   private boolean testInFlight;
   private int liveFailures;
+  private boolean liveProbeInFlight;
+  private int betterProbesInFlight;
   private Future<?> retryTimer;
   private Future<?> probeTimer;
   private Future<?> betterTimer;
@@ -240,7 +242,14 @@ public final class Verifier {
       return;
     }
     testInFlight = true;
-    List<Port> candidates = list.get(current).config().managementPorts();
+    // Cost order, but a port whose last test failed goes last: a port that just proved dead is
+    // not waited on (its timeout) before the others are tried (EVE drops such ports likewise).
+    List<Port> candidates = list.get(current).config().managementPorts().stream()
+        .sorted(java.util.Comparator.comparing((Port p) -> {
+          PortResult r = portResult(p.label());
+          return r.lastFailedMs() > r.lastSucceededMs();
+        }))
+        .toList();
     testPorts(candidates, 0, generation, new ArrayList<>(), false);
   }
 
@@ -378,9 +387,14 @@ public final class Verifier {
       failOver(config.get(), port.get(), notReady.get());
       return;
     }
+    if (liveProbeInFlight) {
+      return; // a slow probe (up to its timeout) is not stacked with more: the prober would queue them
+    }
+    liveProbeInFlight = true;
     int gen = generation;
     probe.probe(new ControllerProbe.Request(port.get().label(), port.get().ifName(), ports.source(port.get()).orElseThrow(),
         timers.probeTimeout()), result -> loop.execute(() -> {
+          liveProbeInFlight = false;
           if (gen != generation || !controllerPort.equals(port.get().label())) {
             return;
           }
@@ -394,9 +408,11 @@ public final class Verifier {
           if (liveFailures >= 2) {
             failovers++;
             startVerify(current, "controller port " + port.get().label() + " failed twice: " + result.error());
+          } else {
+            probeControllerPort(); // the second chance at once, not a probe interval later
           }
         }));
-    if (ranksBetterPortExists(config.get())) {
+    if (ranksBetterPortExists(config.get()) && betterProbesInFlight == 0) {
       testBetterPorts();
     }
   }
@@ -464,8 +480,10 @@ public final class Verifier {
       if (nowMs() - portResult(port.label()).lastFailedMs() < timers.holdDown().toMillis()) {
         continue;
       }
+      betterProbesInFlight++;
       probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), ports.source(port).get(), timers.probeTimeout()),
           result -> loop.execute(() -> {
+            betterProbesInFlight--;
             if (gen != generation || phase != Phase.WORKING) {
               return;
             }

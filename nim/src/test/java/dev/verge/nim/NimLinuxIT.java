@@ -47,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  * namespace of its own).
  */
 class NimLinuxIT {
-  static final Duration WAIT = Duration.ofSeconds(15);
+  // A lease may take a full udhcpc retry round (3 discovers 2 s apart, 5 s pause) under load.
+  static final Duration WAIT = Duration.ofSeconds(30);
   static final String CONTROLLER = "203.0.113.10";
   static final String NET0 = "00000000-0000-4000-8000-0000000000a0";
 
@@ -200,5 +201,27 @@ class NimLinuxIT {
     var apps = status.get(NimAgent.GLOBAL).orElseThrow().getPortsList().stream()
         .filter(p -> p.getLabel().equals("apps100")).findFirst().orElseThrow();
     assertThat(apps.getError().getDescription()).isEqualTo("cannot create vlan eth0.100: kernel has no 8021q support (EOPNOTSUPP)");
+  }
+
+  @Test
+  void aSilentlyDeadUpstreamWithItsLinkUpIsLeftWithinTheProbeBudget() {
+    publishConfig(0);
+    startNim();
+    await().atMost(WAIT).until(() -> controllerPort().equals("wan0"));
+    await().atMost(WAIT).until(() -> dev.ipv4Addresses("eth1").stream().anyMatch(a -> a.startsWith("198.51.100.5")));
+
+    // eth0's upstream drops everything to the controller without a word; every link stays up.
+    long cut = System.nanoTime();
+    up0.ip("route", "replace", "blackhole", CONTROLLER + "/32");
+    // Budget: two missed probes (1 s interval, 3 s timeout each), then eth1's probe.
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> controllerPort().equals("wan1"));
+    long ms = (System.nanoTime() - cut) / 1_000_000;
+    assertThat(ms).as("silent upstream to switch").isLessThan(10_000);
+    assertThat(dev.ip("link", "show", "eth0")).contains("state UP");
+    await().atMost(WAIT).until(() -> mainDefault().startsWith("default via 198.51.100.1 dev eth1"));
+
+    up0.ip("route", "del", "blackhole", CONTROLLER + "/32");
+    up0.route(CONTROLLER + "/32", "10.90.0.2");
+    await().atMost(WAIT).until(() -> controllerPort().equals("wan0"));
   }
 }

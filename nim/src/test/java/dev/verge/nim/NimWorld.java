@@ -113,7 +113,14 @@ final class NimWorld implements AutoCloseable {
   /** The controller as seen from each interface: reachable unless the test says otherwise. */
   static final class FakeProbe implements ControllerProbe {
     private final Map<String, String> failing = new HashMap<>();
+    private final Map<String, Integer> failuresLeft = new HashMap<>();
     final List<String> probed = new ArrayList<>();
+
+    /** The next {@code count} probes out of the interface fail (a blip), then it works again. */
+    synchronized void failNext(String ifName, int count, String error) {
+      failing.put(ifName, error);
+      failuresLeft.put(ifName, count);
+    }
 
     synchronized void fail(String ifName, String error) {
       failing.put(ifName, error);
@@ -127,6 +134,13 @@ final class NimWorld implements AutoCloseable {
     public synchronized void probe(Request request, java.util.function.Consumer<Result> done) {
       probed.add(request.ifName() + "@" + request.source().getHostAddress());
       String error = failing.get(request.ifName());
+      Integer left = failuresLeft.get(request.ifName());
+      if (left != null && error != null && left <= 1) {
+        failuresLeft.remove(request.ifName());
+        failing.remove(request.ifName());
+      } else if (left != null) {
+        failuresLeft.put(request.ifName(), left - 1);
+      }
       done.accept(error == null ? Result.success(Duration.ofMillis(3)) : Result.failure(error));
     }
   }
