@@ -49,7 +49,6 @@ import dev.verge.topics.NimTopics;
 import dev.verge.topics.ZedagentTopics;
 import dev.verge.topics.v1.DeviceNetwork;
 import java.net.InetAddress;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -166,6 +165,9 @@ public final class NimAgent implements Agent {
     Map<String, String> items = new HashMap<>();
     configItems.all().values().forEach(i -> items.put(i.getKey(), i.getValue()));
     verifier.setTimers(NimTimers.from(items, errors));
+    if (!errors.equals(settingErrors)) {
+      errors.values().forEach(e -> log.warn("nim: {}", e));
+    }
     settingErrors = errors;
 
     List<PortConfig> configs = new ArrayList<>();
@@ -365,7 +367,7 @@ public final class NimAgent implements Agent {
 
   /** One port as it is now: config, kernel, lease, test results. */
   private record PortView(Port port, Optional<Link> link, List<String> addresses, List<String> gateways,
-      List<String> dns, int table, String error, boolean inUse) {
+      List<String> dns, int table, String error) {
     dev.verge.topics.v1.Port bus(long now) {
       dev.verge.topics.v1.Port.Builder b = dev.verge.topics.v1.Port.newBuilder()
           .setLabel(port.label())
@@ -439,8 +441,7 @@ public final class NimAgent implements Agent {
           return r.lastFailedMs() > r.lastSucceededMs() ? Optional.of(r.lastError()) : Optional.empty();
         })
         .orElse("");
-    return new PortView(port, link, addresses, gateways, dns, port.hasIp() ? table : 0, error,
-        verifier.controllerPort().map(port.label()::equals).orElse(false));
+    return new PortView(port, link, addresses, gateways, dns, port.hasIp() ? table : 0, error);
   }
 
   // ---------------------------------------------------------------- configurators
@@ -682,9 +683,5 @@ public final class NimAgent implements Agent {
         log.warn("nim: closing the prober failed", e);
       }
     }
-  }
-
-  static Instant epoch(long ms) {
-    return Instant.ofEpochMilli(ms);
   }
 }
