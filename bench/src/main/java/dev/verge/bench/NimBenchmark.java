@@ -91,6 +91,133 @@ public final class NimBenchmark {
     }
   }
 
+  /**
+   * {@code ./verge bench failover} (root only: real links): {@code failover.carrier.route_switch}
+   * — eth0's carrier lost to the kernel's route to the controller leaving through eth1 ({@code ip
+   * route get}, polled); {@code failover.carrier.latency} — to nim's first successful controller
+   * check through eth1; {@code failover.silent.latency} — eth0's upstream silently blackholing the
+   * controller (links up) to nim's switch, with the default probe settings. Median of 10 each.
+   */
+  public static void failover(String[] args) throws Exception {
+    if (!Root.isRoot()) {
+      System.err.println("failover benchmarks need root (real links in namespaces): skipped");
+      return;
+    }
+    Path scratch = Files.createTempDirectory("verge-failoverbench-");
+    try (NetTopology topology = NetTopology.create("fob")) {
+      Netns dev = topology.namespace("dev");
+      Netns up0 = topology.namespace("up0");
+      Netns up1 = topology.namespace("up1");
+      Netns ctl = topology.namespace("ctl");
+      topology.veth(dev, "eth0", up0, "u0");
+      topology.veth(dev, "eth1", up1, "u1");
+      topology.veth(up0, "c0", ctl, "a0");
+      topology.veth(up1, "c1", ctl, "a1");
+      up0.address("u0", "192.0.2.1/24").address("c0", "10.90.0.1/30").forwarding();
+      up1.address("u1", "198.51.100.1/24").address("c1", "10.90.1.1/30").forwarding();
+      ctl.address("a0", "10.90.0.2/30").address("a1", "10.90.1.2/30").address("lo", CONTROLLER + "/32").up("lo");
+      up0.route(CONTROLLER + "/32", "10.90.0.2");
+      up1.route(CONTROLLER + "/32", "10.90.1.2");
+      ctl.route("192.0.2.0/24", "10.90.0.1");
+      ctl.route("198.51.100.0/24", "10.90.1.1");
+      ctl.spawn("controller", "busybox", "nc", "-ll", "-p", "8443", "-e", "true");
+      ExecutorService probeThread = NetnsExecutor.enter(dev.name());
+      try (LinuxHost host = LinuxHost.inNamespace(dev.name(),
+              new LinuxHostSettings(scratch.resolve("daemons"), Path.of("/sys")));
+          PubSub bus = PubSub.inJvm(PubSubConfig.defaults());
+          AgentLoop loop = AgentLoop.create("nim");
+          AgentLoop observer = AgentLoop.create("bench-observer")) {
+        publishConfig(bus);
+        LinkedBlockingQueue<String> ports = new LinkedBlockingQueue<>();
+        long[] seenAt = new long[1];
+        watchControllerPort(bus, observer, ports, seenAt);
+        NimAgent agent = new NimAgent(new NimSettings(scratch.resolve("state")),
+            c -> new TcpControllerProbe(CONTROLLER + ":8443", probeThread));
+        AgentRuntime runtime = AgentRuntime.start(agent, bus, host, loop, RuntimeSettings.DEFAULT);
+        try {
+          await(ports, "wan0");
+          double[] routeSwitch = new double[SAMPLES];
+          double[] carrier = new double[SAMPLES];
+          for (int i = 0; i < SAMPLES; i++) {
+            long cutMs = System.currentTimeMillis();
+            long cut = System.nanoTime();
+            up0.ip("link", "set", "u0", "down");
+            while (!dev.exec("ip", "route", "get", CONTROLLER).stdout().contains("dev eth1")) {
+              if (System.nanoTime() - cut > TimeUnit.SECONDS.toNanos(30)) {
+                throw new IllegalStateException("the route never moved to eth1");
+              }
+            }
+            routeSwitch[i] = (System.nanoTime() - cut) / 1e6;
+            await(ports, "wan1");
+            long succeeded = awaitSuccess(loop, agent, "wan1", cutMs);
+            carrier[i] = succeeded - cutMs;
+            up0.ip("link", "set", "u0", "up");
+            await(ports, "wan0");
+          }
+          report("failover.carrier.route_switch", routeSwitch);
+          report("failover.carrier.latency", carrier);
+          double[] silent = new double[SAMPLES];
+          for (int i = 0; i < SAMPLES; i++) {
+            long cut = System.nanoTime();
+            up0.ip("route", "replace", "blackhole", CONTROLLER + "/32");
+            await(ports, "wan1");
+            silent[i] = (seenAt[0] - cut) / 1e6;
+            up0.ip("route", "replace", CONTROLLER + "/32", "via", "10.90.0.2");
+            await(ports, "wan0");
+          }
+          report("failover.silent.latency", silent);
+        } finally {
+          runtime.close();
+          java.util.concurrent.CountDownLatch drained = new java.util.concurrent.CountDownLatch(1);
+          loop.execute(drained::countDown);
+          drained.await(10, TimeUnit.SECONDS);
+        }
+      } finally {
+        probeThread.shutdownNow();
+      }
+    }
+  }
+
+  /** When nim last reached the controller through a port, once that is after {@code afterMs} (read on its loop). */
+  private static long awaitSuccess(AgentLoop loop, NimAgent agent, String label, long afterMs) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      java.util.concurrent.CompletableFuture<Long> at = new java.util.concurrent.CompletableFuture<>();
+      loop.execute(() -> at.complete(agent.verifier().portResult(label).lastSucceededMs()));
+      long ms = at.get(10, TimeUnit.SECONDS);
+      if (ms >= afterMs) {
+        return ms;
+      }
+      Thread.sleep(1);
+    }
+    throw new IllegalStateException("nim never reached the controller through " + label);
+  }
+
+  private static void watchControllerPort(PubSub bus, AgentLoop observer, LinkedBlockingQueue<String> ports,
+      long[] seenAt) {
+    bus.subscribe(NimTopics.DEVICE_NETWORK, observer, new SubscriptionHandler<>() {
+      String last = "";
+
+      @Override
+      public void onCreate(String key, DeviceNetwork value) {
+        seen(value);
+      }
+
+      @Override
+      public void onModify(String key, DeviceNetwork oldValue, DeviceNetwork value) {
+        seen(value);
+      }
+
+      private void seen(DeviceNetwork value) {
+        if (!value.getControllerPort().equals(last)) {
+          last = value.getControllerPort();
+          seenAt[0] = System.nanoTime();
+          ports.add(last);
+        }
+      }
+    });
+  }
+
   static double[] measure(Host host, ControllerProbe probe, Path scratch, Consumer<Boolean> cutEth0)
       throws Exception {
     try (PubSub bus = PubSub.inJvm(PubSubConfig.defaults());

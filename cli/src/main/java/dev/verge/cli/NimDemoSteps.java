@@ -83,7 +83,7 @@ final class NimDemoSteps {
             new LinuxHostSettings(work.resolve("nim-daemons"), Path.of("/sys")))) {
           steps(host, new TcpControllerProbe(CONTROLLER + ":8443", probeThread), work,
               cut -> up0.ip("link", "set", "u0", cut ? "down" : "up"),
-              () -> dev.ip("route", "show", "default").lines().findFirst().orElse("").strip(),
+              () -> dev.exec("ip", "route", "get", CONTROLLER).stdout().lines().findFirst().orElse("").strip(),
               "real veth links in namespaces " + dev.name() + ", " + up0.name() + ", " + up1.name());
         } finally {
           probeThread.shutdownNow();
@@ -94,9 +94,12 @@ final class NimDemoSteps {
         sim.kernel().plugNic("eth0", 0);
         sim.kernel().plugNic("eth1", 0);
         steps(sim, ControllerProbe.localChecksOnly(), work, cut -> sim.kernel().setCarrier("eth0", !cut),
-            () -> sim.network().routes(254).stream().filter(r -> r.destination().length() == 0)
-                .min(java.util.Comparator.comparingInt(dev.verge.hostos.Route::metric))
-                .map(r -> "default via " + r.gateway().map(g -> g.getHostAddress()).orElse("?") + " metric " + r.metric())
+            () -> sim.network().rules(false).stream()
+                .filter(r -> r.priority() == dev.verge.nim.PortItems.CONTROLLER_RULE_PRIORITY)
+                .flatMap(r -> sim.network().routes(r.table()).stream().filter(rt -> rt.destination().length() == 0))
+                .findFirst()
+                .map(rt -> "default via " + rt.gateway().map(g -> g.getHostAddress()).orElse("?") + " table " + rt.table()
+                    + " (rule 15100: the device's own traffic)")
                 .orElse("(none)"),
             "the sim (not root: no namespaces; a port that is up with an address counts as working)");
       }
@@ -135,7 +138,7 @@ final class NimDemoSteps {
         cutEth0.accept(false);
         await("controller traffic to return to eth0", () -> controllerPort(network).equals("wan0"));
         show.accept(String.format("back on wan0 (eth0) %d ms after the link came back", (System.nanoTime() - back) / 1_000_000));
-        show.accept("default route: " + defaultRoute.get());
+        show.accept("route to the controller: " + defaultRoute.get());
       } finally {
         runtime.close();
         // Let the loop finish what it queued before the bus it publishes on closes.
@@ -153,7 +156,7 @@ final class NimDemoSteps {
         "%-5s %-5s cost %-3d %-5s %-20s %s", p.getLabel(), p.getIfName(), p.getCost(), p.getUp() ? "up" : "down",
         p.getIpAddrsCount() == 0 ? "-" : String.join(",", p.getIpAddrsList()),
         p.getLabel().equals(inUse) ? "<- controller traffic" : p.hasError() ? p.getError().getDescription() : ""))));
-    show.accept("default route: " + defaultRoute.get());
+    show.accept("route to the controller: " + defaultRoute.get());
   }
 
   private static String controllerPort(Subscription<DeviceNetwork> network) {

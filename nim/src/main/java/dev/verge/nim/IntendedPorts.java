@@ -35,8 +35,8 @@ public final class IntendedPorts {
    * @param config the port config in use (empty: nim has none yet and builds nothing)
    * @param leases the DHCP leases of ports, by interface name
    * @param ifIndexes interface indexes of the links that exist (a port's table is 500 + index)
-   * @param controllerPort the label of the port controller traffic uses now: its default route
-   *     comes first in the main table
+   * @param controllerPort the label of the port controller traffic uses now: the device's own
+   *     traffic looks up its table (rule 15100, iif lo)
    */
   public static GraphR build(
       Optional<PortConfig> config, Map<String, DhcpLease> leases, Map<String, Integer> ifIndexes,
@@ -78,8 +78,8 @@ public final class IntendedPorts {
   }
 
   /**
-   * The order of the main table's default routes: the controller port first, then by usage, cost
-   * and label. The metric is 5000 (management) or 10000 (app-shared) plus the rank.
+   * The order of the main table's default routes: the controller port first (if given), then by
+   * usage, cost and label. The metric is 5000 (management) or 10000 (app-shared) plus the rank.
    */
   public static List<Port> routeOrder(PortConfig config, Optional<String> controllerPort) {
     return config.ports().stream()
@@ -116,7 +116,8 @@ public final class IntendedPorts {
         case BOND -> items.add(new BondLink(port.ifName(), port.bond().orElseThrow().spec(), port.mtu()));
       }
     }
-    List<Port> order = routeOrder(config, controllerPort);
+    // Main-table metrics follow cost only: moving controller traffic never touches a route.
+    List<Port> order = routeOrder(config, Optional.empty());
     for (Port port : config.ports()) {
       if (!port.hasIp()) {
         continue;
@@ -138,8 +139,14 @@ public final class IntendedPorts {
         IpPrefix host = new IpPrefix(address.get().address(), address.get().address().getAddress().length * 8);
         items.add(new PortRoute(port.ifName(), link, table, address.get().network(), Optional.empty(), 0,
             Optional.of(address.get().address()), portAddress.ref()));
-        gateway.ifPresent(gw -> items.add(new PortRoute(port.ifName(), link, table, defaultRoute(address.get()),
-            Optional.of(gw), 0, Optional.empty(), portAddress.ref())));
+        if (gateway.isPresent()) {
+          PortRoute tableDefault = new PortRoute(port.ifName(), link, table, defaultRoute(address.get()),
+              gateway, 0, Optional.empty(), portAddress.ref());
+          items.add(tableDefault);
+          if (controllerPort.map(port.label()::equals).orElse(false)) {
+            items.add(new PortItems.ControllerRule(table, tableDefault.ref()));
+          }
+        }
         items.add(new SourceRule(host, table, portAddress.ref()));
       }
       if (gateway.isPresent()) {

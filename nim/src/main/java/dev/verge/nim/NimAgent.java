@@ -624,6 +624,27 @@ public final class NimAgent implements Agent {
         return true;
       }
     });
+    context.configure(PortItems.ControllerRule.TYPE, new Configurator() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        net.addRule(controllerRule((PortItems.ControllerRule) item));
+      }
+
+      @Override
+      public void modify(OpContext ctx, Item oldItem, Item newItem) {
+        throw new UnsupportedOperationException("rules are recreated, never modified");
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        ignoreMissing(() -> net.deleteRule(controllerRule((PortItems.ControllerRule) item)));
+      }
+
+      @Override
+      public boolean needsRecreate(Item oldItem, Item newItem) {
+        return true;
+      }
+    });
     context.configure(SysctlSetting.TYPE, new Configurator() {
       @Override
       public void create(OpContext ctx, Item item) {
@@ -649,6 +670,10 @@ public final class NimAgent implements Agent {
   static Rule rule(SourceRule rule) {
     return new Rule(!rule.from().isIpv4(), PortItems.SOURCE_RULE_PRIORITY, Optional.of(rule.from()), Optional.empty(),
         Optional.empty(), 0, rule.table());
+  }
+
+  static Rule controllerRule(PortItems.ControllerRule rule) {
+    return Rule.all(false, rule.table(), PortItems.CONTROLLER_RULE_PRIORITY).withInputInterface("lo");
   }
 
   /** Deleting what is already gone (the NIC went, the kernel took the address with it) is done. */

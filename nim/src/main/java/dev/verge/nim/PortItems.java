@@ -18,6 +18,12 @@ public final class PortItems {
 
   /** Priority of the rules that send traffic from a port's address to the port's table (as EVE). */
   public static final int SOURCE_RULE_PRIORITY = 15000;
+  /**
+   * Priority of the rule that sends the device's own traffic (iif lo: zedagent's controller
+   * session, DNS) to the controller port's table: moving controller traffic changes this one rule,
+   * never a route, so no moment is without a route.
+   */
+  public static final int CONTROLLER_RULE_PRIORITY = 15100;
   /** A port's own routing table is this plus its interface index (as EVE). */
   public static final int TABLE_BASE = 500;
   /** Main-table default route metrics: management ports first, then app-shared (as EVE). */
@@ -238,6 +244,26 @@ public final class PortItems {
     @Override
     public String type() {
       return TYPE;
+    }
+  }
+
+  /** The device's own traffic looks up the controller port's table. */
+  public record ControllerRule(int table, ItemRef defaultRoute) implements ValueItem {
+    public static final String TYPE = "ControllerRule";
+
+    @Override
+    public String name() {
+      return CONTROLLER_RULE_PRIORITY + ": from all iif lo lookup " + table;
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(defaultRoute).describedAs("the table must have its default route"));
     }
   }
 }

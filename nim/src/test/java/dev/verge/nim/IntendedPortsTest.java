@@ -62,12 +62,15 @@ class IntendedPortsTest {
   }
 
   @Test
-  void theControllerPortsDefaultRouteComesFirst() {
-    GraphR g = IntendedPorts.build(Optional.of(twoUplinks()), Map.of("eth1", lease("198.51.100.20/24", "198.51.100.1")),
-        Map.of("eth0", 2, "eth1", 3), Optional.of("wan1"));
-    assertThat(names(g, PortItems.PortRoute.TYPE)).contains(
-        "table 254 0.0.0.0/0 via 198.51.100.1 dev eth1 metric 5000",
-        "table 254 0.0.0.0/0 via 192.0.2.1 dev eth0 metric 5001");
+  void theDevicesOwnTrafficFollowsTheControllerPortByOneRuleWhileRoutesStay() {
+    var leases = Map.of("eth1", lease("198.51.100.20/24", "198.51.100.1"));
+    GraphR onWan0 = IntendedPorts.build(Optional.of(twoUplinks()), leases, Map.of("eth0", 2, "eth1", 3), Optional.of("wan0"));
+    GraphR onWan1 = IntendedPorts.build(Optional.of(twoUplinks()), leases, Map.of("eth0", 2, "eth1", 3), Optional.of("wan1"));
+    assertThat(names(onWan1, PortItems.PortRoute.TYPE)).isEqualTo(names(onWan0, PortItems.PortRoute.TYPE));
+    assertThat(names(onWan0, PortItems.ControllerRule.TYPE)).containsExactly("15100: from all iif lo lookup 502");
+    assertThat(names(onWan1, PortItems.ControllerRule.TYPE)).containsExactly("15100: from all iif lo lookup 503");
+    assertThat(names(IntendedPorts.build(Optional.of(twoUplinks()), leases, Map.of("eth0", 2, "eth1", 3),
+        Optional.empty()), PortItems.ControllerRule.TYPE)).isEmpty();
   }
 
   @Test
