@@ -32,6 +32,8 @@ public final class Bench implements Callable<Integer> {
     GROUPS.put("pubsub", List.of(PubsubBenchmark::main));
     GROUPS.put("hostos", List.of(HostosBenchmark::main));
     GROUPS.put("agent", List.of(AgentBenchmark::main));
+    GROUPS.put("nim", List.of(NimBenchmark::main));
+    GROUPS.put("failover", List.of(NimBenchmark::failover));
     GROUPS.put("controller", List.of(PushToBusBenchmark::main, ControllerBenchmark::main, MaxConfigBenchmark::main));
     GROUPS.put("guest", List.of(GuestBenchmark::main));
     GROUPS.put("zedrouter", List.of(ZedrouterBenchmark::main));

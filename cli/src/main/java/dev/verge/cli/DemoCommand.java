@@ -249,10 +249,16 @@ final class DemoCommand implements Callable<Integer> {
     ExecResult metrics = ctrl.run("curl", "-s", "-m", "5", "http://127.0.0.1:" + metricsPort + "/metrics");
     metrics.stdout().lines().filter(l -> l.startsWith("verge_") && !l.startsWith("#")).limit(6).forEach(this::show);
 
+    try {
+      new NimDemoSteps(this::heading, this::show).run(work);
+    } catch (IllegalStateException e) {
+      throw new DemoFailure("nim: " + e.getMessage());
+    }
+
     System.out.println();
     System.out.println("Demo complete: onboarding, signed push and acknowledgement, validation, controller outage and");
-    System.out.println("resume, local override and telemetry all ran for real. The network agents (nim, zedrouter,");
-    System.out.println("domainmgr) that turn the bus topics above into links, NAT and VMs arrive in later releases.");
+    System.out.println("resume, local override, telemetry and nim's uplink failover all ran for real. The agents that");
+    System.out.println("turn the bus topics above into NAT and VMs (zedrouter, domainmgr) arrive in later releases.");
     if (keepGoing) {
       System.out.println("Still running (--keep-going); state in " + work + ". Ctrl-C to stop and clean up.");
       Thread.currentThread().join();

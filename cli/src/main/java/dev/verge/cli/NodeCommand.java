@@ -268,7 +268,8 @@ final class NodeCommand {
         }
         return Optional.empty();
       } catch (IOException | UnsupportedOperationException e) {
-        // /proc/1 may be unreadable (a sandbox): a namespace `ip netns` named is not the machine's own
+        // PID 1's namespace may be unreadable (a sandbox): a named namespace (ip netns add, as the
+        // tests and the demo make) is never the machine's own, and that can be told without it.
         if (inNamedNamespace()) {
           return Optional.empty();
         }

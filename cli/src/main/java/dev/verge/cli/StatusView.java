@@ -61,6 +61,7 @@ final class StatusView {
       switch (kind) {
         case "device_network" -> reports.values().forEach(this::ports);
         case "network_instance" -> networkInstances(reports.values());
+        case "config_list" -> reports.values().forEach(this::portConfigs);
         default -> {
           out.println(kind.toUpperCase(java.util.Locale.ROOT).replace('_', ' '));
           reports.forEach((id, report) -> out.println("  " + id + ": " + report));
@@ -96,6 +97,22 @@ final class StatusView {
           text(ni, "selectedPort"), ips.isEmpty() ? "-" : String.join(",", ips));
       ni.path("errors").forEach(e -> out.printf("    error %s %s: %s%n", text(e, "reason"), text(e, "fieldPath"),
           text(e, "description")));
+    }
+  }
+
+  /** nim's port config list: which config runs, and how each fared when last tested. */
+  private void portConfigs(JsonNode list) {
+    int current = list.path("currentIndex").asInt(-1);
+    JsonNode configs = list.path("configs");
+    out.printf("PORT CONFIGS (in use: %s)%n",
+        current >= 0 && current < configs.size() ? text(configs.get(current), "key") : "none");
+    out.printf("  %-2s %-12s %-9s %s%n", "", "KEY", "STATE", "LAST ERROR");
+    for (int i = 0; i < configs.size(); i++) {
+      JsonNode c = configs.get(i);
+      long failed = c.path("lastFailedMs").asLong();
+      long succeeded = c.path("lastSucceededMs").asLong();
+      String state = succeeded > failed ? "works" : failed > 0 ? "failed" : "untested";
+      out.printf("  %-2s %-12s %-9s %s%n", i == current ? "*" : "", text(c, "key"), state, text(c, "lastError"));
     }
   }
 

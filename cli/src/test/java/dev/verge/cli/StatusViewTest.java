@@ -31,4 +31,27 @@ class StatusViewTest {
         "  11111111-0000-4000-8000-000000000002 local   ERROR   -      -               -                  -        -",
         "    error SUBNET_OVERLAP ip.subnet: subnet 10.1.0.128/25 overlaps");
   }
+
+  @Test
+  void portsAndPortConfigsGetSectionsOfTheirOwn() throws Exception {
+    String json = """
+        {"connected": true,
+         "reported": {
+           "device_network/global": {"dpcKey": "zedagent", "currentUplink": "wan1", "ports": [
+             {"label": "wan0", "ifName": "eth0", "isMgmt": true, "cost": 0, "error": {"description": "no carrier on eth0"}},
+             {"label": "wan1", "ifName": "eth1", "isMgmt": true, "up": true, "cost": 10, "ipAddrs": ["198.51.100.10/24"]}]},
+           "config_list/global": {"currentIndex": 0, "configs": [
+             {"key": "zedagent", "lastSucceededMs": "20", "lastFailedMs": "10"},
+             {"key": "lastresort", "lastFailedMs": "30", "lastError": "no management port reaches the controller"}]}}}
+        """;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
+    String text = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(text).contains("PORTS (config zedagent, controller traffic on wan1)");
+    assertThat(text).containsPattern("wan0 +eth0 +false +true +0  - +no carrier on eth0");
+    assertThat(text).containsPattern("wan1 +eth1 +true +true +10  198.51.100.10/24 +-");
+    assertThat(text).contains("PORT CONFIGS (in use: zedagent)");
+    assertThat(text).containsPattern("\\* +zedagent +works +-");
+    assertThat(text).containsPattern(" +lastresort +failed +no management port reaches the controller");
+  }
 }

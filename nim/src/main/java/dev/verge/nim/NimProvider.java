@@ -1,0 +1,31 @@
+package dev.verge.nim;
+
+import dev.verge.agent.Agent;
+import dev.verge.agent.AgentProvider;
+import dev.verge.agent.NodeSettings;
+import dev.verge.hostos.sim.SimHost;
+
+/** Plugs nim into a node: found through {@link java.util.ServiceLoader}, started first (order 10). */
+public final class NimProvider implements AgentProvider {
+  @Override
+  public String name() {
+    return NimAgent.NAME;
+  }
+
+  @Override
+  public int order() {
+    return 10;
+  }
+
+  @Override
+  public Agent create(NodeSettings node) {
+    String target = node.controllerTarget() == null ? "" : node.controllerTarget();
+    return new NimAgent(new NimSettings(node.stateDir()), context -> {
+      // On the sim no packet reaches a controller: a ready port counts as working.
+      if (context.host() instanceof SimHost || target.isEmpty()) {
+        return ControllerProbe.localChecksOnly();
+      }
+      return TcpControllerProbe.inCurrentNamespace(target);
+    });
+  }
+}

@@ -1,0 +1,51 @@
+package dev.verge.nim;
+
+import dev.verge.proto.ConfigCodec;
+import dev.verge.proto.config.v1.DeviceConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What nim takes from the node's settings.
+ *
+ * @param stateDir the node's state directory; the override file is
+ *     {@code <stateDir>/nim/DevicePortConfig/override.json}
+ */
+public record NimSettings(Path stateDir) {
+  private static final Logger log = LoggerFactory.getLogger(NimSettings.class);
+  /** EVE's read limit for override files. */
+  public static final int OVERRIDE_MAX_BYTES = 16384;
+  /** A file without a time priority counts from 1980-01-01, as in EVE. */
+  public static final long DEFAULT_TIME_PRIORITY_MS = 315532800000L;
+
+  public Path overrideFile() {
+    return stateDir.resolve("nim").resolve("DevicePortConfig").resolve("override.json");
+  }
+
+  /**
+   * The bootstrap/override port config: a device config in JSON whose port part (physical I/O,
+   * VLANs, bonds, system adapters, networks) is used. A bad file is logged and ignored.
+   */
+  public Optional<PortConfig> readOverrideFile() {
+    Path file = overrideFile();
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try {
+      if (Files.size(file) > OVERRIDE_MAX_BYTES) {
+        log.warn("nim: ignoring {}: larger than {} bytes", file, OVERRIDE_MAX_BYTES);
+        return Optional.empty();
+      }
+      DeviceConfig config = ConfigCodec.parseDeviceConfig(Files.readString(file), ConfigCodec.Format.JSON);
+      long priority = config.getConfigTimestampMs() == 0 ? DEFAULT_TIME_PRIORITY_MS : config.getConfigTimestampMs();
+      return Optional.of(PortConfigReader.read(PortConfig.OVERRIDE, priority, config));
+    } catch (IOException | RuntimeException | dev.verge.proto.ConfigFormatException e) {
+      log.warn("nim: ignoring {}: {}", file, e.getMessage());
+      return Optional.empty();
+    }
+  }
+}

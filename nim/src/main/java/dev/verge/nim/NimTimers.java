@@ -1,0 +1,62 @@
+package dev.verge.nim;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * nim's timers, from the controller's config items (EVE's names where EVE has them).
+ *
+ * @param testDuration EVE's {@code timer.port.testduration}: how long a config may wait for its
+ *     ports to get addresses is 5 times this
+ * @param probeInterval how often the port in use is probed (EVE tests every 300 s at least; here
+ *     a cheap probe, {@code timer.port.probeinterval})
+ * @param probeTimeout one probe's budget ({@code timer.port.timeout})
+ * @param testBetterInterval how often a better config is tried while a worse one is in use
+ *     ({@code timer.port.testbetterinterval}; 0: never)
+ * @param holdDown how long a better port must stay up before traffic returns to it (anti-flap)
+ * @param cooldown a config that failed is not tried again this soon (EVE: 5 minutes)
+ */
+public record NimTimers(
+    Duration testDuration, Duration probeInterval, Duration probeTimeout, Duration testBetterInterval,
+    Duration holdDown, Duration cooldown) {
+  public static final NimTimers DEFAULT = new NimTimers(Duration.ofSeconds(30), Duration.ofSeconds(10),
+      Duration.ofSeconds(3), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofMinutes(5));
+
+  /** How long a config waits for its ports' addresses before it has failed (EVE: 5 × TD). */
+  public Duration addressWait() {
+    return testDuration.multipliedBy(5);
+  }
+
+  /** Reads the config items; a bad value is ignored (and named in {@code errors}). */
+  public static NimTimers from(Map<String, String> items, Map<String, String> errors) {
+    return new NimTimers(
+        seconds(items, "timer.port.testduration", DEFAULT.testDuration, 1, 3600, errors),
+        seconds(items, "timer.port.probeinterval", DEFAULT.probeInterval, 1, 3600, errors),
+        seconds(items, "timer.port.timeout", DEFAULT.probeTimeout, 1, 300, errors),
+        seconds(items, "timer.port.testbetterinterval", DEFAULT.testBetterInterval, 0, 86400, errors),
+        DEFAULT.holdDown, DEFAULT.cooldown);
+  }
+
+  private static Duration seconds(Map<String, String> items, String key, Duration fallback, long min, long max,
+      Map<String, String> errors) {
+    String text = items.get(key);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      long value = Long.parseLong(text.trim());
+      if (value < min || value > max) {
+        errors.put(key, key + " = " + value + " is out of " + min + ".." + max + " seconds; using " + fallback.toSeconds());
+        return fallback;
+      }
+      return Duration.ofSeconds(value);
+    } catch (NumberFormatException e) {
+      errors.put(key, key + " = '" + text + "' is not a number of seconds; using " + fallback.toSeconds());
+      return fallback;
+    }
+  }
+
+  public NimTimers withProbeInterval(Duration value) {
+    return new NimTimers(testDuration, value, probeTimeout, testBetterInterval, holdDown, cooldown);
+  }
+}

@@ -1,0 +1,539 @@
+package dev.verge.nim;
+
+import dev.verge.pubsub.AgentLoop;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which port config nim runs and which of its ports carries controller traffic: EVE's verification
+ * and failover, on the agent's loop and its clock (so tests run it on virtual time).
+ *
+ * <p>A config is verified by testing its management ports in cost order; the first that reaches
+ * the controller becomes the controller port. Ports still waiting for an address are waited for
+ * (5 × the test duration), then the config has failed and the next testable one is tried; when
+ * none is left nim parks on the last config that worked (else the first) and retries later. While
+ * a config works, the controller port is probed every probe interval (two misses re-verify), and
+ * losing its carrier or address moves controller traffic to the next ready port at once (EVE
+ * waits for its 300 s timer). A better port that comes back is probed after a hold-down and taken
+ * back when it works.
+ */
+public final class Verifier {
+  private static final Logger log = LoggerFactory.getLogger(Verifier.class);
+  /** How often a config waiting for addresses is looked at again. */
+  static final Duration WAIT_RETRY = Duration.ofSeconds(1);
+
+  /** What the verifier needs to know about ports, from the kernel and the leases. */
+  public interface Ports {
+    /** Why the port cannot carry traffic now (missing, down, no carrier, no address), or empty. */
+    Optional<String> notReady(Port port);
+
+    /** The address a probe leaves from. */
+    Optional<InetAddress> source(Port port);
+  }
+
+  public enum Phase { IDLE, VERIFYING, WORKING, PARKED }
+
+  /** A config of the list with its test history (Unix epoch milliseconds, 0: never). */
+  public record Entry(PortConfig config, long lastFailedMs, long lastSucceededMs, String lastError) {
+    boolean workedBefore() {
+      return lastSucceededMs > lastFailedMs;
+    }
+  }
+
+  /** A port's test history. */
+  public record PortResult(long lastFailedMs, long lastSucceededMs, String lastError, Duration roundTrip) {
+    static final PortResult NONE = new PortResult(0, 0, "", Duration.ZERO);
+  }
+
+  private final AgentLoop loop;
+  private final ControllerProbe probe;
+  private final Ports ports;
+  private final Runnable changed;
+  private NimTimers timers;
+
+  private final List<Entry> list = new ArrayList<>();
+  private final Map<String, PortResult> portResults = new LinkedHashMap<>();
+  private int current = -1;
+  private Phase phase = Phase.IDLE;
+  private String controllerPort = "";
+  private String reason = "no port config yet";
+  private long controllerPortChanges;
+  private long failovers;
+  private long verifyStartedNanos;
+  private int generation;
+  private boolean testInFlight;
+  private int liveFailures;
+  private boolean liveProbeInFlight;
+  private int betterProbesInFlight;
+  private Future<?> retryTimer;
+  private Future<?> probeTimer;
+  private Future<?> betterTimer;
+
+  /** @param changed told on the loop whenever the config in use or the controller port changed */
+  public Verifier(AgentLoop loop, ControllerProbe probe, Ports ports, NimTimers timers, Runnable changed) {
+    this.loop = loop;
+    this.probe = probe;
+    this.ports = ports;
+    this.timers = timers;
+    this.changed = changed;
+  }
+
+  // ---------------------------------------------------------------- what others read
+
+  public Optional<PortConfig> currentConfig() {
+    return current < 0 ? Optional.empty() : Optional.of(list.get(current).config());
+  }
+
+  public int currentIndex() {
+    return current;
+  }
+
+  public List<Entry> entries() {
+    return List.copyOf(list);
+  }
+
+  public Phase phase() {
+    return phase;
+  }
+
+  public Optional<String> controllerPort() {
+    return controllerPort.isEmpty() ? Optional.empty() : Optional.of(controllerPort);
+  }
+
+  public long controllerPortChanges() {
+    return controllerPortChanges;
+  }
+
+  public long failovers() {
+    return failovers;
+  }
+
+  /** Why the verifier is where it is, in words. */
+  public String reason() {
+    return reason;
+  }
+
+  public PortResult portResult(String label) {
+    return portResults.getOrDefault(label, PortResult.NONE);
+  }
+
+  public void setTimers(NimTimers newTimers) {
+    this.timers = newTimers;
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /**
+   * The configs nim has, best first. A config that is new or changed ahead of the one in use (or
+   * the one in use changed) restarts verification from the top; otherwise the one in use stays.
+   */
+  public void setConfigs(List<PortConfig> ordered) {
+    List<Entry> old = List.copyOf(list);
+    Optional<PortConfig> inUse = currentConfig();
+    list.clear();
+    boolean newAhead = false;
+    int inUseIndex = -1;
+    for (PortConfig config : ordered) {
+      Optional<Entry> before = old.stream().filter(e -> e.config().key().equals(config.key())).findFirst();
+      boolean same = before.isPresent() && before.get().config().sameContent(config);
+      list.add(same ? new Entry(config, before.get().lastFailedMs(), before.get().lastSucceededMs(),
+          before.get().lastError()) : new Entry(config, 0, 0, ""));
+      if (inUse.isPresent() && inUse.get().key().equals(config.key())) {
+        inUseIndex = same ? list.size() - 1 : -2;
+      } else if (!same && inUseIndex == -1) {
+        newAhead = true;
+      }
+    }
+    if (list.isEmpty()) {
+      if (current != -1 || !controllerPort.isEmpty()) {
+        cancelTimers();
+        generation++;
+        current = -1;
+        phase = Phase.IDLE;
+        setControllerPort("", "no port config");
+        changed.run();
+      }
+      return;
+    }
+    if (inUse.isEmpty()) {
+      startVerify(0, "port config " + list.get(0).config().key() + " arrived");
+    } else if (inUseIndex == -2) {
+      startVerify(0, "port config " + inUse.get().key() + " changed");
+    } else if (inUseIndex == -1) {
+      startVerify(0, "port config " + inUse.get().key() + " was removed");
+    } else if (newAhead) {
+      startVerify(0, "a new port config ranks before " + inUse.get().key());
+    } else {
+      current = inUseIndex;
+    }
+  }
+
+  /** After each reconcile: the config's ports may be ready now. */
+  public void reconciled() {
+    if (phase == Phase.VERIFYING && !testInFlight) {
+      runTest();
+    }
+  }
+
+  /**
+   * A link or address of a port changed (kernel event, lease). Losing the controller port moves
+   * controller traffic to the next ready port at once; a better port that came back is tried after
+   * the hold-down.
+   */
+  public void portChanged(String ifName) {
+    Optional<PortConfig> config = currentConfig();
+    if (config.isEmpty()) {
+      return;
+    }
+    if (phase == Phase.VERIFYING) {
+      if (!testInFlight) {
+        runTest();
+      }
+      return;
+    }
+    if (phase != Phase.WORKING) {
+      return;
+    }
+    Optional<Port> inUse = config.get().port(controllerPort);
+    if (inUse.isPresent() && inUse.get().ifName().equals(ifName)) {
+      Optional<String> why = ports.notReady(inUse.get());
+      if (why.isPresent()) {
+        failOver(config.get(), inUse.get(), why.get());
+      }
+      return;
+    }
+    Optional<Port> changedPort = config.get().managementPorts().stream().filter(p -> p.ifName().equals(ifName)).findFirst();
+    if (changedPort.isPresent() && ranksBefore(config.get(), changedPort.get(), controllerPort)
+        && ports.notReady(changedPort.get()).isEmpty()) {
+      scheduleTestBetterPorts(timers.holdDown());
+    }
+  }
+
+  // ---------------------------------------------------------------- verification
+
+  private void startVerify(int index, String why) {
+    cancelTimers();
+    generation++;
+    testInFlight = false;
+    boolean configChanged = index != current;
+    current = index;
+    phase = Phase.VERIFYING;
+    verifyStartedNanos = loop.nanoTime();
+    reason = "verifying " + list.get(index).config().key() + ": " + why;
+    log.info("nim: {}", reason);
+    changed.run();
+    // The test runs after the reconcile that applies the config (reconciled()), or now if the
+    // config is already in place.
+    if (!configChanged) {
+      runTest();
+    }
+  }
+
+  private void runTest() {
+    if (phase != Phase.VERIFYING || current < 0) {
+      return;
+    }
+    testInFlight = true;
+    // Cost order, but a port whose last test failed goes last: a port that just proved dead is
+    // not waited on (its timeout) before the others are tried (EVE drops such ports likewise).
+    List<Port> candidates = list.get(current).config().managementPorts().stream()
+        .sorted(java.util.Comparator.comparing((Port p) -> {
+          PortResult r = portResult(p.label());
+          return r.lastFailedMs() > r.lastSucceededMs();
+        }))
+        .toList();
+    testPorts(candidates, 0, generation, new ArrayList<>(), false);
+  }
+
+  private void testPorts(List<Port> candidates, int i, int gen, List<String> errors, boolean anyNotReady) {
+    if (gen != generation) {
+      return;
+    }
+    if (i == candidates.size()) {
+      testInFlight = false;
+      allFailed(errors, anyNotReady);
+      return;
+    }
+    Port port = candidates.get(i);
+    Optional<String> notReady = ports.notReady(port);
+    Optional<InetAddress> source = ports.source(port);
+    if (notReady.isPresent() || source.isEmpty()) {
+      String error = notReady.orElse("no address");
+      recordPort(port, false, error, Duration.ZERO);
+      errors.add(port.label() + ": " + error);
+      testPorts(candidates, i + 1, gen, errors, true);
+      return;
+    }
+    probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), source.get(), timers.probeTimeout()),
+        result -> loop.execute(() -> {
+          if (gen != generation) {
+            return;
+          }
+          recordPort(port, result.ok(), result.error(), result.roundTrip());
+          if (result.ok()) {
+            testInFlight = false;
+            succeeded(port);
+          } else {
+            errors.add(port.label() + ": " + result.error());
+            testPorts(candidates, i + 1, gen, errors, anyNotReady);
+          }
+        }));
+  }
+
+  private void succeeded(Port port) {
+    Entry entry = list.get(current);
+    list.set(current, new Entry(entry.config(), entry.lastFailedMs(), nowMs(), ""));
+    phase = Phase.WORKING;
+    liveFailures = 0;
+    reason = entry.config().key() + " works: controller reached over " + port.label();
+    setControllerPort(port.label(), reason);
+    changed.run();
+    armProbes();
+    if (current > 0 && !timers.testBetterInterval().isZero()) {
+      betterTimer = loop.schedule(timers.testBetterInterval(), () -> {
+        if (phase == Phase.WORKING && current > 0) {
+          startVerify(0, "testing whether a better config works again");
+        }
+      });
+    }
+  }
+
+  private void allFailed(List<String> errors, boolean anyNotReady) {
+    Duration elapsed = Duration.ofNanos(loop.nanoTime() - verifyStartedNanos);
+    Entry entry = list.get(current);
+    if (anyNotReady && elapsed.compareTo(timers.addressWait()) < 0) {
+      reason = "verifying " + entry.config().key() + ": waiting for ports " + errors;
+      retryTimer = loop.schedule(WAIT_RETRY, this::runTest);
+      return;
+    }
+    String error = errors.isEmpty() ? "the config has no management port"
+        : "no management port reaches the controller: " + String.join("; ", errors);
+    list.set(current, new Entry(entry.config(), nowMs(), entry.lastSucceededMs(), error));
+    log.warn("nim: port config {} failed: {}", entry.config().key(), error);
+    Optional<Integer> next = nextTestable();
+    if (next.isPresent()) {
+      failovers++;
+      startVerify(next.get(), entry.config().key() + " failed (" + error + ")");
+      return;
+    }
+    park(error);
+  }
+
+  /** Nothing left to try: stay on the config that last worked (else the first), retry later. */
+  private void park(String error) {
+    int parkAt = 0;
+    long best = 0;
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i).lastSucceededMs() > best) {
+        best = list.get(i).lastSucceededMs();
+        parkAt = i;
+      }
+    }
+    boolean move = parkAt != current;
+    current = parkAt;
+    phase = Phase.PARKED;
+    reason = "every port config failed; parked on " + list.get(parkAt).config().key() + " (" + error + ")";
+    setControllerPort("", reason);
+    changed.run();
+    retryTimer = loop.schedule(timers.probeInterval(), () -> startVerify(0, "retrying after every config failed"));
+    if (move) {
+      log.info("nim: {}", reason);
+    }
+  }
+
+  private Optional<Integer> nextTestable() {
+    long now = nowMs();
+    for (int k = 1; k < list.size(); k++) {
+      int index = (current + k) % list.size();
+      Entry e = list.get(index);
+      boolean cooled = e.lastFailedMs() == 0 || e.workedBefore() || now - e.lastFailedMs() >= timers.cooldown().toMillis()
+          || e.lastFailedMs() > now;
+      if (cooled && !e.config().managementPorts().isEmpty()) {
+        return Optional.of(index);
+      }
+    }
+    return Optional.empty();
+  }
+
+  // ---------------------------------------------------------------- while a config works
+
+  private void armProbes() {
+    if (probeTimer != null) {
+      probeTimer.cancel(false);
+    }
+    probeTimer = loop.every(timers.probeInterval(), this::probeControllerPort);
+  }
+
+  private void probeControllerPort() {
+    Optional<PortConfig> config = currentConfig();
+    if (phase != Phase.WORKING || config.isEmpty()) {
+      return;
+    }
+    Optional<Port> port = config.get().port(controllerPort);
+    if (port.isEmpty()) {
+      startVerify(current, "controller port " + controllerPort + " left the config");
+      return;
+    }
+    Optional<String> notReady = ports.notReady(port.get());
+    if (notReady.isPresent()) {
+      failOver(config.get(), port.get(), notReady.get());
+      return;
+    }
+    if (liveProbeInFlight) {
+      return; // a slow probe (up to its timeout) is not stacked with more: the prober would queue them
+    }
+    liveProbeInFlight = true;
+    int gen = generation;
+    probe.probe(new ControllerProbe.Request(port.get().label(), port.get().ifName(), ports.source(port.get()).orElseThrow(),
+        timers.probeTimeout()), result -> loop.execute(() -> {
+          liveProbeInFlight = false;
+          if (gen != generation || !controllerPort.equals(port.get().label())) {
+            return;
+          }
+          recordPort(port.get(), result.ok(), result.error(), result.roundTrip());
+          if (result.ok()) {
+            liveFailures = 0;
+            return;
+          }
+          liveFailures++;
+          // EVE's rule: one miss may be a blip; the second in a row re-verifies (all ports, cost order).
+          if (liveFailures >= 2) {
+            failovers++;
+            startVerify(current, "controller port " + port.get().label() + " failed twice: " + result.error());
+          } else {
+            probeControllerPort(); // the second chance at once, not a probe interval later
+          }
+        }));
+    if (ranksBetterPortExists(config.get()) && betterProbesInFlight == 0) {
+      testBetterPorts();
+    }
+  }
+
+  /** The controller port lost its carrier or address: the next ready port takes over now, then is tested. */
+  private void failOver(PortConfig config, Port lost, String why) {
+    failovers++;
+    Optional<Port> next = config.managementPorts().stream()
+        .filter(p -> !p.label().equals(lost.label()))
+        .filter(p -> ports.notReady(p).isEmpty() && ports.source(p).isPresent())
+        .findFirst();
+    recordPort(lost, false, why, Duration.ZERO);
+    if (next.isEmpty()) {
+      startVerify(current, "controller port " + lost.label() + " lost (" + why + ") and no other port is ready");
+      return;
+    }
+    reason = "controller port " + lost.label() + " lost (" + why + "): switched to " + next.get().label();
+    log.info("nim: {}", reason);
+    setControllerPort(next.get().label(), reason);
+    changed.run();
+    liveFailures = 0;
+    // Confirm at once that the new port reaches the controller; two misses re-verify as usual.
+    probeControllerPort();
+  }
+
+  private boolean ranksBetterPortExists(PortConfig config) {
+    return config.managementPorts().stream().anyMatch(p -> ranksBefore(config, p, controllerPort));
+  }
+
+  private static boolean ranksBefore(PortConfig config, Port port, String than) {
+    List<Port> order = config.managementPorts();
+    int a = order.indexOf(port);
+    int b = -1;
+    for (int i = 0; i < order.size(); i++) {
+      if (order.get(i).label().equals(than)) {
+        b = i;
+      }
+    }
+    return a >= 0 && b >= 0 && a < b;
+  }
+
+  private void scheduleTestBetterPorts(Duration delay) {
+    if (betterTimer != null && !betterTimer.isDone()) {
+      betterTimer.cancel(false);
+    }
+    betterTimer = loop.schedule(delay, this::testBetterPorts);
+  }
+
+  /** Probes the ports that rank before the controller port; the best one that works takes over. */
+  private void testBetterPorts() {
+    Optional<PortConfig> config = currentConfig();
+    if (phase != Phase.WORKING || config.isEmpty()) {
+      return;
+    }
+    int gen = generation;
+    String from = controllerPort;
+    for (Port port : config.get().managementPorts()) {
+      if (!ranksBefore(config.get(), port, from)) {
+        break;
+      }
+      if (ports.notReady(port).isPresent() || ports.source(port).isEmpty()) {
+        continue;
+      }
+      // Anti-flap: a port that failed within the hold-down is not taken back yet.
+      if (nowMs() - portResult(port.label()).lastFailedMs() < timers.holdDown().toMillis()) {
+        continue;
+      }
+      betterProbesInFlight++;
+      probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), ports.source(port).get(), timers.probeTimeout()),
+          result -> loop.execute(() -> {
+            betterProbesInFlight--;
+            if (gen != generation || phase != Phase.WORKING) {
+              return;
+            }
+            recordPort(port, result.ok(), result.error(), result.roundTrip());
+            if (result.ok() && ranksBefore(config.get(), port, controllerPort)) {
+              reason = "back to " + port.label() + ": it reaches the controller again";
+              log.info("nim: {}", reason);
+              setControllerPort(port.label(), reason);
+              liveFailures = 0;
+              changed.run();
+            }
+          }));
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void setControllerPort(String label, String why) {
+    if (!label.equals(controllerPort)) {
+      controllerPort = label;
+      controllerPortChanges++;
+      log.info("nim: controller port is now '{}': {}", label, why);
+    }
+  }
+
+  private void recordPort(Port port, boolean ok, String error, Duration roundTrip) {
+    PortResult before = portResult(port.label());
+    portResults.put(port.label(), ok
+        ? new PortResult(before.lastFailedMs(), nowMs(), before.lastError(), roundTrip)
+        : new PortResult(nowMs(), before.lastSucceededMs(), error, before.roundTrip()));
+  }
+
+  private long nowMs() {
+    return loop.now().toEpochMilli();
+  }
+
+  private void cancelTimers() {
+    for (Future<?> timer : new Future<?>[] {retryTimer, probeTimer, betterTimer}) {
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
+    retryTimer = null;
+    probeTimer = null;
+    betterTimer = null;
+  }
+
+  /** Stops every timer (the agent stops). */
+  public void close() {
+    cancelTimers();
+    generation++;
+  }
+}

@@ -1,0 +1,334 @@
+package dev.verge.nim;
+
+import static dev.verge.nim.Configs.dhcp;
+import static dev.verge.nim.Configs.eth;
+import static dev.verge.nim.Configs.staticNet;
+import static dev.verge.nim.Configs.staticUplink;
+import static dev.verge.nim.Configs.uplink;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.verge.hostos.DhcpLease;
+import dev.verge.hostos.IpPrefix;
+import dev.verge.hostos.Route;
+import dev.verge.hostos.RouteRequest;
+import dev.verge.proto.config.v1.BondAdapter;
+import dev.verge.proto.config.v1.ConfigItem;
+import dev.verge.proto.info.v1.ConfigListStatus;
+import dev.verge.proto.info.v1.DeviceNetworkStatus;
+import dev.verge.pubsub.Subscription;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.v1.DeviceNetwork;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** nim on the sim host and virtual time: EVE's dpcmanager scenarios and the faster failover. */
+class NimAgentTest {
+  static final String NET0 = "00000000-0000-4000-8000-0000000000a0";
+  static final String NET1 = "00000000-0000-4000-8000-0000000000a1";
+
+  @TempDir Path dir;
+  NimWorld world;
+
+  @AfterEach
+  void close() {
+    if (world != null) {
+      world.close();
+    }
+  }
+
+  /** eth0 (cost 0) and eth1 (cost 10), both static, to two upstreams. */
+  void twoStaticUplinks() {
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.physicalIo.publish("eth1", eth("eth1"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.adapters.publish("wan1", staticUplink("wan1", "eth1", 10, NET1, "198.51.100.10"));
+  }
+
+  /** The table the device's own traffic looks up (rule 15100), as the port it belongs to. */
+  String controllerTable() {
+    return world.host.network().rules(false).stream()
+        .filter(r -> r.priority() == PortItems.CONTROLLER_RULE_PRIORITY)
+        .map(r -> world.host.network().links().stream().filter(l -> PortItems.TABLE_BASE + l.index() == r.table())
+            .findFirst().map(l -> l.name()).orElse("table " + r.table()))
+        .reduce((a, b) -> a + "," + b).orElse("none");
+  }
+
+  List<String> mainDefaults() {
+    return world.host.network().routes(RouteRequest.MAIN_TABLE).stream()
+        .filter(r -> r.destination().length() == 0)
+        .sorted(java.util.Comparator.comparingInt(Route::metric))
+        .map(r -> r.gateway().orElseThrow().getHostAddress() + " " + r.metric())
+        .toList();
+  }
+
+  @Test
+  void theCheapestWorkingPortCarriesControllerTraffic() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.start();
+
+    DeviceNetwork network = world.network();
+    assertThat(network.getPortConfig()).isEqualTo("zedagent");
+    assertThat(network.getControllerPort()).isEqualTo("wan0");
+    assertThat(network.getControllerPortChanges()).isEqualTo(1);
+    assertThat(world.host.network().addresses("eth0")).extracting(a -> a.prefix().toString()).contains("192.0.2.10/24");
+    assertThat(world.host.network().link("eth0").orElseThrow().up()).isTrue();
+    assertThat(mainDefaults()).containsExactly("192.0.2.1 5000", "198.51.100.1 5001");
+    int table0 = PortItems.TABLE_BASE + world.host.network().link("eth0").orElseThrow().index();
+    assertThat(world.host.network().routes(table0)).extracting(r -> r.destination().toString())
+        .containsExactlyInAnyOrder("0.0.0.0/0", "192.0.2.0/24");
+    assertThat(world.host.network().rules(false)).extracting(Object::toString)
+        .contains("15000: from 192.0.2.10/32 lookup " + table0);
+    assertThat(world.host.sysctl().get(IntendedPorts.IGNORE_LINKDOWN)).isEqualTo("1");
+    assertThat(controllerTable()).isEqualTo("eth0");
+    // Only the cheapest port was tested: one working port is enough (no traffic on the costly one).
+    assertThat(world.probe.probed).containsExactly("eth0@192.0.2.10");
+  }
+
+  @Test
+  void carrierLossMovesControllerTrafficAtOnceAndItReturnsAfterTheHoldDown() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.start();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+
+    world.host.kernel().setCarrier("eth0", false);
+    world.settle(); // only the debounce passes: the switch is driven by the kernel's event alone
+
+    DeviceNetwork network = world.network();
+    assertThat(network.getControllerPort()).isEqualTo("wan1");
+    assertThat(network.getControllerPortChanges()).isEqualTo(2);
+    assertThat(controllerTable()).isEqualTo("eth1");
+    assertThat(mainDefaults()).as("no route changes: no moment without one").containsExactly("192.0.2.1 5000", "198.51.100.1 5001");
+    assertThat(world.probe.probed).endsWith("eth1@198.51.100.10"); // the new port was confirmed at once
+
+    world.host.kernel().setCarrier("eth0", true);
+    world.settle();
+    assertThat(world.network().getControllerPort()).as("hold-down: not back yet").isEqualTo("wan1");
+    world.advance(NimTimers.DEFAULT.holdDown().plusMillis(100));
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    assertThat(world.network().getControllerPortChanges()).isEqualTo(3);
+    assertThat(controllerTable()).isEqualTo("eth0");
+  }
+
+  @Test
+  void aSilentUpstreamIsLeftAfterTwoMissedProbes() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.start();
+    world.probe.failNext("eth0", 1, "connect timed out");
+    world.advance(NimTimers.DEFAULT.probeInterval());
+    assertThat(world.network().getControllerPort()).as("one miss is a blip: the second chance works").isEqualTo("wan0");
+    assertThat(world.probe.probed).endsWith("eth0@192.0.2.10", "eth0@192.0.2.10");
+
+    world.probe.fail("eth0", "connect timed out");
+    world.advance(NimTimers.DEFAULT.probeInterval());
+    assertThat(world.network().getControllerPort()).as("two misses in a row").isEqualTo("wan1");
+    // Re-verifying, the port that just failed twice goes last: eth1 is tried first.
+    assertThat(world.probe.probed).endsWith("eth0@192.0.2.10", "eth0@192.0.2.10", "eth1@198.51.100.10");
+    Subscription<DeviceNetworkStatus> status = world.watch(NimTopics.DEVICE_NETWORK_STATUS);
+    world.observer.runPending();
+    var wan0 = status.get("global").orElseThrow().getPortsList().stream().filter(p -> p.getLabel().equals("wan0"))
+        .findFirst().orElseThrow();
+    assertThat(wan0.getError().getDescription()).isEqualTo("connect timed out");
+
+    // The upstream heals: the periodic probe tries the better port and traffic returns.
+    world.probe.heal("eth0");
+    world.advance(NimTimers.DEFAULT.probeInterval());
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+  }
+
+  @Test
+  void whenEveryPortFailsNimParksAndSaysWhy() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.probe.fail("eth0", "connection refused");
+    world.probe.fail("eth1", "no route to host");
+    world.start();
+
+    assertThat(world.agent.verifier().phase()).isEqualTo(Verifier.Phase.PARKED);
+    assertThat(world.network().getControllerPort()).isEmpty();
+    assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+    Subscription<ConfigListStatus> list = world.watch(NimTopics.CONFIG_LIST_STATUS);
+    world.observer.runPending();
+    assertThat(list.get("global").orElseThrow().getConfigs(0).getLastError()).isEqualTo(
+        "no management port reaches the controller: wan0: connection refused; wan1: no route to host");
+    // Parked, not oscillating: the ports stay configured while it waits to retry.
+    assertThat(mainDefaults()).hasSize(2);
+
+    world.probe.heal("eth1");
+    world.advance(NimTimers.DEFAULT.probeInterval().plusSeconds(1));
+    assertThat(world.network().getControllerPort()).isEqualTo("wan1");
+  }
+
+  @Test
+  void withoutAControllerConfigTheLastResortRunsDhcpOnEveryEthernet() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    world.physicalIo.publish("eth1", eth("eth1").toBuilder()
+        .setUsage(dev.verge.proto.config.v1.PhysicalIo.Usage.USAGE_DEDICATED).build());
+    world.start();
+    assertThat(world.network().getPortConfig()).isEqualTo("lastresort");
+    // eth1 belongs to an app: nim leaves it alone.
+    assertThat(world.host.simDaemons().status(dev.verge.hostos.internal.UdhcpcClients.daemonName("eth0"))).isPresent();
+    assertThat(world.host.simDaemons().status(dev.verge.hostos.internal.UdhcpcClients.daemonName("eth1"))).isEmpty();
+    assertThat(world.network().getControllerPort()).isEmpty(); // no lease yet
+
+    world.host.dhcpServer().offer("eth0", new DhcpLease(IpPrefix.parse("203.0.113.50/24"),
+        List.of(IpPrefix.literal("203.0.113.1")), List.of(IpPrefix.literal("203.0.113.53")), Optional.empty(),
+        Duration.ofHours(1), Optional.empty()));
+    world.advance(Duration.ofSeconds(1));
+    assertThat(world.host.network().addresses("eth0")).extracting(a -> a.prefix().toString()).contains("203.0.113.50/24");
+    assertThat(mainDefaults()).containsExactly("203.0.113.1 5000");
+    assertThat(world.network().getControllerPort()).isEqualTo("eth0");
+    var port = world.network().getPortsList().get(0);
+    assertThat(port.getDnsServersList()).containsExactly("203.0.113.53");
+    assertThat(port.getGatewaysList()).containsExactly("203.0.113.1");
+  }
+
+  @Test
+  void aFailingControllerConfigFallsBackToTheLastResortWhenEnabled() {
+    world = new NimWorld(dir, "eth0");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.configItems.publish(NimAgent.FALLBACK_ANY_ETH,
+        ConfigItem.newBuilder().setKey(NimAgent.FALLBACK_ANY_ETH).setValue("enabled").build());
+    world.probe.fail("eth0", "connection refused");
+    world.start();
+    assertThat(world.network().getPortConfig()).isEqualTo("lastresort");
+    assertThat(world.host.network().addresses("eth0")).isEmpty(); // the static address went with its config
+
+    // The lease comes from an upstream where the controller answers.
+    world.probe.heal("eth0");
+    world.host.dhcpServer().offer("eth0", new DhcpLease(IpPrefix.parse("203.0.113.50/24"),
+        List.of(IpPrefix.literal("203.0.113.1")), List.of(), Optional.empty(), Duration.ofHours(1), Optional.empty()));
+    world.advance(Duration.ofSeconds(1));
+    assertThat(world.network().getControllerPort()).isEqualTo("eth0");
+    assertThat(world.agent.verifier().currentIndex()).isEqualTo(1);
+  }
+
+  @Test
+  void aDhcpPortWaitsForItsLeaseThenFailsWithThePreciseReason() {
+    world = new NimWorld(dir, "eth0");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(Configs.DHCP_NET, dhcp());
+    world.adapters.publish("wan0", uplink("wan0", "eth0", 0, Configs.DHCP_NET));
+    world.start();
+    assertThat(world.agent.verifier().phase()).isEqualTo(Verifier.Phase.VERIFYING);
+    world.advance(NimTimers.DEFAULT.addressWait().minusSeconds(2));
+    assertThat(world.agent.verifier().phase()).as("still within 5 x TD").isEqualTo(Verifier.Phase.VERIFYING);
+    world.advance(Duration.ofSeconds(3));
+    assertThat(world.agent.verifier().phase()).isEqualTo(Verifier.Phase.PARKED);
+    assertThat(world.agent.verifier().entries().get(0).lastError()).isEqualTo(
+        "no management port reaches the controller: wan0: no IP address on eth0 (waiting for a DHCP lease)");
+  }
+
+  @Test
+  void vlanAndBondPortsAreBuiltOnTheSim() {
+    world = new NimWorld(dir, "eth0", "eth1", "eth2");
+    for (String nic : List.of("eth0", "eth1", "eth2")) {
+      world.physicalIo.publish(nic, eth(nic));
+    }
+    world.vlans.publish("v100", Configs.vlan("v100", "eth0.100", "eth0", 100));
+    world.vlans.publish("v200", Configs.vlan("v200", "bond0.200", "bond0", 200));
+    world.bonds.publish("bond0", Configs.bond("bond0", "bond0", BondAdapter.Mode.MODE_ACTIVE_BACKUP, "eth1", "eth2"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0));
+    world.adapters.publish("m100", staticUplink("m100", "v100", 0, NET0, "192.0.2.10"));
+    world.adapters.publish("m200", staticUplink("m200", "v200", 5, NET1, "198.51.100.10"));
+    world.start();
+
+    var net = world.host.network();
+    assertThat(net.link("eth0.100").orElseThrow().kind()).isEqualTo("vlan");
+    assertThat(net.link("bond0").orElseThrow().kind()).isEqualTo("bond");
+    assertThat(net.link("bond0.200").orElseThrow().kind()).isEqualTo("vlan");
+    int bondIndex = net.link("bond0").orElseThrow().index();
+    assertThat(net.link("eth1").orElseThrow().masterIndex()).isEqualTo(bondIndex);
+    assertThat(net.link("eth2").orElseThrow().masterIndex()).isEqualTo(bondIndex);
+    assertThat(net.addresses("bond0.200")).extracting(a -> a.prefix().toString()).contains("198.51.100.10/24");
+    assertThat(net.addresses("bond0")).isEmpty(); // the bond itself carries no IP
+    assertThat(world.network().getControllerPort()).isEqualTo("m100");
+    assertThat(world.network().getPortsList()).extracting(p -> p.getLabel() + ":" + p.getKind())
+        .containsExactly("eth0:ethernet", "eth1:ethernet", "eth2:ethernet", "bond0:bond", "m200:vlan", "m100:vlan");
+  }
+
+  @Test
+  void aBadNewConfigIsReportedAndTheLastGoodOneKeepsRunning() {
+    world = new NimWorld(dir, "eth0");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.start();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "203.0.113.9"));
+    world.settle();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    assertThat(world.host.network().addresses("eth0")).extracting(a -> a.prefix().toString()).contains("192.0.2.10/24");
+    assertThat(world.network().getPortsList()).filteredOn(p -> p.hasError())
+        .extracting(p -> p.getLabel() + ": " + p.getError().getDescription())
+        .containsExactly("wan0: static IP 203.0.113.9 is outside its subnet 192.0.2.0/24");
+  }
+
+  @Test
+  void theOverrideFileUnderTheStateDirIsUsedWithoutAControllerConfig() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    java.nio.file.Path file = new NimSettings(world.stateDir).overrideFile();
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.writeString(file, """
+        {"device_io": [{"type": "TYPE_ETHERNET", "phy_label": "eth1", "logical_label": "eth1"}],
+         "networks": [{"id": {"uuid": "n1"}, "ip": {"dhcp": "DHCP_TYPE_STATIC", "subnet": "198.51.100.0/24",
+                       "gateway": "198.51.100.1"}}],
+         "system_adapters": [{"name": "site", "lower_layer_name": "eth1", "network_uuid": "n1",
+                              "addr": "198.51.100.77", "uplink": true}]}
+        """);
+    world.start();
+    assertThat(world.network().getPortConfig()).isEqualTo("override");
+    assertThat(world.network().getControllerPort()).isEqualTo("site");
+    assertThat(world.host.network().addresses("eth1")).extracting(a -> a.prefix().toString()).contains("198.51.100.77/24");
+
+    // A controller config arrives: it is newer, so it is tried first, and it works.
+    twoStaticUplinks();
+    world.settle();
+    assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+  }
+
+  @Test
+  void aLocalOverrideChangesOnlyPortsThatAllowItAndIsRevertedWhenCleared() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.adapters.publish("wan1", staticUplink("wan1", "eth1", 10, NET1, "198.51.100.10").toBuilder()
+        .setAllowLocalModifications(true).build());
+    world.start();
+    var local = world.bus.publish(dev.verge.topics.ZedagentTopics.LOCAL_PORT_OVERRIDE,
+        dev.verge.pubsub.Durability.VOLATILE);
+    local.publish("override", dev.verge.proto.config.v1.DeviceConfig.newBuilder()
+        .addNetworks(staticNet("local1", "198.51.100.0/24", "198.51.100.1", 1400))
+        .addNetworks(staticNet("local0", "192.0.2.0/24", "192.0.2.1", 0))
+        .addSystemAdapters(staticUplink("wan1", "", 0, "local1", "198.51.100.99"))
+        .addSystemAdapters(staticUplink("wan0", "", 0, "local0", "192.0.2.99"))
+        .build());
+    world.settle();
+    assertThat(world.host.network().addresses("eth1")).extracting(a -> a.prefix().toString())
+        .contains("198.51.100.99/24").doesNotContain("198.51.100.10/24");
+    assertThat(world.host.network().link("eth1").orElseThrow().mtu()).isEqualTo(1400);
+    // wan0 does not allow local modifications: unchanged, and the refusal is reported.
+    assertThat(world.host.network().addresses("eth0")).extracting(a -> a.prefix().toString()).contains("192.0.2.10/24");
+    assertThat(world.network().getPortsList()).filteredOn(p -> p.getLabel().equals("wan0") && p.hasError())
+        .extracting(p -> p.getError().getDescription())
+        .containsExactly("local override refused: port 'wan0' does not allow local modifications");
+
+    local.unpublish("override");
+    world.settle();
+    assertThat(world.host.network().addresses("eth1")).extracting(a -> a.prefix().toString())
+        .contains("198.51.100.10/24").doesNotContain("198.51.100.99/24");
+  }
+}

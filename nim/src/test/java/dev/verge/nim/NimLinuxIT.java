@@ -1,0 +1,234 @@
+package dev.verge.nim;
+
+import static dev.verge.nim.Configs.dhcp;
+import static dev.verge.nim.Configs.eth;
+import static dev.verge.nim.Configs.staticNet;
+import static dev.verge.nim.Configs.staticUplink;
+import static dev.verge.nim.Configs.uplink;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.verge.agent.AgentRuntime;
+import dev.verge.agent.RuntimeSettings;
+import dev.verge.hostos.linux.LinuxHost;
+import dev.verge.hostos.linux.LinuxHostSettings;
+import dev.verge.netlab.NetTopology;
+import dev.verge.netlab.Netns;
+import dev.verge.netlab.Root;
+import dev.verge.netlab.UpstreamHost;
+import dev.verge.proto.config.v1.BondAdapter;
+import dev.verge.proto.config.v1.ConfigItem;
+import dev.verge.proto.config.v1.NetworkConfig;
+import dev.verge.proto.config.v1.PhysicalIo;
+import dev.verge.proto.config.v1.SystemAdapter;
+import dev.verge.proto.config.v1.VlanAdapter;
+import dev.verge.proto.info.v1.DeviceNetworkStatus;
+import dev.verge.pubsub.AgentLoop;
+import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.PubSub;
+import dev.verge.pubsub.PubSubConfig;
+import dev.verge.pubsub.Publication;
+import dev.verge.pubsub.Subscription;
+import dev.verge.topics.NimTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.v1.DeviceNetwork;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * nim on the real kernel, in namespaces: a device with eth0 (static, cost 0) and eth1 (DHCP,
+ * cost 10) to two upstreams that both route to a controller stand-in (a TCP listener in a
+ * namespace of its own).
+ */
+class NimLinuxIT {
+  // A lease may take a full udhcpc retry round (3 discovers 2 s apart, 5 s pause) under load.
+  static final Duration WAIT = Duration.ofSeconds(30);
+  static final String CONTROLLER = "203.0.113.10";
+  static final String NET0 = "00000000-0000-4000-8000-0000000000a0";
+
+  @TempDir Path dir;
+  NetTopology topology;
+  Netns dev;
+  Netns up0;
+  Netns up1;
+  Netns ctl;
+  LinuxHost host;
+  PubSub bus;
+  AgentLoop loop;
+  AgentLoop observer;
+  AgentRuntime runtime;
+  ExecutorService probeThread;
+  Subscription<DeviceNetwork> network;
+
+  @BeforeEach
+  void topology() {
+    Assumptions.assumeTrue(Root.isRoot(), "needs root");
+    topology = NetTopology.create("nim");
+    dev = topology.namespace("dev");
+    up0 = topology.namespace("up0");
+    up1 = topology.namespace("up1");
+    ctl = topology.namespace("ctl");
+    topology.veth(dev, "eth0", up0, "u0");
+    topology.veth(dev, "eth1", up1, "u1");
+    topology.veth(up0, "c0", ctl, "a0");
+    topology.veth(up1, "c1", ctl, "a1");
+    up0.address("c0", "10.90.0.1/30").forwarding();
+    up1.address("c1", "10.90.1.1/30").forwarding();
+    ctl.address("a0", "10.90.0.2/30").address("a1", "10.90.1.2/30").address("lo", CONTROLLER + "/32").up("lo");
+    up0.route(CONTROLLER + "/32", "10.90.0.2");
+    up1.route(CONTROLLER + "/32", "10.90.1.2");
+    ctl.route("192.0.2.0/24", "10.90.0.1");
+    ctl.route("198.51.100.0/24", "10.90.1.1");
+    // The controller stand-in: accepts every connection (busybox nc, persistent).
+    ctl.spawn("controller", "busybox", "nc", "-ll", "-p", "8443", "-e", "true");
+    new UpstreamHost(up0, "u0", "192.0.2.1/24");
+    new UpstreamHost(up1, "u1", "198.51.100.1/24").startDhcpAndDns("198.51.100.50", "198.51.100.60", Duration.ofHours(1));
+  }
+
+  void startNim(Publication<?>... keep) {
+    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
+    loop = AgentLoop.create("nim");
+    observer = AgentLoop.create("observer");
+    probeThread = NetnsExecutor.enter(dev.name());
+    TcpControllerProbe probe = new TcpControllerProbe(CONTROLLER + ":8443", probeThread);
+    network = bus.subscribe(NimTopics.DEVICE_NETWORK, observer, new dev.verge.pubsub.SubscriptionHandler<>() {});
+    runtime = AgentRuntime.start(new NimAgent(new NimSettings(dir.resolve("state")), c -> probe), bus, host, loop,
+        RuntimeSettings.DEFAULT);
+  }
+
+  Publication<PhysicalIo> io;
+  Publication<SystemAdapter> adapters;
+  Publication<NetworkConfig> networks;
+  Publication<VlanAdapter> vlans;
+
+  void publishConfig(int mtu) {
+    bus = PubSub.inJvm(PubSubConfig.defaults());
+    io = bus.publish(ZedagentTopics.PHYSICAL_IO, Durability.VOLATILE);
+    vlans = bus.publish(ZedagentTopics.VLANS, Durability.VOLATILE);
+    bus.publish(ZedagentTopics.BONDS, Durability.VOLATILE);
+    adapters = bus.publish(ZedagentTopics.SYSTEM_ADAPTERS, Durability.VOLATILE);
+    networks = bus.publish(ZedagentTopics.NETWORKS, Durability.VOLATILE);
+    bus.publish(ZedagentTopics.CONFIG_ITEMS, Durability.VOLATILE)
+        .publish("timer.port.probeinterval", ConfigItem.newBuilder().setKey("timer.port.probeinterval").setValue("1").build());
+    io.publish("eth0", eth("eth0"));
+    io.publish("eth1", eth("eth1"));
+    networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", mtu));
+    networks.publish(Configs.DHCP_NET, dhcp());
+    adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    adapters.publish("wan1", uplink("wan1", "eth1", 10, Configs.DHCP_NET));
+  }
+
+  @AfterEach
+  void stop() {
+    if (runtime != null) {
+      runtime.close();
+    }
+    if (loop != null) {
+      loop.close();
+      observer.close();
+    }
+    if (probeThread != null) {
+      probeThread.shutdownNow();
+    }
+    if (bus != null) {
+      bus.close();
+    }
+    if (host != null) {
+      host.close();
+    }
+    if (topology != null) {
+      topology.close();
+    }
+  }
+
+  String controllerPort() {
+    return network.get(NimAgent.GLOBAL).map(DeviceNetwork::getControllerPort).orElse("");
+  }
+
+  String mainDefault() {
+    return dev.ip("route", "show", "default").lines().findFirst().orElse("").trim();
+  }
+
+  /** The way the device's own traffic to the controller takes now (the kernel's answer). */
+  String routeToController() {
+    return dev.exec("ip", "route", "get", CONTROLLER).stdout().trim();
+  }
+
+  @Test
+  void portsAreConfiguredForRealAndControllerTrafficFailsOverOnLinkDownAndBack() {
+    publishConfig(1400);
+    startNim();
+
+    await().atMost(WAIT).until(() -> controllerPort().equals("wan0"));
+    assertThat(dev.ipv4Addresses("eth0")).containsExactly("192.0.2.10/24");
+    assertThat(dev.ip("link", "show", "eth0")).contains("mtu 1400");
+    // eth1's lease from the upstream's dnsmasq, installed by nim (the client only reports).
+    await().atMost(WAIT).until(() -> dev.ipv4Addresses("eth1").stream().anyMatch(a -> a.matches("198\\.51\\.100\\.(5\\d|60)/24")));
+    await().atMost(WAIT).until(() -> dev.ip("route", "show", "default").contains("via 198.51.100.1 dev eth1"));
+    assertThat(mainDefault()).startsWith("default via 192.0.2.1 dev eth0").contains("metric 5000");
+    assertThat(dev.ip("rule", "show")).contains("15000:\tfrom 192.0.2.10 lookup");
+    assertThat(routeToController()).contains("via 192.0.2.1 dev eth0");
+
+    // The upstream's end goes down: eth0 loses carrier, controller traffic moves to eth1.
+    long changes = network.get(NimAgent.GLOBAL).orElseThrow().getControllerPortChanges();
+    long cut = System.nanoTime();
+    up0.ip("link", "set", "u0", "down");
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> controllerPort().equals("wan1"));
+    long switchMs = (System.nanoTime() - cut) / 1_000_000;
+    assertThat(switchMs).as("carrier loss to switch").isLessThan(2000);
+    assertThat(network.get(NimAgent.GLOBAL).orElseThrow().getControllerPortChanges()).isEqualTo(changes + 1);
+    await().atMost(WAIT).until(() -> routeToController().contains("via 198.51.100.1 dev eth1"));
+    // The controller stand-in is reached through eth1 (what the probe proves, from eth1's address).
+    assertThat(dev.exec("busybox", "nc", "-w", "2", CONTROLLER, "8443").ok()).isTrue();
+
+    up0.ip("link", "set", "u0", "up");
+    await().atMost(WAIT).until(() -> controllerPort().equals("wan0"));
+    await().atMost(WAIT).until(() -> routeToController().contains("via 192.0.2.1 dev eth0"));
+  }
+
+  @Test
+  void aVlanOnThisKernelFailsWithThePreciseErrorAndTheRestKeepsWorking() {
+    publishConfig(0);
+    vlans.publish("v100", Configs.vlan("v100", "eth0.100", "eth0", 100));
+    adapters.publish("apps100", SystemAdapter.newBuilder().setName("apps100").setLowerLayerName("v100")
+        .setNetworkUuid(Configs.DHCP_NET).build());
+    startNim();
+    Subscription<DeviceNetworkStatus> status = bus.subscribe(NimTopics.DEVICE_NETWORK_STATUS, observer,
+        new dev.verge.pubsub.SubscriptionHandler<>() {});
+    await().atMost(WAIT).until(() -> controllerPort().equals("wan0"));
+    await().atMost(WAIT).until(() -> status.get(NimAgent.GLOBAL).map(s -> s.getPortsList().stream()
+        .anyMatch(p -> p.getLabel().equals("apps100") && p.hasError())).orElse(false));
+    var apps = status.get(NimAgent.GLOBAL).orElseThrow().getPortsList().stream()
+        .filter(p -> p.getLabel().equals("apps100")).findFirst().orElseThrow();
+    assertThat(apps.getError().getDescription()).isEqualTo("cannot create vlan eth0.100: kernel has no 8021q support (EOPNOTSUPP)");
+  }
+
+  @Test
+  void aSilentlyDeadUpstreamWithItsLinkUpIsLeftWithinTheProbeBudget() {
+    publishConfig(0);
+    startNim();
+    await().atMost(WAIT).until(() -> controllerPort().equals("wan0"));
+    await().atMost(WAIT).until(() -> dev.ipv4Addresses("eth1").stream().anyMatch(a -> a.matches("198\\.51\\.100\\.(5\\d|60)/24")));
+
+    // eth0's upstream drops everything to the controller without a word; every link stays up.
+    long cut = System.nanoTime();
+    up0.ip("route", "replace", "blackhole", CONTROLLER + "/32");
+    // Budget: two missed probes (1 s interval, 3 s timeout each), then eth1's probe.
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> controllerPort().equals("wan1"));
+    long ms = (System.nanoTime() - cut) / 1_000_000;
+    assertThat(ms).as("silent upstream to switch").isLessThan(10_000);
+    assertThat(dev.ip("link", "show", "eth0")).contains("state UP");
+    // Links up, so the main table still prefers eth0: the device's own traffic follows the rule.
+    await().atMost(WAIT).until(() -> routeToController().contains("via 198.51.100.1 dev eth1"));
+
+    up0.ip("route", "del", "blackhole", CONTROLLER + "/32");
+    up0.route(CONTROLLER + "/32", "10.90.0.2");
+    await().atMost(WAIT).until(() -> controllerPort().equals("wan0"));
+  }
+}
