@@ -80,10 +80,18 @@ public final class SingleThreadAgentLoop implements AgentLoop {
     return eventLoop.inEventLoop();
   }
 
+  /**
+   * Stops the loop. From another thread, returns once the loop thread has ended (at most a few
+   * seconds), so that no task of this loop — a timer tick already under way, say — still runs or
+   * fails after its owner has closed it.
+   */
   @Override
   public void close() {
     closed = true;
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    var terminated = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    if (!eventLoop.inEventLoop() && !terminated.awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+      log.warn("agent loop {}: still running 5 s after close", name);
+    }
   }
 
   /**
