@@ -56,8 +56,8 @@ public final class MaxConfigBenchmark {
   static final List<String> JVM_OPTS =
       List.of(
           "-XX:+UseSerialGC",
-          "-Xms384m",
-          "-Xmx384m",
+          "-Xms256m",
+          "-Xmx256m",
           "-XX:+AlwaysPreTouch",
           "-XX:+UseTransparentHugePages",
           "-XX:+ExitOnOutOfMemoryError");
