@@ -12,6 +12,7 @@ import dev.verge.hostos.Host;
 import dev.verge.hostos.HostException;
 import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.Link;
+import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.NetEvent;
 import dev.verge.hostos.NetEvents;
 import dev.verge.hostos.NetworkStack;
@@ -58,7 +59,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.BiPredicate;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -468,62 +471,24 @@ public final class NimAgent implements Agent {
         // The NIC is not nim's: it stays as it is (a port taken out of use is not cut).
       }
     });
-    context.configure(VlanLink.TYPE, new Configurator() {
-      @Override
-      public void create(OpContext ctx, Item item) {
-        var vlan = (VlanLink) item;
-        net.createLink(vlan.name(), vlan.spec());
-        modify(ctx, item, item);
-      }
-
-      @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        var vlan = (VlanLink) newItem;
-        if (vlan.mtu() > 0) {
-          net.setMtu(vlan.name(), vlan.mtu());
-        }
-        net.setUp(vlan.name(), true);
-      }
-
-      @Override
-      public void delete(OpContext ctx, Item item) {
-        ignoreMissing(() -> net.deleteLink(item.name()));
-      }
-
-      @Override
-      public boolean needsRecreate(Item oldItem, Item newItem) {
-        var a = (VlanLink) oldItem;
-        var b = (VlanLink) newItem;
-        return !a.parent().equals(b.parent()) || a.vlanId() != b.vlanId();
-      }
-    });
-    context.configure(BondLink.TYPE, new Configurator() {
-      @Override
-      public void create(OpContext ctx, Item item) {
-        var bond = (BondLink) item;
-        net.createLink(bond.name(), bond.spec());
-        modify(ctx, item, item);
-      }
-
-      @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        var bond = (BondLink) newItem;
-        if (bond.mtu() > 0) {
-          net.setMtu(bond.name(), bond.mtu());
-        }
-        net.setUp(bond.name(), true);
-      }
-
-      @Override
-      public void delete(OpContext ctx, Item item) {
-        ignoreMissing(() -> net.deleteLink(item.name()));
-      }
-
-      @Override
-      public boolean needsRecreate(Item oldItem, Item newItem) {
-        return !((BondLink) oldItem).spec().equals(((BondLink) newItem).spec());
-      }
-    });
+    context.configure(
+        VlanLink.TYPE,
+        new CreatedLinkConfigurator(
+            net,
+            item -> ((VlanLink) item).spec(),
+            item -> ((VlanLink) item).mtu(),
+            (oldItem, newItem) -> {
+              var a = (VlanLink) oldItem;
+              var b = (VlanLink) newItem;
+              return !a.parent().equals(b.parent()) || a.vlanId() != b.vlanId();
+            }));
+    context.configure(
+        BondLink.TYPE,
+        new CreatedLinkConfigurator(
+            net,
+            item -> ((BondLink) item).spec(),
+            item -> ((BondLink) item).mtu(),
+            (oldItem, newItem) -> !((BondLink) oldItem).spec().equals(((BondLink) newItem).spec())));
     context.configure(BondMember.TYPE, new Configurator() {
       @Override
       public void create(OpContext ctx, Item item) {
@@ -707,6 +672,49 @@ public final class NimAgent implements Agent {
       } catch (Exception e) {
         log.warn("nim: closing the prober failed", e);
       }
+    }
+  }
+
+  /** A link nim creates (VLAN, bond): created from its spec, then MTU and up; deleted when dropped. */
+  private static final class CreatedLinkConfigurator implements Configurator {
+    private final NetworkStack net;
+    private final Function<Item, LinkSpec> spec;
+    private final ToIntFunction<Item> mtu;
+    private final BiPredicate<Item, Item> needsRecreate;
+
+    CreatedLinkConfigurator(
+        NetworkStack net,
+        Function<Item, LinkSpec> spec,
+        ToIntFunction<Item> mtu,
+        BiPredicate<Item, Item> needsRecreate) {
+      this.net = net;
+      this.spec = spec;
+      this.mtu = mtu;
+      this.needsRecreate = needsRecreate;
+    }
+
+    @Override
+    public void create(OpContext ctx, Item item) {
+      net.createLink(item.name(), spec.apply(item));
+      modify(ctx, item, item);
+    }
+
+    @Override
+    public void modify(OpContext ctx, Item oldItem, Item newItem) {
+      if (mtu.applyAsInt(newItem) > 0) {
+        net.setMtu(newItem.name(), mtu.applyAsInt(newItem));
+      }
+      net.setUp(newItem.name(), true);
+    }
+
+    @Override
+    public void delete(OpContext ctx, Item item) {
+      ignoreMissing(() -> net.deleteLink(item.name()));
+    }
+
+    @Override
+    public boolean needsRecreate(Item oldItem, Item newItem) {
+      return needsRecreate.test(oldItem, newItem);
     }
   }
 }
