@@ -198,6 +198,16 @@ public final class ProcessSupervisor implements DaemonSupervisor {
     List<String> command = new ArrayList<>(commandPrefix);
     command.addAll(daemon.spec.command());
     Process process;
+    OutputStream logOut;
+    try {
+      // Opened here, not by the reader thread: a reader that opens it late would recreate the log
+      // after a stop that already returned (and after its owner removed the directory).
+      logOut = Files.newOutputStream(log(name), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      Errno errno = Errno.inMessage(e.getMessage()).orElse(Errno.EIO);
+      failed(daemon, new HostException("start daemon", name, errno, "cannot open its log " + log(name) + ": " + e));
+      return;
+    }
     try {
       ProcessBuilder builder = new ProcessBuilder(command)
           .directory(paths.state().toFile())
@@ -206,6 +216,11 @@ public final class ProcessSupervisor implements DaemonSupervisor {
       builder.environment().put("TMPDIR", paths.run().toString());
       process = builder.start();
     } catch (IOException e) {
+      try {
+        logOut.close();
+      } catch (IOException ignored) {
+        // the start's failure is what is told
+      }
       Errno errno = Errno.inMessage(e.getMessage()).orElse(Errno.EIO);
       failed(daemon, new HostException(daemon.restarts == 0 && !daemon.everReady ? "start daemon" : "restart daemon",
           name, errno, "cannot run " + daemon.spec.command().get(0) + ": " + errno.description()));
@@ -217,7 +232,7 @@ public final class ProcessSupervisor implements DaemonSupervisor {
     daemon.run = run;
     daemon.ready = false;
     LOG.info("daemon {}: started, pid {}", name, process.pid());
-    Thread reader = new Thread(() -> readOutput(daemon, run), "daemon-output-" + name);
+    Thread reader = new Thread(() -> readOutput(daemon, run, logOut), "daemon-output-" + name);
     reader.setDaemon(true);
     reader.start();
     // The reader tells the exit once it has read the last line; should something the daemon left
@@ -232,11 +247,10 @@ public final class ProcessSupervisor implements DaemonSupervisor {
   }
 
   /** Copies the process's output into its log, line by line, and hands each line on (own thread). */
-  private void readOutput(Supervised daemon, Run run) {
-    Path log = log(daemon.name());
+  private void readOutput(Supervised daemon, Run run, OutputStream logOut) {
     try (BufferedReader lines = new BufferedReader(
             new InputStreamReader(run.process.getInputStream(), StandardCharsets.UTF_8));
-        OutputStream out = Files.newOutputStream(log, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        OutputStream out = logOut) {
       String line;
       while ((line = lines.readLine()) != null) {
         out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
