@@ -105,6 +105,10 @@ public final class NimAgent implements Agent {
   private PortConfig controllerConfig;
   private long controllerConfigSeenMs;
   private SortedMap<String, String> settingErrors = new TreeMap<>();
+  /** The controller config's entry from before a restart, until the first controller config is read. */
+  private Optional<PortConfigStatus> restoredControllerPriority = Optional.empty();
+  /** What is on disk, so an unchanged list is not written again. */
+  private ConfigListStatus persistedList = ConfigListStatus.getDefaultInstance();
   /** Set on the loop when the agent stops: late kernel and DHCP events are dropped. */
   private boolean stopped;
 
@@ -150,6 +154,7 @@ public final class NimAgent implements Agent {
     overrideFile = settings.readOverrideFile();
     probe = probeFactory.apply(context);
     verifier = new Verifier(context.loop(), probe, new KernelPorts(), NimTimers.DEFAULT, this::verifierChanged);
+    restoreConfigList();
     configureItems(context.host());
     // Carrier and address changes move controller traffic at once: straight from the kernel's events.
     netEvents = context.host().network().subscribe(event -> context.loop().execute(() -> onNetEvent(event)));
@@ -181,10 +186,15 @@ public final class NimAgent implements Agent {
           && !controllerConfig.managementPorts().isEmpty()) {
         // Nothing usable is left of the new config: keep running the last good one, report why.
         read = controllerConfig.withPorts(controllerConfig.ports(), read.errors());
+      } else if (controllerConfig == null && restoredControllerPriority.isPresent()
+          && restoredControllerPriority.get().getFingerprint().equals(read.fingerprint())) {
+        // The same config as before the restart keeps its rank: it did not just arrive.
+        controllerConfigSeenMs = restoredControllerPriority.get().getTimePriorityMs();
       } else if (controllerConfig == null || !controllerConfig.sameContent(read)) {
         // Stamped on arrival: a newly arrived controller config outranks the others (as EVE).
         controllerConfigSeenMs = context.loop().now().toEpochMilli();
       }
+      restoredControllerPriority = Optional.empty();
       controllerConfig = new PortConfig(PortConfig.CONTROLLER, controllerConfigSeenMs, read.ports(), read.errors());
       configs.add(applyLocalOverride(controllerConfig));
     } else {
@@ -363,9 +373,45 @@ public final class NimAgent implements Agent {
           .setLastFailedMs(entry.lastFailedMs())
           .setLastSucceededMs(entry.lastSucceededMs())
           .setLastError(entry.lastError())
+          .setFingerprint(entry.config().fingerprint())
           .addAllPorts(entry.config().ports().stream().filter(Port::hasIp).map(Port::label).toList()));
     }
-    configListStatus.publish(GLOBAL, list.build());
+    ConfigListStatus built = list.build();
+    configListStatus.publish(GLOBAL, built);
+    persistConfigList(built);
+  }
+
+  /** Reads the list's history from before a restart (a damaged file is logged and ignored). */
+  private void restoreConfigList() {
+    java.nio.file.Path file = settings.configListFile();
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      return;
+    }
+    try {
+      persistedList = ConfigListStatus.parseFrom(java.nio.file.Files.readAllBytes(file));
+    } catch (java.io.IOException e) {
+      log.warn("nim: ignoring the persisted config list {}: {}", file, e.toString());
+      return;
+    }
+    verifier.restore(persistedList.getConfigsList().stream()
+        .map(c -> new Verifier.History(c.getKey(), c.getFingerprint(), c.getLastFailedMs(), c.getLastSucceededMs(),
+            c.getLastError()))
+        .toList());
+    restoredControllerPriority = persistedList.getConfigsList().stream()
+        .filter(c -> c.getKey().equals(PortConfig.CONTROLLER)).findFirst();
+  }
+
+  /** Keeps the list's history for the next start; written only when it changed, atomically. */
+  private void persistConfigList(ConfigListStatus list) {
+    if (list.getConfigsCount() == 0 || list.equals(persistedList)) {
+      return;
+    }
+    try {
+      dev.verge.proto.AtomicFiles.write(settings.configListFile(), list.toByteArray());
+      persistedList = list;
+    } catch (java.io.IOException e) {
+      log.warn("nim: cannot persist the config list to {}: {}", settings.configListFile(), e.toString());
+    }
   }
 
   /** One port as it is now: config, kernel, lease, test results. */

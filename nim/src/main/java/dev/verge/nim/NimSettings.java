@@ -26,6 +26,11 @@ public record NimSettings(Path stateDir) {
     return stateDir.resolve("nim").resolve("DevicePortConfig").resolve("override.json");
   }
 
+  /** Where nim keeps its config list's history across restarts (a {@code ConfigListStatus}). */
+  public Path configListFile() {
+    return stateDir.resolve("nim").resolve("ConfigList.pb");
+  }
+
   /**
    * The bootstrap/override port config: a device config in JSON whose port part (physical I/O,
    * VLANs, bonds, system adapters, networks) is used. A bad file is logged and ignored.

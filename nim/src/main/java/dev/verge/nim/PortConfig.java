@@ -50,6 +50,17 @@ public record PortConfig(String key, long timePriorityMs, List<Port> ports, Sort
     return ports.equals(other.ports);
   }
 
+  /** A short hash of what {@link #sameContent} compares: equal content, equal fingerprint. */
+  public String fingerprint() {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(ports.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
   public PortConfig withPorts(List<Port> newPorts, SortedMap<String, String> newErrors) {
     return new PortConfig(key, timePriorityMs, newPorts, newErrors);
   }

@@ -59,7 +59,15 @@ public final class Verifier {
   private final Runnable changed;
   private NimTimers timers;
 
+  /**
+   * A config's history from before a restart.
+   *
+   * @param fingerprint {@link PortConfig#fingerprint()}: the history counts only for the same content
+   */
+  public record History(String key, String fingerprint, long lastFailedMs, long lastSucceededMs, String lastError) {}
+
   private final List<Entry> list = new ArrayList<>();
+  private final Map<String, History> restored = new LinkedHashMap<>();
   private final Map<String, PortResult> portResults = new LinkedHashMap<>();
   private int current = -1;
   private Phase phase = Phase.IDLE;
@@ -132,6 +140,15 @@ public final class Verifier {
   // ---------------------------------------------------------------- inputs
 
   /**
+   * The history persisted before a restart, given before the first configs: a config that failed
+   * minutes ago and never worked is not tried first again (a device that reboots does not wait
+   * out the same broken config before the one that worked).
+   */
+  public void restore(List<History> histories) {
+    histories.forEach(h -> restored.put(h.key(), h));
+  }
+
+  /**
    * The configs nim has, best first. A config that is new or changed ahead of the one in use (or
    * the one in use changed) restarts verification from the top; otherwise the one in use stays.
    */
@@ -144,8 +161,14 @@ public final class Verifier {
     for (PortConfig config : ordered) {
       Optional<Entry> before = old.stream().filter(e -> e.config().key().equals(config.key())).findFirst();
       boolean same = before.isPresent() && before.get().config().sameContent(config);
-      list.add(same ? new Entry(config, before.get().lastFailedMs(), before.get().lastSucceededMs(),
-          before.get().lastError()) : new Entry(config, 0, 0, ""));
+      History history = restored.remove(config.key());
+      if (same) {
+        list.add(new Entry(config, before.get().lastFailedMs(), before.get().lastSucceededMs(), before.get().lastError()));
+      } else if (before.isEmpty() && history != null && history.fingerprint().equals(config.fingerprint())) {
+        list.add(new Entry(config, history.lastFailedMs(), history.lastSucceededMs(), history.lastError()));
+      } else {
+        list.add(new Entry(config, 0, 0, ""));
+      }
       if (inUse.isPresent() && inUse.get().key().equals(config.key())) {
         inUseIndex = same ? list.size() - 1 : -2;
       } else if (!same && inUseIndex == -1) {
@@ -164,7 +187,9 @@ public final class Verifier {
       return;
     }
     if (inUse.isEmpty()) {
-      startVerify(0, "port config " + list.get(0).config().key() + " arrived");
+      int first = firstTestable();
+      startVerify(first, "port config " + list.get(first).config().key()
+          + (first == 0 ? " arrived" : " is the first not cooling down after a failure before the restart"));
     } else if (inUseIndex == -2) {
       startVerify(0, "port config " + inUse.get().key() + " changed");
     } else if (inUseIndex == -1) {
@@ -350,17 +375,31 @@ public final class Verifier {
   }
 
   private Optional<Integer> nextTestable() {
-    long now = nowMs();
     for (int k = 1; k < list.size(); k++) {
       int index = (current + k) % list.size();
-      Entry e = list.get(index);
-      boolean cooled = e.lastFailedMs() == 0 || e.workedBefore() || now - e.lastFailedMs() >= timers.cooldown().toMillis()
-          || e.lastFailedMs() > now;
-      if (cooled && !e.config().managementPorts().isEmpty()) {
+      if (testable(list.get(index))) {
         return Optional.of(index);
       }
     }
     return Optional.empty();
+  }
+
+  /** Where the first verification starts: the best config that is not cooling down, else the best. */
+  private int firstTestable() {
+    for (int index = 0; index < list.size(); index++) {
+      if (testable(list.get(index))) {
+        return index;
+      }
+    }
+    return 0;
+  }
+
+  /** Worth a test: never failed, worked before, or failed longer than the cooldown ago (or in the future: the clock stepped). */
+  private boolean testable(Entry e) {
+    long now = nowMs();
+    boolean cooled = e.lastFailedMs() == 0 || e.workedBefore() || now - e.lastFailedMs() >= timers.cooldown().toMillis()
+        || e.lastFailedMs() > now;
+    return cooled && !e.config().managementPorts().isEmpty();
   }
 
   // ---------------------------------------------------------------- while a config works

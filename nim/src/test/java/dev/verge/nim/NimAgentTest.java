@@ -302,6 +302,73 @@ class NimAgentTest {
   }
 
   @Test
+  void afterARestartTheConfigThatFailedIsNotTriedBeforeTheOneThatWorked() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    java.nio.file.Path file = new NimSettings(world.stateDir).overrideFile();
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.writeString(file, """
+        {"device_io": [{"type": "TYPE_ETHERNET", "phy_label": "eth1", "logical_label": "eth1"}],
+         "networks": [{"id": {"uuid": "n1"}, "ip": {"dhcp": "DHCP_TYPE_STATIC", "subnet": "198.51.100.0/24",
+                       "gateway": "198.51.100.1"}}],
+         "system_adapters": [{"name": "site", "lower_layer_name": "eth1", "network_uuid": "n1",
+                              "addr": "198.51.100.77", "uplink": true}]}
+        """);
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.probe.fail("eth0", "connection refused");
+    world.start();
+    // The controller's config is newer, so it was tried first; it failed, the override file works.
+    assertThat(world.probe.probed).anyMatch(p -> p.startsWith("eth0@"));
+    assertThat(world.network().getPortConfig()).isEqualTo("override");
+    assertThat(world.network().getControllerPort()).isEqualTo("site");
+
+    world.advance(Duration.ofSeconds(30));
+    world.probe.probed.clear();
+    world.restart();
+    assertThat(world.network().getPortConfig()).isEqualTo("override");
+    assertThat(world.network().getControllerPort()).isEqualTo("site");
+    assertThat(world.probe.probed).as("the config that failed 30 s ago is not waited on again")
+        .noneMatch(p -> p.startsWith("eth0@"));
+    Subscription<ConfigListStatus> listStatus = world.watch(NimTopics.CONFIG_LIST_STATUS);
+    world.settle();
+    ConfigListStatus list = listStatus.get(NimAgent.GLOBAL).orElseThrow();
+    assertThat(list.getConfigs(0).getKey()).as("the controller's config kept its rank").isEqualTo("zedagent");
+    assertThat(list.getConfigs(0).getLastError()).contains("connection refused");
+
+    // After the cooldown the better config is tried again, and a changed controller config at once.
+    world.probe.heal("eth0");
+    world.advance(NimTimers.DEFAULT.testBetterInterval());
+    assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+  }
+
+  @Test
+  void aRestartDoesNotMakeTheControllerConfigNewerThanItWas() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.start();
+    assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+
+    // An operator drops an override file, stamped after the controller's config arrived.
+    long stamped = world.loop.now().toEpochMilli() + 10_000;
+    java.nio.file.Path file = new NimSettings(world.stateDir).overrideFile();
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.writeString(file, """
+        {"config_timestamp_ms": "%d",
+         "device_io": [{"type": "TYPE_ETHERNET", "phy_label": "eth1", "logical_label": "eth1"}],
+         "networks": [{"id": {"uuid": "n1"}, "ip": {"dhcp": "DHCP_TYPE_STATIC", "subnet": "198.51.100.0/24",
+                       "gateway": "198.51.100.1"}}],
+         "system_adapters": [{"name": "site", "lower_layer_name": "eth1", "network_uuid": "n1",
+                              "addr": "198.51.100.77", "uplink": true}]}
+        """.formatted(stamped));
+    world.advance(Duration.ofSeconds(20));
+    world.restart();
+    assertThat(world.network().getPortConfig()).as("the override is newer than the controller's config").isEqualTo("override");
+  }
+
+  @Test
   void aLocalOverrideChangesOnlyPortsThatAllowItAndIsRevertedWhenCleared() {
     world = new NimWorld(dir, "eth0", "eth1");
     twoStaticUplinks();

@@ -66,6 +66,13 @@ final class NimWorld implements AutoCloseable {
     return agent;
   }
 
+  /** nim's process restarts (the kernel and the bus stay as they are): a new agent on the same state directory. */
+  NimAgent restart() {
+    runtime.close();
+    loop.runPending();
+    return start();
+  }
+
   <T extends Message> Subscription<T> watch(Topic<T> topic) {
     return bus.subscribe(topic, observer, new dev.verge.pubsub.SubscriptionHandler<>() {});
   }
