@@ -27,6 +27,14 @@ public interface Host extends AutoCloseable {
   /** DHCP clients for this host's links (run as its daemons, in its namespace). */
   DhcpClients dhcp();
 
+  /**
+   * Runs {@code open} on a thread inside this host's namespace and returns its result: the sockets
+   * it opens (a server's listening socket) live there for good, whatever thread uses them later.
+   * Only for opening: the thread is shared with the host's own work. The sim host has no sockets
+   * and refuses with {@code EOPNOTSUPP}.
+   */
+  <T> T openInNamespace(java.util.concurrent.Callable<T> open);
+
   /** Stops the daemons and releases sockets; the namespace itself and its links stay. */
   @Override
   void close();

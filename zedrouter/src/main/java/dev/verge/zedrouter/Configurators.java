@@ -17,8 +17,9 @@ import dev.verge.reconciler.OpContext;
 final class Configurators {
   private Configurators() {}
 
-  static void register(AgentContext context) {
+  static void register(AgentContext context, MetadataServers metadataServers) {
     Host host = context.host();
+    context.configure(Items.MetadataServer.TYPE, metadataServers);
     NetworkStack net = host.network();
     context.configure(Items.Bridge.TYPE, new Configurator() {
       @Override

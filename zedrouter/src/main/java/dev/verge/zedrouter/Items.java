@@ -226,6 +226,31 @@ public final class Items {
     }
   }
 
+  /** A local NI's metadata server, on its gateway address (the NI's firewall DNATs 169.254.169.254 there). */
+  public record MetadataServer(String bridge, String gateway, String listenAddress) implements Item {
+    public static final String TYPE = "MetadataServer";
+
+    @Override
+    public String name() {
+      return bridge;
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(BridgeAddress.TYPE, listenAddress).describedAs("it listens on the gateway address"));
+    }
+  }
+
   /** One local NI's DHCP and DNS server. */
   public record Dnsmasq(DnsmasqConfig config) implements Item {
     public static final String TYPE = "Dnsmasq";

@@ -76,6 +76,7 @@ public final class NiGraph {
             Optional.empty(), 0, table)));
         own.add(new Items.NftTable(NiFirewall.localNi(ni, onNi)));
         own.add(new Items.Dnsmasq(DnsmasqConfig.of(ni, onNi)));
+        own.add(new Items.MetadataServer(br, ip.gateway().getHostAddress(), address.name()));
         forwarding |= ni.uplink().port().isPresent();
       } else {
         ni.uplink().port().ifPresent(port -> {

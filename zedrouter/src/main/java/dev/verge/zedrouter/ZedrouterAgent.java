@@ -4,6 +4,7 @@ import dev.verge.agent.Agent;
 import dev.verge.agent.AgentContext;
 import dev.verge.agent.Input;
 import dev.verge.agent.ReconcileOutcome;
+import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.Link;
 import dev.verge.proto.common.v1.EntityType;
 import dev.verge.proto.common.v1.ErrorInfo;
@@ -70,6 +71,10 @@ public final class ZedrouterAgent implements Agent {
   private final Map<String, List<NiError>> appErrors = new TreeMap<>();
   private NiGraph.Built built;
   private volatile Set<String> externalLinks = Set.of();
+  /** What the metadata servers answer; replaced whole on every build. */
+  private final java.util.concurrent.atomic.AtomicReference<Metadata> metadata =
+      new java.util.concurrent.atomic.AtomicReference<>(Metadata.EMPTY);
+  private MetadataServers metadataServers;
 
   /**
    * @param nodeId what makes this device's bridge MACs its own (EVE hashes the device UUID)
@@ -95,7 +100,10 @@ public final class ZedrouterAgent implements Agent {
     appStatus = context.output(ZedrouterTopics.APP_NETWORK_STATUS, Durability.VOLATILE);
     vifPlans = context.output(ZedrouterTopics.APP_VIF_PLAN, Durability.VOLATILE);
     niUplinks = context.output(ZedrouterTopics.NI_UPLINK, Durability.VOLATILE);
-    Configurators.register(context);
+    metadataServers = context.host() instanceof dev.verge.hostos.sim.SimHost
+        ? MetadataServers.recordedOnly(context.host(), metadata)
+        : MetadataServers.listening(context.host(), metadata);
+    Configurators.register(context, metadataServers);
     // ports come and go under nim, taps under domainmgr: their presence changes what can be built
     context.watchLinks(link -> externalLinks.contains(link.name()));
   }
@@ -153,6 +161,7 @@ public final class ZedrouterAgent implements Agent {
 
     List<VifPlan> vifs = appPlans.values().stream().flatMap(p -> p.vifs().stream()).toList();
     built = NiGraph.build(nodeId, List.copyOf(running.values()), vifs);
+    metadata.set(metadataFor(vifs));
     externalLinks = built.externalLinks();
     return built.graph();
   }
@@ -266,6 +275,32 @@ public final class ZedrouterAgent implements Agent {
       if (!keep.contains(key)) {
         publication.unpublish(key);
       }
+    }
+  }
+
+  /** Per local NI: its uplink's IPv4 and its apps by VIF address. */
+  private Metadata metadataFor(List<VifPlan> vifs) {
+    Map<String, Metadata.Ni> byBridge = new HashMap<>();
+    for (NiSpec ni : running.values()) {
+      if (ni.kind() != NiSpec.Kind.LOCAL) {
+        continue;
+      }
+      Optional<String> external = ni.uplink().port().flatMap(port -> port.getAddressesList().stream()
+          .map(IpPrefix::parse).filter(IpPrefix::isIpv4).map(p -> p.address().getHostAddress()).findFirst());
+      Map<String, Metadata.App> apps = new HashMap<>();
+      vifs.stream().filter(v -> v.niUuid().equals(ni.uuid())).forEach(v -> v.ip().ifPresent(ip -> {
+        AppPlanner.AppPlan plan = appPlans.get(v.appUuid());
+        apps.put(ip.getHostAddress(), new Metadata.App(v.appUuid(), plan == null ? "" : plan.appName()));
+      }));
+      byBridge.put(ni.bridge(), new Metadata.Ni(external, Map.copyOf(apps)));
+    }
+    return new Metadata(Map.copyOf(byBridge));
+  }
+
+  @Override
+  public void stop() {
+    if (metadataServers != null) {
+      metadataServers.close();
     }
   }
 

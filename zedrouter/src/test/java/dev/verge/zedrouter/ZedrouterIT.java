@@ -131,6 +131,15 @@ class ZedrouterIT {
 
     // DNS: the NI's dnsmasq answers the app's name and the router's
     assertThat(app.exec("busybox", "nslookup", "web", "10.1.0.1").stdout()).contains("10.1.0.128");
+
+    // metadata at the link-local address: who the app is and the device's external address
+    String network = app.execOk("curl", "-s", "-m", "5", "http://169.254.169.254/eve/v1/network.json");
+    assertThat(network).contains("\"caller-ip\":\"10.1.0.128:").contains("\"external-ipv4\":\"192.0.2.10\"")
+        .contains("\"hostname\":\"" + APP1 + "\"").contains("\"name\":\"web\"");
+    assertThat(app.execOk("curl", "-s", "-m", "5", "http://169.254.169.254/eve/v1/external_ipv4")).isEqualTo("192.0.2.10");
+    // the server itself is reached only through the metadata address
+    assertThat(app.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://10.1.0.1/eve/v1/hostname")
+        .stdout().trim()).isEqualTo("000");
   }
 
   /** Gives the app host's NIC the MAC zedrouter planned (as domainmgr would) and takes a lease. */
@@ -163,6 +172,10 @@ class ZedrouterIT {
     assertThat(bare.ping("10.1.0.128", Duration.ofSeconds(1))).isFalse();
     assertThat(app.ping("10.2.0.128", Duration.ofSeconds(1))).isFalse();
     assertThat(app.ping("192.0.2.1", Duration.ofSeconds(2))).isTrue(); // while app1 still gets out
+    // metadata is one of the NI's own services: its own NI's answer, and never the other NI's server
+    assertThat(bare.execOk("curl", "-s", "-m", "5", "http://169.254.169.254/eve/v1/hostname")).isEqualTo(APP2);
+    assertThat(bare.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://10.1.0.1/eve/v1/hostname")
+        .stdout().trim()).isEqualTo("000");
     String drops = dev.execOk("nft", "list", "counter", "inet", "zedrouter-bn2", "drop-nbu1x2");
     assertThat(drops).doesNotContain("packets 0 ");
   }
@@ -173,6 +186,7 @@ class ZedrouterIT {
     await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
     assertThat(dev.exec("nft", "list", "table", "inet", "zedrouter-bn1").exitCode()).isZero();
     long dnsmasq = host.daemons().status("dnsmasq-bn1").orElseThrow().pid();
+    assertThat(dev.execOk("ss", "-ltnH", "sport = :80")).contains("10.1.0.1"); // the metadata server
 
     nis.unpublish(NI1);
     await().atMost(WAIT).until(() -> status.snapshot().isEmpty());
@@ -180,5 +194,6 @@ class ZedrouterIT {
     assertThat(dev.exec("nft", "list", "table", "inet", "zedrouter-bn1").exitCode()).isNotZero();
     assertThat(ProcessHandle.of(dnsmasq).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     assertThat(dev.ip("rule", "show")).doesNotContain("lookup 801");
+    assertThat(dev.execOk("ss", "-ltnH", "sport = :80")).isBlank();
   }
 }

@@ -111,6 +111,11 @@ public final class LinuxHost implements Host {
   }
 
   @Override
+  public <T> T openInNamespace(java.util.concurrent.Callable<T> open) {
+    return network.namespaceThread().call(open);
+  }
+
+  @Override
   public void close() {
     daemons.close();
     conntrack.close();

@@ -810,6 +810,11 @@ public final class LinuxNetworkStack implements NetworkStack {
     return (errno, text) -> new HostException(operation, object, errno, text.orElse(errno.description()));
   }
 
+  /** The thread inside this stack's namespace (the caller's own for the current namespace). */
+  NamespaceThread namespaceThread() {
+    return namespace;
+  }
+
   @Override
   public void close() {
     lanes.close();

@@ -122,6 +122,12 @@ public final class SimHost implements Host {
   }
 
   @Override
+  public <T> T openInNamespace(java.util.concurrent.Callable<T> open) {
+    throw new dev.verge.hostos.HostException("open socket", kernel.namespaceName(), dev.verge.hostos.Errno.EOPNOTSUPP,
+        "the sim host has no sockets of its own");
+  }
+
+  @Override
   public void close() {
     daemons.close();
     conntrack.close();
