@@ -118,7 +118,7 @@ final class Configurators {
         firewall.apply(NftBatch.of(new NftCommand.DeleteTable(((Items.NftTable) item).table().ref())));
       }
     });
-    context.configure(Items.Dnsmasq.TYPE, new DnsmasqConfigurator(host.daemons()));
+    context.configure(Items.Dnsmasq.TYPE, new DnsmasqConfigurator(host.daemons(), context.loop()));
     context.configure(Items.SysctlSetting.TYPE, new Configurator() {
       @Override
       public void create(OpContext ctx, Item item) {

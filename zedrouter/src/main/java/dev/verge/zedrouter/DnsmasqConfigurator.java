@@ -1,8 +1,11 @@
 package dev.verge.zedrouter;
 
+import dev.verge.hostos.DaemonListener;
 import dev.verge.hostos.DaemonPaths;
 import dev.verge.hostos.DaemonSpec;
+import dev.verge.hostos.DaemonStatus;
 import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.HostException;
 import dev.verge.reconciler.Configurator;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.OpContext;
@@ -13,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -26,9 +31,12 @@ final class DnsmasqConfigurator implements Configurator {
   static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
 
   private final DaemonSupervisor daemons;
+  private final java.util.concurrent.Executor loop;
 
-  DnsmasqConfigurator(DaemonSupervisor daemons) {
+  /** @param loop where readiness is told: the agent's loop, never inside the operation that starts it */
+  DnsmasqConfigurator(DaemonSupervisor daemons, java.util.concurrent.Executor loop) {
     this.daemons = daemons;
+    this.loop = loop;
   }
 
   @Override
@@ -39,10 +47,46 @@ final class DnsmasqConfigurator implements Configurator {
     write(conf, config.render(paths));
     sync(DnsmasqConfig.dhcpHostsDir(paths), config.dhcpHostFiles());
     sync(DnsmasqConfig.hostsDir(paths), config.hostFiles());
-    daemons.start(new DaemonSpec(config.daemonName(),
+    DaemonSpec spec = new DaemonSpec(config.daemonName(),
         java.util.List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=" + conf),
         java.util.Optional.of(java.util.regex.Pattern.compile("DHCP, IP range")), READY_TIMEOUT,
-        DaemonSpec.RestartPolicy.DEFAULT));
+        DaemonSpec.RestartPolicy.DEFAULT);
+    // In the background: the agent's loop goes on (other NIs, events) while dnsmasq comes up; the
+    // NI is ONLINE when it is ready.
+    Consumer<Throwable> done = ctx.continueInBackground();
+    AtomicBoolean told = new AtomicBoolean();
+    ctx.onCancel(() -> {
+      if (told.compareAndSet(false, true)) {
+        stopQuietly(config.daemonName());
+        done.accept(new java.util.concurrent.CancellationException("dnsmasq start cancelled"));
+      }
+    });
+    daemons.start(spec, loop, new DaemonListener() {
+      @Override
+      public void onReady(DaemonStatus status) {
+        if (told.compareAndSet(false, true)) {
+          done.accept(null);
+        }
+      }
+
+      @Override
+      public void onFailed(HostException reason, boolean willRetry) {
+        if (told.compareAndSet(false, true)) {
+          if (willRetry) {
+            stopQuietly(config.daemonName()); // the reconciler retries the item, not the supervisor
+          }
+          done.accept(reason);
+        }
+      }
+    });
+  }
+
+  private void stopQuietly(String name) {
+    try {
+      daemons.stop(name);
+    } catch (HostException e) {
+      // not supervised any more: nothing to stop
+    }
   }
 
   @Override

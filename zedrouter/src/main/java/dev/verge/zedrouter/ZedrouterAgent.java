@@ -245,7 +245,9 @@ public final class ZedrouterAgent implements Agent {
           errors.add(new NiError("KERNEL_REFUSED", "", ref + ": " + failure)
               .toErrorInfo(EntityType.ENTITY_TYPE_NETWORK_INSTANCE, uuid, now));
         }
-        online &= failure == null && outcome.current().item(ref).isPresent();
+        // created, not still being created in the background (dnsmasq coming up)
+        online &= failure == null && outcome.current().item(ref)
+            .map(e -> e.stateOrCreated().isCreated()).orElse(false);
       }
       status.setActivated(true)
           .addAllPorts(spec.uplink().candidates().stream().map(p -> p.getLabel()).toList())

@@ -67,7 +67,17 @@ class ZedrouterAgentTest {
   private ZedrouterAgent start() {
     ZedrouterAgent agent = new ZedrouterAgent("node-1", dir.resolve("state"));
     world.start(agent);
+    settle();
     return agent;
+  }
+
+  /**
+   * Settles, then lets one more debounce pass: dnsmasq's readiness arrives on the loop after the
+   * reconcile that started it, and the reconcile that records it is one debounce later.
+   */
+  private void settle() {
+    world.settle();
+    world.advance(SimWorld.SETTINGS.debounce());
   }
 
   private NetworkInstanceStatus status(String ni) {
@@ -118,13 +128,32 @@ class ZedrouterAgentTest {
   }
 
   @Test
+  void aSlowDnsmasqHoldsUpOnlyItsOwnNi() {
+    var daemons = (dev.verge.hostos.sim.SimDaemons) world.host.daemons();
+    daemons.holdReadiness("dnsmasq-bn1");
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    start();
+    assertThat(status(NI1).getState()).as("not ONLINE before its DHCP server is ready")
+        .isEqualTo(NetworkInstanceStatus.State.STATE_INIT);
+
+    world.networkInstances().publish(NI2, local(NI2, "10.2.0.0/24", "uplink"));
+    settle();
+    assertThat(status(NI2).getState()).as("the loop went on meanwhile").isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_INIT);
+
+    daemons.releaseReadiness("dnsmasq-bn1");
+    settle();
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+  }
+
+  @Test
   void aRefusedChangeIsReportedWhileTheLastGoodNiKeepsRunning() {
     world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
     start();
     assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
 
     world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/33", "eth0"));
-    world.settle();
+    settle();
 
     NetworkInstanceStatus status = status(NI1);
     assertThat(status.getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ERROR);
@@ -140,7 +169,7 @@ class ZedrouterAgentTest {
     // another NI is unaffected by the bad one; a good config clears the error
     world.networkInstances().publish(NI2, local(NI2, "10.2.0.0/24", "eth0"));
     world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
-    world.settle();
+    settle();
     assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
     assertThat(status(NI2).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
     assertThat(status(NI2).getBridgeName()).isEqualTo("bn2");
@@ -162,7 +191,7 @@ class ZedrouterAgentTest {
     assertThat(routes(801)).hasSize(4);
 
     deviceNetwork.publish("global", ports(port("eth0", "eth0", 0, "", ""), l2Port("lan", "eth1")));
-    world.settle();
+    settle();
     assertThat(status(NI1).getSelectedPort()).isEmpty();
     assertThat(uplinks.snapshot().get(NI1).getReason()).isEqualTo("no usable port for uplink: eth0 has no address");
     assertThat(world.host.kernel().routes(801)).extracting(r -> r.destination() + " " + r.type())
@@ -172,7 +201,7 @@ class ZedrouterAgentTest {
     assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
 
     deviceNetwork.publish("global", PORTS);
-    world.settle();
+    settle();
     assertThat(routes(801)).hasSize(4);
     assertThat(status(NI1).getSelectedPort()).isEqualTo("eth0");
   }
@@ -215,7 +244,7 @@ class ZedrouterAgentTest {
 
     // domainmgr creates the tap: zedrouter puts it on the bridge
     world.host.kernel().createLink("nbu1x1", new LinkSpec.Veth("peer-nbu1x1"));
-    world.settle();
+    settle();
     int bridge = world.host.kernel().link("bn1").orElseThrow().index();
     assertThat(world.host.kernel().link("nbu1x1").orElseThrow().masterIndex()).isEqualTo(bridge);
     assertThat(world.host.kernel().link("nbu1x1").orElseThrow().up()).isTrue();
@@ -228,7 +257,7 @@ class ZedrouterAgentTest {
     start();
     world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
     apps.publish(APP1, app(APP1, "web", vif(NI1)));
-    world.settle();
+    settle();
     assertThat(status(NI2).getBridgeName()).isEqualTo("bn1");
     assertThat(status(NI1).getBridgeName()).isEqualTo("bn2");
     String mac = vifPlans.snapshot().get(APP1).getVifs(0).getMac();
@@ -283,7 +312,7 @@ class ZedrouterAgentTest {
     world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
     start();
     world.networkInstances().unpublish(NI1);
-    world.settle();
+    settle();
     assertThat(world.host.kernel().link("bn1")).isEmpty();
     assertThat(world.host.kernel().routes(801)).isEmpty();
     assertThat(world.host.network().rules(false)).noneMatch(r -> r.table() == 801);

@@ -69,6 +69,9 @@ public final class SimDaemons implements DaemonSupervisor {
   }
 
   /** Daemons whose directories live under {@code stateDir}. */
+  private final java.util.Set<String> heldReadiness = new java.util.HashSet<>();
+  private final Map<String, Runnable> pendingReadiness = new java.util.HashMap<>();
+
   public SimDaemons(Path stateDir) {
     this.stateDir = stateDir;
   }
@@ -127,8 +130,29 @@ public final class SimDaemons implements DaemonSupervisor {
       }
       state.pid = nextPid++;
       DaemonStatus status = status(state);
+      if (heldReadiness.remove(spec.name())) {
+        pendingReadiness.put(spec.name(), () -> state.tell("ready", l -> l.onReady(status)));
+        return;
+      }
       state.tell("ready", l -> l.onReady(status));
     }
+  }
+
+  /** The next start of the daemon runs but is not ready until {@link #releaseReadiness} (a slow daemon). */
+  public synchronized void holdReadiness(String name) {
+    heldReadiness.add(name);
+  }
+
+  /** The held daemon tells its readiness now. */
+  public void releaseReadiness(String name) {
+    Runnable ready;
+    synchronized (this) {
+      ready = pendingReadiness.remove(name);
+    }
+    if (ready == null) {
+      throw new IllegalStateException("no start of " + name + " is waiting for readiness");
+    }
+    ready.run();
   }
 
   /**
