@@ -7,19 +7,25 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code verge node run --processes}: each agent in a process of its own, all on the socket bus,
  * started with the same options plus {@code --only NAME}. The parent forwards their output with
- * the agent's name in front, stops them all when it is stopped, and stops the others (and exits
- * with an error) when one dies, so a supervisor above (systemd) restarts the node as a whole.
+ * the agent's name in front, stops them all on SIGTERM/SIGINT (and exits 0), and stops the others
+ * (and exits with an error) when one dies, so a supervisor above (systemd) restarts the node as a whole.
  */
 final class AgentProcesses {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentProcesses.class);
   private static final String READY = "verge node: running";
+  /** How long a child's exit waits for the signal that may have caused it to reach this process too. */
+  private static final Duration GROUP_SIGNAL_GRACE = Duration.ofSeconds(1);
 
   private final List<String> originalArgs;
   private final List<AgentProvider> providers;
@@ -34,6 +40,8 @@ final class AgentProcesses {
 
   int run() throws IOException, InterruptedException {
     CountDownLatch ready = new CountDownLatch(providers.size());
+    // SIGTERM/SIGINT: stop the children and exit 0. The hook stays for the other ways out (SIGHUP).
+    StopSignal stop = StopSignal.install();
     Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "node-processes-shutdown"));
     for (AgentProvider provider : providers) {
       Process child = new ProcessBuilder(command(provider.name())).redirectErrorStream(true).start();
@@ -42,20 +50,35 @@ final class AgentProcesses {
       pump.setDaemon(true);
       pump.start();
     }
-    if (!ready.await(60, TimeUnit.SECONDS)) {
-      System.err.println("error: not every agent process started within 60 s");
-      stopAll();
-      return 1;
+    long readyBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!ready.await(200, TimeUnit.MILLISECONDS)) {
+      if (stop.requested(Duration.ZERO)) {
+        return stopOn(stop);
+      }
+      if (System.nanoTime() > readyBy) {
+        System.err.println("error: not every agent process started within 60 s");
+        stopAll();
+        return 1;
+      }
     }
     System.out.println(READY + " serial=" + serial + " processes="
         + String.join(",", providers.stream().map(AgentProvider::name).toList()) + " pids="
         + String.join(",", children.stream().map(p -> Long.toString(p.pid())).toList()) + " bus=uds");
     System.out.flush();
-    // The first child to exit ends the node: the others are stopped, and the exit code says so.
+    // A stop signal ends the node cleanly. Otherwise the first child to exit ends it: the others
+    // are stopped, and the exit code says so.
     while (true) {
+      if (stop.requested(Duration.ofMillis(200))) {
+        return stopOn(stop);
+      }
       for (int i = 0; i < children.size(); i++) {
         Process child = children.get(i);
-        if (child.waitFor(200, TimeUnit.MILLISECONDS)) {
+        if (!child.isAlive()) {
+          // A signal sent to the whole group (Ctrl-C, systemd's control-group kill) reaches the
+          // children as well, and one of them may exit first: that is the stop, not a failure.
+          if (stop.requested(GROUP_SIGNAL_GRACE)) {
+            return stopOn(stop);
+          }
           System.err.println("agent process " + providers.get(i).name() + " exited with " + child.exitValue()
               + ": stopping the node");
           stopAll();
@@ -63,6 +86,14 @@ final class AgentProcesses {
         }
       }
     }
+  }
+
+  /** Stops every agent process on a stop signal, with one log line, and exits 0. */
+  private int stopOn(StopSignal stop) {
+    int stopped = stopAll();
+    LOG.info("node stopping on {}: {} agent processes stopped{}", stop.received(), children.size(),
+        stopped == 0 ? "" : " (" + stopped + " of them killed after 10 s)");
+    return 0;
   }
 
   private List<String> command(String agent) {
@@ -110,19 +141,24 @@ final class AgentProcesses {
     }
   }
 
-  private synchronized void stopAll() {
+  /** SIGTERM to every agent process, SIGKILL to those still there after 10 s; returns how many were killed. */
+  private synchronized int stopAll() {
     for (Process child : children) {
       child.destroy();
     }
+    int killed = 0;
     for (Process child : children) {
       try {
         if (!child.waitFor(10, TimeUnit.SECONDS)) {
           child.destroyForcibly();
+          killed++;
         }
       } catch (InterruptedException e) {
         child.destroyForcibly();
+        killed++;
         Thread.currentThread().interrupt();
       }
     }
+    return killed;
   }
 }

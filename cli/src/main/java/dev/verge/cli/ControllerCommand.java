@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
       ControllerOnboardCommand.class,
       ControllerApplyCommand.class,
       ControllerGetCommand.class,
-      ControllerDevicesCommand.class
+      ControllerDevicesCommand.class,
+      ControllerIssueOperatorCertCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -34,6 +34,11 @@ final class ControllerServeCommand implements Callable<Integer> {
           "the admin API is always on DATA_DIR/admin.sock, which only the directory's owner can open). 0 = any free port."})
   int adminPort;
 
+  @Option(names = "--admin-listen", paramLabel = "HOST:PORT",
+      description = {"Also serve the admin API over mutual TLS on HOST:PORT, for operators holding a certificate from",
+          "'verge controller issue-operator-cert' (default: off). Add --server-name for the name operators dial."})
+  String adminListen;
+
   @Option(names = "--metrics-port", defaultValue = "" + ControllerSettings.DEFAULT_METRICS_PORT,
       description = "Prometheus /metrics port on loopback (default: ${DEFAULT-VALUE}; -1 = off).")
   int metricsPort;
@@ -52,12 +57,23 @@ final class ControllerServeCommand implements Callable<Integer> {
     }
     ControllerSettings settings = ControllerSettings.defaults(dataDir)
         .withPorts(listen, port, adminPort, metricsPort).withServerNames(serverNames).withConfigHistoryLimit(keepConfigs);
+    if (adminListen != null) {
+      try {
+        settings = settings.withRemoteAdmin(NodeCommand.parseAddress(adminListen));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--admin-listen: " + e.getMessage());
+      }
+    }
     StopSignal stop = StopSignal.install();
     try (ControllerServer server = ControllerServer.start(settings)) {
       var out = spec.commandLine().getOut();
       out.printf("controller serving: devices %s:%d (mutual TLS), admin %s, metrics %s%n", listen, server.devicePort(),
           "unix:" + server.adminSocket().toAbsolutePath() + (server.adminPort() < 0 ? "" : " and 127.0.0.1:" + server.adminPort()),
           server.metricsPort() < 0 ? "off" : "http://127.0.0.1:" + server.metricsPort() + "/metrics");
+      if (server.remoteAdminPort() >= 0) {
+        out.printf("remote admin: %s:%d (mutual TLS, operator certificates only)%n",
+            settings.remoteAdmin().getHostString(), server.remoteAdminPort());
+      }
       out.printf("device trust anchor: %s%n", dataDir.resolve("pki").resolve("ca.crt"));
       out.flush();
       stop.await(LOG, "controller");

@@ -27,6 +27,16 @@ final class StopSignal {
     requested.countDown();
   }
 
+  /** Waits at most {@code timeout} for a stop signal; true when one has arrived (nothing is logged). */
+  boolean requested(java.time.Duration timeout) throws InterruptedException {
+    return requested.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** The signal that asked to stop, e.g. "SIGTERM"; empty before one arrived. */
+  String received() {
+    return received;
+  }
+
   /** Blocks until a stop signal arrives; returns its name and logs it. */
   String await(Logger log, String what) throws InterruptedException {
     requested.await();

@@ -2,6 +2,7 @@ package dev.verge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.verge.proto.Certificates;
 import dev.verge.testkit.ProcessOutput;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -19,7 +20,7 @@ import picocli.CommandLine;
 
 /**
  * Controller and node as the operator runs them, in processes of their own: one controller per data
- * directory, and SIGTERM stops either with a log line and exit 0.
+ * directory, and SIGTERM stops either (the node also as one process per agent) with a log line and exit 0.
  */
 class ProcessLifecycleTest {
   @TempDir Path dir;
@@ -30,6 +31,7 @@ class ProcessLifecycleTest {
   @AfterEach
   void killChildren() throws InterruptedException {
     for (Process child : children) {
+      child.descendants().forEach(ProcessHandle::destroyForcibly); // a node's agent processes too
       child.destroyForcibly();
       child.waitFor(10, TimeUnit.SECONDS);
     }
@@ -100,5 +102,49 @@ class ProcessLifecycleTest {
     assertThat(node.exitValue()).as(String.join("\n", nodeOut.lines())).isZero();
     assertThat(nodeOut.lines()).anyMatch(line -> line.endsWith("node stopping on SIGTERM"))
         .anyMatch(line -> line.endsWith("node stopped"));
+  }
+
+  private Process nodeOfProcesses(String serial) throws Exception {
+    Path ca = dir.resolve("ca.crt");
+    java.nio.file.Files.writeString(ca, Certificates.toPem(Certificates.selfSigned("test CA", true, Duration.ofDays(1)).certificate()));
+    // No controller at port 9: zedagent rides that out; the test is about stopping.
+    return verge(List.of("node", "run", "--processes", "--controller", "127.0.0.1:9", "--ca-cert", ca.toString(),
+        "--serial", serial, "--state-dir", dir.resolve("node").toString(), "--host", "sim"));
+  }
+
+  @Test
+  void sigtermStopsANodeOfAgentProcessesWithOneLogLineAndExitZero() throws Exception {
+    Process node = nodeOfProcesses("SN-PROC-TERM");
+    ProcessOutput nodeOut = ProcessOutput.of("node", node);
+    nodeOut.awaitLine(line -> line.startsWith("verge node: running"), Duration.ofSeconds(90));
+    List<ProcessHandle> agents = node.toHandle().children().toList();
+    assertThat(agents).isNotEmpty();
+
+    node.toHandle().destroy(); // SIGTERM to the parent only, as `kill PID` does
+
+    assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(nodeOut.awaitEnd(Duration.ofSeconds(10))).isTrue();
+    assertThat(node.exitValue()).as(String.join("\n", nodeOut.lines())).isZero();
+    assertThat(nodeOut.lines().stream().filter(line -> line.contains("node stopping on SIGTERM")).toList()).singleElement()
+        .satisfies(line -> assertThat(line).endsWith("node stopping on SIGTERM: " + agents.size() + " agent processes stopped"));
+    assertThat(agents).noneMatch(ProcessHandle::isAlive);
+  }
+
+  @Test
+  void aSignalToTheWholeGroupStopsANodeOfAgentProcessesWithExitZero() throws Exception {
+    Process node = nodeOfProcesses("SN-PROC-GROUP");
+    ProcessOutput nodeOut = ProcessOutput.of("node", node);
+    nodeOut.awaitLine(line -> line.startsWith("verge node: running"), Duration.ofSeconds(90));
+    List<ProcessHandle> agents = node.toHandle().children().toList();
+
+    // systemd's control-group kill and Ctrl-C reach every process; here the agents get it first.
+    agents.forEach(ProcessHandle::destroy);
+    node.toHandle().destroy();
+
+    assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(nodeOut.awaitEnd(Duration.ofSeconds(10))).isTrue();
+    assertThat(node.exitValue()).as(String.join("\n", nodeOut.lines())).isZero();
+    assertThat(nodeOut.lines()).noneMatch(line -> line.contains("stopping the node"))
+        .anyMatch(line -> line.endsWith("agent processes stopped"));
   }
 }

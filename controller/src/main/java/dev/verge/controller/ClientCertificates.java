@@ -46,7 +46,8 @@ public final class ClientCertificates {
 
   /**
    * Trusts any client certificate chain in the handshake: who the device is gets decided by the
-   * pinned fingerprint, not by a CA (devices are born with self-signed certificates, as in EVE).
+   * pinned fingerprint, not by a CA (devices are born with self-signed certificates, as in EVE);
+   * on the remote admin listener, by {@link Controller#operatorAccess()}.
    */
   public static final X509TrustManager ACCEPT_ANY_CLIENT = new X509TrustManager() {
     @Override

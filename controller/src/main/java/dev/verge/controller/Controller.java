@@ -10,7 +10,9 @@ import dev.verge.controller.internal.DeviceSessions;
 import dev.verge.controller.internal.DeviceStore;
 import dev.verge.controller.internal.FleetMetrics;
 import dev.verge.controller.internal.TelemetryStore;
+import dev.verge.controller.internal.OperatorAccess;
 import io.grpc.BindableService;
+import io.grpc.ServerInterceptor;
 import java.io.IOException;
 import java.time.Clock;
 
@@ -29,6 +31,7 @@ public final class Controller {
   private final DeviceServiceImpl deviceService;
   private final AdminServiceImpl adminService;
   private final FleetMetrics fleetMetrics;
+  private final OperatorAccess operatorAccess;
 
   public Controller(ControllerSettings settings, Clock clock) throws IOException {
     this.settings = settings;
@@ -45,6 +48,7 @@ public final class Controller {
     this.deviceService = new DeviceServiceImpl(store, telemetry, sessions, signer, keys);
     this.adminService = new AdminServiceImpl(store, telemetry, sessions, signer, settings.maxConfigBytes());
     this.fleetMetrics = new FleetMetrics(store, telemetry, sessions);
+    this.operatorAccess = new OperatorAccess(keys.ca().certificate(), store::deviceByFingerprint);
   }
 
   public Controller(ControllerSettings settings) throws IOException {
@@ -57,6 +61,11 @@ public final class Controller {
 
   public BindableService adminService() {
     return adminService;
+  }
+
+  /** Lets through remote admin calls from operator certificates of this controller's CA only. */
+  public ServerInterceptor operatorAccess() {
+    return operatorAccess;
   }
 
   public ControllerSettings settings() {

@@ -30,8 +30,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running controller: the device API over mutual TLS, the admin API on loopback, gRPC health and
- * reflection on both, and Prometheus text on {@code GET /metrics}.
+ * A running controller: the device API over mutual TLS, the admin API on the data directory's socket
+ * (and, when asked, on a loopback port and over mutual TLS for operator certificates), gRPC health
+ * and reflection on each, and Prometheus text on {@code GET /metrics}.
  */
 public final class ControllerServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControllerServer.class);
@@ -43,6 +44,7 @@ public final class ControllerServer implements AutoCloseable {
   private final Server deviceServer;
   private final Server adminServer;
   private final Server adminSocketServer;
+  private final Server remoteAdminServer;
   private final EventLoopGroup adminSocketLoop;
   private final HttpServer metricsServer;
   private final HealthStatusManager deviceHealth = new HealthStatusManager();
@@ -53,16 +55,18 @@ public final class ControllerServer implements AutoCloseable {
     Server devices = null;
     Server admins = null;
     Server socketAdmins = null;
+    Server remoteAdmins = null;
     EventLoopGroup socketLoop = null;
     try {
       devices = deviceServer(settings);
       socketLoop = new EpollEventLoopGroup(1);
       socketAdmins = adminSocketServer(settings, socketLoop);
       admins = settings.adminPort() >= 0 ? adminServer(settings) : null;
+      remoteAdmins = settings.remoteAdmin() != null ? remoteAdminServer(settings) : null;
       this.metricsServer = settings.metricsPort() >= 0 ? metricsServer(settings) : null;
     } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
       // a port in use: release what was taken, the data directory included, so the message is the only trace
-      for (Server server : new Server[] {devices, admins, socketAdmins}) {
+      for (Server server : new Server[] {devices, admins, socketAdmins, remoteAdmins}) {
         if (server != null) {
           server.shutdownNow();
         }
@@ -76,6 +80,7 @@ public final class ControllerServer implements AutoCloseable {
     this.deviceServer = devices;
     this.adminServer = admins;
     this.adminSocketServer = socketAdmins;
+    this.remoteAdminServer = remoteAdmins;
     this.adminSocketLoop = socketLoop;
     for (HealthStatusManager health : java.util.List.of(deviceHealth, adminHealth)) {
       health.setStatus("", ServingStatus.SERVING);
@@ -84,6 +89,10 @@ public final class ControllerServer implements AutoCloseable {
     adminHealth.setStatus(AdminServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     LOG.info("controller serving devices on {}:{}, admin on {}{}, metrics on {}", settings.deviceBind(), devicePort(),
         adminSocket(settings.dataDir()), adminPort() < 0 ? "" : " and (plaintext, any local user) 127.0.0.1:" + adminPort(), metricsPort());
+    if (remoteAdminServer != null) {
+      LOG.info("remote admin API on {}:{} over mutual TLS, for operator certificates of this controller's CA",
+          settings.remoteAdmin().getHostString(), remoteAdminPort());
+    }
     if (adminPort() >= 0) {
       LOG.warn("the admin API is also on loopback port {} without authentication: every local user can administer this controller",
           adminPort());
@@ -144,6 +153,26 @@ public final class ControllerServer implements AutoCloseable {
         .start();
   }
 
+  /**
+   * The admin API for operators elsewhere: TLS with the controller's server certificate, a client
+   * certificate asked for, and {@link Controller#operatorAccess()} deciding on every call (health
+   * and reflection included) whether it is an operator's from this CA.
+   */
+  private Server remoteAdminServer(ControllerSettings settings) throws IOException {
+    TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
+        .keyManager(Certificates.keyManagers(controller.serverIdentity(), controller.caIdentity().certificate()))
+        .trustManager(ClientCertificates.ACCEPT_ANY_CLIENT)
+        .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL); // a missing certificate gets a status that says so
+    return NettyServerBuilder.forAddress(settings.remoteAdmin(), tls.build())
+        .maxInboundMessageSize(MAX_INBOUND_BYTES)
+        .intercept(controller.operatorAccess())
+        .addService(controller.adminService())
+        .addService(adminHealth.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build()
+        .start();
+  }
+
   private HttpServer metricsServer(ControllerSettings settings) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), settings.metricsPort()), 0);
     server.createContext("/metrics", exchange -> {
@@ -176,6 +205,11 @@ public final class ControllerServer implements AutoCloseable {
     return adminServer == null ? -1 : adminServer.getPort();
   }
 
+  /** The mutual-TLS admin port for operators, or -1 when remote administration is off (the default). */
+  public int remoteAdminPort() {
+    return remoteAdminServer == null ? -1 : remoteAdminServer.getPort();
+  }
+
   public Path adminSocket() {
     return adminSocket(controller.settings().dataDir());
   }
@@ -196,8 +230,10 @@ public final class ControllerServer implements AutoCloseable {
     controller.shutdown();
     deviceServer.shutdown();
     adminSocketServer.shutdown();
-    if (adminServer != null) {
-      adminServer.shutdown();
+    for (Server admin : new Server[] {adminServer, remoteAdminServer}) {
+      if (admin != null) {
+        admin.shutdown();
+      }
     }
     if (metricsServer != null) {
       metricsServer.stop(0);
@@ -206,7 +242,7 @@ public final class ControllerServer implements AutoCloseable {
       if (!deviceServer.awaitTermination(5, TimeUnit.SECONDS)) {
         deviceServer.shutdownNow();
       }
-      for (Server admin : new Server[] {adminServer, adminSocketServer}) {
+      for (Server admin : new Server[] {adminServer, adminSocketServer, remoteAdminServer}) {
         if (admin != null && !admin.awaitTermination(5, TimeUnit.SECONDS)) {
           admin.shutdownNow();
         }
@@ -214,8 +250,10 @@ public final class ControllerServer implements AutoCloseable {
     } catch (InterruptedException e) {
       deviceServer.shutdownNow();
       adminSocketServer.shutdownNow();
-      if (adminServer != null) {
-        adminServer.shutdownNow();
+      for (Server admin : new Server[] {adminServer, remoteAdminServer}) {
+        if (admin != null) {
+          admin.shutdownNow();
+        }
       }
       Thread.currentThread().interrupt();
     } finally {

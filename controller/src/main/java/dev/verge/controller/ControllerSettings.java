@@ -1,5 +1,6 @@
 package dev.verge.controller;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,6 +21,8 @@ import java.util.List;
  * @param maxFlowBatches most flow-log batches kept per device
  * @param configHistoryLimit most config versions kept per device (0 = all); the current one and the
  *     one the device acknowledged are kept beyond it
+ * @param remoteAdmin where to serve the admin API over mutual TLS to operators holding a certificate
+ *     from the controller CA (port 0 = any); null = off, the default
  */
 public record ControllerSettings(
     Path dataDir,
@@ -32,7 +35,8 @@ public record ControllerSettings(
     Duration metricsRetention,
     int maxMetricSamples,
     int maxFlowBatches,
-    int configHistoryLimit) {
+    int configHistoryLimit,
+    InetSocketAddress remoteAdmin) {
 
   public static final int DEFAULT_DEVICE_PORT = 7443;
   public static final int DEFAULT_ADMIN_PORT = 7444;
@@ -50,7 +54,7 @@ public record ControllerSettings(
   /** Defaults: devices on all interfaces on 7443, admin on the data directory's socket only, metrics 7445 on loopback, 1 MiB configs. */
   public static ControllerSettings defaults(Path dataDir) {
     return new ControllerSettings(dataDir, "0.0.0.0", DEFAULT_DEVICE_PORT, -1, DEFAULT_METRICS_PORT,
-        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000, DEFAULT_CONFIG_HISTORY_LIMIT);
+        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000, DEFAULT_CONFIG_HISTORY_LIMIT, null);
   }
 
   /** Any free ports (tests, benchmarks). */
@@ -60,21 +64,27 @@ public record ControllerSettings(
 
   public ControllerSettings withPorts(String bind, int device, int admin, int metrics) {
     return new ControllerSettings(dataDir, bind, device, admin, metrics, serverNames, maxConfigBytes, metricsRetention,
-        maxMetricSamples, maxFlowBatches, configHistoryLimit);
+        maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin);
   }
 
   public ControllerSettings withServerNames(List<String> names) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, names, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin);
   }
 
   public ControllerSettings withMaxConfigBytes(int bytes) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, bytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin);
   }
 
   public ControllerSettings withConfigHistoryLimit(int versions) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, versions);
+        metricsRetention, maxMetricSamples, maxFlowBatches, versions, remoteAdmin);
+  }
+
+  /** Also serve the admin API over mutual TLS for operator certificates on {@code address} (null = off). */
+  public ControllerSettings withRemoteAdmin(InetSocketAddress address) {
+    return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, address);
   }
 }

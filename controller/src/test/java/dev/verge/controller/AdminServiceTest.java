@@ -81,6 +81,47 @@ class AdminServiceTest {
     assertThat(viaProto).isEqualTo(viaYaml);
   }
 
+  private ApplyConfigResponse apply(DeviceConfig config) {
+    return controller.admin.applyConfig(ApplyConfigRequest.newBuilder().setDeviceUuid(device).setConfig(config).build());
+  }
+
+  private DeviceConfig stored(long version) {
+    return controller.admin.getConfig(GetConfigRequest.newBuilder().setDeviceUuid(device).setVersion(version).build())
+        .getConfig().getConfig();
+  }
+
+  /**
+   * The device orders configs by their timestamp, so the controller sets it on every config it
+   * issues: later than any before it for that device, whatever the operator wrote, even when the
+   * clock stands still or, after a restart, went back.
+   */
+  @Test
+  void theControllerStampsEachConfigLaterThanTheDevicesLastWhateverTheOperatorOrTheClockSay() throws Exception {
+    DeviceConfig example = ConfigCodec.parseDeviceConfig(ConfigExamples.deviceConfigYaml(), ConfigCodec.Format.YAML);
+    long now = clock.millis();
+
+    ApplyConfigResponse first = apply(example.toBuilder().setConfigTimestampMs(5).build());
+    ApplyConfigResponse second = apply(example.toBuilder().setControllerEpoch(2).setConfigTimestampMs(now + 1_000_000).build());
+    ApplyConfigResponse same = apply(example.toBuilder().setControllerEpoch(2).setConfigTimestampMs(42).build());
+    clock.advance(Duration.ofSeconds(10));
+    ApplyConfigResponse third = apply(example.toBuilder().setControllerEpoch(3).build());
+
+    assertThat(stored(first.getVersion()).getConfigTimestampMs()).isEqualTo(now);
+    assertThat(stored(second.getVersion()).getConfigTimestampMs()).as("the clock stood still").isEqualTo(now + 1);
+    assertThat(same.getUnchanged()).as("only the operator's timestamp differed").isTrue();
+    assertThat(same.getVersion()).isEqualTo(second.getVersion());
+    assertThat(stored(third.getVersion()).getConfigTimestampMs()).isEqualTo(now + 10_000);
+    assertThat(third.getConfigHash()).as("the hash the device verifies covers the stamp")
+        .isEqualTo(dev.verge.proto.ConfigDigest.contentHash(stored(third.getVersion())));
+
+    controller.close();
+    ManualClock earlier = new ManualClock(clock.instant().minus(Duration.ofHours(1))); // stepped back across a restart
+    controller = new InProcessController(dataDir, earlier);
+    ApplyConfigResponse afterRestart = apply(example.toBuilder().setControllerEpoch(4).build());
+
+    assertThat(stored(afterRestart.getVersion()).getConfigTimestampMs()).isEqualTo(now + 10_001);
+  }
+
   @Test
   void configHistoryKeepsEveryVersion() {
     applyYaml(ConfigExamples.deviceConfigYaml());

@@ -72,9 +72,12 @@ class DeviceStoreCrashTest {
     assertThat(current.getVersion()).isBetween(promised, promised + 1);
     assertThat(reopened.history(device)).extracting(ConfigVersionSummary::getVersion)
         .containsExactlyElementsOf(LongStream.rangeClosed(1, current.getVersion()).boxed().toList());
+    long previousStamp = 0;
     for (long v = 1; v <= current.getVersion(); v++) {
       ConfigVersion version = reopened.configVersion(device, v).orElseThrow();
-      assertThat(version.getConfig()).isEqualTo(config((int) v));
+      assertThat(version.getConfig().toBuilder().clearConfigTimestampMs().build()).isEqualTo(config((int) v));
+      assertThat(version.getConfig().getConfigTimestampMs()).as("stamped by the store, later each version").isGreaterThan(previousStamp);
+      previousStamp = version.getConfig().getConfigTimestampMs();
       assertThat(version.getConfigHash()).isEqualTo(ConfigDigest.contentHash(version.getConfig()));
     }
     assertThat(reopened.device(device).orElseThrow().getCertFingerprint()).isEqualTo("fp-crash");

@@ -28,6 +28,10 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -75,20 +79,30 @@ public final class Certificates {
   /** A self-signed certificate; a CA certificate when {@code ca}, else an end-entity one. */
   public static Identity selfSigned(String commonName, boolean ca, Duration validity) {
     KeyPair keys = newEcKeyPair();
-    return new Identity(keys, build(keys, commonName, null, keys.getPrivate(), List.of(), ca, validity));
+    return new Identity(keys, build(keys, new X500Name("CN=" + commonName), null, keys.getPrivate(), List.of(), ca, false, validity));
   }
 
   /** An end-entity certificate issued by {@code issuer}, with DNS or IP subject alternative names. */
   public static Identity issue(Identity issuer, String commonName, Collection<String> altNames, Duration validity) {
     KeyPair keys = newEcKeyPair();
-    return new Identity(keys, build(keys, commonName, issuer.certificate(), issuer.keys().getPrivate(), altNames, false, validity));
+    return new Identity(keys, build(keys, new X500Name("CN=" + commonName), issuer.certificate(), issuer.keys().getPrivate(),
+        altNames, false, false, validity));
   }
 
-  private static X509Certificate build(KeyPair keys, String commonName, X509Certificate issuer, PrivateKey signer,
-      Collection<String> altNames, boolean ca, Duration validity) {
+  /**
+   * A TLS client certificate issued by {@code issuer}: subject {@code CN=commonName, OU=unit},
+   * extended key usage clientAuth only, so it cannot serve as a server certificate.
+   */
+  public static Identity issueClient(Identity issuer, String commonName, String unit, Duration validity) {
+    KeyPair keys = newEcKeyPair();
+    X500Name subject = new X500NameBuilder().addRDN(BCStyle.CN, commonName).addRDN(BCStyle.OU, unit).build();
+    return new Identity(keys, build(keys, subject, issuer.certificate(), issuer.keys().getPrivate(), List.of(), false, true, validity));
+  }
+
+  private static X509Certificate build(KeyPair keys, X500Name subject, X509Certificate issuer, PrivateKey signer,
+      Collection<String> altNames, boolean ca, boolean clientOnly, Duration validity) {
     try {
       Instant now = Instant.now();
-      X500Name subject = new X500Name("CN=" + commonName);
       X500Name issuerName = issuer == null ? subject : new X500Name(issuer.getSubjectX500Principal().getName());
       X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuerName, new BigInteger(64, RANDOM).add(BigInteger.ONE),
           Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(validity)), subject, keys.getPublic());
@@ -96,6 +110,9 @@ public final class Certificates {
       builder.addExtension(Extension.keyUsage, true, new KeyUsage(ca
           ? KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature
           : KeyUsage.digitalSignature | KeyUsage.keyAgreement));
+      if (clientOnly) {
+        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+      }
       if (!altNames.isEmpty()) {
         List<GeneralName> names = new ArrayList<>();
         for (String name : altNames) {
@@ -106,7 +123,7 @@ public final class Certificates {
       X509CertificateHolder holder = builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer));
       return new JcaX509CertificateConverter().getCertificate(holder);
     } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
-      throw new IllegalStateException("cannot build certificate for " + commonName, e);
+      throw new IllegalStateException("cannot build certificate for " + subject, e);
     }
   }
 

@@ -175,36 +175,84 @@ class ZedAgentTest {
     assertThat(agent.status().connected()).isFalse();
   }
 
+  private long stampOf(String hash) {
+    var config = admin.getConfig(dev.verge.proto.controller.v1.GetConfigRequest.newBuilder()
+        .setDeviceUuid(device().getDeviceUuid()).build()).getConfig();
+    assertThat(config.getConfigHash()).isEqualTo(hash);
+    return config.getConfig().getConfigTimestampMs();
+  }
+
+  private static void copyTree(Path from, Path to) throws java.io.IOException {
+    try (var paths = Files.walk(from)) {
+      for (Path path : paths.toList()) {
+        Path target = to.resolve(from.relativize(path).toString());
+        if (Files.isDirectory(path)) {
+          Files.createDirectories(target);
+        } else if (Files.isRegularFile(path)) {
+          Files.copy(path, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+  }
+
+  private static void deleteTree(Path root) throws java.io.IOException {
+    try (var paths = Files.walk(root)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    }
+  }
+
   /**
-   * A validly signed config older than the running one (same controller epoch, earlier timestamp)
-   * is refused as a rollback and the running one stays; a new controller epoch starts a new order.
+   * The controller stamps every config it issues, so rollback protection needs nothing from the
+   * operator: a controller restored from an older backup of its data directory pushes its older,
+   * validly signed config again, and the device refuses it and keeps the running one; the next
+   * config that controller issues is stamped later and accepted. A lower controller epoch is refused
+   * as well; a higher one starts a new order.
    */
   @Test
-  void aValidlySignedOlderConfigIsRefusedUnlessTheControllerEpochMovedOn() throws Exception {
+  void aReplayedOlderSignedConfigIsRefusedAndTheRunningOneStays() throws Exception {
     startNode(settings());
     await().atMost(WAIT).until(() -> !admin.listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList().isEmpty()
         && device().getConnected());
-    DeviceConfig newer = example().toBuilder().setControllerEpoch(3).setConfigTimestampMs(2_000).build();
-    String running = apply(newer);
+    DeviceConfig base = example().toBuilder().setControllerEpoch(3).build();
+    String older = apply(base);
+    await().atMost(WAIT).until(() -> device().getAppliedHash().equals(older));
+    long olderStamp = stampOf(older);
+    int port = devicePort;
+    stopController();
+    Path backup = dir.resolve("controller-backup");
+    copyTree(dir.resolve("controller"), backup);
+    startController(port);
+    String running = apply(base.toBuilder()
+        .setNetworkInstances(0, base.getNetworkInstances(0).toBuilder().setDisplayName("newer")).build());
     await().atMost(WAIT).until(() -> device().getAppliedHash().equals(running));
+    long runningStamp = stampOf(running);
+    assertThat(runningStamp).isGreaterThan(olderStamp);
 
-    DeviceConfig older = example().toBuilder().setControllerEpoch(3).setConfigTimestampMs(1_000)
-        .setNetworkInstances(0, example().getNetworkInstances(0).toBuilder().setDisplayName("stale")).build();
-    String rolledBack = apply(older);
-    await().atMost(WAIT).until(() -> device().getRejectedHash().equals(rolledBack));
+    stopController();
+    deleteTree(dir.resolve("controller"));
+    copyTree(backup, dir.resolve("controller")); // the operator restores the backup
+    startController(port);
+
+    await().atMost(WAIT).until(() -> device().getRejectedHash().equals(older));
     assertThat(device().getRejectionErrorsList()).singleElement().satisfies(error -> {
       assertThat(error.getReason()).isEqualTo("ROLLBACK");
-      assertThat(error.getDescription()).isEqualTo(
-          "config timestamp 1000 is older than the running config's 2000 in the same controller epoch 3");
+      assertThat(error.getDescription()).isEqualTo("config timestamp " + olderStamp + " is older than the running config's "
+          + runningStamp + " in the same controller epoch 3");
     });
-    assertThat(device().getAppliedHash()).isEqualTo(running);
     assertThat(agent.status().appliedHash()).isEqualTo(running);
-    String lowerEpoch = apply(older.toBuilder().setControllerEpoch(2).setConfigTimestampMs(9_000).build());
+
+    String reissued = apply(base.toBuilder()
+        .setNetworkInstances(0, base.getNetworkInstances(0).toBuilder().setDisplayName("reissued")).build());
+    await().atMost(WAIT).until(() -> device().getAppliedHash().equals(reissued));
+    assertThat(stampOf(reissued)).isGreaterThan(runningStamp);
+
+    String lowerEpoch = apply(base.toBuilder().setControllerEpoch(2).build());
     await().atMost(WAIT).until(() -> device().getRejectedHash().equals(lowerEpoch));
     assertThat(device().getRejectionErrorsList().get(0).getDescription())
         .isEqualTo("controller epoch 2 is older than the running config's 3");
-
-    String newEpoch = apply(older.toBuilder().setControllerEpoch(4).setConfigTimestampMs(500).build());
+    String newEpoch = apply(base.toBuilder().setControllerEpoch(4).build());
     await().atMost(WAIT).until(() -> device().getAppliedHash().equals(newEpoch));
     assertThat(agent.status().appliedHash()).isEqualTo(newEpoch);
   }

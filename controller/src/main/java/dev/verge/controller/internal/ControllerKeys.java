@@ -18,12 +18,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The controller's three identities, created on first start in {@code <data>/pki}: a CA, a TLS
  * server certificate issued by it (reissued when asked for names it lacks), and a separate config
- * signing key whose certificate the CA also issues. Private keys are PKCS#8 PEM, mode 0600.
+ * signing key whose certificate the CA also issues. Private keys are PKCS#8 PEM, mode 0600. The CA
+ * also issues operators' client certificates for remote administration ({@link #issueOperator}).
  */
 public final class ControllerKeys {
   private static final Logger LOG = LoggerFactory.getLogger(ControllerKeys.class);
   private static final Duration CA_VALIDITY = Duration.ofDays(3650);
   private static final Duration LEAF_VALIDITY = Duration.ofDays(825);
+  /** The subject OU that marks an operator's certificate; the controller's own and devices' lack it. */
+  public static final String OPERATOR_UNIT = "verge operator";
 
   private final Identity ca;
   private final Identity server;
@@ -59,6 +62,16 @@ public final class ControllerKeys {
       LOG.info("created config signing key {}", signing.fingerprint());
     }
     return new ControllerKeys(ca, server, signing);
+  }
+
+  /** The CA of an existing data directory, without creating anything; empty before the first start. */
+  public static java.util.Optional<Identity> existingCa(Path dataDir) throws IOException {
+    return java.util.Optional.ofNullable(load(dataDir.resolve("pki"), "ca"));
+  }
+
+  /** A client certificate for remote administration: {@code CN=name, OU=}{@link #OPERATOR_UNIT}, clientAuth only. */
+  public static Identity issueOperator(Identity ca, String name) {
+    return Certificates.issueClient(ca, name, OPERATOR_UNIT, LEAF_VALIDITY);
   }
 
   public Identity ca() {

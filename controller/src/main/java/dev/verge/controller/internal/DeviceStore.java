@@ -83,6 +83,10 @@ public final class DeviceStore {
     ConfigVersion current;
     /** The highest version number ever stored, readable or not: a new version goes above it. */
     long highestVersion;
+    /** The latest config_timestamp_ms of any readable version: the next one is stamped above it. */
+    long latestStamp;
+    /** Content hash of the current config without its stamp (computed when first needed). */
+    String currentUnstampedHash;
     final List<String> problems = new ArrayList<>();
 
     /** The newest version is quarantined: serve nothing rather than roll the device back. */
@@ -160,6 +164,7 @@ public final class DeviceStore {
             continue;
           }
           device.history.put(version.getVersion(), summary(version));
+          device.latestStamp = Math.max(device.latestStamp, version.getConfig().getConfigTimestampMs());
           if (device.current == null || version.getVersion() > device.current.getVersion()) {
             device.current = version;
           }
@@ -283,21 +288,40 @@ public final class DeviceStore {
     return devices.keySet().stream().sorted().toList();
   }
 
+  /**
+   * Stores {@code config} as the device's next version, stamped with the controller's own
+   * {@code config_timestamp_ms} (whatever the operator wrote there is replaced): {@code max(now,
+   * latest + 1)} over the device's history, so the device's rollback check orders every config this
+   * controller issues even when the clock stands still or steps back. Content equal to the current
+   * config's, stamp aside, is not stored again.
+   */
   public synchronized ApplyOutcome apply(String uuid, DeviceConfig config) throws IOException {
     Device device = requireDevice(uuid);
-    String hash = ConfigDigest.contentHash(config);
-    if (device.current != null && !device.newestDamaged() && device.current.getConfigHash().equals(hash)) {
+    DeviceConfig unstamped = config.toBuilder().clearConfigTimestampMs().build();
+    if (device.current != null && !device.newestDamaged()
+        && currentUnstampedHash(device).equals(ConfigDigest.contentHash(unstamped))) {
       return new ApplyOutcome(device.current, true);
     }
+    long stamp = Math.max(clock.millis(), device.latestStamp + 1);
+    DeviceConfig stamped = unstamped.toBuilder().setConfigTimestampMs(stamp).build();
     long next = device.highestVersion + 1; // above quarantined versions too: a version number is never reused
-    ConfigVersion version = ConfigVersion.newBuilder()
-        .setVersion(next).setConfigHash(hash).setStoredAtMs(clock.millis()).setConfig(config).build();
+    ConfigVersion version = ConfigVersion.newBuilder().setVersion(next).setConfigHash(ConfigDigest.contentHash(stamped))
+        .setStoredAtMs(clock.millis()).setConfig(stamped).build();
     write(configFile(uuid, next), version);
     device.current = version;
+    device.currentUnstampedHash = null;
+    device.latestStamp = stamp;
     device.highestVersion = next;
     device.history.put(next, summary(version));
     prune(uuid, device);
     return new ApplyOutcome(version, false);
+  }
+
+  private static String currentUnstampedHash(Device device) {
+    if (device.currentUnstampedHash == null) {
+      device.currentUnstampedHash = ConfigDigest.contentHash(device.current.getConfig().toBuilder().clearConfigTimestampMs().build());
+    }
+    return device.currentUnstampedHash;
   }
 
   /** Deletes the oldest versions beyond the limit; the current and the acknowledged one stay. */
