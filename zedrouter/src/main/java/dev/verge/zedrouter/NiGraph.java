@@ -94,6 +94,10 @@ public final class NiGraph {
     if (forwarding) {
       items.add(new Items.SysctlSetting("net.ipv4.ip_forward", "1"));
     }
+    if (nis.stream().anyMatch(ni -> ni.kind() == NiSpec.Kind.LOCAL)) {
+      // byte and packet counters on every flow, for the flow log
+      items.add(new Items.SysctlSetting("net.netfilter.nf_conntrack_acct", "1"));
+    }
     // named once each, however many NIs share a port; present in the current state only while the
     // kernel has them (ZedrouterAgent.externalItems)
     external.forEach(name -> items.add(new Items.ExternalLink(name)));

@@ -75,14 +75,27 @@ public final class ZedrouterAgent implements Agent {
   private final java.util.concurrent.atomic.AtomicReference<Metadata> metadata =
       new java.util.concurrent.atomic.AtomicReference<>(Metadata.EMPTY);
   private MetadataServers metadataServers;
+  /** EVE uploads flow logs every 2 minutes; a batch a minute keeps them fresher at little cost. */
+  public static final java.time.Duration FLOW_LOG_INTERVAL = java.time.Duration.ofSeconds(60);
+  private final java.time.Duration flowLogInterval;
+  private FlowLog flowLog;
+  private dev.verge.hostos.NetEvents.Subscription flowEvents;
+  /** The apps' VIFs by address, for the flow log (the loop's only). */
+  private Map<String, VifPlan> vifsByIp = Map.of();
 
   /**
    * @param nodeId what makes this device's bridge MACs its own (EVE hashes the device UUID)
    * @param stateDir where the allocators persist
    */
   public ZedrouterAgent(String nodeId, Path stateDir) {
+    this(nodeId, stateDir, FLOW_LOG_INTERVAL);
+  }
+
+  /** @param flowLogInterval how often the flow log publishes what it gathered */
+  public ZedrouterAgent(String nodeId, Path stateDir, java.time.Duration flowLogInterval) {
     this.nodeId = nodeId;
     this.allocators = new Allocators(stateDir.resolve("zedrouter"));
+    this.flowLogInterval = flowLogInterval;
   }
 
   @Override
@@ -104,6 +117,10 @@ public final class ZedrouterAgent implements Agent {
         ? MetadataServers.recordedOnly(context.host(), metadata)
         : MetadataServers.listening(context.host(), metadata);
     Configurators.register(context, metadataServers);
+    flowLog = new FlowLog(context.output(ZedrouterTopics.FLOW_LOGS, Durability.VOLATILE));
+    flowEvents = context.host().conntrack().subscribe(event -> context.loop().execute(
+        () -> flowLog.onEvent(event, vifsByIp, context.loop().now().toEpochMilli())));
+    context.loop().every(flowLogInterval, flowLog::flush);
     // ports come and go under nim, taps under domainmgr: their presence changes what can be built
     context.watchLinks(link -> externalLinks.contains(link.name()));
   }
@@ -162,6 +179,9 @@ public final class ZedrouterAgent implements Agent {
     List<VifPlan> vifs = appPlans.values().stream().flatMap(p -> p.vifs().stream()).toList();
     built = NiGraph.build(nodeId, List.copyOf(running.values()), vifs);
     metadata.set(metadataFor(vifs));
+    Map<String, VifPlan> byIp = new HashMap<>();
+    vifs.forEach(v -> v.ip().ifPresent(ip -> byIp.put(ip.getHostAddress(), v)));
+    vifsByIp = Map.copyOf(byIp);
     externalLinks = built.externalLinks();
     return built.graph();
   }
@@ -301,6 +321,9 @@ public final class ZedrouterAgent implements Agent {
 
   @Override
   public void stop() {
+    if (flowEvents != null) {
+      flowEvents.close();
+    }
     if (metadataServers != null) {
       metadataServers.close();
     }

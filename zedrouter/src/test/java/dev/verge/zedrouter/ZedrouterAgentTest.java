@@ -207,6 +207,51 @@ class ZedrouterAgentTest {
   }
 
   @Test
+  void aFlowThatEndsIsLoggedForItsVifWithTheAceThatLetItThroughAndItsCounters() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(7, "ip", "0.0.0.0/0"))));
+    start();
+    var flowLogs = world.watch(ZedrouterTopics.FLOW_LOGS);
+    var conntrack = (dev.verge.hostos.sim.SimConntrack) world.host.conntrack();
+
+    var web = conntrack.track(6, "10.1.0.128", 40000, "192.0.2.1", 80);
+    conntrack.update(web.id(), f -> new dev.verge.hostos.FlowEvent.Flow(f.kind(), f.id(), f.protocol(), f.source(),
+        f.destination(), f.sourcePort(), f.destinationPort(), 5, 400, 4, 3000, 7));
+    var devices = conntrack.track(6, "192.0.2.10", 40001, "192.0.2.1", 443); // the device's own: not logged
+    awaitEventsOnTheLoop(3); // conntrack tells on a thread of its own, as the kernel's does
+    settle();
+    world.advance(java.time.Duration.ofSeconds(3));
+    conntrack.destroy(web.id());
+    conntrack.destroy(devices.id());
+    awaitEventsOnTheLoop(2);
+    settle();
+    assertThat(flowLogs.snapshot()).as("published at the flush, not per flow").isEmpty();
+
+    world.advance(ZedrouterAgent.FLOW_LOG_INTERVAL);
+    assertThat(flowLogs.snapshot()).hasSize(1);
+    var batch = flowLogs.snapshot().values().iterator().next();
+    assertThat(batch.getScope().getVifName()).isEqualTo("nbu1x1");
+    assertThat(batch.getScope().getAppUuid()).isEqualTo(APP1);
+    assertThat(batch.getScope().getNetworkUuid()).isEqualTo(NI1);
+    assertThat(batch.getFlowsList()).singleElement().satisfies(r -> {
+      assertThat(r.getFlow().getSrc() + ":" + r.getFlow().getSrcPort() + " > " + r.getFlow().getDest() + ":"
+          + r.getFlow().getDestPort()).isEqualTo("10.1.0.128:40000 > 192.0.2.1:80");
+      assertThat(r.getAclId()).isEqualTo(7);
+      assertThat(r.getAclName()).isEqualTo("ace7");
+      assertThat(r.getInbound()).isFalse();
+      assertThat(r.getTxBytes()).isEqualTo(400);
+      assertThat(r.getRxBytes()).isEqualTo(3000);
+      assertThat(r.getEndTimeMs() - r.getStartTimeMs()).isBetween(3000L, 3100L);
+    });
+    assertThat(world.host.sysctl().get("net.netfilter.nf_conntrack_acct")).isEqualTo("1");
+  }
+
+  private void awaitEventsOnTheLoop(int count) {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> world.loop.pendingTasks() >= count);
+  }
+
+  @Test
   void aSwitchNiEnslavesItsPortAndHasNoAddressNorNat() {
     world.networkInstances().publish(NI1, switchNi(NI1, "lan"));
     start();

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.verge.agent.AgentNode;
 import dev.verge.agent.RuntimeSettings;
+import dev.verge.hostos.FlowFilter;
+import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
 import dev.verge.netlab.BackgroundProcess;
@@ -80,7 +82,8 @@ class ZedrouterIT {
     nis.publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
     apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
     apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
-    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state")), bus, host, RuntimeSettings.DEFAULT);
+    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
+        RuntimeSettings.DEFAULT);
   }
 
   @AfterEach
@@ -137,6 +140,19 @@ class ZedrouterIT {
     assertThat(network).contains("\"caller-ip\":\"10.1.0.128:").contains("\"external-ipv4\":\"192.0.2.10\"")
         .contains("\"hostname\":\"" + APP1 + "\"").contains("\"name\":\"web\"");
     assertThat(app.execOk("curl", "-s", "-m", "5", "http://169.254.169.254/eve/v1/external_ipv4")).isEqualTo("192.0.2.10");
+    // the flow log: the app's flows to the upstream, once they end, with the ACE that let them out
+    Subscription<dev.verge.proto.flowlog.v1.FlowBatch> flowLogs =
+        bus.subscribe(ZedrouterTopics.FLOW_LOGS, observer, new SubscriptionHandler<>() {});
+    host.conntrack().delete(FlowFilter.fromSource(IpPrefix.parse("10.1.0.128/32")));
+    await().atMost(WAIT).until(() -> flowLogs.snapshot().values().stream().flatMap(b -> b.getFlowsList().stream())
+        .anyMatch(r -> r.getFlow().getDest().equals("192.0.2.1") && r.getFlow().getDestPort() == 80));
+    var record = flowLogs.snapshot().values().stream().flatMap(b -> b.getFlowsList().stream())
+        .filter(r -> r.getFlow().getDest().equals("192.0.2.1") && r.getFlow().getDestPort() == 80).findFirst().orElseThrow();
+    assertThat(record.getFlow().getSrc()).isEqualTo("10.1.0.128");
+    assertThat(record.getAclId()).isEqualTo(1);
+    assertThat(record.getRxBytes()).as("conntrack accounting is on in the namespace").isPositive();
+    assertThat(flowLogs.snapshot().values()).extracting(b -> b.getScope().getVifName()).containsOnly("nbu1x1");
+
     // the server itself is reached only through the metadata address
     assertThat(app.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://10.1.0.1/eve/v1/hostname")
         .stdout().trim()).isEqualTo("000");
