@@ -78,6 +78,7 @@ public final class NiFirewall {
     List<MapElement> egress = new ArrayList<>();
     List<MapElement> ingress = new ArrayList<>();
     List<Rule> portMaps = new ArrayList<>();
+    boolean hairpin = false;
     for (VifPlan vif : vifs) {
       if (vif.ip().isEmpty()) {
         continue;
@@ -102,6 +103,14 @@ public final class NiFirewall {
                 Stmt.match(Field.IP_DADDR, new Value.Addr(uplinkAddress.get())),
                 Stmt.match(portField(pm.protocol(), true), Value.num(pm.externalPort())),
                 Stmt.dnat(NftFamily.IP, vifIp, Optional.of(Value.num(pm.appPort())))));
+            // hairpin: the NI's own apps reach the mapped service at the device's address too
+            // (the postrouting SNAT below makes the reply come back through the device)
+            portMaps.add(Rule.commented("portmap hairpin " + counter,
+                Stmt.match(Field.IIFNAME, bridge),
+                Stmt.match(Field.IP_DADDR, new Value.Addr(uplinkAddress.get())),
+                Stmt.match(portField(pm.protocol(), true), Value.num(pm.externalPort())),
+                Stmt.dnat(NftFamily.IP, vifIp, Optional.of(Value.num(pm.appPort())))));
+            hairpin = true;
           }
           inRules.add(Rule.commented(counter,
               Stmt.match(portField(pm.protocol(), true), Value.num(pm.appPort())),
@@ -163,6 +172,11 @@ public final class NiFirewall {
     List<Rule> post = new ArrayList<>();
     uplink.ifPresent(port -> post.add(Rule.commented("nat out of " + port, Stmt.match(Field.OIFNAME, Value.name(port)),
         Stmt.match(Field.IP_SADDR, new Value.Prefix(ip.subnet())), Stmt.masquerade())));
+    if (hairpin) {
+      post.add(Rule.commented("portmap hairpin", Stmt.match(Field.OIFNAME, bridge),
+          Stmt.match(Field.IP_SADDR, new Value.Prefix(ip.subnet())),
+          new Stmt.Match(Field.CT_STATUS, Stmt.Op.IN, Value.flags("dnat")), Stmt.masquerade()));
+    }
     Chain postrouting = Chain.base("postrouting", BaseChain.nat(Hook.POSTROUTING, BaseChain.PRIORITY_SRCNAT), post);
 
     Table table = Table.of(NftFamily.INET, tableRef(br).name())

@@ -176,6 +176,22 @@ class NiFirewallTest {
   }
 
   @Test
+  void anAppOfTheNiReachesAMappedPortAtTheDevicesAddressThroughTheDevice() {
+    Evaluation dnat = firewall.evaluate(Hook.PREROUTING, Packet.tcp(BARE, 40000, "192.0.2.10", 8080).in("bn1"));
+    assertThat(dnat.packet().destination().getHostAddress()).isEqualTo(WEB);
+    assertThat(dnat.packet().destinationPort()).isEqualTo(80);
+    // back out onto the same bridge: the source becomes the gateway, so WEB answers through the device
+    Evaluation snat = firewall.evaluate(Hook.POSTROUTING, dnat.packet().withCtStatus("dnat").out("bn1"));
+    assertThat(snat.nat()).extracting(n -> n.kind().nftName()).containsExactly("masquerade");
+    // without the map the device's address is nothing of the app's: no translation
+    assertThat(firewall.evaluate(Hook.PREROUTING, Packet.tcp(BARE, 40000, "192.0.2.10", 8081).in("bn1"))
+        .packet().destination().getHostAddress()).isEqualTo("192.0.2.10");
+    // traffic between apps of the NI that was not translated is bridged, never masqueraded
+    assertThat(firewall.evaluate(Hook.POSTROUTING, Packet.tcp(BARE, 40000, WEB, 80).in("bn1").out("bn1")).nat())
+        .isEmpty();
+  }
+
+  @Test
   void theRulesetHasOneChainPairPerVifAndVerdictMapsSoCostDoesNotGrowWithVifs() {
     assertThat(table.chains()).extracting(c -> c.name())
         .containsExactly("forward", "input", "prerouting", "postrouting", "eg-nbu1x1", "in-nbu1x1", "eg-nbu1x2", "in-nbu1x2");

@@ -197,6 +197,33 @@ class ZedrouterIT {
   }
 
   @Test
+  void aPortMapServesTheAppFromUpstreamAndByHairpinFromAnotherAppOfTheNi() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    Netns client = topology.namespace("client");
+    topology.veth(dev, "nbu1x2", client, "eth0"); // APP2's VIF
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"),
+        portmap(ace(2, "protocol", "tcp", "lport", "8080"), 80))));
+    apps.publish(APP2, app(APP2, "client", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x2").stdout().contains("master bn1"));
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    assertThat(lease(APP2, client).cidr()).isEqualTo("10.1.0.129/24");
+    Path site = Files.createDirectories(dir.resolve("app-www"));
+    Files.writeString(site.resolve("index.html"), "the app\n");
+    try (BackgroundProcess appHttpd = app.spawn("app-httpd", "busybox", "httpd", "-f", "-p", "80", "-h", site.toString())) {
+      await().atMost(WAIT).until(() -> app.exec("busybox", "wget", "-q", "-O", "-", "http://127.0.0.1/").stdout()
+          .equals("the app\n"));
+      // from upstream, at the device's address
+      assertThat(up.execOk("curl", "-s", "-m", "5", "http://192.0.2.10:8080/")).isEqualTo("the app\n");
+      // from another app of the NI, at the same address: through the device and back
+      assertThat(client.execOk("curl", "-s", "-m", "5", "http://192.0.2.10:8080/")).isEqualTo("the app\n");
+      // an unmapped port of the device's address is no way in
+      assertThat(client.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://192.0.2.10:8081/")
+          .stdout().trim()).isEqualTo("000");
+    }
+  }
+
+  @Test
   void deletingTheNiLeavesNoBridgeNoDnsmasqAndNoTable() {
     Subscription<NetworkInstanceStatus> status = watchNiStatus();
     await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
