@@ -82,6 +82,10 @@ public final class ZedrouterAgent implements Agent {
   private dev.verge.hostos.NetEvents.Subscription flowEvents;
   /** The apps' VIFs by address, for the flow log (the loop's only). */
   private Map<String, VifPlan> vifsByIp = Map.of();
+  /** How often the NIs' and VIFs' counters are read and published. */
+  public static final java.time.Duration METRICS_INTERVAL = java.time.Duration.ofSeconds(10);
+  private Publication<dev.verge.proto.metrics.v1.MetricsMessage> metrics;
+  private List<VifPlan> plannedVifs = List.of();
 
   /**
    * @param nodeId what makes this device's bridge MACs its own (EVE hashes the device UUID)
@@ -121,6 +125,8 @@ public final class ZedrouterAgent implements Agent {
     flowEvents = context.host().conntrack().subscribe(event -> context.loop().execute(
         () -> flowLog.onEvent(event, vifsByIp, context.loop().now().toEpochMilli())));
     context.loop().every(flowLogInterval, flowLog::flush);
+    metrics = context.output(ZedrouterTopics.METRICS, Durability.VOLATILE);
+    context.loop().every(METRICS_INTERVAL, this::publishMetrics);
     // ports come and go under nim, taps under domainmgr: their presence changes what can be built
     context.watchLinks(link -> externalLinks.contains(link.name()));
   }
@@ -182,6 +188,7 @@ public final class ZedrouterAgent implements Agent {
     Map<String, VifPlan> byIp = new HashMap<>();
     vifs.forEach(v -> v.ip().ifPresent(ip -> byIp.put(ip.getHostAddress(), v)));
     vifsByIp = Map.copyOf(byIp);
+    plannedVifs = vifs;
     externalLinks = built.externalLinks();
     return built.graph();
   }
@@ -317,6 +324,11 @@ public final class ZedrouterAgent implements Agent {
       byBridge.put(ni.bridge(), new Metadata.Ni(external, Map.copyOf(apps)));
     }
     return new Metadata(Map.copyOf(byBridge));
+  }
+
+  private void publishMetrics() {
+    metrics.publish(NAME, ZedrouterMetrics.read(context.host(), running.values(), plannedVifs,
+        context.loop().now().toEpochMilli()));
   }
 
   @Override

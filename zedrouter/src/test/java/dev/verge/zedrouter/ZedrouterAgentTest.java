@@ -246,6 +246,37 @@ class ZedrouterAgentTest {
     assertThat(world.host.sysctl().get("net.netfilter.nf_conntrack_acct")).isEqualTo("1");
   }
 
+  @Test
+  void metricsTellEachVifsLinkCountersAndWhatEachAceMatched() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "198.51.100.0/24"), drop(ace(2, "protocol", "tcp",
+        "fport", "22")))));
+    start();
+    world.host.kernel().plugNic("nbu1x1", 0); // domainmgr's tap
+    settle();
+    var metrics = world.watch(ZedrouterTopics.METRICS);
+    var firewall = (dev.verge.hostos.sim.SimFirewall) world.host.firewall();
+    // packets through the NI's forward chain, as the kernel would count them
+    firewall.evaluate(dev.verge.hostos.nft.Hook.FORWARD,
+        dev.verge.hostos.sim.Packet.tcp("10.1.0.128", 40000, "198.51.100.7", 443).in("bn1").out("eth0"));
+    firewall.evaluate(dev.verge.hostos.nft.Hook.FORWARD,
+        dev.verge.hostos.sim.Packet.tcp("10.1.0.128", 40001, "203.0.113.1", 22).in("bn1").out("eth0"));
+    firewall.evaluate(dev.verge.hostos.nft.Hook.FORWARD,
+        dev.verge.hostos.sim.Packet.tcp("10.1.0.128", 40002, "203.0.113.1", 80).in("bn1").out("eth0"));
+
+    world.advance(ZedrouterAgent.METRICS_INTERVAL);
+    var message = metrics.snapshot().get(ZedrouterAgent.NAME);
+    assertThat(message.getNetworkInstancesList()).singleElement().satisfies(ni -> {
+      assertThat(ni.getNetworkUuid()).isEqualTo(NI1);
+      assertThat(ni.getInterfacesList()).extracting(i -> i.getIfName()).containsExactly("bn1", "nbu1x1");
+      var vif = ni.getInterfaces(1);
+      assertThat(vif.getAcesList()).extracting(a -> a.getAceId() + " " + a.getName() + " " + a.getPackets())
+          .containsExactly("1 ace1 1", "2 ace2 1");
+      assertThat(vif.getAclDrops()).as("the drop ACE's match and the implicit drop").isEqualTo(2);
+    });
+    assertThat(message.getAcl().getTotalDrops()).isEqualTo(2);
+  }
+
   private void awaitEventsOnTheLoop(int count) {
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
         .until(() -> world.loop.pendingTasks() >= count);
