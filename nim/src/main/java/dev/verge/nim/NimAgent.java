@@ -102,6 +102,9 @@ public final class NimAgent implements Agent {
   private final Map<String, String> dhcpErrors = new TreeMap<>();
   private SortedMap<ItemRef, String> failedItems = new TreeMap<>();
   private Optional<PortConfig> overrideFile = Optional.empty();
+  private Optional<PortConfig> manualFile = Optional.empty();
+  private String fileStamps = "";
+  private java.util.concurrent.Future<?> fileScan;
   private PortConfig controllerConfig;
   private long controllerConfigSeenMs;
   private SortedMap<String, String> settingErrors = new TreeMap<>();
@@ -152,6 +155,10 @@ public final class NimAgent implements Agent {
     networkStatus = context.output(NimTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE);
     configListStatus = context.output(NimTopics.CONFIG_LIST_STATUS, Durability.VOLATILE);
     overrideFile = settings.readOverrideFile();
+    manualFile = settings.readManualFile();
+    fileStamps = fileStamps();
+    // A console operator's file may be written while nim runs: looked at every few seconds.
+    fileScan = context.loop().every(FILE_SCAN, this::rescanFiles);
     probe = probeFactory.apply(context);
     verifier = new Verifier(context.loop(), probe, new KernelPorts(), NimTimers.DEFAULT, this::verifierChanged);
     restoreConfigList();
@@ -159,6 +166,24 @@ public final class NimAgent implements Agent {
     // Carrier and address changes move controller traffic at once: straight from the kernel's events.
     netEvents = context.host().network().subscribe(event -> context.loop().execute(() -> onNetEvent(event)));
     context.watchLinks(l -> LastResort.isEthernet(l) || isOurs(l.name()));
+  }
+
+  /** How often the port config files under the state directory are looked at for changes. */
+  static final java.time.Duration FILE_SCAN = java.time.Duration.ofSeconds(5);
+
+  private String fileStamps() {
+    return NimSettings.fileStamp(settings.overrideFile()) + "|" + NimSettings.fileStamp(settings.manualFile());
+  }
+
+  private void rescanFiles() {
+    String now = fileStamps();
+    if (stopped || now.equals(fileStamps)) {
+      return;
+    }
+    fileStamps = now;
+    overrideFile = settings.readOverrideFile();
+    manualFile = settings.readManualFile();
+    context.requestReconcile("port config files changed");
   }
 
   private boolean isOurs(String ifName) {
@@ -200,8 +225,8 @@ public final class NimAgent implements Agent {
     } else {
       controllerConfig = null;
     }
+    manualFile.ifPresent(c -> configs.add(applyLocalOverride(c)));
     overrideFile.ifPresent(c -> configs.add(applyLocalOverride(c)));
-    configs.sort(java.util.Comparator.comparingLong(PortConfig::timePriorityMs).reversed());
     if (configs.isEmpty() || "enabled".equalsIgnoreCase(items.getOrDefault(FALLBACK_ANY_ETH, ""))) {
       configs.add(LastResort.of(context.kernel().links(), assignedToApps()));
     }
@@ -706,6 +731,9 @@ public final class NimAgent implements Agent {
   @Override
   public void stop() {
     stopped = true;
+    if (fileScan != null) {
+      fileScan.cancel(false);
+    }
     if (netEvents != null) {
       netEvents.close();
     }
