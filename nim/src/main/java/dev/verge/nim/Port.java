@@ -83,6 +83,14 @@ public record Port(
     return usage == Usage.MANAGEMENT;
   }
 
+  /**
+   * Traffic on it may cost money: EVE's "freeuplink" label is a management port of cost 0, every
+   * other one is not free (cellular is configured with a cost); probed rarely while not in use.
+   */
+  public boolean isMetered() {
+    return cost > 0;
+  }
+
   /** A port of the config (it has IP or is named by a system adapter), not only a lower layer. */
   public boolean hasIp() {
     return !(addressing instanceof Addressing.None);

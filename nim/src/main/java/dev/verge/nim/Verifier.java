@@ -87,6 +87,7 @@ public final class Verifier {
   private int liveFailures;
   private boolean liveProbeInFlight;
   private int betterProbesInFlight;
+  private final java.util.Set<String> standbyInFlight = new java.util.HashSet<>();
   private Future<?> retryTimer;
   private Future<?> probeTimer;
   private Future<?> betterTimer;
@@ -539,7 +540,41 @@ public final class Verifier {
     if (probeTimer != null) {
       probeTimer.cancel(false);
     }
-    probeTimer = loop.every(timers.probeInterval(), this::probeControllerPort);
+    probeTimer = loop.every(timers.probeInterval(), () -> {
+      probeControllerPort();
+      probeStandbyPorts();
+    });
+  }
+
+  /**
+   * The management ports not in use are probed too (not only checked for carrier and address), so
+   * a failover picks a backup known to reach the controller; metered ones much more rarely.
+   */
+  private void probeStandbyPorts() {
+    Optional<PortConfig> config = currentConfig();
+    if (phase != Phase.WORKING || config.isEmpty()) {
+      return;
+    }
+    int gen = generation;
+    for (Port port : config.get().managementPorts()) {
+      if (port.label().equals(controllerPort) || standbyInFlight.contains(port.label())
+          || ports.notReady(port).isPresent() || ports.source(port).isEmpty()) {
+        continue;
+      }
+      PortResult last = portResult(port.label());
+      long lastProbed = Math.max(last.lastFailedMs(), last.lastSucceededMs());
+      if (nowMs() - lastProbed < timers.standbyInterval(port).toMillis()) {
+        continue;
+      }
+      standbyInFlight.add(port.label());
+      probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), ports.source(port).get(), timers.probeTimeout()),
+          result -> loop.execute(() -> {
+            standbyInFlight.remove(port.label());
+            if (gen == generation) {
+              recordPort(port, result.ok(), result.error(), result.roundTrip());
+            }
+          }));
+    }
   }
 
   private void probeControllerPort() {
@@ -593,6 +628,11 @@ public final class Verifier {
     Optional<Port> next = config.managementPorts().stream()
         .filter(p -> !p.label().equals(lost.label()))
         .filter(p -> ports.notReady(p).isEmpty() && ports.source(p).isPresent())
+        // A backup whose last standby probe failed goes last: the switch should land where it works.
+        .sorted(java.util.Comparator.comparing((Port p) -> {
+          PortResult r = portResult(p.label());
+          return r.lastFailedMs() > r.lastSucceededMs();
+        }))
         .findFirst();
     recordPort(lost, false, why, Duration.ZERO);
     if (next.isEmpty()) {

@@ -127,7 +127,8 @@ class NimAgentTest {
     world.probe.failNext("eth0", 1, "connect timed out");
     world.advance(NimTimers.DEFAULT.probeInterval());
     assertThat(world.network().getControllerPort()).as("one miss is a blip: the second chance works").isEqualTo("wan0");
-    assertThat(world.probe.probed).endsWith("eth0@192.0.2.10", "eth0@192.0.2.10");
+    assertThat(world.probe.probed.stream().filter(p -> p.startsWith("eth0@")).toList())
+        .as("the miss is re-probed at once").hasSize(3);
 
     world.probe.fail("eth0", "connect timed out");
     world.advance(NimTimers.DEFAULT.probeInterval());
@@ -529,5 +530,31 @@ class NimAgentTest {
     world.settle();
     assertThat(listKeys()).containsExactly("zedagent", "override");
     assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+  }
+
+  @Test
+  void backupPortsAreProbedWhileIdleAndMeteredOnesMuchMoreRarely() {
+    world = new NimWorld(dir, "eth0", "eth1", "eth2");
+    twoStaticUplinks(); // wan1 on eth1 has cost 10: metered
+    world.physicalIo.publish("eth2", eth("eth2"));
+    world.networks.publish("n2", staticNet("n2", "203.0.113.0/24", "203.0.113.1", 0));
+    world.adapters.publish("wan2", staticUplink("wan2", "eth2", 0, "n2", "203.0.113.10")); // free backup
+    world.start();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    world.probe.probed.clear();
+    world.advance(Duration.ofMinutes(10).minusSeconds(1));
+    long free = world.probe.probed.stream().filter(p -> p.startsWith("eth2@")).count();
+    long metered = world.probe.probed.stream().filter(p -> p.startsWith("eth1@")).count();
+    assertThat(free).as("every 30 s").isBetween(19L, 21L);
+    assertThat(metered).as("every 5 minutes").isEqualTo(2);
+
+    // The free backup went dead silently: a carrier loss on wan0 goes to the metered one that works.
+    world.probe.fail("eth2", "connect timed out");
+    world.advance(Duration.ofSeconds(31));
+    long changes = world.network().getControllerPortChanges();
+    world.host.kernel().setCarrier("eth0", false);
+    world.settle();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan1");
+    assertThat(world.network().getControllerPortChanges()).as("straight to wan1, not via the dead wan2").isEqualTo(changes + 1);
   }
 }
