@@ -94,6 +94,8 @@ public final class NimAgent implements Agent {
   private Publication<DeviceNetwork> deviceNetwork;
   private Publication<DeviceNetworkStatus> networkStatus;
   private Publication<ConfigListStatus> configListStatus;
+  private Publication<dev.verge.proto.metrics.v1.MetricsMessage> metrics;
+  private java.util.concurrent.Future<?> metricsTimer;
   private NetEvents.Subscription netEvents;
   private ControllerProbe probe;
   private Verifier verifier;
@@ -154,11 +156,13 @@ public final class NimAgent implements Agent {
     deviceNetwork = context.output(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
     networkStatus = context.output(NimTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE);
     configListStatus = context.output(NimTopics.CONFIG_LIST_STATUS, Durability.VOLATILE);
+    metrics = context.output(NimTopics.METRICS, Durability.VOLATILE);
     overrideFile = settings.readOverrideFile();
     manualFile = settings.readManualFile();
     fileStamps = fileStamps();
     // A console operator's file may be written while nim runs: looked at every few seconds.
     fileScan = context.loop().every(FILE_SCAN, this::rescanFiles);
+    metricsTimer = context.loop().every(METRICS_INTERVAL, this::publishMetrics);
     probe = probeFactory.apply(context);
     verifier = new Verifier(context.loop(), probe, new KernelPorts(), NimTimers.DEFAULT, this::verifierChanged);
     restoreConfigList();
@@ -404,6 +408,53 @@ public final class NimAgent implements Agent {
     ConfigListStatus built = list.build();
     configListStatus.publish(GLOBAL, built);
     persistConfigList(built);
+  }
+
+  /** How often the ports' counters are published (zedagent sends the latest on its own schedule). */
+  static final java.time.Duration METRICS_INTERVAL = java.time.Duration.ofSeconds(10);
+
+  /**
+   * Per port of the config in use: the kernel's 64-bit link counters, and the controller probes
+   * out of it (successes, failures, last round trip).
+   */
+  void publishMetrics() {
+    Optional<PortConfig> config = verifier.currentConfig();
+    if (stopped || config.isEmpty()) {
+      return;
+    }
+    Map<String, dev.verge.hostos.LinkStats> stats = context.host().network().stats();
+    var message = dev.verge.proto.metrics.v1.MetricsMessage.newBuilder()
+        .setAtTimeMs(context.loop().now().toEpochMilli());
+    var probes = dev.verge.proto.metrics.v1.ProbeMetrics.newBuilder()
+        .setCurrentPort(verifier.controllerPort().orElse(""))
+        .setDestination("controller");
+    for (Port port : config.get().ports()) {
+      dev.verge.hostos.LinkStats s = stats.get(port.ifName());
+      if (s != null && port.hasIp()) {
+        message.addInterfaces(dev.verge.proto.metrics.v1.InterfaceMetrics.newBuilder()
+            .setIfName(port.ifName()).setLabel(port.label())
+            .setRxBytes(s.rxBytes()).setTxBytes(s.txBytes())
+            .setRxPackets(s.rxPackets()).setTxPackets(s.txPackets())
+            .setRxErrors(s.rxErrors()).setTxErrors(s.txErrors())
+            .setRxDrops(s.rxDropped()).setTxDrops(s.txDropped()));
+      }
+      if (port.isManagement()) {
+        Verifier.ProbeStats p = verifier.probeStats(port.label());
+        Verifier.PortResult r = verifier.portResult(port.label());
+        probes.addPorts(dev.verge.proto.metrics.v1.PortProbeMetrics.newBuilder()
+            .setPort(port.label())
+            .setGatewayUp(s != null && keptReady(port))
+            .setRemoteHostUp(r.lastSucceededMs() > r.lastFailedMs())
+            .setSuccessCount(p.successes()).setFailureCount(p.failures())
+            .setLastRttUs(p.lastRoundTrip().toNanos() / 1000));
+      }
+    }
+    message.setControllerProbes(probes);
+    metrics.publish(NAME, message.build());
+  }
+
+  private boolean keptReady(Port port) {
+    return new KernelPorts().notReady(port).isEmpty();
   }
 
   /** Reads the list's history from before a restart (a damaged file is logged and ignored). */
@@ -733,6 +784,9 @@ public final class NimAgent implements Agent {
     stopped = true;
     if (fileScan != null) {
       fileScan.cancel(false);
+    }
+    if (metricsTimer != null) {
+      metricsTimer.cancel(false);
     }
     if (netEvents != null) {
       netEvents.close();

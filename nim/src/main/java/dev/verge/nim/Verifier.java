@@ -53,6 +53,17 @@ public final class Verifier {
     static final PortResult NONE = new PortResult(0, 0, "", Duration.ZERO);
   }
 
+  /** Controller probes out of one port since nim started: counters for the metrics. */
+  public record ProbeStats(long successes, long failures, Duration lastRoundTrip) {
+    static final ProbeStats NONE = new ProbeStats(0, 0, Duration.ZERO);
+
+    ProbeStats plus(ControllerProbe.Result result) {
+      return result.ok() ? new ProbeStats(successes + 1, failures, result.roundTrip())
+          : new ProbeStats(successes, failures + 1, lastRoundTrip);
+    }
+  }
+
+  private final Map<String, ProbeStats> probeStats = new java.util.concurrent.ConcurrentHashMap<>();
   private final AgentLoop loop;
   private final ControllerProbe probe;
   private final Ports ports;
@@ -95,7 +106,12 @@ public final class Verifier {
   /** @param changed told on the loop whenever the config in use or the controller port changed */
   public Verifier(AgentLoop loop, ControllerProbe probe, Ports ports, NimTimers timers, Runnable changed) {
     this.loop = loop;
-    this.probe = probe;
+    // Every probe, whichever path sent it, is counted per port (on the loop, where its answer lands).
+    this.probe = (request, done) -> probe.probe(request, result -> {
+      loop.execute(() -> probeStats.merge(request.label(), ProbeStats.NONE.plus(result),
+          (a, b) -> a.plus(result)));
+      done.accept(result);
+    });
     this.ports = ports;
     this.timers = timers;
     this.changed = changed;
@@ -138,6 +154,10 @@ public final class Verifier {
 
   public PortResult portResult(String label) {
     return portResults.getOrDefault(label, PortResult.NONE);
+  }
+
+  public ProbeStats probeStats(String label) {
+    return probeStats.getOrDefault(label, ProbeStats.NONE);
   }
 
   public void setTimers(NimTimers newTimers) {

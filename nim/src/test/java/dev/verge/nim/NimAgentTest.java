@@ -557,4 +557,33 @@ class NimAgentTest {
     assertThat(world.network().getControllerPort()).isEqualTo("wan1");
     assertThat(world.network().getControllerPortChanges()).as("straight to wan1, not via the dead wan2").isEqualTo(changes + 1);
   }
+
+  @Test
+  void perPortCountersAndProbeResultsArePublishedAsMetrics() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.start();
+    var metrics = world.watch(NimTopics.METRICS);
+    world.host.kernel().countTraffic("eth0", new dev.verge.hostos.LinkStats(7, 5, 7000, 5000, 1, 2, 3, 4, 0, 0));
+    world.probe.failNext("eth0", 1, "connect timed out");
+    world.advance(NimAgent.METRICS_INTERVAL);
+    world.loop.execute(world.agent::publishMetrics); // a snapshot now: the timer's may precede the tick's probes
+    world.settle();
+
+    var message = metrics.get(NimAgent.NAME).orElseThrow(() -> new AssertionError("no nim metrics"));
+    var eth0 = message.getInterfacesList().stream().filter(i -> i.getIfName().equals("eth0")).findFirst().orElseThrow();
+    assertThat(List.of(eth0.getLabel(), eth0.getRxPackets(), eth0.getTxPackets(), eth0.getRxBytes(), eth0.getTxBytes(),
+        eth0.getRxErrors(), eth0.getTxErrors(), eth0.getRxDrops(), eth0.getTxDrops()))
+        .containsExactly("wan0", 7L, 5L, 7000L, 5000L, 1L, 2L, 3L, 4L);
+    var probes = message.getControllerProbes();
+    assertThat(probes.getCurrentPort()).isEqualTo("wan0");
+    var wan0 = probes.getPortsList().stream().filter(p -> p.getPort().equals("wan0")).findFirst().orElseThrow();
+    long eth0Probes = world.probe.probed.stream().filter(p -> p.startsWith("eth0@")).count();
+    assertThat(wan0.getFailureCount()).isEqualTo(1);
+    assertThat(wan0.getSuccessCount()).isEqualTo(eth0Probes - 1);
+    assertThat(wan0.getLastRttUs()).isEqualTo(3000); // the fake probe's 3 ms
+    assertThat(wan0.getRemoteHostUp()).isTrue();
+    var wan1 = probes.getPortsList().stream().filter(p -> p.getPort().equals("wan1")).findFirst().orElseThrow();
+    assertThat(wan1.getSuccessCount()).as("the backup's standby probe").isEqualTo(1);
+  }
 }
