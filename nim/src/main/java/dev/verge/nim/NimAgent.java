@@ -532,6 +532,7 @@ public final class NimAgent implements Agent {
           .setCost(port.cost())
           .setMtu(link.map(Link::mtu).orElse(0))
           .setMac(link.map(l -> l.mac().toString()).orElse(""));
+      port.proxy().ifPresent(proxy -> b.setProxy(proxy.url()).addAllProxyExceptions(proxy.exceptions()));
       port.bond().ifPresent(bond -> b.setBond(dev.verge.proto.info.v1.BondStatus.newBuilder()
           .setMode(bond.spec().mode().name()).addAllMembers(bond.members())));
       if (!error.isEmpty()) {

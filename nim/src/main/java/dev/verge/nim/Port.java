@@ -24,6 +24,7 @@ import java.util.Optional;
  * @param dnsServers configured DNS servers (a lease adds its own)
  * @param mtu 0: leave the kernel's (1500 for a new link)
  * @param allowLocalModifications whether a local override may change its IP settings and MTU
+ * @param proxy the explicit proxy the device's own traffic takes out of this port, if any
  */
 public record Port(
     String label,
@@ -37,10 +38,48 @@ public record Port(
     Addressing addressing,
     List<InetAddress> dnsServers,
     int mtu,
-    boolean allowLocalModifications) {
+    boolean allowLocalModifications,
+    Optional<Proxy> proxy) {
 
   public Port {
     dnsServers = List.copyOf(dnsServers);
+  }
+
+  /** A port without a proxy. */
+  public Port(String label, String ifName, Kind kind, Optional<Vlan> vlan, Optional<Bond> bond, Optional<String> master,
+      Usage usage, int cost, Addressing addressing, List<InetAddress> dnsServers, int mtu,
+      boolean allowLocalModifications) {
+    this(label, ifName, kind, vlan, bond, master, usage, cost, addressing, dnsServers, mtu, allowLocalModifications,
+        Optional.empty());
+  }
+
+  /**
+   * An HTTP proxy (TLS goes through it with CONNECT) and the hosts reached without it.
+   *
+   * @param exceptions host names, domains ({@code .example.com} or {@code example.com}: it and its
+   *     subdomains), IP literals, or {@code *}
+   */
+  public record Proxy(String host, int port, List<String> exceptions) {
+    public Proxy {
+      exceptions = List.copyOf(exceptions);
+    }
+
+    public String url() {
+      return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    /** Whether traffic to {@code target} goes direct (curl's NO_PROXY rules, case-insensitive). */
+    public boolean bypasses(String target) {
+      String t = target.toLowerCase(java.util.Locale.ROOT);
+      for (String e : exceptions) {
+        String x = e.toLowerCase(java.util.Locale.ROOT);
+        String domain = x.startsWith(".") ? x.substring(1) : x;
+        if (x.equals("*") || t.equals(domain) || t.endsWith("." + domain)) {
+          return true;
+        }
+      }
+      return false;
+    }
   }
 
   public enum Kind {
@@ -98,6 +137,6 @@ public record Port(
 
   public Port withIp(Addressing newAddressing, List<InetAddress> newDns, int newMtu) {
     return new Port(label, ifName, kind, vlan, bond, master, usage, cost, newAddressing, newDns, newMtu,
-        allowLocalModifications);
+        allowLocalModifications, proxy);
   }
 }

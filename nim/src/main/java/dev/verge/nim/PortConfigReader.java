@@ -371,8 +371,65 @@ public final class PortConfigReader {
       if (adapter.getUplink() && addressing instanceof Addressing.None) {
         throw new BadPort("a management port needs IP (DHCP or static), not DHCP_TYPE_NONE");
       }
+      Optional<Port.Proxy> proxy = network == null || !network.hasProxy() ? Optional.empty() : proxy(network.getProxy());
       return new Port(adapter.getName(), link.ifName(), link.kind(), link.vlan(), link.bond(), Optional.empty(),
-          usage, adapter.getCost(), addressing, dns, mtu, adapter.getAllowLocalModifications());
+          usage, adapter.getCost(), addressing, dns, mtu, adapter.getAllowLocalModifications(), proxy);
+    }
+
+    private static final java.util.regex.Pattern HOST_OR_DOMAIN =
+        java.util.regex.Pattern.compile("\\.?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+
+    /** The first proxy URL is used; every one must parse, as must every exception. */
+    static Optional<Port.Proxy> proxy(dev.verge.proto.config.v1.ProxyConfig config) {
+      Port.Proxy first = null;
+      for (String url : config.getProxiesList()) {
+        java.net.URI uri;
+        try {
+          uri = new java.net.URI(url.trim());
+        } catch (java.net.URISyntaxException e) {
+          throw new BadPort("proxy URL '" + url + "' does not parse: " + e.getReason() + " at index " + e.getIndex());
+        }
+        if (uri.getScheme() == null || uri.getHost() == null) {
+          throw new BadPort("proxy URL '" + url + "' does not parse: it needs scheme://host[:port]");
+        }
+        if (!uri.getScheme().equalsIgnoreCase("http")) {
+          throw new BadPort("proxy URL '" + url + "': scheme '" + uri.getScheme()
+              + "' is not supported (only http, whose CONNECT tunnels TLS)");
+        }
+        if (uri.getUserInfo() != null) {
+          throw new BadPort("proxy URL '" + url + "': credentials in the URL are not supported");
+        }
+        String path = uri.getRawPath();
+        if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawQuery() != null) {
+          throw new BadPort("proxy URL '" + url + "' has a path or query; a proxy is scheme://host[:port]");
+        }
+        int port = uri.getPort() == -1 ? 80 : uri.getPort();
+        if (port < 1 || port > 65535) {
+          throw new BadPort("proxy URL '" + url + "': port " + port + " is out of 1..65535");
+        }
+        if (first == null) {
+          first = new Port.Proxy(uri.getHost().replace("[", "").replace("]", ""), port, config.getExceptionsList());
+        }
+      }
+      for (String exception : config.getExceptionsList()) {
+        boolean ip = exception.matches("[0-9.]+|[0-9A-Fa-f:]+") && ipLiteral(exception);
+        if (!exception.equals("*") && !ip && !HOST_OR_DOMAIN.matcher(exception).matches()) {
+          throw new BadPort("proxy exception '" + exception + "' is not a host, a domain, an IP address or *");
+        }
+      }
+      if (first == null && !config.getExceptionsList().isEmpty()) {
+        throw new BadPort("proxy exceptions without a proxy");
+      }
+      return Optional.ofNullable(first);
+    }
+
+    private static boolean ipLiteral(String text) {
+      try {
+        IpPrefix.literal(text);
+        return true;
+      } catch (RuntimeException e) {
+        return false;
+      }
     }
 
     private static Addressing addressing(SystemAdapter adapter, IpSpec ip) {

@@ -51,14 +51,59 @@ public final class TcpControllerProbe implements ControllerProbe, AutoCloseable 
 
   private Result connect(Request request) {
     long start = System.nanoTime();
+    int budgetMs = (int) Math.max(1, request.timeout().toMillis());
+    java.util.Optional<Port.Proxy> proxy = request.proxy().filter(p -> !p.bypasses(host));
+    if (proxy.isPresent()) {
+      return throughProxy(request, proxy.get(), start, budgetMs);
+    }
     try (Socket socket = new Socket()) {
       socket.bind(new InetSocketAddress(request.source(), 0));
-      socket.connect(new InetSocketAddress(host, port), (int) Math.max(1, request.timeout().toMillis()));
+      socket.connect(new InetSocketAddress(host, port), budgetMs);
       return Result.success(Duration.ofNanos(System.nanoTime() - start));
     } catch (IOException | RuntimeException e) {
       return Result.failure("cannot reach controller " + host + ":" + port + " from " + request.source().getHostAddress()
           + " on " + request.ifName() + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * The controller through the port's proxy: an HTTP CONNECT to the controller's device port, as
+   * the TLS session would be tunnelled; a 2xx answer means the proxy reached the controller. A
+   * proxy failure is this port's error only (the other ports are tested as usual).
+   */
+  private Result throughProxy(Request request, Port.Proxy proxy, long start, int budgetMs) {
+    String authority = (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    try (Socket socket = new Socket()) {
+      socket.bind(new InetSocketAddress(request.source(), 0));
+      socket.connect(new InetSocketAddress(proxy.host(), proxy.port()), budgetMs);
+      int left = (int) Math.max(1, budgetMs - Duration.ofNanos(System.nanoTime() - start).toMillis());
+      socket.setSoTimeout(left);
+      socket.getOutputStream().write(("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String status = statusLine(socket.getInputStream());
+      String[] parts = status.split(" ", 3);
+      if (parts.length < 2 || !parts[0].startsWith("HTTP/") || !parts[1].matches("\\d{3}")) {
+        return Result.failure("proxy " + proxy.url() + " gave no HTTP answer to CONNECT " + authority + ": '" + status + "'");
+      }
+      if (!parts[1].startsWith("2")) {
+        return Result.failure("proxy " + proxy.url() + " refused CONNECT " + authority + ": " + status.substring(parts[0].length() + 1));
+      }
+      return Result.success(Duration.ofNanos(System.nanoTime() - start));
+    } catch (IOException | RuntimeException e) {
+      return Result.failure("cannot reach controller " + authority + " through proxy " + proxy.url() + " from "
+          + request.source().getHostAddress() + " on " + request.ifName() + ": " + e.getMessage());
+    }
+  }
+
+  /** The first line of the answer (at most 1 KiB), without its line end. */
+  private static String statusLine(java.io.InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    for (int c = in.read(); c != -1 && c != '\n' && line.length() < 1024; c = in.read()) {
+      if (c != '\r') {
+        line.append((char) c);
+      }
+    }
+    return line.toString();
   }
 
   @Override

@@ -392,7 +392,7 @@ public final class Verifier {
       testPorts(candidates, i + 1, gen, errors, true);
       return;
     }
-    probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), source.get(), timers.probeTimeout()),
+    probe.probe(ControllerProbe.Request.of(port, source.get(), timers.probeTimeout()),
         result -> loop.execute(() -> {
           if (gen != generation) {
             return;
@@ -587,7 +587,7 @@ public final class Verifier {
         continue;
       }
       standbyInFlight.add(port.label());
-      probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), ports.source(port).get(), timers.probeTimeout()),
+      probe.probe(ControllerProbe.Request.of(port, ports.source(port).get(), timers.probeTimeout()),
           result -> loop.execute(() -> {
             standbyInFlight.remove(port.label());
             if (gen == generation) {
@@ -617,8 +617,8 @@ public final class Verifier {
     }
     liveProbeInFlight = true;
     int gen = generation;
-    probe.probe(new ControllerProbe.Request(port.get().label(), port.get().ifName(), ports.source(port.get()).orElseThrow(),
-        timers.probeTimeout()), result -> loop.execute(() -> {
+    probe.probe(ControllerProbe.Request.of(port.get(), ports.source(port.get()).orElseThrow(), timers.probeTimeout()),
+        result -> loop.execute(() -> {
           liveProbeInFlight = false;
           if (gen != generation || !controllerPort.equals(port.get().label())) {
             return;
@@ -711,7 +711,7 @@ public final class Verifier {
         continue;
       }
       betterProbesInFlight++;
-      probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), ports.source(port).get(), timers.probeTimeout()),
+      probe.probe(ControllerProbe.Request.of(port, ports.source(port).get(), timers.probeTimeout()),
           result -> loop.execute(() -> {
             betterProbesInFlight--;
             if (gen != generation || phase != Phase.WORKING) {

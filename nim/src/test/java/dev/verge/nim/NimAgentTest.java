@@ -586,4 +586,31 @@ class NimAgentTest {
     var wan1 = probes.getPortsList().stream().filter(p -> p.getPort().equals("wan1")).findFirst().orElseThrow();
     assertThat(wan1.getSuccessCount()).as("the backup's standby probe").isEqualTo(1);
   }
+
+  @Test
+  void aPortsProxyIsReportedAndItsControllerTestGoesThroughIt() {
+    world = new NimWorld(dir, "eth0");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0).toBuilder()
+        .setProxy(dev.verge.proto.config.v1.ProxyConfig.newBuilder().addProxies("http://192.0.2.3:3128")
+            .addExceptions(".corp.example")).build());
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.start();
+    assertThat(world.probe.requests).isNotEmpty().allSatisfy(r ->
+        assertThat(r.proxy()).contains(new Port.Proxy("192.0.2.3", 3128, List.of(".corp.example"))));
+    Subscription<DeviceNetworkStatus> status = world.watch(NimTopics.DEVICE_NETWORK_STATUS);
+    world.observer.runPending();
+    var wan0 = status.get(NimAgent.GLOBAL).orElseThrow().getPorts(0);
+    assertThat(wan0.getProxy()).isEqualTo("http://192.0.2.3:3128");
+    assertThat(wan0.getProxyExceptionsList()).containsExactly(".corp.example");
+
+    // A proxy URL that does not parse: the port's precise error, the last good config keeps running.
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0).toBuilder()
+        .setProxy(dev.verge.proto.config.v1.ProxyConfig.newBuilder().addProxies("http://proxy example")).build());
+    world.settle();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    assertThat(world.network().getPortsList()).filteredOn(p -> p.hasError())
+        .extracting(p -> p.getLabel() + ": " + p.getError().getDescription())
+        .containsExactly("wan0: proxy URL 'http://proxy example' does not parse: Illegal character in authority at index 7");
+  }
 }

@@ -148,4 +148,37 @@ class PortConfigReaderTest {
         "p7", "bond 'bondC': ARP monitoring does not work in mode BALANCE_ALB (use MII)"));
     assertThat(c.ports()).extracting(Port::label).contains("p1");
   }
+
+  static PortConfig withProxy(List<String> proxies, List<String> exceptions) {
+    NetworkConfig net = dhcp().toBuilder().setProxy(dev.verge.proto.config.v1.ProxyConfig.newBuilder()
+        .addAllProxies(proxies).addAllExceptions(exceptions)).build();
+    return read(List.of(eth("eth0")), List.of(), List.of(), List.of(uplink("wan0", "eth0", 0, Configs.DHCP_NET)), net);
+  }
+
+  @Test
+  void anExplicitProxyWithExceptionsIsParsed() {
+    PortConfig c = withProxy(List.of("http://proxy.example:3128", "http://[2001:db8::1]"), List.of(".corp.example", "10.0.0.1", "*"));
+    assertThat(c.errors()).isEmpty();
+    Port.Proxy proxy = c.port("wan0").orElseThrow().proxy().orElseThrow();
+    assertThat(proxy.url()).isEqualTo("http://proxy.example:3128");
+    assertThat(new Port.Proxy("p", 80, List.of("corp.example")).bypasses("ctl.CORP.example")).isTrue();
+    assertThat(new Port.Proxy("p", 80, List.of("corp.example")).bypasses("corp.example")).isTrue();
+    assertThat(new Port.Proxy("p", 80, List.of("corp.example")).bypasses("notcorp.example")).isFalse();
+  }
+
+  @Test
+  void aBadProxyIsThePortsPreciseError() {
+    assertThat(withProxy(List.of("http://proxy example:3128"), List.of()).errors())
+        .containsEntry("wan0", "proxy URL 'http://proxy example:3128' does not parse: Illegal character in authority at index 7");
+    assertThat(withProxy(List.of("proxy.example:3128"), List.of()).errors())
+        .containsEntry("wan0", "proxy URL 'proxy.example:3128' does not parse: it needs scheme://host[:port]");
+    assertThat(withProxy(List.of("socks5://proxy.example:1080"), List.of()).errors())
+        .containsEntry("wan0", "proxy URL 'socks5://proxy.example:1080': scheme 'socks5' is not supported (only http, whose CONNECT tunnels TLS)");
+    assertThat(withProxy(List.of("http://proxy.example:3128/x"), List.of()).errors())
+        .containsEntry("wan0", "proxy URL 'http://proxy.example:3128/x' has a path or query; a proxy is scheme://host[:port]");
+    assertThat(withProxy(List.of("http://proxy.example:3128"), List.of("bad_host!")).errors())
+        .containsEntry("wan0", "proxy exception 'bad_host!' is not a host, a domain, an IP address or *");
+    assertThat(withProxy(List.of(), List.of("corp.example")).errors())
+        .containsEntry("wan0", "proxy exceptions without a proxy");
+  }
 }
