@@ -533,6 +533,9 @@ public final class NimAgent implements Agent {
           .setMtu(link.map(Link::mtu).orElse(0))
           .setMac(link.map(l -> l.mac().toString()).orElse(""));
       port.proxy().ifPresent(proxy -> b.setProxy(proxy.url()).addAllProxyExceptions(proxy.exceptions()));
+      port.wireless().ifPresent(w -> b.setWireless(dev.verge.proto.info.v1.WirelessStatus.newBuilder()
+          .setType(w.kind().word()).addAllNetworks(w.networks())
+          .setRadio("no radio is driven on this device: config and status only")));
       port.bond().ifPresent(bond -> b.setBond(dev.verge.proto.info.v1.BondStatus.newBuilder()
           .setMode(bond.spec().mode().name()).addAllMembers(bond.members())));
       if (!error.isEmpty()) {

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param mtu 0: leave the kernel's (1500 for a new link)
  * @param allowLocalModifications whether a local override may change its IP settings and MTU
  * @param proxy the explicit proxy the device's own traffic takes out of this port, if any
+ * @param wireless for a WiFi or cellular port: its networks (config and status only, no radio)
  */
 public record Port(
     String label,
@@ -39,7 +40,8 @@ public record Port(
     List<InetAddress> dnsServers,
     int mtu,
     boolean allowLocalModifications,
-    Optional<Proxy> proxy) {
+    Optional<Proxy> proxy,
+    Optional<Wireless> wireless) {
 
   public Port {
     dnsServers = List.copyOf(dnsServers);
@@ -50,7 +52,17 @@ public record Port(
       Usage usage, int cost, Addressing addressing, List<InetAddress> dnsServers, int mtu,
       boolean allowLocalModifications) {
     this(label, ifName, kind, vlan, bond, master, usage, cost, addressing, dnsServers, mtu, allowLocalModifications,
-        Optional.empty());
+        Optional.empty(), Optional.empty());
+  }
+
+  /**
+   * A WiFi or cellular port's settings as the status may show them: the SSIDs or APNs, never the
+   * credentials (they were checked for presence when the config was read).
+   */
+  public record Wireless(Kind kind, List<String> networks) {
+    public Wireless {
+      networks = List.copyOf(networks);
+    }
   }
 
   /**
@@ -84,7 +96,7 @@ public record Port(
 
   public enum Kind {
     // In the order links are built: a bond before the VLANs on it.
-    ETHERNET, BOND, VLAN;
+    ETHERNET, WIFI, CELLULAR, BOND, VLAN;
 
     public String word() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -137,6 +149,6 @@ public record Port(
 
   public Port withIp(Addressing newAddressing, List<InetAddress> newDns, int newMtu) {
     return new Port(label, ifName, kind, vlan, bond, master, usage, cost, newAddressing, newDns, newMtu,
-        allowLocalModifications, proxy);
+        allowLocalModifications, proxy, wireless);
   }
 }

@@ -613,4 +613,24 @@ class NimAgentTest {
         .extracting(p -> p.getLabel() + ": " + p.getError().getDescription())
         .containsExactly("wan0: proxy URL 'http://proxy example' does not parse: Illegal character in authority at index 7");
   }
+
+  @Test
+  void aWifiPortIsReportedWithItsSsidsAndNoRadio() {
+    world = new NimWorld(dir, "eth0", "wlan0");
+    twoStaticUplinks();
+    world.physicalIo.publish("wlan0", eth("wlan0").toBuilder().setType(dev.verge.proto.config.v1.PhysicalIo.Type.TYPE_WLAN).build());
+    world.networks.publish("wifi", dhcp().toBuilder().setId(dev.verge.proto.common.v1.UuidAndVersion.newBuilder().setUuid("wifi"))
+        .setWireless(PortConfigReaderTest.wifi(PortConfigReaderTest.psk("site-wifi", "correct horse"))).build());
+    world.adapters.publish("air", uplink("air", "wlan0", 20, "wifi"));
+    world.start();
+    Subscription<DeviceNetworkStatus> status = world.watch(NimTopics.DEVICE_NETWORK_STATUS);
+    world.observer.runPending();
+    var air = status.get(NimAgent.GLOBAL).orElseThrow().getPortsList().stream().filter(p -> p.getLabel().equals("air"))
+        .findFirst().orElseThrow();
+    assertThat(air.getWireless().getType()).isEqualTo("wifi");
+    assertThat(air.getWireless().getNetworksList()).containsExactly("site-wifi");
+    assertThat(air.getWireless().getRadio()).isEqualTo("no radio is driven on this device: config and status only");
+    assertThat(air.toString()).doesNotContain("correct horse");
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+  }
 }
