@@ -392,7 +392,7 @@ public final class Verifier {
       testPorts(candidates, i + 1, gen, errors, true);
       return;
     }
-    probe.probe(ControllerProbe.Request.of(port, source.get(), timers.probeTimeout()),
+    probe.probe(ControllerProbe.Request.verification(port, source.get(), timers.probeTimeout()),
         result -> loop.execute(() -> {
           if (gen != generation) {
             return;

@@ -99,7 +99,7 @@ class TcpControllerProbeTest {
   ControllerProbe.Result probe(Optional<Port.Proxy> via) throws Exception {
     probe = probe == null ? TcpControllerProbe.inCurrentNamespace("127.0.0.1:" + controller.getLocalPort()) : probe;
     CompletableFuture<ControllerProbe.Result> result = new CompletableFuture<>();
-    probe.probe(new ControllerProbe.Request("wan0", "lo", LOOPBACK, Duration.ofSeconds(2), via), result::complete);
+    probe.probe(new ControllerProbe.Request("wan0", "lo", LOOPBACK, Duration.ofSeconds(2), via, false), result::complete);
     return result.get(5, TimeUnit.SECONDS);
   }
 
@@ -143,5 +143,59 @@ class TcpControllerProbeTest {
     assertThat(result.ok()).isFalse();
     assertThat(result.error()).startsWith("cannot reach controller 127.0.0.1:" + controller.getLocalPort()
         + " through proxy http://127.0.0.1:" + deadPort + " from 127.0.0.1 on lo: Connection refused");
+  }
+
+  /** A TLS controller stand-in on loopback with a certificate for "controller.test" issued by {@code ca}. */
+  static ServerSocket tlsController(dev.verge.proto.Certificates.Identity ca, boolean needClientAuth) throws Exception {
+    var server = dev.verge.proto.Certificates.issue(ca, "controller.test", List.of("controller.test"), Duration.ofDays(1));
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(dev.verge.proto.Certificates.keyManagers(server, ca.certificate()), null, null);
+    javax.net.ssl.SSLServerSocket socket =
+        (javax.net.ssl.SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50, LOOPBACK);
+    socket.setNeedClientAuth(needClientAuth);
+    Thread t = new Thread(() -> {
+      while (!socket.isClosed()) {
+        try (javax.net.ssl.SSLSocket client = (javax.net.ssl.SSLSocket) socket.accept()) {
+          client.startHandshake();
+          client.getInputStream().read();
+        } catch (IOException e) {
+          // handshake refused or client gone
+        }
+      }
+    }, "tls-controller");
+    t.setDaemon(true);
+    t.start();
+    return socket;
+  }
+
+  ControllerProbe.Result verify(dev.verge.proto.Certificates.Identity trusted, boolean full) throws Exception {
+    probe = TcpControllerProbe.inCurrentNamespace("127.0.0.1:" + controller.getLocalPort())
+        .withTlsCheck(new TcpControllerProbe.TlsCheck("controller.test", trusted.certificate()));
+    CompletableFuture<ControllerProbe.Result> result = new CompletableFuture<>();
+    probe.probe(new ControllerProbe.Request("wan0", "lo", LOOPBACK, Duration.ofSeconds(3), Optional.empty(), full),
+        result::complete);
+    return result.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aVerificationChecksTheControllersTlsIdentityEvenWhenItWantsAClientCertificate() throws Exception {
+    var ca = dev.verge.proto.Certificates.selfSigned("controller CA", true, Duration.ofDays(1));
+    controller = tlsController(ca, true);
+    ControllerProbe.Result result = verify(ca, true);
+    assertThat(result.error()).isEmpty();
+    assertThat(result.ok()).isTrue();
+  }
+
+  @Test
+  void anImpostorAnsweringTcpFailsTheVerificationButNotTheLiveProbe() throws Exception {
+    var ca = dev.verge.proto.Certificates.selfSigned("controller CA", true, Duration.ofDays(1));
+    var other = dev.verge.proto.Certificates.selfSigned("portal CA", true, Duration.ofDays(1));
+    controller = tlsController(other, false);
+    ControllerProbe.Result result = verify(ca, true);
+    assertThat(result.ok()).isFalse();
+    assertThat(result.error()).startsWith("controller controller.test at 127.0.0.1:" + controller.getLocalPort()
+        + " did not prove its identity over TLS: ");
+    probe.close();
+    assertThat(verify(ca, false).ok()).as("the cheap live probe is TCP only").isTrue();
   }
 }
