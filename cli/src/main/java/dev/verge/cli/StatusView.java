@@ -21,12 +21,37 @@ final class StatusView {
 
   void render(JsonNode status) {
     status.fields().forEachRemaining(f -> {
-      if (!f.getKey().equals("agents") && !f.getKey().equals("reported")) {
+      if (!f.getKey().equals("agents") && !f.getKey().equals("reported") && !f.getKey().equals("metrics")) {
         out.printf("%-18s %s%n", f.getKey(), f.getValue().isTextual() ? f.getValue().asText() : f.getValue());
       }
     });
     agents(status.path("agents"));
     reported(status.path("reported"));
+    status.path("metrics").fields().forEachRemaining(m -> {
+      if (m.getKey().startsWith("nim/")) {
+        portMetrics(m.getValue());
+      }
+    });
+  }
+
+  /** nim's metrics: each port's counters and its controller probes. */
+  private void portMetrics(JsonNode metrics) {
+    Map<String, JsonNode> probes = new TreeMap<>();
+    metrics.path("controllerProbes").path("ports").forEach(p -> probes.put(p.path("port").asText(), p));
+    out.println();
+    out.println("PORT METRICS");
+    out.printf("  %-10s %-12s %14s %14s %10s %10s %8s %8s %8s %8s %9s%n", "LABEL", "INTERFACE", "RX BYTES", "TX BYTES",
+        "RX PKTS", "TX PKTS", "ERRORS", "DROPS", "PROBE OK", "FAILED", "RTT MS");
+    metrics.path("interfaces").forEach(i -> {
+      JsonNode p = probes.getOrDefault(i.path("label").asText(), com.fasterxml.jackson.databind.node.MissingNode.getInstance());
+      out.printf("  %-10s %-12s %14d %14d %10d %10d %8d %8d %8s %8s %9s%n", text(i, "label"), text(i, "ifName"),
+          i.path("rxBytes").asLong(), i.path("txBytes").asLong(), i.path("rxPackets").asLong(),
+          i.path("txPackets").asLong(), i.path("rxErrors").asLong() + i.path("txErrors").asLong(),
+          i.path("rxDrops").asLong() + i.path("txDrops").asLong(),
+          p.isMissingNode() ? "-" : String.valueOf(p.path("successCount").asLong()),
+          p.isMissingNode() ? "-" : String.valueOf(p.path("failureCount").asLong()),
+          p.isMissingNode() ? "-" : String.format(java.util.Locale.ROOT, "%.1f", p.path("lastRttUs").asLong() / 1000.0));
+    });
   }
 
   private void agents(JsonNode agents) {

@@ -54,4 +54,21 @@ class StatusViewTest {
     assertThat(text).containsPattern("\\* +zedagent +works +-");
     assertThat(text).containsPattern(" +lastresort +failed +no management port reaches the controller");
   }
+
+  @Test
+  void nimsMetricsGetAPortTableWithCountersAndProbes() throws Exception {
+    String json = """
+        {"metrics": {"nim/nim": {
+           "interfaces": [{"ifName": "eth0", "label": "wan0", "rxBytes": "7000", "txBytes": "5000", "rxPackets": "7",
+                           "txPackets": "5", "rxErrors": "1", "txErrors": "2", "rxDrops": "3", "txDrops": "4"}],
+           "controllerProbes": {"currentPort": "wan0", "ports": [
+             {"port": "wan0", "successCount": "41", "failureCount": "2", "lastRttUs": "1250"}]}}}}
+        """;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
+    String text = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(text).contains("PORT METRICS");
+    assertThat(text).containsPattern("wan0 +eth0 +7000 +5000 +7 +5 +3 +7 +41 +2 +1\\.3");
+    assertThat(text).doesNotContain("metrics ");
+  }
 }

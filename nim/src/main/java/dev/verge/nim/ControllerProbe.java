@@ -12,8 +12,26 @@ import java.util.function.Consumer;
 public interface ControllerProbe {
   void probe(Request request, Consumer<Result> done);
 
-  /** @param timeout the whole test's budget */
-  record Request(String label, String ifName, InetAddress source, Duration timeout) {}
+  /**
+   * @param timeout the whole test's budget
+   * @param proxy the port's proxy: the test goes through it (unless the controller is an exception)
+   * @param verify a config's verification (the controller's TLS identity is checked too), not
+   *     the cheap liveness probe of a port already verified
+   */
+  record Request(String label, String ifName, InetAddress source, Duration timeout, java.util.Optional<Port.Proxy> proxy,
+      boolean verify) {
+    public Request(String label, String ifName, InetAddress source, Duration timeout) {
+      this(label, ifName, source, timeout, java.util.Optional.empty(), false);
+    }
+
+    static Request of(Port port, InetAddress source, Duration timeout) {
+      return new Request(port.label(), port.ifName(), source, timeout, port.proxy(), false);
+    }
+
+    static Request verification(Port port, InetAddress source, Duration timeout) {
+      return new Request(port.label(), port.ifName(), source, timeout, port.proxy(), true);
+    }
+  }
 
   /** @param error why it failed, empty on success */
   record Result(boolean ok, String error, Duration roundTrip) {

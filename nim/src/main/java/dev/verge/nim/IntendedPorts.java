@@ -50,7 +50,8 @@ public final class IntendedPorts {
   /** The item that stands for a port's link (what addresses, clients and VLANs depend on). */
   public static ItemRef linkItem(Port port) {
     return switch (port.kind()) {
-      case ETHERNET -> ItemRef.of(EthernetLink.TYPE, port.ifName());
+      // A WiFi or cellular NIC is the radio driver's link: nim handles it like an Ethernet one.
+      case ETHERNET, WIFI, CELLULAR -> ItemRef.of(EthernetLink.TYPE, port.ifName());
       case VLAN -> ItemRef.of(VlanLink.TYPE, port.ifName());
       case BOND -> ItemRef.of(BondLink.TYPE, port.ifName());
     };
@@ -99,7 +100,7 @@ public final class IntendedPorts {
     items.add(new SysctlSetting(IGNORE_LINKDOWN, "1"));
     for (Port port : config.ports()) {
       switch (port.kind()) {
-        case ETHERNET -> {
+        case ETHERNET, WIFI, CELLULAR -> {
           items.add(new Nic(port.ifName()));
           if (port.master().isPresent()) {
             items.add(new BondMember(port.ifName(), port.master().get()));

@@ -94,6 +94,8 @@ public final class NimAgent implements Agent {
   private Publication<DeviceNetwork> deviceNetwork;
   private Publication<DeviceNetworkStatus> networkStatus;
   private Publication<ConfigListStatus> configListStatus;
+  private Publication<dev.verge.proto.metrics.v1.MetricsMessage> metrics;
+  private java.util.concurrent.Future<?> metricsTimer;
   private NetEvents.Subscription netEvents;
   private ControllerProbe probe;
   private Verifier verifier;
@@ -102,6 +104,9 @@ public final class NimAgent implements Agent {
   private final Map<String, String> dhcpErrors = new TreeMap<>();
   private SortedMap<ItemRef, String> failedItems = new TreeMap<>();
   private Optional<PortConfig> overrideFile = Optional.empty();
+  private Optional<PortConfig> manualFile = Optional.empty();
+  private String fileStamps = "";
+  private java.util.concurrent.Future<?> fileScan;
   private PortConfig controllerConfig;
   private long controllerConfigSeenMs;
   private SortedMap<String, String> settingErrors = new TreeMap<>();
@@ -151,7 +156,13 @@ public final class NimAgent implements Agent {
     deviceNetwork = context.output(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
     networkStatus = context.output(NimTopics.DEVICE_NETWORK_STATUS, Durability.VOLATILE);
     configListStatus = context.output(NimTopics.CONFIG_LIST_STATUS, Durability.VOLATILE);
+    metrics = context.output(NimTopics.METRICS, Durability.VOLATILE);
     overrideFile = settings.readOverrideFile();
+    manualFile = settings.readManualFile();
+    fileStamps = fileStamps();
+    // A console operator's file may be written while nim runs: looked at every few seconds.
+    fileScan = context.loop().every(FILE_SCAN, this::rescanFiles);
+    metricsTimer = context.loop().every(METRICS_INTERVAL, this::publishMetrics);
     probe = probeFactory.apply(context);
     verifier = new Verifier(context.loop(), probe, new KernelPorts(), NimTimers.DEFAULT, this::verifierChanged);
     restoreConfigList();
@@ -159,6 +170,24 @@ public final class NimAgent implements Agent {
     // Carrier and address changes move controller traffic at once: straight from the kernel's events.
     netEvents = context.host().network().subscribe(event -> context.loop().execute(() -> onNetEvent(event)));
     context.watchLinks(l -> LastResort.isEthernet(l) || isOurs(l.name()));
+  }
+
+  /** How often the port config files under the state directory are looked at for changes. */
+  static final java.time.Duration FILE_SCAN = java.time.Duration.ofSeconds(5);
+
+  private String fileStamps() {
+    return NimSettings.fileStamp(settings.overrideFile()) + "|" + NimSettings.fileStamp(settings.manualFile());
+  }
+
+  private void rescanFiles() {
+    String now = fileStamps();
+    if (stopped || now.equals(fileStamps)) {
+      return;
+    }
+    fileStamps = now;
+    overrideFile = settings.readOverrideFile();
+    manualFile = settings.readManualFile();
+    context.requestReconcile("port config files changed");
   }
 
   private boolean isOurs(String ifName) {
@@ -200,8 +229,8 @@ public final class NimAgent implements Agent {
     } else {
       controllerConfig = null;
     }
+    manualFile.ifPresent(c -> configs.add(applyLocalOverride(c)));
     overrideFile.ifPresent(c -> configs.add(applyLocalOverride(c)));
-    configs.sort(java.util.Comparator.comparingLong(PortConfig::timePriorityMs).reversed());
     if (configs.isEmpty() || "enabled".equalsIgnoreCase(items.getOrDefault(FALLBACK_ANY_ETH, ""))) {
       configs.add(LastResort.of(context.kernel().links(), assignedToApps()));
     }
@@ -381,6 +410,53 @@ public final class NimAgent implements Agent {
     persistConfigList(built);
   }
 
+  /** How often the ports' counters are published (zedagent sends the latest on its own schedule). */
+  static final java.time.Duration METRICS_INTERVAL = java.time.Duration.ofSeconds(10);
+
+  /**
+   * Per port of the config in use: the kernel's 64-bit link counters, and the controller probes
+   * out of it (successes, failures, last round trip).
+   */
+  void publishMetrics() {
+    Optional<PortConfig> config = verifier.currentConfig();
+    if (stopped || config.isEmpty()) {
+      return;
+    }
+    Map<String, dev.verge.hostos.LinkStats> stats = context.host().network().stats();
+    var message = dev.verge.proto.metrics.v1.MetricsMessage.newBuilder()
+        .setAtTimeMs(context.loop().now().toEpochMilli());
+    var probes = dev.verge.proto.metrics.v1.ProbeMetrics.newBuilder()
+        .setCurrentPort(verifier.controllerPort().orElse(""))
+        .setDestination("controller");
+    for (Port port : config.get().ports()) {
+      dev.verge.hostos.LinkStats s = stats.get(port.ifName());
+      if (s != null && port.hasIp()) {
+        message.addInterfaces(dev.verge.proto.metrics.v1.InterfaceMetrics.newBuilder()
+            .setIfName(port.ifName()).setLabel(port.label())
+            .setRxBytes(s.rxBytes()).setTxBytes(s.txBytes())
+            .setRxPackets(s.rxPackets()).setTxPackets(s.txPackets())
+            .setRxErrors(s.rxErrors()).setTxErrors(s.txErrors())
+            .setRxDrops(s.rxDropped()).setTxDrops(s.txDropped()));
+      }
+      if (port.isManagement()) {
+        Verifier.ProbeStats p = verifier.probeStats(port.label());
+        Verifier.PortResult r = verifier.portResult(port.label());
+        probes.addPorts(dev.verge.proto.metrics.v1.PortProbeMetrics.newBuilder()
+            .setPort(port.label())
+            .setGatewayUp(s != null && keptReady(port))
+            .setRemoteHostUp(r.lastSucceededMs() > r.lastFailedMs())
+            .setSuccessCount(p.successes()).setFailureCount(p.failures())
+            .setLastRttUs(p.lastRoundTrip().toNanos() / 1000));
+      }
+    }
+    message.setControllerProbes(probes);
+    metrics.publish(NAME, message.build());
+  }
+
+  private boolean keptReady(Port port) {
+    return new KernelPorts().notReady(port).isEmpty();
+  }
+
   /** Reads the list's history from before a restart (a damaged file is logged and ignored). */
   private void restoreConfigList() {
     java.nio.file.Path file = settings.configListFile();
@@ -456,6 +532,10 @@ public final class NimAgent implements Agent {
           .setCost(port.cost())
           .setMtu(link.map(Link::mtu).orElse(0))
           .setMac(link.map(l -> l.mac().toString()).orElse(""));
+      port.proxy().ifPresent(proxy -> b.setProxy(proxy.url()).addAllProxyExceptions(proxy.exceptions()));
+      port.wireless().ifPresent(w -> b.setWireless(dev.verge.proto.info.v1.WirelessStatus.newBuilder()
+          .setType(w.kind().word()).addAllNetworks(w.networks())
+          .setRadio("no radio is driven on this device: config and status only")));
       port.bond().ifPresent(bond -> b.setBond(dev.verge.proto.info.v1.BondStatus.newBuilder()
           .setMode(bond.spec().mode().name()).addAllMembers(bond.members())));
       if (!error.isEmpty()) {
@@ -706,6 +786,12 @@ public final class NimAgent implements Agent {
   @Override
   public void stop() {
     stopped = true;
+    if (fileScan != null) {
+      fileScan.cancel(false);
+    }
+    if (metricsTimer != null) {
+      metricsTimer.cancel(false);
+    }
     if (netEvents != null) {
       netEvents.close();
     }

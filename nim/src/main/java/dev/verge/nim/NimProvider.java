@@ -25,7 +25,19 @@ public final class NimProvider implements AgentProvider {
       if (context.host() instanceof SimHost || target.isEmpty()) {
         return ControllerProbe.localChecksOnly();
       }
-      return TcpControllerProbe.inCurrentNamespace(target);
+      TcpControllerProbe probe = TcpControllerProbe.inCurrentNamespace(target);
+      java.nio.file.Path ca = node.controllerCaCert();
+      if (ca != null && java.nio.file.Files.isRegularFile(ca)) {
+        try {
+          String name = node.controllerName().isEmpty() ? target.substring(0, target.lastIndexOf(':')).replace("[", "")
+              .replace("]", "") : node.controllerName();
+          probe.withTlsCheck(new TcpControllerProbe.TlsCheck(name, dev.verge.proto.Certificates.readCertificate(ca)));
+        } catch (java.io.IOException | RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger(NimProvider.class)
+              .warn("nim: cannot read the controller CA {}: verifications check TCP only: {}", ca, e.toString());
+        }
+      }
+      return probe;
     });
   }
 }

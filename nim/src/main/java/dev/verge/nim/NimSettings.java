@@ -26,6 +26,14 @@ public record NimSettings(Path stateDir) {
     return stateDir.resolve("nim").resolve("DevicePortConfig").resolve("override.json");
   }
 
+  /**
+   * A console operator's port config (EVE's TUI config, key {@code manual}): same format as the
+   * override file; it outranks every config that came before it, and fallback never goes past it.
+   */
+  public Path manualFile() {
+    return stateDir.resolve("nim").resolve("DevicePortConfig").resolve("manual.json");
+  }
+
   /** Where nim keeps its config list's history across restarts (a {@code ConfigListStatus}). */
   public Path configListFile() {
     return stateDir.resolve("nim").resolve("ConfigList.pb");
@@ -36,7 +44,23 @@ public record NimSettings(Path stateDir) {
    * VLANs, bonds, system adapters, networks) is used. A bad file is logged and ignored.
    */
   public Optional<PortConfig> readOverrideFile() {
-    Path file = overrideFile();
+    return readPortConfigFile(overrideFile(), PortConfig.OVERRIDE);
+  }
+
+  public Optional<PortConfig> readManualFile() {
+    return readPortConfigFile(manualFile(), PortConfig.MANUAL);
+  }
+
+  /** What tells whether a file changed without reading it: size and modification time (empty: no file). */
+  public static String fileStamp(Path file) {
+    try {
+      return Files.isRegularFile(file) ? Files.size(file) + "@" + Files.getLastModifiedTime(file).toMillis() : "";
+    } catch (IOException e) {
+      return "unreadable: " + e.getMessage();
+    }
+  }
+
+  private static Optional<PortConfig> readPortConfigFile(Path file, String key) {
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
     }
@@ -47,7 +71,7 @@ public record NimSettings(Path stateDir) {
       }
       DeviceConfig config = ConfigCodec.parseDeviceConfig(Files.readString(file), ConfigCodec.Format.JSON);
       long priority = config.getConfigTimestampMs() == 0 ? DEFAULT_TIME_PRIORITY_MS : config.getConfigTimestampMs();
-      return Optional.of(PortConfigReader.read(PortConfig.OVERRIDE, priority, config));
+      return Optional.of(PortConfigReader.read(key, priority, config));
     } catch (IOException | RuntimeException | dev.verge.proto.ConfigFormatException e) {
       log.warn("nim: ignoring {}: {}", file, e.getMessage());
       return Optional.empty();

@@ -15,10 +15,15 @@ import java.util.Map;
  *     ({@code timer.port.testbetterinterval}; 0: never)
  * @param holdDown how long a better port must stay up before traffic returns to it (anti-flap)
  * @param cooldown a config that failed is not tried again this soon (EVE: 5 minutes)
+ * @param standbyProbeInterval how often a management port not in use is probed, so a failover
+ *     goes to a backup known to work ({@code timer.port.standbyprobeinterval})
+ * @param meteredProbeInterval the same for a metered port (cost > 0: cellular and the like, where
+ *     every probe costs money), much rarer ({@code timer.port.meteredprobeinterval}; EVE probes its
+ *     cellular modems every 5 minutes)
  */
 public record NimTimers(
     Duration testDuration, Duration probeInterval, Duration probeTimeout, Duration testBetterInterval,
-    Duration holdDown, Duration cooldown) {
+    Duration holdDown, Duration cooldown, Duration standbyProbeInterval, Duration meteredProbeInterval) {
   /**
    * Defaults. The port in use is probed every 2 s with a 1 s budget: an upstream that silently
    * drops everything is left after two misses in a row, ≈3 s on average and 4 s at worst (the
@@ -28,7 +33,8 @@ public record NimTimers(
    * a backup that answers.
    */
   public static final NimTimers DEFAULT = new NimTimers(Duration.ofSeconds(30), Duration.ofSeconds(2),
-      Duration.ofSeconds(1), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofMinutes(5));
+      Duration.ofSeconds(1), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofMinutes(5),
+      Duration.ofSeconds(30), Duration.ofMinutes(5));
 
   /** How long a config waits for its ports' addresses before it has failed (EVE: 5 × TD). */
   public Duration addressWait() {
@@ -42,7 +48,9 @@ public record NimTimers(
         seconds(items, "timer.port.probeinterval", DEFAULT.probeInterval, 1, 3600, errors),
         seconds(items, "timer.port.timeout", DEFAULT.probeTimeout, 1, 300, errors),
         seconds(items, "timer.port.testbetterinterval", DEFAULT.testBetterInterval, 0, 86400, errors),
-        DEFAULT.holdDown, DEFAULT.cooldown);
+        DEFAULT.holdDown, DEFAULT.cooldown,
+        seconds(items, "timer.port.standbyprobeinterval", DEFAULT.standbyProbeInterval, 1, 86400, errors),
+        seconds(items, "timer.port.meteredprobeinterval", DEFAULT.meteredProbeInterval, 1, 86400, errors));
   }
 
   private static Duration seconds(Map<String, String> items, String key, Duration fallback, long min, long max,
@@ -65,6 +73,12 @@ public record NimTimers(
   }
 
   public NimTimers withProbeInterval(Duration value) {
-    return new NimTimers(testDuration, value, probeTimeout, testBetterInterval, holdDown, cooldown);
+    return new NimTimers(testDuration, value, probeTimeout, testBetterInterval, holdDown, cooldown,
+        standbyProbeInterval, meteredProbeInterval);
+  }
+
+  /** How often a management port that does not carry controller traffic is probed. */
+  public Duration standbyInterval(Port port) {
+    return port.isMetered() ? meteredProbeInterval : standbyProbeInterval;
   }
 }

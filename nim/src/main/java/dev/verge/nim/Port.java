@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param dnsServers configured DNS servers (a lease adds its own)
  * @param mtu 0: leave the kernel's (1500 for a new link)
  * @param allowLocalModifications whether a local override may change its IP settings and MTU
+ * @param proxy the explicit proxy the device's own traffic takes out of this port, if any
+ * @param wireless for a WiFi or cellular port: its networks (config and status only, no radio)
  */
 public record Port(
     String label,
@@ -37,15 +39,64 @@ public record Port(
     Addressing addressing,
     List<InetAddress> dnsServers,
     int mtu,
-    boolean allowLocalModifications) {
+    boolean allowLocalModifications,
+    Optional<Proxy> proxy,
+    Optional<Wireless> wireless) {
 
   public Port {
     dnsServers = List.copyOf(dnsServers);
   }
 
+  /** A port without a proxy. */
+  public Port(String label, String ifName, Kind kind, Optional<Vlan> vlan, Optional<Bond> bond, Optional<String> master,
+      Usage usage, int cost, Addressing addressing, List<InetAddress> dnsServers, int mtu,
+      boolean allowLocalModifications) {
+    this(label, ifName, kind, vlan, bond, master, usage, cost, addressing, dnsServers, mtu, allowLocalModifications,
+        Optional.empty(), Optional.empty());
+  }
+
+  /**
+   * A WiFi or cellular port's settings as the status may show them: the SSIDs or APNs, never the
+   * credentials (they were checked for presence when the config was read).
+   */
+  public record Wireless(Kind kind, List<String> networks) {
+    public Wireless {
+      networks = List.copyOf(networks);
+    }
+  }
+
+  /**
+   * An HTTP proxy (TLS goes through it with CONNECT) and the hosts reached without it.
+   *
+   * @param exceptions host names, domains ({@code .example.com} or {@code example.com}: it and its
+   *     subdomains), IP literals, or {@code *}
+   */
+  public record Proxy(String host, int port, List<String> exceptions) {
+    public Proxy {
+      exceptions = List.copyOf(exceptions);
+    }
+
+    public String url() {
+      return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    /** Whether traffic to {@code target} goes direct (curl's NO_PROXY rules, case-insensitive). */
+    public boolean bypasses(String target) {
+      String t = target.toLowerCase(java.util.Locale.ROOT);
+      for (String e : exceptions) {
+        String x = e.toLowerCase(java.util.Locale.ROOT);
+        String domain = x.startsWith(".") ? x.substring(1) : x;
+        if (x.equals("*") || t.equals(domain) || t.endsWith("." + domain)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
   public enum Kind {
     // In the order links are built: a bond before the VLANs on it.
-    ETHERNET, BOND, VLAN;
+    ETHERNET, WIFI, CELLULAR, BOND, VLAN;
 
     public String word() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -83,6 +134,14 @@ public record Port(
     return usage == Usage.MANAGEMENT;
   }
 
+  /**
+   * Traffic on it may cost money: EVE's "freeuplink" label is a management port of cost 0, every
+   * other one is not free (cellular is configured with a cost); probed rarely while not in use.
+   */
+  public boolean isMetered() {
+    return cost > 0;
+  }
+
   /** A port of the config (it has IP or is named by a system adapter), not only a lower layer. */
   public boolean hasIp() {
     return !(addressing instanceof Addressing.None);
@@ -90,6 +149,6 @@ public record Port(
 
   public Port withIp(Addressing newAddressing, List<InetAddress> newDns, int newMtu) {
     return new Port(label, ifName, kind, vlan, bond, master, usage, cost, newAddressing, newDns, newMtu,
-        allowLocalModifications);
+        allowLocalModifications, proxy, wireless);
   }
 }

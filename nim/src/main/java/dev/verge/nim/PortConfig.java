@@ -9,7 +9,8 @@ import java.util.TreeMap;
 /**
  * One device port config (EVE's DPC): the links nim builds and the ports on them, from one source.
  *
- * @param key where it comes from: {@link #CONTROLLER}, {@link #OVERRIDE}, {@link #LAST_RESORT}
+ * @param key where it comes from: {@link #CONTROLLER}, {@link #MANUAL}, {@link #OVERRIDE},
+ *     {@link #LAST_RESORT}
  * @param timePriorityMs newer wins (see {@link PortConfigList}); the last resort has 0
  * @param ports every link of the config, parents before children (sorted by interface name
  *     otherwise)
@@ -19,6 +20,8 @@ import java.util.TreeMap;
 public record PortConfig(String key, long timePriorityMs, List<Port> ports, SortedMap<String, String> errors) {
   public static final String CONTROLLER = "zedagent";
   public static final String OVERRIDE = "override";
+  /** A console operator's config (EVE's TUI config): outranks what came before it, fallback stops at it. */
+  public static final String MANUAL = "manual";
   public static final String LAST_RESORT = "lastresort";
 
   public PortConfig {

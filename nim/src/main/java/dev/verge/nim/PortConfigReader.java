@@ -173,9 +173,13 @@ public final class PortConfigReader {
         }
         throw new BadPort("unknown port label '" + label + "': no physical I/O, VLAN or bond has it");
       }
-      if (io.getType() != PhysicalIo.Type.TYPE_ETHERNET && io.getType() != PhysicalIo.Type.TYPE_ETH_PF) {
-        throw new BadPort("physical I/O '" + label + "' is " + io.getType() + ": only Ethernet ports are run here");
-      }
+      Port.Kind kind = switch (io.getType()) {
+        case TYPE_ETHERNET, TYPE_ETH_PF -> Port.Kind.ETHERNET;
+        case TYPE_WLAN -> Port.Kind.WIFI;
+        case TYPE_WWAN -> Port.Kind.CELLULAR;
+        default -> throw new BadPort("physical I/O '" + label + "' is " + io.getType()
+            + ": only Ethernet, WLAN and WWAN ports are supported");
+      };
       if (io.getUsage() == PhysicalIo.Usage.USAGE_DEDICATED || io.getUsage() == PhysicalIo.Usage.USAGE_DISABLED) {
         throw new BadPort("physical I/O '" + label + "' is " + io.getUsage() + " and cannot be a port");
       }
@@ -183,7 +187,7 @@ public final class PortConfigReader {
       badIfName(ifName).ifPresent(e -> {
         throw new BadPort(e);
       });
-      Port port = l2(label, ifName, Port.Kind.ETHERNET, Optional.empty(), Optional.empty(),
+      Port port = l2(label, ifName, kind, Optional.empty(), Optional.empty(),
           Optional.ofNullable(memberOf.get(label)));
       links.put(label, port);
       return port;
@@ -371,8 +375,68 @@ public final class PortConfigReader {
       if (adapter.getUplink() && addressing instanceof Addressing.None) {
         throw new BadPort("a management port needs IP (DHCP or static), not DHCP_TYPE_NONE");
       }
+      Optional<Port.Proxy> proxy = network == null || !network.hasProxy() ? Optional.empty() : proxy(network.getProxy());
+      Optional<Port.Wireless> wireless = Wireless.read(link.kind(),
+          network == null ? dev.verge.proto.config.v1.WirelessConfig.getDefaultInstance() : network.getWireless(),
+          network != null && network.hasWireless());
       return new Port(adapter.getName(), link.ifName(), link.kind(), link.vlan(), link.bond(), Optional.empty(),
-          usage, adapter.getCost(), addressing, dns, mtu, adapter.getAllowLocalModifications());
+          usage, adapter.getCost(), addressing, dns, mtu, adapter.getAllowLocalModifications(), proxy, wireless);
+    }
+
+    private static final java.util.regex.Pattern HOST_OR_DOMAIN =
+        java.util.regex.Pattern.compile("\\.?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+
+    /** The first proxy URL is used; every one must parse, as must every exception. */
+    static Optional<Port.Proxy> proxy(dev.verge.proto.config.v1.ProxyConfig config) {
+      Port.Proxy first = null;
+      for (String url : config.getProxiesList()) {
+        java.net.URI uri;
+        try {
+          uri = new java.net.URI(url.trim());
+        } catch (java.net.URISyntaxException e) {
+          throw new BadPort("proxy URL '" + url + "' does not parse: " + e.getReason() + " at index " + e.getIndex());
+        }
+        if (uri.getScheme() == null || uri.getHost() == null) {
+          throw new BadPort("proxy URL '" + url + "' does not parse: it needs scheme://host[:port]");
+        }
+        if (!uri.getScheme().equalsIgnoreCase("http")) {
+          throw new BadPort("proxy URL '" + url + "': scheme '" + uri.getScheme()
+              + "' is not supported (only http, whose CONNECT tunnels TLS)");
+        }
+        if (uri.getUserInfo() != null) {
+          throw new BadPort("proxy URL '" + url + "': credentials in the URL are not supported");
+        }
+        String path = uri.getRawPath();
+        if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawQuery() != null) {
+          throw new BadPort("proxy URL '" + url + "' has a path or query; a proxy is scheme://host[:port]");
+        }
+        int port = uri.getPort() == -1 ? 80 : uri.getPort();
+        if (port < 1 || port > 65535) {
+          throw new BadPort("proxy URL '" + url + "': port " + port + " is out of 1..65535");
+        }
+        if (first == null) {
+          first = new Port.Proxy(uri.getHost().replace("[", "").replace("]", ""), port, config.getExceptionsList());
+        }
+      }
+      for (String exception : config.getExceptionsList()) {
+        boolean ip = exception.matches("[0-9.]+|[0-9A-Fa-f:]+") && ipLiteral(exception);
+        if (!exception.equals("*") && !ip && !HOST_OR_DOMAIN.matcher(exception).matches()) {
+          throw new BadPort("proxy exception '" + exception + "' is not a host, a domain, an IP address or *");
+        }
+      }
+      if (first == null && !config.getExceptionsList().isEmpty()) {
+        throw new BadPort("proxy exceptions without a proxy");
+      }
+      return Optional.ofNullable(first);
+    }
+
+    private static boolean ipLiteral(String text) {
+      try {
+        IpPrefix.literal(text);
+        return true;
+      } catch (RuntimeException e) {
+        return false;
+      }
     }
 
     private static Addressing addressing(SystemAdapter adapter, IpSpec ip) {
@@ -424,6 +488,95 @@ public final class PortConfigReader {
       } catch (RuntimeException e) {
         throw new BadPort(what + " '" + text + "' is not a prefix");
       }
+    }
+  }
+
+  /** WiFi and cellular settings: checked for what a radio would need; no radio is driven here. */
+  static final class Wireless {
+    private Wireless() {}
+
+    static Optional<Port.Wireless> read(Port.Kind kind, dev.verge.proto.config.v1.WirelessConfig config, boolean present) {
+      var type = config.getType();
+      if (kind == Port.Kind.WIFI) {
+        if (!present || type != dev.verge.proto.config.v1.WirelessConfig.Type.TYPE_WIFI || config.getWifiCount() == 0) {
+          throw new BadPort("a WiFi port needs a wireless config of type TYPE_WIFI with at least one SSID");
+        }
+        List<String> ssids = new ArrayList<>();
+        for (var wifi : config.getWifiList()) {
+          ssids.add(wifi(wifi));
+        }
+        return Optional.of(new Port.Wireless(kind, ssids));
+      }
+      if (kind == Port.Kind.CELLULAR) {
+        if (!present || type != dev.verge.proto.config.v1.WirelessConfig.Type.TYPE_CELLULAR || config.getCellularCount() == 0) {
+          throw new BadPort("a cellular port needs a wireless config of type TYPE_CELLULAR with at least one access point");
+        }
+        List<String> apns = new ArrayList<>();
+        java.util.Set<Integer> slots = new java.util.HashSet<>();
+        for (var ap : config.getCellularList()) {
+          if (!slots.add(ap.getSimSlot())) {
+            throw new BadPort("two access points for SIM slot " + ap.getSimSlot());
+          }
+          apns.add(accessPoint(ap));
+        }
+        return Optional.of(new Port.Wireless(kind, apns));
+      }
+      if (present && type != dev.verge.proto.config.v1.WirelessConfig.Type.TYPE_UNSPECIFIED) {
+        throw new BadPort("wireless config " + type + " on a " + kind.word() + " port");
+      }
+      return Optional.empty();
+    }
+
+    private static String wifi(dev.verge.proto.config.v1.WifiNetwork wifi) {
+      String ssid = wifi.getSsid();
+      if (ssid.isEmpty()) {
+        throw new BadPort("a WiFi network without an SSID");
+      }
+      if (ssid.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 32) {
+        throw new BadPort("SSID '" + ssid + "' is longer than 32 bytes");
+      }
+      boolean secret = !wifi.getPassword().isEmpty() || !wifi.getEncryptedCredentials().isEmpty();
+      switch (wifi.getKeyScheme()) {
+        case KEY_SCHEME_WPA_PSK -> {
+          int length = wifi.getPassword().length();
+          if (!secret || (!wifi.getPassword().isEmpty() && (length < 8 || length > 63))) {
+            throw new BadPort("WiFi '" + ssid + "': WPA-PSK needs a password of 8..63 characters or encrypted credentials");
+          }
+        }
+        case KEY_SCHEME_WPA_EAP -> {
+          if (wifi.getIdentity().isEmpty() || !secret) {
+            throw new BadPort("WiFi '" + ssid + "': WPA-EAP needs an identity and a password or encrypted credentials");
+          }
+        }
+        default -> {
+          if (secret) {
+            throw new BadPort("WiFi '" + ssid + "': credentials given for an open network (key scheme NONE)");
+          }
+        }
+      }
+      return ssid;
+    }
+
+    private static String accessPoint(dev.verge.proto.config.v1.CellularAccessPoint ap) {
+      String where = "cellular access point for SIM slot " + ap.getSimSlot();
+      if (ap.getApn().isBlank()) {
+        throw new BadPort(where + " has no APN");
+      }
+      if (ap.getApn().length() > 100) {
+        throw new BadPort(where + ": APN is longer than 100 characters");
+      }
+      boolean secret = !ap.getPassword().isEmpty() || !ap.getEncryptedCredentials().isEmpty();
+      if (ap.getAuth() != dev.verge.proto.config.v1.CellularAccessPoint.Auth.AUTH_NONE
+          && (ap.getUsername().isEmpty() || !secret)) {
+        throw new BadPort(where + ": " + ap.getAuth().name().substring(5)
+            + " needs a username and a password or encrypted credentials");
+      }
+      for (String plmn : ap.getPreferredPlmnsList()) {
+        if (!plmn.matches("\\d{3}-?\\d{2,3}")) {
+          throw new BadPort(where + ": PLMN '" + plmn + "' is not MCC-MNC (e.g. 310-260)");
+        }
+      }
+      return ap.getApn();
     }
   }
 

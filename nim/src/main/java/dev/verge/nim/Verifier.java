@@ -53,6 +53,17 @@ public final class Verifier {
     static final PortResult NONE = new PortResult(0, 0, "", Duration.ZERO);
   }
 
+  /** Controller probes out of one port since nim started: counters for the metrics. */
+  public record ProbeStats(long successes, long failures, Duration lastRoundTrip) {
+    static final ProbeStats NONE = new ProbeStats(0, 0, Duration.ZERO);
+
+    ProbeStats plus(ControllerProbe.Result result) {
+      return result.ok() ? new ProbeStats(successes + 1, failures, result.roundTrip())
+          : new ProbeStats(successes, failures + 1, lastRoundTrip);
+    }
+  }
+
+  private final Map<String, ProbeStats> probeStats = new java.util.concurrent.ConcurrentHashMap<>();
   private final AgentLoop loop;
   private final ControllerProbe probe;
   private final Ports ports;
@@ -68,7 +79,13 @@ public final class Verifier {
 
   private final List<Entry> list = new ArrayList<>();
   private final Map<String, History> restored = new LinkedHashMap<>();
+  private final Map<String, Integer> restoredRank = new java.util.HashMap<>();
   private final Map<String, PortResult> portResults = new LinkedHashMap<>();
+  /** Configs compression dropped while their source still offers them (a manual config outranked). */
+  private final java.util.Set<String> retired = new java.util.HashSet<>();
+  /** Test-better attempts in a row whose better config failed: each doubles the wait (bounded). */
+  private int betterFailures;
+  private boolean testingBetter;
   private int current = -1;
   private Phase phase = Phase.IDLE;
   private String controllerPort = "";
@@ -81,6 +98,7 @@ public final class Verifier {
   private int liveFailures;
   private boolean liveProbeInFlight;
   private int betterProbesInFlight;
+  private final java.util.Set<String> standbyInFlight = new java.util.HashSet<>();
   private Future<?> retryTimer;
   private Future<?> probeTimer;
   private Future<?> betterTimer;
@@ -88,7 +106,12 @@ public final class Verifier {
   /** @param changed told on the loop whenever the config in use or the controller port changed */
   public Verifier(AgentLoop loop, ControllerProbe probe, Ports ports, NimTimers timers, Runnable changed) {
     this.loop = loop;
-    this.probe = probe;
+    // Every probe, whichever path sent it, is counted per port (on the loop, where its answer lands).
+    this.probe = (request, done) -> probe.probe(request, result -> {
+      loop.execute(() -> probeStats.merge(request.label(), ProbeStats.NONE.plus(result),
+          (a, b) -> a.plus(result)));
+      done.accept(result);
+    });
     this.ports = ports;
     this.timers = timers;
     this.changed = changed;
@@ -133,6 +156,10 @@ public final class Verifier {
     return portResults.getOrDefault(label, PortResult.NONE);
   }
 
+  public ProbeStats probeStats(String label) {
+    return probeStats.getOrDefault(label, ProbeStats.NONE);
+  }
+
   public void setTimers(NimTimers newTimers) {
     this.timers = newTimers;
   }
@@ -145,35 +172,54 @@ public final class Verifier {
    * out the same broken config before the one that worked).
    */
   public void restore(List<History> histories) {
-    histories.forEach(h -> restored.put(h.key(), h));
+    histories.forEach(h -> {
+      restored.putIfAbsent(h.key(), h);
+      restoredRank.putIfAbsent(h.key(), restoredRank.size());
+    });
   }
 
   /**
-   * The configs nim has, best first. A config that is new or changed ahead of the one in use (or
-   * the one in use changed) restarts verification from the top; otherwise the one in use stays.
+   * The configs nim's sources give now, one per source key (controller, manual, override file,
+   * last resort). Where each goes in the list is decided when it arrives ({@link PortConfigList});
+   * a source whose content changed arrives again and its older content stays behind it as a
+   * fallback until the new one works. A config that arrives ahead of the one in use (or the one
+   * in use is gone) restarts verification from the top; otherwise the one in use stays.
    */
-  public void setConfigs(List<PortConfig> ordered) {
-    List<Entry> old = List.copyOf(list);
+  public void setConfigs(List<PortConfig> sources) {
     Optional<PortConfig> inUse = currentConfig();
-    list.clear();
-    boolean newAhead = false;
-    int inUseIndex = -1;
-    for (PortConfig config : ordered) {
-      Optional<Entry> before = old.stream().filter(e -> e.config().key().equals(config.key())).findFirst();
-      boolean same = before.isPresent() && before.get().config().sameContent(config);
-      History history = restored.remove(config.key());
-      if (same) {
-        list.add(new Entry(config, before.get().lastFailedMs(), before.get().lastSucceededMs(), before.get().lastError()));
-      } else if (before.isEmpty() && history != null && history.fingerprint().equals(config.fingerprint())) {
-        list.add(new Entry(config, history.lastFailedMs(), history.lastSucceededMs(), history.lastError()));
-      } else {
-        list.add(new Entry(config, 0, 0, ""));
+    java.util.Set<String> keys = new java.util.HashSet<>();
+    sources.forEach(s -> keys.add(s.key()));
+    list.removeIf(e -> !keys.contains(e.config().key()));
+    retired.removeIf(id -> sources.stream().noneMatch(s -> identity(s).equals(id)));
+    List<PortConfig> arrivals = new ArrayList<>();
+    for (PortConfig source : restoredFirst(sources)) {
+      if (retired.contains(identity(source))) {
+        continue;
       }
-      if (inUse.isPresent() && inUse.get().key().equals(config.key())) {
-        inUseIndex = same ? list.size() - 1 : -2;
-      } else if (!same && inUseIndex == -1) {
-        newAhead = true;
+      int newest = newestOf(source.key());
+      if (newest >= 0 && list.get(newest).config().sameContent(source)) {
+        Entry e = list.get(newest);
+        list.set(newest, new Entry(source, e.lastFailedMs(), e.lastSucceededMs(), e.lastError()));
+        continue;
       }
+      Entry arriving = new Entry(source, 0, 0, "");
+      int older = indexOf(source);
+      History history = restored.remove(source.key());
+      if (older >= 0) {
+        Entry e = list.remove(older); // arrives again: keeps its history (EVE's updateDPC)
+        arriving = new Entry(source, e.lastFailedMs(), e.lastSucceededMs(), e.lastError());
+      } else if (history != null && history.fingerprint().equals(source.fingerprint())) {
+        // From before a restart: back at its old rank, not as a new arrival.
+        list.add(restoredIndex(source.key()),
+            new Entry(source, history.lastFailedMs(), history.lastSucceededMs(), history.lastError()));
+        continue;
+      }
+      list.add(PortConfigList.insertionIndex(list, source), arriving);
+      arrivals.add(source);
+    }
+    if (!arrivals.isEmpty()) {
+      betterFailures = 0; // a new config deserves a fresh try at test-better time
+      testingBetter = false;
     }
     if (list.isEmpty()) {
       if (current != -1 || !controllerPort.isEmpty()) {
@@ -186,19 +232,68 @@ public final class Verifier {
       }
       return;
     }
+    int inUseIndex = inUse.map(this::indexOf).orElse(-1);
+    boolean arrivedAhead = inUseIndex >= 0 && arrivals.stream().anyMatch(a -> indexOf(a) < inUseIndex);
     if (inUse.isEmpty()) {
       int first = firstTestable();
       startVerify(first, "port config " + list.get(first).config().key()
           + (first == 0 ? " arrived" : " is the first not cooling down after a failure before the restart"));
-    } else if (inUseIndex == -2) {
-      startVerify(0, "port config " + inUse.get().key() + " changed");
-    } else if (inUseIndex == -1) {
-      startVerify(0, "port config " + inUse.get().key() + " was removed");
-    } else if (newAhead) {
-      startVerify(0, "a new port config ranks before " + inUse.get().key());
+    } else if (inUseIndex < 0) {
+      current = -1;
+      startVerify(0, "port config " + inUse.get().key() + " changed or was removed");
+    } else if (arrivedAhead) {
+      current = inUseIndex;
+      startVerify(0, "port config " + list.get(0).config().key() + " arrived and ranks before " + inUse.get().key());
     } else {
       current = inUseIndex;
     }
+  }
+
+  /** Same source and same content: the same config, whatever its time priority. */
+  private static String identity(PortConfig config) {
+    return config.key() + "/" + config.fingerprint();
+  }
+
+  private int indexOf(PortConfig config) {
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i).config().key().equals(config.key()) && list.get(i).config().sameContent(config)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private int newestOf(String key) {
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i).config().key().equals(key)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Before the first entry that ranked after {@code key} before the restart (or was not there). */
+  private int restoredIndex(String key) {
+    int rank = restoredRank.getOrDefault(key, Integer.MAX_VALUE);
+    for (int i = 0; i < list.size(); i++) {
+      if (restoredRank.getOrDefault(list.get(i).config().key(), Integer.MAX_VALUE) > rank) {
+        return i;
+      }
+    }
+    return list.size();
+  }
+
+  /** Sources with a history from before a restart first, in their old order; the rest as given. */
+  private List<PortConfig> restoredFirst(List<PortConfig> sources) {
+    if (restored.isEmpty()) {
+      return sources;
+    }
+    List<PortConfig> sorted = new ArrayList<>(sources);
+    sorted.sort(java.util.Comparator.comparingInt(s -> {
+      History h = restored.get(s.key());
+      return h != null && h.fingerprint().equals(s.fingerprint()) ? restoredRank.get(s.key()) : Integer.MAX_VALUE;
+    }));
+    return sorted;
   }
 
   /** After each reconcile: the config's ports may be ready now. */
@@ -297,7 +392,7 @@ public final class Verifier {
       testPorts(candidates, i + 1, gen, errors, true);
       return;
     }
-    probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), source.get(), timers.probeTimeout()),
+    probe.probe(ControllerProbe.Request.verification(port, source.get(), timers.probeTimeout()),
         result -> loop.execute(() -> {
           if (gen != generation) {
             return;
@@ -318,17 +413,62 @@ public final class Verifier {
     list.set(current, new Entry(entry.config(), entry.lastFailedMs(), nowMs(), ""));
     phase = Phase.WORKING;
     liveFailures = 0;
+    if (current == 0) {
+      betterFailures = 0;
+    }
+    testingBetter = false;
     reason = entry.config().key() + " works: controller reached over " + port.label();
     setControllerPort(port.label(), reason);
+    compress();
     changed.run();
     armProbes();
     if (current > 0 && !timers.testBetterInterval().isZero()) {
-      betterTimer = loop.schedule(timers.testBetterInterval(), () -> {
+      Duration wait = testBetterWait();
+      reason += "; " + list.get(0).config().key() + " is tried again in " + wait.toSeconds() + " s";
+      betterTimer = loop.schedule(wait, () -> {
         if (phase == Phase.WORKING && current > 0) {
+          testingBetter = true;
           startVerify(0, "testing whether a better config works again");
         }
       });
     }
+  }
+
+  /** The most test-better waits for a better config that keeps failing: 8 × the interval. */
+  static final int MAX_BETTER_BACKOFF = 8;
+
+  /**
+   * How long a worse config runs before the better one is tried again: the test-better interval,
+   * doubled for each attempt in a row that failed, at most {@link #MAX_BETTER_BACKOFF} times it
+   * (a better config that is broken for good costs a short outage ever more rarely, never never).
+   */
+  Duration testBetterWait() {
+    long factor = Math.min(MAX_BETTER_BACKOFF, 1L << Math.min(betterFailures, 30));
+    return timers.testBetterInterval().multipliedBy(factor);
+  }
+
+  /** EVE's list compression, once a config works: see {@link PortConfigList#keepAfterSuccess}. */
+  private void compress() {
+    List<Integer> keep = PortConfigList.keepAfterSuccess(list, current);
+    if (keep.size() == list.size()) {
+      return;
+    }
+    List<Entry> kept = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      if (keep.contains(i)) {
+        kept.add(list.get(i));
+      } else {
+        log.info("nim: dropping port config {} (priority {}) from the list: {}", list.get(i).config().key(),
+            list.get(i).config().timePriorityMs(), list.get(i).workedBefore() ? "a newer config works" : "it never worked");
+        if (newestOf(list.get(i).config().key()) == i) {
+          retired.add(identity(list.get(i).config())); // its source still offers it: not to come back as new
+        }
+      }
+    }
+    Entry inUse = list.get(current);
+    list.clear();
+    list.addAll(kept);
+    current = list.indexOf(inUse);
   }
 
   private void allFailed(List<String> errors, boolean anyNotReady) {
@@ -343,6 +483,10 @@ public final class Verifier {
         : "no management port reaches the controller: " + String.join("; ", errors);
     list.set(current, new Entry(entry.config(), nowMs(), entry.lastSucceededMs(), error));
     log.warn("nim: port config {} failed: {}", entry.config().key(), error);
+    if (testingBetter && current == 0) {
+      betterFailures++;
+    }
+    testingBetter = false;
     Optional<Integer> next = nextTestable();
     if (next.isPresent()) {
       failovers++;
@@ -352,7 +496,10 @@ public final class Verifier {
     park(error);
   }
 
-  /** Nothing left to try: stay on the config that last worked (else the first), retry later. */
+  /**
+   * Nothing left to try: stay on a console operator's config if there is one (EVE), else on the
+   * config that last worked (else the first); retry later.
+   */
   private void park(String error) {
     int parkAt = 0;
     long best = 0;
@@ -361,6 +508,10 @@ public final class Verifier {
         best = list.get(i).lastSucceededMs();
         parkAt = i;
       }
+    }
+    int manual = PortConfigList.searchLimit(list);
+    if (list.get(manual).config().key().equals(PortConfig.MANUAL)) {
+      parkAt = manual;
     }
     boolean move = parkAt != current;
     current = parkAt;
@@ -375,9 +526,10 @@ public final class Verifier {
   }
 
   private Optional<Integer> nextTestable() {
+    int limit = PortConfigList.searchLimit(list);
     for (int k = 1; k < list.size(); k++) {
       int index = (current + k) % list.size();
-      if (testable(list.get(index))) {
+      if (index <= limit && testable(list.get(index))) {
         return Optional.of(index);
       }
     }
@@ -386,7 +538,7 @@ public final class Verifier {
 
   /** Where the first verification starts: the best config that is not cooling down, else the best. */
   private int firstTestable() {
-    for (int index = 0; index < list.size(); index++) {
+    for (int index = 0; index <= PortConfigList.searchLimit(list); index++) {
       if (testable(list.get(index))) {
         return index;
       }
@@ -408,7 +560,41 @@ public final class Verifier {
     if (probeTimer != null) {
       probeTimer.cancel(false);
     }
-    probeTimer = loop.every(timers.probeInterval(), this::probeControllerPort);
+    probeTimer = loop.every(timers.probeInterval(), () -> {
+      probeControllerPort();
+      probeStandbyPorts();
+    });
+  }
+
+  /**
+   * The management ports not in use are probed too (not only checked for carrier and address), so
+   * a failover picks a backup known to reach the controller; metered ones much more rarely.
+   */
+  private void probeStandbyPorts() {
+    Optional<PortConfig> config = currentConfig();
+    if (phase != Phase.WORKING || config.isEmpty()) {
+      return;
+    }
+    int gen = generation;
+    for (Port port : config.get().managementPorts()) {
+      if (port.label().equals(controllerPort) || standbyInFlight.contains(port.label())
+          || ports.notReady(port).isPresent() || ports.source(port).isEmpty()) {
+        continue;
+      }
+      PortResult last = portResult(port.label());
+      long lastProbed = Math.max(last.lastFailedMs(), last.lastSucceededMs());
+      if (nowMs() - lastProbed < timers.standbyInterval(port).toMillis()) {
+        continue;
+      }
+      standbyInFlight.add(port.label());
+      probe.probe(ControllerProbe.Request.of(port, ports.source(port).get(), timers.probeTimeout()),
+          result -> loop.execute(() -> {
+            standbyInFlight.remove(port.label());
+            if (gen == generation) {
+              recordPort(port, result.ok(), result.error(), result.roundTrip());
+            }
+          }));
+    }
   }
 
   private void probeControllerPort() {
@@ -431,8 +617,8 @@ public final class Verifier {
     }
     liveProbeInFlight = true;
     int gen = generation;
-    probe.probe(new ControllerProbe.Request(port.get().label(), port.get().ifName(), ports.source(port.get()).orElseThrow(),
-        timers.probeTimeout()), result -> loop.execute(() -> {
+    probe.probe(ControllerProbe.Request.of(port.get(), ports.source(port.get()).orElseThrow(), timers.probeTimeout()),
+        result -> loop.execute(() -> {
           liveProbeInFlight = false;
           if (gen != generation || !controllerPort.equals(port.get().label())) {
             return;
@@ -462,6 +648,11 @@ public final class Verifier {
     Optional<Port> next = config.managementPorts().stream()
         .filter(p -> !p.label().equals(lost.label()))
         .filter(p -> ports.notReady(p).isEmpty() && ports.source(p).isPresent())
+        // A backup whose last standby probe failed goes last: the switch should land where it works.
+        .sorted(java.util.Comparator.comparing((Port p) -> {
+          PortResult r = portResult(p.label());
+          return r.lastFailedMs() > r.lastSucceededMs();
+        }))
         .findFirst();
     recordPort(lost, false, why, Duration.ZERO);
     if (next.isEmpty()) {
@@ -520,7 +711,7 @@ public final class Verifier {
         continue;
       }
       betterProbesInFlight++;
-      probe.probe(new ControllerProbe.Request(port.label(), port.ifName(), ports.source(port).get(), timers.probeTimeout()),
+      probe.probe(ControllerProbe.Request.of(port, ports.source(port).get(), timers.probeTimeout()),
           result -> loop.execute(() -> {
             betterProbesInFlight--;
             if (gen != generation || phase != Phase.WORKING) {

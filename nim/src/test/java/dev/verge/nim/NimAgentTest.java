@@ -20,6 +20,7 @@ import dev.verge.topics.NimTopics;
 import dev.verge.topics.v1.DeviceNetwork;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -126,7 +127,8 @@ class NimAgentTest {
     world.probe.failNext("eth0", 1, "connect timed out");
     world.advance(NimTimers.DEFAULT.probeInterval());
     assertThat(world.network().getControllerPort()).as("one miss is a blip: the second chance works").isEqualTo("wan0");
-    assertThat(world.probe.probed).endsWith("eth0@192.0.2.10", "eth0@192.0.2.10");
+    assertThat(world.probe.probed.stream().filter(p -> p.startsWith("eth0@")).toList())
+        .as("the miss is re-probed at once").hasSize(3);
 
     world.probe.fail("eth0", "connect timed out");
     world.advance(NimTimers.DEFAULT.probeInterval());
@@ -397,5 +399,238 @@ class NimAgentTest {
     world.settle();
     assertThat(world.host.network().addresses("eth1")).extracting(a -> a.prefix().toString())
         .contains("198.51.100.10/24").doesNotContain("198.51.100.99/24");
+  }
+
+  /** A port config file as a console operator or a USB stick leaves it: one static port on eth1. */
+  void writePortFile(java.nio.file.Path file, String address) throws Exception {
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.writeString(file, """
+        {"device_io": [{"type": "TYPE_ETHERNET", "phy_label": "eth1", "logical_label": "eth1"}],
+         "networks": [{"id": {"uuid": "n1"}, "ip": {"dhcp": "DHCP_TYPE_STATIC", "subnet": "198.51.100.0/24",
+                       "gateway": "198.51.100.1"}}],
+         "system_adapters": [{"name": "site", "lower_layer_name": "eth1", "network_uuid": "n1",
+                              "addr": "%s", "uplink": true}]}
+        """.formatted(address));
+  }
+
+  List<String> listKeys() {
+    return world.agent.verifier().entries().stream().map(e -> e.config().key()).toList();
+  }
+
+  /** wan0 on eth0 only, then the controller moves the device to wan1 on eth1 only. */
+  void controllerMovesToEth1() {
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.physicalIo.publish("eth1", eth("eth1"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.start();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    world.adapters.unpublish("wan0");
+    world.adapters.publish("wan1", staticUplink("wan1", "eth1", 0, NET1, "198.51.100.10"));
+    world.settle();
+  }
+
+  @Test
+  void aNewControllerConfigThatFailsFallsBackToTheOneBeforeItUntilItWorks() {
+    // EVE's DPCFallback: the controller config that worked stays behind the new one as its fallback.
+    world = new NimWorld(dir, "eth0", "eth1");
+    world.probe.fail("eth1", "connection refused");
+    controllerMovesToEth1();
+    assertThat(listKeys()).containsExactly("zedagent", "zedagent");
+    assertThat(world.agent.verifier().currentIndex()).isEqualTo(1);
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    assertThat(world.agent.verifier().reason()).endsWith("zedagent is tried again in 600 s");
+
+    // The new config's upstream heals: test-better takes it, and the old one is dropped (compression).
+    world.probe.heal("eth1");
+    world.advance(NimTimers.DEFAULT.testBetterInterval());
+    assertThat(world.network().getControllerPort()).isEqualTo("wan1");
+    assertThat(world.agent.verifier().currentIndex()).isZero();
+    assertThat(listKeys()).containsExactly("zedagent");
+  }
+
+  @Test
+  void aBetterConfigThatKeepsFailingIsRetriedLessAndLessOftenBounded() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    world.probe.fail("eth1", "connection refused");
+    controllerMovesToEth1();
+    Duration interval = NimTimers.DEFAULT.testBetterInterval();
+    List<Long> attemptsAt = new ArrayList<>();
+    long start = world.loop.now().toEpochMilli();
+    for (int minute = 0; minute < 330; minute++) { // attempts due at 10, 30, 70, 150, 230, 310 minutes
+      int before = eth1Probes();
+      world.advance(Duration.ofMinutes(1));
+      if (eth1Probes() > before) {
+        attemptsAt.add((world.loop.now().toEpochMilli() - start) / 60_000);
+      }
+    }
+    // 10, 20, 40, 80 minutes, then every 80 minutes (8 x the interval): less often, never never.
+    List<Long> gaps = new ArrayList<>();
+    for (int i = 1; i < attemptsAt.size(); i++) {
+      gaps.add(attemptsAt.get(i) - attemptsAt.get(i - 1));
+    }
+    long m = interval.toMinutes();
+    assertThat(attemptsAt.get(0)).isEqualTo(m);
+    assertThat(gaps.subList(0, 5)).containsExactly(2 * m, 4 * m, 8 * m, 8 * m, 8 * m);
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+  }
+
+  int eth1Probes() {
+    return (int) world.probe.probed.stream().filter(p -> p.startsWith("eth1@")).count();
+  }
+
+  @Test
+  void aManualConfigOutranksTheControllersAndFallbackNeverGoesPastIt() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.configItems.publish(NimAgent.FALLBACK_ANY_ETH,
+        ConfigItem.newBuilder().setKey(NimAgent.FALLBACK_ANY_ETH).setValue("enabled").build());
+    world.start();
+    assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+
+    // The operator's file (stamped 1980, older than everything) still goes first: it arrived last.
+    world.probe.fail("eth1", "connection refused");
+    writePortFile(new NimSettings(world.stateDir).manualFile(), "198.51.100.77");
+    world.advance(NimAgent.FILE_SCAN);
+    assertThat(listKeys()).containsExactly("manual", "zedagent", "lastresort");
+    assertThat(world.probe.probed).endsWith("eth1@198.51.100.77");
+    // It fails, yet nim does not fall back past it to the controller's config: it parks on it.
+    assertThat(world.agent.verifier().phase()).isEqualTo(Verifier.Phase.PARKED);
+    assertThat(world.network().getPortConfig()).isEqualTo("manual");
+
+    world.probe.heal("eth1");
+    world.advance(NimTimers.DEFAULT.probeInterval().plusSeconds(1));
+    assertThat(world.network().getControllerPort()).isEqualTo("site");
+
+    // A newer controller config outranks the manual one; once it works the manual one is dropped.
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.11"));
+    world.settle();
+    assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    assertThat(listKeys()).containsExactly("zedagent", "lastresort");
+    world.advance(NimAgent.FILE_SCAN.multipliedBy(3));
+    assertThat(listKeys()).as("the same manual file does not come back").containsExactly("zedagent", "lastresort");
+  }
+
+  @Test
+  void aNewControllerConfigOutranksAnOverrideFileStampedInTheFuture() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    java.nio.file.Path file = new NimSettings(world.stateDir).overrideFile();
+    writePortFile(file, "198.51.100.77");
+    long future = world.loop.now().toEpochMilli() + java.util.concurrent.TimeUnit.DAYS.toMillis(365);
+    java.nio.file.Files.writeString(file, java.nio.file.Files.readString(file).replaceFirst("\\{",
+        "{\"config_timestamp_ms\": \"" + future + "\","));
+    world.start();
+    assertThat(world.network().getPortConfig()).isEqualTo("override");
+
+    twoStaticUplinks();
+    world.settle();
+    assertThat(listKeys()).containsExactly("zedagent", "override");
+    assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+  }
+
+  @Test
+  void backupPortsAreProbedWhileIdleAndMeteredOnesMuchMoreRarely() {
+    world = new NimWorld(dir, "eth0", "eth1", "eth2");
+    twoStaticUplinks(); // wan1 on eth1 has cost 10: metered
+    world.physicalIo.publish("eth2", eth("eth2"));
+    world.networks.publish("n2", staticNet("n2", "203.0.113.0/24", "203.0.113.1", 0));
+    world.adapters.publish("wan2", staticUplink("wan2", "eth2", 0, "n2", "203.0.113.10")); // free backup
+    world.start();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    world.probe.probed.clear();
+    world.advance(Duration.ofMinutes(10).minusSeconds(1));
+    long free = world.probe.probed.stream().filter(p -> p.startsWith("eth2@")).count();
+    long metered = world.probe.probed.stream().filter(p -> p.startsWith("eth1@")).count();
+    assertThat(free).as("every 30 s").isBetween(19L, 21L);
+    assertThat(metered).as("every 5 minutes").isEqualTo(2);
+
+    // The free backup went dead silently: a carrier loss on wan0 goes to the metered one that works.
+    world.probe.fail("eth2", "connect timed out");
+    world.advance(Duration.ofSeconds(31));
+    long changes = world.network().getControllerPortChanges();
+    world.host.kernel().setCarrier("eth0", false);
+    world.settle();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan1");
+    assertThat(world.network().getControllerPortChanges()).as("straight to wan1, not via the dead wan2").isEqualTo(changes + 1);
+  }
+
+  @Test
+  void perPortCountersAndProbeResultsArePublishedAsMetrics() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.start();
+    var metrics = world.watch(NimTopics.METRICS);
+    world.host.kernel().countTraffic("eth0", new dev.verge.hostos.LinkStats(7, 5, 7000, 5000, 1, 2, 3, 4, 0, 0));
+    world.probe.failNext("eth0", 1, "connect timed out");
+    world.advance(NimAgent.METRICS_INTERVAL);
+    world.loop.execute(world.agent::publishMetrics); // a snapshot now: the timer's may precede the tick's probes
+    world.settle();
+
+    var message = metrics.get(NimAgent.NAME).orElseThrow(() -> new AssertionError("no nim metrics"));
+    var eth0 = message.getInterfacesList().stream().filter(i -> i.getIfName().equals("eth0")).findFirst().orElseThrow();
+    assertThat(List.of(eth0.getLabel(), eth0.getRxPackets(), eth0.getTxPackets(), eth0.getRxBytes(), eth0.getTxBytes(),
+        eth0.getRxErrors(), eth0.getTxErrors(), eth0.getRxDrops(), eth0.getTxDrops()))
+        .containsExactly("wan0", 7L, 5L, 7000L, 5000L, 1L, 2L, 3L, 4L);
+    var probes = message.getControllerProbes();
+    assertThat(probes.getCurrentPort()).isEqualTo("wan0");
+    var wan0 = probes.getPortsList().stream().filter(p -> p.getPort().equals("wan0")).findFirst().orElseThrow();
+    long eth0Probes = world.probe.probed.stream().filter(p -> p.startsWith("eth0@")).count();
+    assertThat(wan0.getFailureCount()).isEqualTo(1);
+    assertThat(wan0.getSuccessCount()).isEqualTo(eth0Probes - 1);
+    assertThat(wan0.getLastRttUs()).isEqualTo(3000); // the fake probe's 3 ms
+    assertThat(wan0.getRemoteHostUp()).isTrue();
+    var wan1 = probes.getPortsList().stream().filter(p -> p.getPort().equals("wan1")).findFirst().orElseThrow();
+    assertThat(wan1.getSuccessCount()).as("the backup's standby probe").isEqualTo(1);
+  }
+
+  @Test
+  void aPortsProxyIsReportedAndItsControllerTestGoesThroughIt() {
+    world = new NimWorld(dir, "eth0");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0).toBuilder()
+        .setProxy(dev.verge.proto.config.v1.ProxyConfig.newBuilder().addProxies("http://192.0.2.3:3128")
+            .addExceptions(".corp.example")).build());
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.start();
+    assertThat(world.probe.requests).isNotEmpty().allSatisfy(r ->
+        assertThat(r.proxy()).contains(new Port.Proxy("192.0.2.3", 3128, List.of(".corp.example"))));
+    Subscription<DeviceNetworkStatus> status = world.watch(NimTopics.DEVICE_NETWORK_STATUS);
+    world.observer.runPending();
+    var wan0 = status.get(NimAgent.GLOBAL).orElseThrow().getPorts(0);
+    assertThat(wan0.getProxy()).isEqualTo("http://192.0.2.3:3128");
+    assertThat(wan0.getProxyExceptionsList()).containsExactly(".corp.example");
+
+    // A proxy URL that does not parse: the port's precise error, the last good config keeps running.
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0).toBuilder()
+        .setProxy(dev.verge.proto.config.v1.ProxyConfig.newBuilder().addProxies("http://proxy example")).build());
+    world.settle();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    assertThat(world.network().getPortsList()).filteredOn(p -> p.hasError())
+        .extracting(p -> p.getLabel() + ": " + p.getError().getDescription())
+        .containsExactly("wan0: proxy URL 'http://proxy example' does not parse: Illegal character in authority at index 7");
+  }
+
+  @Test
+  void aWifiPortIsReportedWithItsSsidsAndNoRadio() {
+    world = new NimWorld(dir, "eth0", "wlan0");
+    twoStaticUplinks();
+    world.physicalIo.publish("wlan0", eth("wlan0").toBuilder().setType(dev.verge.proto.config.v1.PhysicalIo.Type.TYPE_WLAN).build());
+    world.networks.publish("wifi", dhcp().toBuilder().setId(dev.verge.proto.common.v1.UuidAndVersion.newBuilder().setUuid("wifi"))
+        .setWireless(PortConfigReaderTest.wifi(PortConfigReaderTest.psk("site-wifi", "correct horse"))).build());
+    world.adapters.publish("air", uplink("air", "wlan0", 20, "wifi"));
+    world.start();
+    Subscription<DeviceNetworkStatus> status = world.watch(NimTopics.DEVICE_NETWORK_STATUS);
+    world.observer.runPending();
+    var air = status.get(NimAgent.GLOBAL).orElseThrow().getPortsList().stream().filter(p -> p.getLabel().equals("air"))
+        .findFirst().orElseThrow();
+    assertThat(air.getWireless().getType()).isEqualTo("wifi");
+    assertThat(air.getWireless().getNetworksList()).containsExactly("site-wifi");
+    assertThat(air.getWireless().getRadio()).isEqualTo("no radio is driven on this device: config and status only");
+    assertThat(air.toString()).doesNotContain("correct horse");
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
   }
 }

@@ -122,6 +122,7 @@ final class NimWorld implements AutoCloseable {
     private final Map<String, String> failing = new HashMap<>();
     private final Map<String, Integer> failuresLeft = new HashMap<>();
     final List<String> probed = new ArrayList<>();
+    final List<Request> requests = new ArrayList<>();
 
     /** The next {@code count} probes out of the interface fail (a blip), then it works again. */
     synchronized void failNext(String ifName, int count, String error) {
@@ -140,6 +141,7 @@ final class NimWorld implements AutoCloseable {
     @Override
     public synchronized void probe(Request request, java.util.function.Consumer<Result> done) {
       probed.add(request.ifName() + "@" + request.source().getHostAddress());
+      requests.add(request);
       String error = failing.get(request.ifName());
       Integer left = failuresLeft.get(request.ifName());
       if (left != null && error != null && left <= 1) {

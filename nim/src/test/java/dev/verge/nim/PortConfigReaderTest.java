@@ -148,4 +148,108 @@ class PortConfigReaderTest {
         "p7", "bond 'bondC': ARP monitoring does not work in mode BALANCE_ALB (use MII)"));
     assertThat(c.ports()).extracting(Port::label).contains("p1");
   }
+
+  static PortConfig withProxy(List<String> proxies, List<String> exceptions) {
+    NetworkConfig net = dhcp().toBuilder().setProxy(dev.verge.proto.config.v1.ProxyConfig.newBuilder()
+        .addAllProxies(proxies).addAllExceptions(exceptions)).build();
+    return read(List.of(eth("eth0")), List.of(), List.of(), List.of(uplink("wan0", "eth0", 0, Configs.DHCP_NET)), net);
+  }
+
+  @Test
+  void anExplicitProxyWithExceptionsIsParsed() {
+    PortConfig c = withProxy(List.of("http://proxy.example:3128", "http://[2001:db8::1]"), List.of(".corp.example", "10.0.0.1", "*"));
+    assertThat(c.errors()).isEmpty();
+    Port.Proxy proxy = c.port("wan0").orElseThrow().proxy().orElseThrow();
+    assertThat(proxy.url()).isEqualTo("http://proxy.example:3128");
+    assertThat(new Port.Proxy("p", 80, List.of("corp.example")).bypasses("ctl.CORP.example")).isTrue();
+    assertThat(new Port.Proxy("p", 80, List.of("corp.example")).bypasses("corp.example")).isTrue();
+    assertThat(new Port.Proxy("p", 80, List.of("corp.example")).bypasses("notcorp.example")).isFalse();
+  }
+
+  @Test
+  void aBadProxyIsThePortsPreciseError() {
+    assertThat(withProxy(List.of("http://proxy example:3128"), List.of()).errors())
+        .containsEntry("wan0", "proxy URL 'http://proxy example:3128' does not parse: Illegal character in authority at index 7");
+    assertThat(withProxy(List.of("proxy.example:3128"), List.of()).errors())
+        .containsEntry("wan0", "proxy URL 'proxy.example:3128' does not parse: it needs scheme://host[:port]");
+    assertThat(withProxy(List.of("socks5://proxy.example:1080"), List.of()).errors())
+        .containsEntry("wan0", "proxy URL 'socks5://proxy.example:1080': scheme 'socks5' is not supported (only http, whose CONNECT tunnels TLS)");
+    assertThat(withProxy(List.of("http://proxy.example:3128/x"), List.of()).errors())
+        .containsEntry("wan0", "proxy URL 'http://proxy.example:3128/x' has a path or query; a proxy is scheme://host[:port]");
+    assertThat(withProxy(List.of("http://proxy.example:3128"), List.of("bad_host!")).errors())
+        .containsEntry("wan0", "proxy exception 'bad_host!' is not a host, a domain, an IP address or *");
+    assertThat(withProxy(List.of(), List.of("corp.example")).errors())
+        .containsEntry("wan0", "proxy exceptions without a proxy");
+  }
+
+  static PhysicalIo io(String label, PhysicalIo.Type type) {
+    return eth(label).toBuilder().setType(type).build();
+  }
+
+  static PortConfig wireless(PhysicalIo.Type type, dev.verge.proto.config.v1.WirelessConfig.Builder config) {
+    NetworkConfig net = dhcp().toBuilder().setWireless(config).build();
+    return read(List.of(io("wlan0", type)), List.of(), List.of(), List.of(uplink("air", "wlan0", 50, Configs.DHCP_NET)), net);
+  }
+
+  static dev.verge.proto.config.v1.WirelessConfig.Builder wifi(dev.verge.proto.config.v1.WifiNetwork.Builder... nets) {
+    var b = dev.verge.proto.config.v1.WirelessConfig.newBuilder().setType(dev.verge.proto.config.v1.WirelessConfig.Type.TYPE_WIFI);
+    for (var n : nets) {
+      b.addWifi(n);
+    }
+    return b;
+  }
+
+  static dev.verge.proto.config.v1.WifiNetwork.Builder psk(String ssid, String password) {
+    return dev.verge.proto.config.v1.WifiNetwork.newBuilder().setSsid(ssid)
+        .setKeyScheme(dev.verge.proto.config.v1.WifiNetwork.KeyScheme.KEY_SCHEME_WPA_PSK).setPassword(password);
+  }
+
+  static dev.verge.proto.config.v1.WirelessConfig.Builder cellular(dev.verge.proto.config.v1.CellularAccessPoint.Builder... aps) {
+    var b = dev.verge.proto.config.v1.WirelessConfig.newBuilder()
+        .setType(dev.verge.proto.config.v1.WirelessConfig.Type.TYPE_CELLULAR);
+    for (var ap : aps) {
+      b.addCellular(ap);
+    }
+    return b;
+  }
+
+  @Test
+  void wifiAndCellularPortsAreModelledWithTheirNetworksButNoSecrets() {
+    PortConfig w = wireless(PhysicalIo.Type.TYPE_WLAN, wifi(psk("site-wifi", "correct horse"), psk("backup", "battery staple")));
+    assertThat(w.errors()).isEmpty();
+    Port air = w.port("air").orElseThrow();
+    assertThat(air.kind()).isEqualTo(Port.Kind.WIFI);
+    assertThat(air.wireless()).contains(new Port.Wireless(Port.Kind.WIFI, List.of("site-wifi", "backup")));
+    assertThat(air.toString()).doesNotContain("correct horse");
+
+    PortConfig c = wireless(PhysicalIo.Type.TYPE_WWAN, cellular(dev.verge.proto.config.v1.CellularAccessPoint.newBuilder()
+        .setSimSlot(1).setApn("internet.example").addPreferredPlmns("310-260")));
+    assertThat(c.errors()).isEmpty();
+    assertThat(c.port("air").orElseThrow().wireless()).contains(new Port.Wireless(Port.Kind.CELLULAR, List.of("internet.example")));
+  }
+
+  @Test
+  void badWirelessSettingsAreThePortsPreciseError() {
+    var ap = dev.verge.proto.config.v1.CellularAccessPoint.newBuilder().setSimSlot(1);
+    assertThat(wireless(PhysicalIo.Type.TYPE_WLAN, dev.verge.proto.config.v1.WirelessConfig.newBuilder()).errors())
+        .containsEntry("air", "a WiFi port needs a wireless config of type TYPE_WIFI with at least one SSID");
+    assertThat(wireless(PhysicalIo.Type.TYPE_WLAN, wifi(psk("site", "short"))).errors())
+        .containsEntry("air", "WiFi 'site': WPA-PSK needs a password of 8..63 characters or encrypted credentials");
+    assertThat(wireless(PhysicalIo.Type.TYPE_WLAN, wifi(psk("x".repeat(33), "long enough"))).errors())
+        .containsEntry("air", "SSID '" + "x".repeat(33) + "' is longer than 32 bytes");
+    assertThat(wireless(PhysicalIo.Type.TYPE_WLAN, wifi(dev.verge.proto.config.v1.WifiNetwork.newBuilder().setSsid("corp")
+        .setKeyScheme(dev.verge.proto.config.v1.WifiNetwork.KeyScheme.KEY_SCHEME_WPA_EAP).setPassword("secret"))).errors())
+        .containsEntry("air", "WiFi 'corp': WPA-EAP needs an identity and a password or encrypted credentials");
+    assertThat(wireless(PhysicalIo.Type.TYPE_WWAN, cellular(ap.clone())).errors())
+        .containsEntry("air", "cellular access point for SIM slot 1 has no APN");
+    assertThat(wireless(PhysicalIo.Type.TYPE_WWAN, cellular(ap.clone().setApn("apn").setAuth(
+        dev.verge.proto.config.v1.CellularAccessPoint.Auth.AUTH_CHAP).setUsername("u"))).errors())
+        .containsEntry("air", "cellular access point for SIM slot 1: CHAP needs a username and a password or encrypted credentials");
+    assertThat(wireless(PhysicalIo.Type.TYPE_WWAN, cellular(ap.clone().setApn("a"), ap.clone().setApn("b"))).errors())
+        .containsEntry("air", "two access points for SIM slot 1");
+    assertThat(wireless(PhysicalIo.Type.TYPE_WWAN, cellular(ap.clone().setApn("a").addPreferredPlmns("310260x"))).errors())
+        .containsEntry("air", "cellular access point for SIM slot 1: PLMN '310260x' is not MCC-MNC (e.g. 310-260)");
+    assertThat(wireless(PhysicalIo.Type.TYPE_ETHERNET, wifi(psk("site", "long enough"))).errors())
+        .containsEntry("air", "wireless config TYPE_WIFI on a ethernet port");
+  }
 }

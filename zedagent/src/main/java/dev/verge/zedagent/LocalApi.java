@@ -150,6 +150,11 @@ public final class LocalApi implements AutoCloseable {
       return Map.of();
     }
 
+    /** The agents' latest metrics (ports' counters, probes), keyed {@code agent/key}. */
+    default Map<String, dev.verge.proto.metrics.v1.MetricsMessage> reportedMetrics() {
+      return Map.of();
+    }
+
     /** The agents' health as they last published it, by agent name. */
     default Map<String, AgentHealth> agentHealth() {
       return Map.of();
@@ -512,6 +517,15 @@ public final class LocalApi implements AutoCloseable {
       }
     });
     json.put("reported", reported);
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    agent.reportedMetrics().forEach((id, m) -> {
+      try {
+        metrics.put(id, JSON.readTree(JsonFormat.printer().print(m)));
+      } catch (IOException e) {
+        metrics.put(id, "unprintable: " + e.getMessage());
+      }
+    });
+    json.put("metrics", metrics);
     return json(json);
   }
 

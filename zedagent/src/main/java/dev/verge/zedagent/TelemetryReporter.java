@@ -61,6 +61,8 @@ public final class TelemetryReporter implements AutoCloseable {
   /** A copy of {@link #currentInfo} for readers on other threads (the local API). */
   private volatile Map<String, InfoMessage> currentInfoView = Map.of();
   private final Map<String, MetricsMessage> latestMetrics = new LinkedHashMap<>();
+  /** A copy of {@link #latestMetrics} for readers on other threads (the local API's status). */
+  private volatile Map<String, MetricsMessage> latestMetricsView = Map.of();
   private final List<FlowBatch> pendingFlows = new ArrayList<>();
   private boolean infoInFlight;
   /** Counts reconnections: a batch sent on an earlier connection does not settle a resend. */
@@ -116,16 +118,19 @@ public final class TelemetryReporter implements AutoCloseable {
                 @Override
                 public void onCreate(String key, MetricsMessage value) {
                   latestMetrics.put(topic.agent() + "/" + key, value);
+                  latestMetricsView = new java.util.TreeMap<>(latestMetrics);
                 }
 
                 @Override
                 public void onModify(String key, MetricsMessage oldValue, MetricsMessage newValue) {
                   latestMetrics.put(topic.agent() + "/" + key, newValue);
+                  latestMetricsView = new java.util.TreeMap<>(latestMetrics);
                 }
 
                 @Override
                 public void onDelete(String key, MetricsMessage lastValue) {
                   latestMetrics.remove(topic.agent() + "/" + key);
+                  latestMetricsView = new java.util.TreeMap<>(latestMetrics);
                 }
               }));
     }
@@ -195,6 +200,11 @@ public final class TelemetryReporter implements AutoCloseable {
     return currentInfoView;
   }
 
+  /** The agents' latest metrics, keyed {@code agent/key} (any thread). */
+  public Map<String, MetricsMessage> currentMetrics() {
+    return latestMetricsView;
+  }
+
   /** The controller is reachable (or not): pending telemetry is sent when it is. */
   public void setOnline(boolean online) {
     loop.execute(
@@ -254,8 +264,12 @@ public final class TelemetryReporter implements AutoCloseable {
       return;
     }
     MetricsMessage.Builder merged = MetricsMessage.newBuilder().setAtTimeMs(loop.now().toEpochMilli());
-    latestMetrics.values().forEach(m -> merged.addAllInterfaces(m.getInterfacesList())
-        .addAllNetworkInstances(m.getNetworkInstancesList()));
+    latestMetrics.values().forEach(m -> {
+      merged.addAllInterfaces(m.getInterfacesList()).addAllNetworkInstances(m.getNetworkInstancesList());
+      if (m.hasControllerProbes()) {
+        merged.setControllerProbes(m.getControllerProbes());
+      }
+    });
     MetricsMessage metrics = merged.build();
     io.execute(
         () -> {

@@ -237,6 +237,12 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   }
 
   @Override
+  public Map<String, dev.verge.proto.metrics.v1.MetricsMessage> reportedMetrics() {
+    TelemetryReporter reporter = telemetry;
+    return reporter == null ? Map.of() : reporter.currentMetrics();
+  }
+
+  @Override
   public Map<String, AgentHealth> agentHealth() {
     return new TreeMap<>(agentHealth);
   }
