@@ -35,12 +35,20 @@ public final class DomainPlanner {
    */
   public record Settings(Path domainsDir, Path imageStore, long hostMemoryMb, long reservedMemoryMb) {}
 
+  /** Why an app cannot run: a machine-readable reason and a sentence naming the values involved. */
+  public record DomainError(String reason, String description) {
+    @Override
+    public String toString() {
+      return reason + ": " + description;
+    }
+  }
+
   /** One VIF of an app as planned: the adapter, zedrouter's plan for it. */
   public record PlannedNic(NetworkAdapter adapter, PlannedVif vif, VmDefinition.Nic nic) {}
 
   /** An app's plan: its VM when it can run, else why not. */
   public record DomainPlan(
-      String uuid, AppInstanceConfig app, Optional<VmDefinition> vm, List<PlannedNic> nics, List<String> errors) {
+      String uuid, AppInstanceConfig app, Optional<VmDefinition> vm, List<PlannedNic> nics, List<DomainError> errors) {
     public DomainPlan {
       nics = List.copyOf(nics);
       errors = List.copyOf(errors);
@@ -66,20 +74,20 @@ public final class DomainPlanner {
     for (var entry : apps.entrySet()) {
       String uuid = entry.getKey();
       AppInstanceConfig app = entry.getValue();
-      List<String> errors = new ArrayList<>();
+      List<DomainError> errors = new ArrayList<>();
       List<PlannedNic> nics = planNics(app, vifPlans.get(uuid), errors);
       for (PlannedNic nic : nics) {
         String owner = macOwners.putIfAbsent(nic.nic().mac(), uuid);
         if (owner != null && !owner.equals(uuid)) {
-          errors.add("adapter " + nic.adapter().getName() + ": MAC " + nic.nic().mac() + " is already used by app " + owner);
+          errors.add(new DomainError("DUPLICATE_MAC", "adapter " + nic.adapter().getName() + ": MAC " + nic.nic().mac() + " is already used by app " + owner));
         } else if (owner != null) {
-          errors.add("adapter " + nic.adapter().getName() + ": MAC " + nic.nic().mac() + " is used twice in this app");
+          errors.add(new DomainError("DUPLICATE_MAC", "adapter " + nic.adapter().getName() + ": MAC " + nic.nic().mac() + " is used twice in this app"));
         }
       }
       long memory = app.getMemoryMb() == 0 ? 256 : app.getMemoryMb();
       if (app.getActivate() && errors.isEmpty() && memory > memoryLeft) {
-        errors.add("memory " + memory + " MiB is more than the host can give: " + Math.max(memoryLeft, 0)
-            + " MiB left of " + settings.hostMemoryMb() + " MiB (" + settings.reservedMemoryMb() + " MiB kept for the host)");
+        errors.add(new DomainError("INSUFFICIENT_MEMORY", "memory " + memory + " MiB is more than the host can give: " + Math.max(memoryLeft, 0)
+            + " MiB left of " + settings.hostMemoryMb() + " MiB (" + settings.reservedMemoryMb() + " MiB kept for the host)"));
       }
       Optional<VmDefinition.BootSource> boot = bootSource(uuid, app, settings, errors);
       Optional<VmDefinition> vm = Optional.empty();
@@ -89,7 +97,7 @@ public final class DomainPlanner {
               boot.get(), nics.stream().map(PlannedNic::nic).toList(),
               settings.domainsDir().resolve(uuid).resolve("console.log"), List.of()));
         } catch (IllegalArgumentException e) {
-          errors.add(e.getMessage());
+          errors.add(new DomainError("INVALID_DOMAIN", e.getMessage()));
         }
       }
       if (vm.isPresent() && app.getActivate()) {
@@ -101,14 +109,14 @@ public final class DomainPlanner {
   }
 
   /** The app's NICs in its adapter order, matched to zedrouter's plan by position. */
-  private static List<PlannedNic> planNics(AppInstanceConfig app, AppVifPlan plan, List<String> errors) {
+  private static List<PlannedNic> planNics(AppInstanceConfig app, AppVifPlan plan, List<DomainError> errors) {
     List<PlannedNic> nics = new ArrayList<>();
     if (app.getInterfacesCount() == 0) {
       return nics;
     }
     if (plan == null) {
-      errors.add("no VIF plan from zedrouter yet for " + app.getInterfacesCount()
-          + " adapter(s): their network instances are unknown or not ready");
+      errors.add(new DomainError("NO_VIF_PLAN", "no VIF plan from zedrouter yet for " + app.getInterfacesCount()
+          + " adapter(s): their network instances are unknown or not ready"));
       return nics;
     }
     for (int i = 0; i < app.getInterfacesCount(); i++) {
@@ -118,8 +126,8 @@ public final class DomainPlanner {
           : plan.getVifsList().stream().filter(v -> v.getNetworkInstance().equals(adapter.getNetworkId())
               && nics.stream().noneMatch(n -> n.vif().getVifName().equals(v.getVifName()))).findFirst();
       if (vif.isEmpty()) {
-        errors.add("adapter " + adapter.getName() + ": zedrouter planned no VIF on network instance "
-            + adapter.getNetworkId() + " (unknown or not ready)");
+        errors.add(new DomainError("UNKNOWN_NETWORK_INSTANCE", "adapter " + adapter.getName() + ": zedrouter planned no VIF on network instance "
+            + adapter.getNetworkId() + " (unknown or not ready)"));
         continue;
       }
       try {
@@ -129,20 +137,20 @@ public final class DomainPlanner {
         nics.add(new PlannedNic(adapter, v,
             new VmDefinition.Nic(v.getVifName(), attach, MacAddress.of(v.getMac()), model, v.getMtu() == 0 ? 1500 : v.getMtu())));
       } catch (IllegalArgumentException e) {
-        errors.add("adapter " + adapter.getName() + ": " + e.getMessage());
+        errors.add(new DomainError("INVALID_VIF", "adapter " + adapter.getName() + ": " + e.getMessage()));
       }
     }
     return nics;
   }
 
   private static Optional<VmDefinition.BootSource> bootSource(
-      String uuid, AppInstanceConfig app, Settings settings, List<String> errors) {
+      String uuid, AppInstanceConfig app, Settings settings, List<DomainError> errors) {
     BootSource boot = app.getBoot();
     switch (boot.getSourceCase()) {
       case KERNEL -> {
         var k = boot.getKernel();
         if (k.getKernel().isEmpty()) {
-          errors.add("boot.kernel: no kernel path");
+          errors.add(new DomainError("NO_BOOT_SOURCE", "boot.kernel: no kernel path"));
           return Optional.empty();
         }
         return Optional.of(new VmDefinition.KernelBoot(Path.of(k.getKernel()),
@@ -157,7 +165,7 @@ public final class DomainPlanner {
             settings.domainsDir().resolve(uuid).resolve("overlay.qcow2")));
       }
       default -> {
-        errors.add("no boot source: the app config names neither a disk image nor a kernel");
+        errors.add(new DomainError("NO_BOOT_SOURCE", "no boot source: the app config names neither a disk image nor a kernel"));
         return Optional.empty();
       }
     }
