@@ -161,7 +161,9 @@ final class VmConfigurator implements Configurator {
   public void delete(OpContext ctx, Item item) throws IOException {
     VmDefinition vm = ((Vm) item).definition();
     runs.remove(vm.name());
-    daemons.stop(daemonName(vm.name()));
+    if (daemons.status(daemonName(vm.name())).isPresent()) { // the supervisor may have given up on it
+      daemons.stop(daemonName(vm.name()));
+    }
     Files.deleteIfExists(QemuCommand.qmpSocket(daemons.paths(daemonName(vm.name())).run()));
   }
 }
