@@ -121,6 +121,10 @@ public final class DomainItems {
         String type = nic.attach() == VmDefinition.Attach.TAP ? Tap.TYPE : Macvtap.TYPE;
         deps.add(Dependency.on(type, nic.ifName()).describedAs("QEMU opens the VIF's device at start"));
       }
+      for (VmDefinition.HostPciDevice device : definition.passthrough()) {
+        // labelled with its vfio binding item's name (dev.verge.domainmgr.io.IoItems.VfioBinding)
+        deps.add(Dependency.on(dev.verge.domainmgr.io.IoItems.VfioBinding.TYPE, device.label()).describedAs("QEMU takes the device from vfio-pci"));
+      }
       return deps;
     }
   }

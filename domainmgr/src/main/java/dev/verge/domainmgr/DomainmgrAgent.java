@@ -11,6 +11,7 @@ import dev.verge.domainmgr.DomainItems.Vm;
 import dev.verge.domainmgr.DomainPlanner.DomainError;
 import dev.verge.domainmgr.DomainPlanner.DomainPlan;
 import dev.verge.domainmgr.DomainPlanner.PlannedNic;
+import dev.verge.domainmgr.io.AdapterIo;
 import dev.verge.hostos.Link;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.NetworkStack;
@@ -62,6 +63,8 @@ public final class DomainmgrAgent implements Agent {
   private Publication<AppVifs> appVifs;
   private Publication<DomainStatus> domainStatus;
   private VmConfigurator vms;
+  private AdapterIo io;
+  private Set<String> waitingForVfs = Set.of();
   private Map<String, DomainPlan> plans = Map.of();
   private volatile Set<String> parentLinks = Set.of();
   private volatile Set<String> ownLinks = Set.of();
@@ -122,6 +125,7 @@ public final class DomainmgrAgent implements Agent {
     vms = new VmConfigurator(context.host().daemons(), context.loop(), accel,
         () -> context.requestReconcile("a VM's state changed"));
     context.configure(Vm.TYPE, vms);
+    io = AdapterIo.start(context);
     // a VIF deleted behind our back, or a macvtap parent coming and going, changes what to do
     context.watchLinks(link -> ownLinks.contains(link.name()) || parentLinks.contains(link.name()));
   }
@@ -129,12 +133,46 @@ public final class DomainmgrAgent implements Agent {
   @Override
   public GraphR intendedState() {
     plans = DomainPlanner.plan(apps.all(), vifPlans.all(), settings);
-    return intendedState(plans);
+    List<Item> ioItems = io.plan(apps.all().values());
+    plans = withAdapters(plans);
+    return intendedState(plans, ioItems);
+  }
+
+  /**
+   * Gives each VM its host devices; an app refused its adapters gets no VM (and the reasons), an
+   * app whose VFs do not exist yet waits for the reconcile that makes them.
+   */
+  private Map<String, DomainPlan> withAdapters(Map<String, DomainPlan> planned) {
+    Map<String, DomainPlan> result = new java.util.LinkedHashMap<>();
+    Set<String> waiting = new TreeSet<>();
+    planned.forEach((uuid, plan) -> {
+      List<DomainError> errors = new ArrayList<>(plan.errors());
+      io.errors(uuid).forEach(e -> errors.add(new DomainError(AdapterIo.ADAPTERS_REFUSED, e)));
+      Optional<VmDefinition> vm = plan.vm();
+      if (errors.size() > plan.errors().size()) {
+        vm = Optional.empty();
+      } else if (vm.isPresent()) {
+        Optional<List<VmDefinition.HostPciDevice>> devices = io.devices(uuid);
+        if (devices.isEmpty()) {
+          waiting.add(uuid);
+        }
+        VmDefinition d = vm.get();
+        vm = devices.map(list -> new VmDefinition(d.name(), d.uuid(), d.memoryMb(), d.vcpus(), d.boot(), d.nics(),
+            d.serialLog(), list));
+      }
+      result.put(uuid, new DomainPlan(uuid, plan.app(), vm, plan.nics(), errors));
+    });
+    waitingForVfs = waiting;
+    return result;
   }
 
   /** The pure part: the graph of the plans. */
   static GraphR intendedState(Map<String, DomainPlan> plans) {
-    List<Item> items = new ArrayList<>();
+    return intendedState(plans, List.of());
+  }
+
+  static GraphR intendedState(Map<String, DomainPlan> plans, List<Item> ioItems) {
+    List<Item> items = new ArrayList<>(ioItems);
     Set<String> parents = new TreeSet<>();
     plans.values().forEach(plan -> {
       if (!plan.activated() || plan.vm().isEmpty()) {
@@ -195,6 +233,8 @@ public final class DomainmgrAgent implements Agent {
       DomainStatus.Builder status = DomainStatus.newBuilder().setId(plan.app().getId())
           .setDomainName(DomainPlanner.domainName(uuid)).addAllErrors(errors);
       plan.vm().ifPresent(vm -> status.setConsoleLog(vm.serialLog().toString()));
+      plan.vm().ifPresent(vm -> vm.passthrough().forEach(d -> status.addPassthroughAdapters(
+          d.label().equals(d.address().value()) ? d.label() : d.address() + " (" + d.label() + ")")));
       run.ifPresent(r -> status.setRestarts(r.restarts()).setAccel(r.accel().name().toLowerCase()));
       for (PlannedNic nic : plan.nics()) {
         String type = nic.nic().attach() == VmDefinition.Attach.TAP ? Tap.TYPE : Macvtap.TYPE;
@@ -223,6 +263,12 @@ public final class DomainmgrAgent implements Agent {
       if (!plans.containsKey(key)) {
         appVifs.unpublish(key);
       }
+    }
+    io.publish();
+    boolean vfCountFailed = outcome.failedItems().keySet().stream()
+        .anyMatch(ref -> ref.type().equals(dev.verge.domainmgr.io.IoItems.VfCountItem.TYPE));
+    if (!waitingForVfs.isEmpty() && !vfCountFailed) {
+      context.requestReconcile("the VFs of " + waitingForVfs + " exist now");
     }
   }
 
