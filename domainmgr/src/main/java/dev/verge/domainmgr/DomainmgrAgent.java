@@ -226,6 +226,8 @@ public final class DomainmgrAgent implements Agent {
           errors.add(error(uuid, new DomainError("DOMAIN_START_FAILED", ref + ": " + why), now));
         }
       });
+      io.failures(uuid, outcome)
+          .forEach(why -> errors.add(error(uuid, new DomainError(AdapterIo.ADAPTER_FAILED, why), now)));
       run.filter(r -> r.state() != VmConfigurator.VmRun.State.RUNNING).flatMap(VmConfigurator.VmRun::lastProblem)
           .ifPresent(p -> errors.add(error(uuid, new DomainError("DOMAIN_DIED", p), now)));
 

@@ -58,9 +58,12 @@ class DomainmgrAdaptersTest {
   Subscription<AssignableAdapters> adapters;
 
   @BeforeEach
-  void world() {
-    SimHost host = SimHost.create(dir.resolve("sim"), List.of("e1000e", "i40e", "iavf", "nouveau", "snd_hda_intel",
-        "vfio-pci"), List.of(
+  void world(org.junit.jupiter.api.TestInfo test) {
+    List<String> drivers = new java.util.ArrayList<>(List.of("e1000e", "i40e", "iavf", "nouveau", "snd_hda_intel"));
+    if (!test.getTags().contains("no-vfio")) {
+      drivers.add("vfio-pci");
+    }
+    SimHost host = SimHost.create(dir.resolve("sim"), drivers, List.of(
         FakeSysfs.Device.nic("0000:01:00.0", 0x8086, 0x10d3, "e1000e", "eth0", 1),
         FakeSysfs.Device.nic(PF.value(), 0x8086, 0x1572, "i40e", "eth1", 12).withSriov(8, 0x154c, "iavf"),
         new FakeSysfs.Device(GPU.value(), 0x10de, 0x1eb8, "nouveau", Optional.empty(), 13, 0, 0, ""),
@@ -178,5 +181,21 @@ class DomainmgrAdaptersTest {
     assertThat(status.snapshot().get(APP2).getErrorsList()).extracting(ErrorInfo::getDescription)
         .containsExactly("eth0 is a management port: it stays with the host");
     assertThat(world.host.sysfs().pciAddressOf("eth0")).isPresent();
+  }
+
+  @Test
+  @org.junit.jupiter.api.Tag("no-vfio")
+  void aDeviceTheHostCannotHandOverKeepsTheVmWaitingWithTheHostsReasonAndGoesBack() {
+    publishPorts();
+    runApp(APP1, "nbu11x1", GPU_ADAPTER);
+
+    DomainStatus domain = status.snapshot().get(APP1);
+    assertThat(domain.getState()).isEqualTo(DomainStatus.State.STATE_ERROR);
+    assertThat(domain.getErrorsList()).extracting(ErrorInfo::getReason).contains(AdapterIo.ADAPTER_FAILED);
+    assertThat(domain.getErrorsList()).extracting(ErrorInfo::getDescription).anySatisfy(text -> assertThat(text)
+        .contains("VfioBinding/0000:04:00.0", "cannot bind 0000:04:00.0 to vfio-pci",
+            "(is the vfio-pci module loaded?)"));
+    assertThat(world.host.simDaemons().status(VmConfigurator.daemonName(APP1))).as("no VM without its GPU").isEmpty();
+    assertThat(driver(GPU)).contains("nouveau");
   }
 }

@@ -1,6 +1,7 @@
 package dev.verge.domainmgr.io;
 
 import dev.verge.agent.AgentContext;
+import dev.verge.agent.ReconcileOutcome;
 import dev.verge.domainmgr.VmDefinition.HostPciDevice;
 import dev.verge.domainmgr.io.AdapterAssignments.AppDevices;
 import dev.verge.domainmgr.io.IoItems.PciFunction;
@@ -15,12 +16,14 @@ import dev.verge.pubsub.Publication;
 import dev.verge.pubsub.Subscription;
 import dev.verge.pubsub.SubscriptionHandler;
 import dev.verge.reconciler.Item;
+import dev.verge.reconciler.ItemRef;
 import dev.verge.topics.DomainmgrTopics;
 import dev.verge.topics.NimTopics;
 import dev.verge.topics.ZedagentTopics;
 import dev.verge.topics.v1.DeviceNetwork;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +37,8 @@ import java.util.Optional;
 public final class AdapterIo {
   /** The reason of a domain error for adapters the app did not get. */
   public static final String ADAPTERS_REFUSED = "ADAPTERS_REFUSED";
+  /** The reason of a domain error for an adapter the host failed to hand over (the VM waits for it). */
+  public static final String ADAPTER_FAILED = "ADAPTER_FAILED";
   static final String PORTS_UNKNOWN = "the host's ports are not known yet (nim's DeviceNetwork): adapters wait";
 
   private final Host host;
@@ -43,6 +48,8 @@ public final class AdapterIo {
   private AdapterAssignments plan = AdapterAssignments.plan(
       new IoInventory(List.of(), List.of(), Map.of()), List.of(), Map.of());
   private List<String> waiting = List.of();
+  /** Which app each item of the last plan serves; a PF's VF count serves every app with VFs on it. */
+  private Map<ItemRef, List<String>> users = Map.of();
 
   private AdapterIo(AgentContext context) {
     host = context.host();
@@ -85,8 +92,30 @@ public final class AdapterIo {
     IoInventory inventory = IoInventory.of(List.copyOf(physicalIo.snapshot().values()),
         network.get("global").orElse(DeviceNetwork.getDefaultInstance()), host.sysfs().pciDevices());
     plan = AdapterAssignments.plan(inventory, portsKnown ? asking : List.of(), plan.owners());
-    return IoItems.of(plan, apps.stream().filter(AppInstanceConfig::getActivate).map(a -> a.getId().getUuid())
-        .toList());
+    List<Item> items = IoItems.of(plan, apps.stream().filter(AppInstanceConfig::getActivate)
+        .map(a -> a.getId().getUuid()).toList());
+    Map<ItemRef, List<String>> byItem = new HashMap<>();
+    for (Item item : items) {
+      if (item instanceof IoItems.VfioBinding binding) {
+        byItem.put(item.ref(), List.of(binding.app()));
+      } else if (item instanceof IoItems.VfSettingsItem vf) {
+        byItem.put(item.ref(), List.of(vf.app()));
+      } else if (item instanceof IoItems.VfCountItem count) {
+        byItem.put(item.ref(), plan.apps().values().stream()
+            .filter(app -> app.vfs().stream().anyMatch(vf -> vf.pf().equals(count.pf())))
+            .map(AppDevices::app).toList());
+      }
+    }
+    users = byItem;
+    return items;
+  }
+
+  /** The failed operations of the items the app's devices need, as the host refused them. */
+  public List<String> failures(String app, ReconcileOutcome outcome) {
+    return outcome.failedItems().entrySet().stream()
+        .filter(failed -> users.getOrDefault(failed.getKey(), List.of()).contains(app))
+        .map(failed -> failed.getKey() + ": " + failed.getValue())
+        .toList();
   }
 
   /** Why the app did not get its adapters; empty when it did (or asked for none). */
