@@ -154,4 +154,16 @@ class IoConfiguratorsTest {
     assertThat(device(PciAddress.of("0000:06:00.0")).driver()).contains("igb");
     assertThat(host.sysfs().pciAddressOf("eth4")).isPresent();
   }
+
+  @Test
+  void aVfSharingItsIommuGroupIsRefusedAtBindTimeAndStaysWithTheHost() {
+    machine(IoFixture.DRIVERS);
+    host.fakeSysfs().vfsInTheirPfsIommuGroup();
+    Status status = apply(IoFixture.pf(2), List.of(APP_A), app(APP_A, vf("eth1", 0, MAC_A.value(), 10)));
+    assertThat(status.error()).isPresent();
+    assertThat(status.error().get().getMessage()).contains("cannot bind " + PF + "/vf0: IOMMU group 12 of "
+        + vfAddress(0) + " also holds [" + PF + ", " + vfAddress(1) + "]: a VF is passed through alone (EBUSY)");
+    assertThat(device(vfAddress(0)).driver()).contains("iavf");
+    assertThat(vfOnPf(0).mac()).as("the VF itself was set up; only the handover is refused").contains(MAC_A);
+  }
 }
