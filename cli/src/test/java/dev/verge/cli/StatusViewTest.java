@@ -54,4 +54,27 @@ class StatusViewTest {
     assertThat(text).containsPattern("\\* +zedagent +works +-");
     assertThat(text).containsPattern(" +lastresort +failed +no management port reaches the controller");
   }
+
+  @Test
+  void appDomainsGetATableWithStateAndVifsWithTheirIps() throws Exception {
+    String json = """
+        {"reported": {
+          "domain/aaaaaaaa-0000-4000-8000-000000000001": {
+            "domainName": "aaaaaaaa-0000-4000-8000-000000000001", "state": "STATE_RUNNING", "accel": "tcg", "restarts": 1,
+            "consoleLog": "/persist/domainmgr/domains/a/console.log",
+            "vifs": [{"name": "eth0", "vifName": "nbu1x1", "mac": "02:16:3e:00:00:01", "ipAddress": "10.1.0.128", "ready": true}]},
+          "domain/aaaaaaaa-0000-4000-8000-000000000002": {
+            "domainName": "aaaaaaaa-0000-4000-8000-000000000002", "state": "STATE_ERROR",
+            "errors": [{"reason": "DUPLICATE_MAC", "description": "adapter eth0: MAC 02:16:3e:00:00:01 is already used"}]}
+        }}""";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines().toList()).containsSubsequence(
+        "APPS",
+        "  DOMAIN                               STATE    ACCEL RESTARTS  CONSOLE",
+        "  aaaaaaaa-0000-4000-8000-000000000001 RUNNING  tcg          1  /persist/domainmgr/domains/a/console.log",
+        "    vif eth0   nbu1x1          02:16:3e:00:00:01 10.1.0.128      ready",
+        "  aaaaaaaa-0000-4000-8000-000000000002 ERROR    -            0  -",
+        "    error DUPLICATE_MAC: adapter eth0: MAC 02:16:3e:00:00:01 is already used");
+  }
 }

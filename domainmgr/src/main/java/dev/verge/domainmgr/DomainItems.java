@@ -128,4 +128,56 @@ public final class DomainItems {
       return deps;
     }
   }
+
+  /**
+   * A NIC hot-plugged into a running VM through QMP, after its boot NICs: adding an adapter at the
+   * end of an app's list does not restart the VM.
+   *
+   * @param index the NIC's position in the guest's adapter list (its QMP ids and PCI slot follow it)
+   */
+  public record HotNic(String domain, int index, VmDefinition.Nic nic) implements Item {
+    public static final String TYPE = "HotNic";
+
+    @Override
+    public String name() {
+      return nic.ifName();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      String vif = nic.attach() == VmDefinition.Attach.TAP ? Tap.TYPE : Macvtap.TYPE;
+      return List.of(Dependency.on(Vm.TYPE, domain).recreatedWhenModified().describedAs("plugged into the running VM"),
+          Dependency.on(vif, nic.ifName()).describedAs("QEMU opens the VIF's device"));
+    }
+
+    /** The QMP id of the NIC's backend; its device is {@code <id>-nic}. */
+    public String qmpId() {
+      return "hnet" + index;
+    }
+  }
+
+  /**
+   * True when {@code next} is {@code running} with NICs appended and nothing else changed: those
+   * NICs are hot-plugged instead of restarting the VM.
+   */
+  public static boolean onlyNicsAppended(Vm running, Vm next) {
+    VmDefinition a = running.definition();
+    VmDefinition b = next.definition();
+    return running.restartCounter() == next.restartCounter()
+        && b.nics().size() > a.nics().size()
+        && b.nics().subList(0, a.nics().size()).equals(a.nics())
+        && b.nics().subList(a.nics().size(), b.nics().size()).stream().allMatch(n -> n.attach() == VmDefinition.Attach.TAP)
+        && new VmDefinition(b.name(), b.uuid(), b.memoryMb(), b.vcpus(), b.boot(), a.nics(), b.serialLog(), b.passthrough())
+            .equals(a);
+  }
 }

@@ -126,6 +126,7 @@ public final class DomainmgrAgent implements Agent {
         () -> context.requestReconcile("a VM's state changed"));
     context.configure(Vm.TYPE, vms);
     io = AdapterIo.start(context);
+    context.configure(DomainItems.HotNic.TYPE, new HotNicConfigurator(vms::qmpSocket));
     // a VIF deleted behind our back, or a macvtap parent coming and going, changes what to do
     context.watchLinks(link -> ownLinks.contains(link.name()) || parentLinks.contains(link.name()));
   }
@@ -135,7 +136,7 @@ public final class DomainmgrAgent implements Agent {
     plans = DomainPlanner.plan(apps.all(), vifPlans.all(), settings);
     List<Item> ioItems = io.plan(apps.all().values());
     plans = withAdapters(plans);
-    return intendedState(plans, ioItems);
+    return intendedState(plans, vms.booted(), ioItems);
   }
 
   /**
@@ -166,15 +167,30 @@ public final class DomainmgrAgent implements Agent {
     return result;
   }
 
-  /** The pure part: the graph of the plans. */
-  static GraphR intendedState(Map<String, DomainPlan> plans) {
-    return intendedState(plans, List.of());
+  /**
+   * The pure part: the graph of the plans, given what each running VM was started with (so
+   * adapters appended to a running app are hot-plugged rather than restarting it).
+   */
+  static GraphR intendedState(Map<String, DomainPlan> plans, Map<String, Vm> running) {
+    return intendedState(plans, running, List.of());
   }
 
-  static GraphR intendedState(Map<String, DomainPlan> plans, List<Item> ioItems) {
+  /** The same, with the I/O items (VF counts, VF settings, vfio bindings) the VMs depend on. */
+  static GraphR intendedState(Map<String, DomainPlan> plans, Map<String, Vm> running, List<Item> ioItems) {
     List<Item> items = new ArrayList<>(ioItems);
     Set<String> parents = new TreeSet<>();
     plans.values().forEach(plan -> {
+      Vm running0 = running.get(DomainPlanner.domainName(plan.uuid()));
+      if (plan.activated() && plan.vm().isEmpty() && running0 != null) {
+        // refused input (or zedrouter not caught up yet): the running VM stays as it is
+        for (VmDefinition.Nic nic : running0.definition().nics()) {
+          if (nic.attach() == VmDefinition.Attach.TAP) {
+            items.add(new Tap(nic.ifName(), nic.mtu()));
+          }
+        }
+        items.add(running0);
+        return;
+      }
       if (!plan.activated() || plan.vm().isEmpty()) {
         return;
       }
@@ -190,7 +206,17 @@ public final class DomainmgrAgent implements Agent {
               nic.nic().mac().toString(), nic.nic().mtu()));
         }
       }
-      items.add(new Vm(plan.vm().get(), plan.app().getRestartCounter()));
+      Vm wanted = new Vm(plan.vm().get(), plan.app().getRestartCounter());
+      Vm booted = running.get(wanted.name());
+      if (booted != null && DomainItems.onlyNicsAppended(booted, wanted)) {
+        items.add(booted);
+        List<VmDefinition.Nic> nics = wanted.definition().nics();
+        for (int i = booted.definition().nics().size(); i < nics.size(); i++) {
+          items.add(new DomainItems.HotNic(wanted.name(), i, nics.get(i)));
+        }
+      } else {
+        items.add(wanted);
+      }
     });
     return Graphs.newGraph(GraphSpec.named(NAME).describedAs("app domains: VIFs and VMs")
         .withItems(items.toArray(Item[]::new)));
@@ -234,20 +260,27 @@ public final class DomainmgrAgent implements Agent {
       AppVifs.Builder created = AppVifs.newBuilder().setAppUuid(uuid);
       DomainStatus.Builder status = DomainStatus.newBuilder().setId(plan.app().getId())
           .setDomainName(DomainPlanner.domainName(uuid)).addAllErrors(errors);
-      plan.vm().ifPresent(vm -> status.setConsoleLog(vm.serialLog().toString()));
-      plan.vm().ifPresent(vm -> vm.passthrough().forEach(d -> status.addPassthroughAdapters(
-          d.label().equals(d.address().value()) ? d.label() : d.address() + " (" + d.label() + ")")));
+      plan.vm().or(() -> run.map(r -> r.booted().definition()))
+          .ifPresent(vm -> status.setConsoleLog(vm.serialLog().toString()));
+      plan.vm().or(() -> run.map(r -> r.booted().definition()))
+          .ifPresent(vm -> vm.passthrough().forEach(d -> status.addPassthroughAdapters(
+              d.label().equals(d.address().value()) ? d.label() : d.address() + " (" + d.label() + ")")));
       run.ifPresent(r -> status.setRestarts(r.restarts()).setAccel(r.accel().name().toLowerCase()));
       for (PlannedNic nic : plan.nics()) {
         String type = nic.nic().attach() == VmDefinition.Attach.TAP ? Tap.TYPE : Macvtap.TYPE;
-        boolean exists = outcome.current().item(ItemRef.of(type, nic.vif().getVifName())).isPresent();
-        int index = exists ? context.kernel().link(nic.vif().getVifName()).map(Link::index).orElse(0) : 0;
+        Optional<Vm> vmItem = outcome.current().item(ItemRef.of(Vm.TYPE, DomainPlanner.domainName(uuid)))
+            .map(e -> (Vm) e.item());
+        boolean held = vmItem.map(v -> v.definition().nics().contains(nic.nic())).orElse(false)
+            || outcome.current().item(ItemRef.of(DomainItems.HotNic.TYPE, nic.vif().getVifName())).isPresent();
+        boolean tapExists = outcome.current().item(ItemRef.of(type, nic.vif().getVifName())).isPresent();
+        int index = tapExists ? context.kernel().link(nic.vif().getVifName()).map(Link::index).orElse(0) : 0;
         status.addVifs(DomainVif.newBuilder().setName(nic.adapter().getName()).setVifName(nic.vif().getVifName())
             .setMac(nic.nic().mac().toString()).setNetworkInstance(nic.vif().getNetworkInstance())
-            .setIpAddress(nic.vif().getIpAddress()).setModel(nic.nic().model().qemuName()).setReady(exists && vmUp));
-        if (exists) {
+            .setIpAddress(nic.vif().getIpAddress()).setModel(nic.nic().model().qemuName())
+            .setReady(tapExists && held && vmUp));
+        if (tapExists) {
           created.addVifs(CreatedVif.newBuilder().setVifName(nic.vif().getVifName()).setKind(nic.vif().getKind())
-              .setMac(nic.nic().mac().toString()).setIfIndex(index).setReady(vmUp));
+              .setMac(nic.nic().mac().toString()).setIfIndex(index).setReady(held && vmUp));
         }
       }
       status.setState(!plan.activated() ? DomainStatus.State.STATE_HALTED

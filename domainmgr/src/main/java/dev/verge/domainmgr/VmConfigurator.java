@@ -30,7 +30,8 @@ import java.util.function.Supplier;
  */
 final class VmConfigurator implements Configurator {
   /** How a VM stands, for the domain status. */
-  record VmRun(State state, QemuCommand.Accel accel, int restarts, Optional<String> lastProblem, Path runDir) {
+  record VmRun(State state, QemuCommand.Accel accel, int restarts, Optional<String> lastProblem, Path runDir,
+      Vm booted) {
     enum State {
       STARTING,
       RUNNING,
@@ -39,7 +40,7 @@ final class VmConfigurator implements Configurator {
     }
 
     VmRun with(State newState, int newRestarts, Optional<String> problem) {
-      return new VmRun(newState, accel, newRestarts, problem, runDir);
+      return new VmRun(newState, accel, newRestarts, problem, runDir, booted);
     }
   }
 
@@ -71,6 +72,18 @@ final class VmConfigurator implements Configurator {
     return Optional.ofNullable(runs.get(domainName));
   }
 
+  /** What each VM was started with, by domain name. */
+  Map<String, Vm> booted() {
+    Map<String, Vm> booted = new java.util.TreeMap<>();
+    runs.forEach((name, run) -> booted.put(name, run.booted()));
+    return booted;
+  }
+
+  /** The QMP socket of a domain's QEMU. */
+  Path qmpSocket(String domainName) {
+    return QemuCommand.qmpSocket(daemons.paths(daemonName(domainName)).run());
+  }
+
   @Override
   public void create(OpContext ctx, Item item) throws Exception {
     VmDefinition vm = ((Vm) item).definition();
@@ -84,7 +97,7 @@ final class VmConfigurator implements Configurator {
     QemuCommand.Accel acceleration = accel.get();
     List<String> command = QemuCommand.build(vm, acceleration, paths.run());
     DaemonSpec spec = new DaemonSpec(daemon, command, Optional.empty(), Duration.ofSeconds(10), RESTART);
-    runs.put(vm.name(), new VmRun(VmRun.State.STARTING, acceleration, 0, Optional.empty(), paths.run()));
+    runs.put(vm.name(), new VmRun(VmRun.State.STARTING, acceleration, 0, Optional.empty(), paths.run(), (Vm) item));
     Consumer<Throwable> done = ctx.continueInBackground();
     daemons.start(spec, loop, new DaemonListener() {
       private boolean started;
