@@ -12,6 +12,7 @@ import dev.verge.domainmgr.DomainPlanner.DomainError;
 import dev.verge.domainmgr.DomainPlanner.DomainPlan;
 import dev.verge.domainmgr.DomainPlanner.PlannedNic;
 import dev.verge.domainmgr.io.AdapterIo;
+import dev.verge.domainmgr.io.LibvirtDomainXml;
 import dev.verge.hostos.Link;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.NetworkStack;
@@ -54,6 +55,7 @@ import java.util.function.Supplier;
  */
 public final class DomainmgrAgent implements Agent {
   public static final String NAME = DomainmgrTopics.AGENT;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DomainmgrAgent.class);
 
   private final DomainPlanner.Settings settings;
   private final Supplier<QemuCommand.Accel> accel;
@@ -252,6 +254,7 @@ public final class DomainmgrAgent implements Agent {
           errors.add(error(uuid, new DomainError("DOMAIN_START_FAILED", ref + ": " + why), now));
         }
       });
+      run.ifPresent(r -> exportLibvirt(r.booted().definition(), r.accel(), plan.nics()));
       io.failures(uuid, outcome)
           .forEach(why -> errors.add(error(uuid, new DomainError(AdapterIo.ADAPTER_FAILED, why), now)));
       run.filter(r -> r.state() != VmConfigurator.VmRun.State.RUNNING).flatMap(VmConfigurator.VmRun::lastProblem)
@@ -305,6 +308,15 @@ public final class DomainmgrAgent implements Agent {
     if (!waitingForVfs.isEmpty() && !vfCountFailed) {
       context.requestReconcile("the VFs of " + waitingForVfs + " exist now");
     }
+  }
+
+  /** The VM as started, as libvirt domain XML next to its console log; a failure is only logged. */
+  private static void exportLibvirt(VmDefinition vm, QemuCommand.Accel accel, List<PlannedNic> nics) {
+    Map<String, LibvirtDomainXml.NicAttachment> attachments = new java.util.HashMap<>();
+    nics.forEach(n -> attachments.put(n.vif().getVifName(), n.nic().attach() == VmDefinition.Attach.TAP
+        ? new LibvirtDomainXml.OnBridge(n.vif().getBridge())
+        : new LibvirtDomainXml.Direct(n.vif().getParentLink(), LinkSpec.MacvlanMode.BRIDGE)));
+    LibvirtDomainXml.writeNextTo(vm, accel, attachments).ifPresent(LOG::warn);
   }
 
   private static ErrorInfo error(String uuid, DomainError error, long now) {

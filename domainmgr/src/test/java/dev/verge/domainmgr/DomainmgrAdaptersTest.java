@@ -122,7 +122,7 @@ class DomainmgrAdaptersTest {
       .setVfMac(VF_MAC.value()).setVfVlanId(42).build();
 
   @Test
-  void anAppGetsItsGpuWithItsSiblingAndItsVfThenGivesThemBackWhenRemoved() {
+  void anAppGetsItsGpuWithItsSiblingAndItsVfThenGivesThemBackWhenRemoved() throws Exception {
     publishPorts();
     runApp(APP1, "nbu11x1", GPU_ADAPTER, VF0);
 
@@ -139,6 +139,9 @@ class DomainmgrAdaptersTest {
     assertThat(world.host.network().vfs("eth1").get(0).vlan()).contains(42);
     assertThat(bundle(adapters.snapshot().get("global"), "gpu").getUsedByAppUuid()).isEqualTo(APP1);
     assertThat(bundle(adapters.snapshot().get("global"), "eth1vf0").getUsedByAppUuid()).isEqualTo(APP1);
+    String xml = java.nio.file.Files.readString(dir.resolve("domains").resolve(APP1).resolve("domain.xml"));
+    assertThat(xml).as("the running VM exported for libvirt").contains("<source bridge=\"bn1\"/>",
+        "<target dev=\"nbu11x1\"/>", "<address bus=\"0x04\" domain=\"0x0000\" function=\"0x1\" slot=\"0x00\"/>");
 
     apps.unpublish(APP1);
     plans.unpublish(APP1);

@@ -7,9 +7,14 @@ import dev.verge.domainmgr.VmDefinition.KernelBoot;
 import dev.verge.domainmgr.VmDefinition.Nic;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.PciAddress;
+import java.io.IOException;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
 import javax.xml.transform.OutputKeys;
@@ -44,6 +49,34 @@ public final class LibvirtDomainXml {
     public Direct {
       Objects.requireNonNull(parent, "parent link");
       Objects.requireNonNull(mode, "mode");
+    }
+  }
+
+  /** The file the export of a VM is written to: next to its serial console log. */
+  public static Path fileOf(VmDefinition vm) {
+    return vm.serialLog().resolveSibling("domain.xml");
+  }
+
+  /**
+   * Writes the VM's export to {@link #fileOf} when it differs from what is there, for operators
+   * who inspect or run the VM under libvirt.
+   *
+   * @return why it could not be written, if it could not
+   */
+  public static Optional<String> writeNextTo(VmDefinition vm, QemuCommand.Accel accel,
+      Map<String, NicAttachment> attachments) {
+    Path file = fileOf(vm);
+    try {
+      String xml = export(vm, accel, attachments);
+      if (!Files.exists(file) || !Files.readString(file).equals(xml)) {
+        Files.createDirectories(file.getParent());
+        Path temporary = file.resolveSibling("domain.xml.tmp");
+        Files.writeString(temporary, xml);
+        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      }
+      return Optional.empty();
+    } catch (IllegalArgumentException | IOException e) {
+      return Optional.of("libvirt export of " + vm.name() + " to " + file + ": " + e.getMessage());
     }
   }
 
