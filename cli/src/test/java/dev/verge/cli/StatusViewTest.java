@@ -77,4 +77,30 @@ class StatusViewTest {
         "  aaaaaaaa-0000-4000-8000-000000000002 ERROR    -            0  -",
         "    error DUPLICATE_MAC: adapter eth0: MAC 02:16:3e:00:00:01 is already used");
   }
+
+  @Test
+  void assignableAdaptersGetATableWithHolderAndErrorAndDomainsListTheirDevices() throws Exception {
+    String json = """
+        {"reported": {
+          "assignable_adapters/global": {"adapters": [
+            {"type": "TYPE_UNSPECIFIED", "name": "gpu", "assignGroup": "gpu", "pciAddress": "0000:04:00.0",
+             "usedByAppUuid": "aaaaaaaa-0000-4000-8000-000000000001"},
+            {"type": "TYPE_ETH_PF", "name": "eth1", "pciAddress": "0000:03:00.0",
+             "error": {"description": "eth1 asks for 16 VFs but 0000:03:00.0 supports at most 8 (sriov_totalvfs)"}}]},
+          "domain/aaaaaaaa-0000-4000-8000-000000000001": {
+            "domainName": "aaaaaaaa-0000-4000-8000-000000000001", "state": "STATE_RUNNING",
+            "passthroughAdapters": ["0000:04:00.0", "0000:04:00.1"]}
+        }}""";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines().toList()).containsSubsequence(
+        "ASSIGNABLE ADAPTERS",
+        "  NAME       TYPE          GROUP    PCI          USED BY                              ERROR",
+        "  gpu        UNSPECIFIED   gpu      0000:04:00.0 aaaaaaaa-0000-4000-8000-000000000001 -",
+        "  eth1       ETH_PF        -        0000:03:00.0 -                                    eth1 asks for 16 VFs but"
+            + " 0000:03:00.0 supports at most 8 (sriov_totalvfs)",
+        "APPS",
+        "    adapter 0000:04:00.0",
+        "    adapter 0000:04:00.1");
+  }
 }
