@@ -35,13 +35,14 @@ public final class IoConfigurators {
     registry.accept(VfioBinding.TYPE, new VfioConfigurator(host));
   }
 
-  /** sriov_numvfs, then the wait for the VFs to show. */
+  /** sriov_numvfs, the wait for the VFs to show, and the PF up (as EVE does). */
   record VfCountConfigurator(Host host, Duration vfWait) implements Configurator {
     @Override
     public void create(OpContext ctx, Item item) {
       VfCountItem count = (VfCountItem) item;
       host.sysfs().setNumVfs(count.pf(), count.count());
       host.sysfs().awaitVirtualFunctions(count.pf(), count.count(), vfWait);
+      host.network().setUp(count.pfInterface(), true); // a VF has no link while its PF is down
     }
 
     @Override

@@ -86,6 +86,7 @@ class IoConfiguratorsTest {
         app(APP_A, vf("eth1", 0, MAC_A.value(), 10)), app(APP_B, vf("eth1", 3, MAC_B.value(), 20)));
     assertThat(status.error()).isEmpty();
     assertThat(device(PF).numVfs()).isEqualTo(4);
+    assertThat(host.network().link("eth1").map(l -> l.up())).as("the PF is up for its VFs").contains(true);
     assertThat(vfOnPf(0).mac()).contains(MAC_A);
     assertThat(vfOnPf(0).vlan()).contains(10);
     assertThat(vfOnPf(3).mac()).contains(MAC_B);
