@@ -32,7 +32,12 @@ public final class SimWorld implements AutoCloseable {
   public AgentRuntime runtime;
 
   public SimWorld(Path scratch) {
-    host = SimHost.create(scratch);
+    this(SimHost.create(scratch));
+  }
+
+  /** A world on a host the test built (say, with PCI devices in its fake sysfs). */
+  public SimWorld(SimHost host) {
+    this.host = host;
     host.kernel().deliverEventsSynchronously();
   }
 

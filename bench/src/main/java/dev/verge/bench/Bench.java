@@ -37,6 +37,7 @@ public final class Bench implements Callable<Integer> {
     GROUPS.put("controller", List.of(PushToBusBenchmark::main, ControllerBenchmark::main, MaxConfigBenchmark::main));
     GROUPS.put("guest", List.of(GuestBenchmark::main));
     GROUPS.put("zedrouter", List.of(ZedrouterBenchmark::main));
+    GROUPS.put("domainmgr", List.of(DomainmgrBenchmark::main));
   }
 
   @Parameters(

@@ -87,6 +87,8 @@ final class StatusView {
         case "device_network" -> reports.values().forEach(this::ports);
         case "network_instance" -> networkInstances(reports.values());
         case "config_list" -> reports.values().forEach(this::portConfigs);
+        case "domain" -> domains(reports.values());
+        case "assignable_adapters" -> reports.values().forEach(this::assignableAdapters);
         default -> {
           out.println(kind.toUpperCase(java.util.Locale.ROOT).replace('_', ' '));
           reports.forEach((id, report) -> out.println("  " + id + ": " + report));
@@ -123,6 +125,29 @@ final class StatusView {
       ni.path("errors").forEach(e -> out.printf("    error %s %s: %s%n", text(e, "reason"), text(e, "fieldPath"),
           text(e, "description")));
     }
+  }
+
+  /** domainmgr's domain status: one row per app VM, then its VIFs with their IPs, and its errors. */
+  private void domains(java.util.Collection<JsonNode> domains) {
+    out.println("APPS");
+    out.printf("  %-36s %-8s %-5s %8s  %s%n", "DOMAIN", "STATE", "ACCEL", "RESTARTS", "CONSOLE");
+    for (JsonNode d : domains) {
+      out.printf("  %-36s %-8s %-5s %8d  %s%n", text(d, "domainName"), text(d, "state").replace("STATE_", ""),
+          text(d, "accel"), d.path("restarts").asInt(), text(d, "consoleLog"));
+      d.path("vifs").forEach(v -> out.printf("    vif %-6s %-15s %-17s %-15s %s%n", text(v, "name"), text(v, "vifName"),
+          text(v, "mac"), text(v, "ipAddress"), v.path("ready").asBoolean() ? "ready" : "not ready"));
+      d.path("passthroughAdapters").forEach(a -> out.printf("    adapter %s%n", a.asText()));
+      d.path("errors").forEach(e -> out.printf("    error %s: %s%n", text(e, "reason"), text(e, "description")));
+    }
+  }
+
+  /** domainmgr's adapters apps may take: who holds each, and why one cannot be given. */
+  private void assignableAdapters(JsonNode all) {
+    out.println("ASSIGNABLE ADAPTERS");
+    out.printf("  %-10s %-13s %-8s %-12s %-36s %s%n", "NAME", "TYPE", "GROUP", "PCI", "USED BY", "ERROR");
+    all.path("adapters").forEach(a -> out.printf("  %-10s %-13s %-8s %-12s %-36s %s%n", text(a, "name"),
+        text(a, "type").replace("TYPE_", ""), text(a, "assignGroup"), text(a, "pciAddress"), text(a, "usedByAppUuid"),
+        text(a.path("error"), "description")));
   }
 
   /** nim's port config list: which config runs, and how each fared when last tested. */

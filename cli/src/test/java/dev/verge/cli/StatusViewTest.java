@@ -71,4 +71,53 @@ class StatusViewTest {
     assertThat(text).containsPattern("wan0 +eth0 +7000 +5000 +7 +5 +3 +7 +41 +2 +1\\.3");
     assertThat(text).doesNotContain("metrics ");
   }
+
+  @Test
+  void appDomainsGetATableWithStateAndVifsWithTheirIps() throws Exception {
+    String json = """
+        {"reported": {
+          "domain/aaaaaaaa-0000-4000-8000-000000000001": {
+            "domainName": "aaaaaaaa-0000-4000-8000-000000000001", "state": "STATE_RUNNING", "accel": "tcg", "restarts": 1,
+            "consoleLog": "/persist/domainmgr/domains/a/console.log",
+            "vifs": [{"name": "eth0", "vifName": "nbu1x1", "mac": "02:16:3e:00:00:01", "ipAddress": "10.1.0.128", "ready": true}]},
+          "domain/aaaaaaaa-0000-4000-8000-000000000002": {
+            "domainName": "aaaaaaaa-0000-4000-8000-000000000002", "state": "STATE_ERROR",
+            "errors": [{"reason": "DUPLICATE_MAC", "description": "adapter eth0: MAC 02:16:3e:00:00:01 is already used"}]}
+        }}""";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines().toList()).containsSubsequence(
+        "APPS",
+        "  DOMAIN                               STATE    ACCEL RESTARTS  CONSOLE",
+        "  aaaaaaaa-0000-4000-8000-000000000001 RUNNING  tcg          1  /persist/domainmgr/domains/a/console.log",
+        "    vif eth0   nbu1x1          02:16:3e:00:00:01 10.1.0.128      ready",
+        "  aaaaaaaa-0000-4000-8000-000000000002 ERROR    -            0  -",
+        "    error DUPLICATE_MAC: adapter eth0: MAC 02:16:3e:00:00:01 is already used");
+  }
+
+  @Test
+  void assignableAdaptersGetATableWithHolderAndErrorAndDomainsListTheirDevices() throws Exception {
+    String json = """
+        {"reported": {
+          "assignable_adapters/global": {"adapters": [
+            {"type": "TYPE_UNSPECIFIED", "name": "gpu", "assignGroup": "gpu", "pciAddress": "0000:04:00.0",
+             "usedByAppUuid": "aaaaaaaa-0000-4000-8000-000000000001"},
+            {"type": "TYPE_ETH_PF", "name": "eth1", "pciAddress": "0000:03:00.0",
+             "error": {"description": "eth1 asks for 16 VFs but 0000:03:00.0 supports at most 8 (sriov_totalvfs)"}}]},
+          "domain/aaaaaaaa-0000-4000-8000-000000000001": {
+            "domainName": "aaaaaaaa-0000-4000-8000-000000000001", "state": "STATE_RUNNING",
+            "passthroughAdapters": ["0000:04:00.0", "0000:04:00.1"]}
+        }}""";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines().toList()).containsSubsequence(
+        "ASSIGNABLE ADAPTERS",
+        "  NAME       TYPE          GROUP    PCI          USED BY                              ERROR",
+        "  gpu        UNSPECIFIED   gpu      0000:04:00.0 aaaaaaaa-0000-4000-8000-000000000001 -",
+        "  eth1       ETH_PF        -        0000:03:00.0 -                                    eth1 asks for 16 VFs but"
+            + " 0000:03:00.0 supports at most 8 (sriov_totalvfs)",
+        "APPS",
+        "    adapter 0000:04:00.0",
+        "    adapter 0000:04:00.1");
+  }
 }

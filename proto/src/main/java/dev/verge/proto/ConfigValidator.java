@@ -412,6 +412,49 @@ public final class ConfigValidator {
           Adapter adapter = app.getAdapters(a);
           reference(passthroughNames, adapter.getName(), path + ".adapters[" + a + "].name", "device I/O (label or assign group)");
         }
+        if (app.hasBoot()) {
+          checkBoot(app.getBoot(), path + ".boot");
+        }
+      }
+    }
+
+    /** A boot source names exactly one image, by absolute path or by content hash. */
+    private void checkBoot(dev.verge.proto.config.v1.BootSource boot, String path) {
+      switch (boot.getSourceCase()) {
+        case DISK -> {
+          var disk = boot.getDisk();
+          boolean byPath = !disk.getPath().isEmpty();
+          boolean byHash = !disk.getSha256().isEmpty();
+          if (byPath == byHash) {
+            add(path + ".disk", byPath ? INVALID_VALUE : MISSING_VALUE,
+                "a disk image is named by exactly one of path and sha256");
+          }
+          if (byPath) {
+            absolutePath(disk.getPath(), path + ".disk.path");
+          }
+          if (byHash && !disk.getSha256().matches("[0-9a-f]{64}")) {
+            add(path + ".disk.sha256", INVALID_VALUE, "a sha256 is 64 lower-case hex digits, not " + disk.getSha256());
+          }
+        }
+        case KERNEL -> {
+          var kernel = boot.getKernel();
+          if (kernel.getKernel().isEmpty()) {
+            add(path + ".kernel.kernel", MISSING_VALUE, "a kernel boot needs the kernel's path");
+          } else {
+            absolutePath(kernel.getKernel(), path + ".kernel.kernel");
+          }
+          if (!kernel.getInitrd().isEmpty()) {
+            absolutePath(kernel.getInitrd(), path + ".kernel.initrd");
+          }
+          printable(kernel.getCmdline(), path + ".kernel.cmdline");
+        }
+        case SOURCE_NOT_SET -> add(path, MISSING_VALUE, "a boot source is a disk or a kernel");
+      }
+    }
+
+    private void absolutePath(String value, String path) {
+      if (!value.startsWith("/") || value.contains("/../") || value.endsWith("/..") || value.indexOf('\0') >= 0) {
+        add(path, INVALID_VALUE, "an absolute path without '..' is needed, not " + value);
       }
     }
 

@@ -158,4 +158,27 @@ class ConfigValidatorTest {
     assertThat(violations).extracting(ConfigViolation::fieldPath, ConfigViolation::reason)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("", ConfigViolation.TOO_LARGE));
   }
+
+  @Test
+  void bootSourceNamesOneAbsoluteImage() throws Exception {
+    List<ConfigViolation> violations = violationsAfter(c -> {
+      c.getAppsBuilder(0).getBootBuilder().getDiskBuilder().setPath("images/guest.qcow2")
+          .setSha256("ABC");
+      return c;
+    });
+
+    assertThat(violations).extracting(ConfigViolation::fieldPath).containsExactly(
+        "apps[0].boot.disk", "apps[0].boot.disk.path", "apps[0].boot.disk.sha256");
+  }
+
+  @Test
+  void kernelBootNeedsTheKernel() throws Exception {
+    List<ConfigViolation> violations = violationsAfter(c -> {
+      c.getAppsBuilder(0).getBootBuilder().getKernelBuilder().clearKernel();
+      return c;
+    });
+
+    assertThat(violations).extracting(ConfigViolation::fieldPath, ConfigViolation::reason)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("apps[0].boot.kernel.kernel", ConfigViolation.MISSING_VALUE));
+  }
 }

@@ -447,21 +447,24 @@ public final class LinuxNetworkStack implements NetworkStack {
   @Override
   public void setVf(String pf, VfSettings settings) {
     String object = settings.vf() + " of " + pf;
+    changeLink("set vf", pf, object, m -> vfInfoList(m, settings));
+  }
+
+  /** IFLA_VFINFO_LIST { IFLA_VF_INFO { MAC, VLAN, SPOOFCHK, TRUST, LINK_STATE } }, only the fields set. */
+  static void vfInfoList(NetlinkMessage m, VfSettings settings) {
     int vf = settings.vf();
-    changeLink("set vf", pf, object, m -> {
-      int list = m.beginNested(IFLA_VFINFO_LIST);
-      int info = m.beginNested(IFLA_VF_INFO);
-      settings.mac().ifPresent(mac -> {
-        byte[] value = new byte[4 + 32]; // struct ifla_vf_mac { __u32 vf; __u8 mac[32]; }
-        java.nio.ByteBuffer.wrap(value).order(java.nio.ByteOrder.nativeOrder()).putInt(vf).put(mac.bytes());
-        m.attr(IFLA_VF_MAC, value);
-      });
-      settings.vlan().ifPresent(vlan -> vfValues(m, IFLA_VF_VLAN, vf, vlan, 0)); // vf, vlan, qos
-      settings.spoofCheck().ifPresent(on -> vfValues(m, IFLA_VF_SPOOFCHK, vf, on ? 1 : 0));
-      settings.trust().ifPresent(on -> vfValues(m, IFLA_VF_TRUST, vf, on ? 1 : 0));
-      settings.linkState().ifPresent(state -> vfValues(m, IFLA_VF_LINK_STATE, vf, state.ordinal()));
-      m.endNested(info).endNested(list);
+    int list = m.beginNested(IFLA_VFINFO_LIST);
+    int info = m.beginNested(IFLA_VF_INFO);
+    settings.mac().ifPresent(mac -> {
+      byte[] value = new byte[4 + 32]; // struct ifla_vf_mac { __u32 vf; __u8 mac[32]; }
+      java.nio.ByteBuffer.wrap(value).order(java.nio.ByteOrder.nativeOrder()).putInt(vf).put(mac.bytes());
+      m.attr(IFLA_VF_MAC, value);
     });
+    settings.vlan().ifPresent(vlan -> vfValues(m, IFLA_VF_VLAN, vf, vlan, 0)); // vf, vlan, qos
+    settings.spoofCheck().ifPresent(on -> vfValues(m, IFLA_VF_SPOOFCHK, vf, on ? 1 : 0));
+    settings.trust().ifPresent(on -> vfValues(m, IFLA_VF_TRUST, vf, on ? 1 : 0));
+    settings.linkState().ifPresent(state -> vfValues(m, IFLA_VF_LINK_STATE, vf, state.ordinal()));
+    m.endNested(info).endNested(list);
   }
 
   private static void vfValues(NetlinkMessage m, int type, int... values) {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -17,6 +18,8 @@ import java.util.stream.Stream;
 
 /** sysfs read and written under a root that is {@code /sys} on a machine and a fake tree in tests. */
 public final class LinuxSysfs implements Sysfs {
+  private static final Duration POLL = Duration.ofMillis(20);
+
   private final Path root;
   private final SysfsWriter writer;
 
@@ -76,6 +79,10 @@ public final class LinuxSysfs implements Sysfs {
     if (pf.totalVfs() == 0) {
       throw new HostException("set sriov_numvfs", object, Errno.EOPNOTSUPP, "device has no SR-IOV");
     }
+    if (count < 0 || count > pf.totalVfs()) {
+      throw new HostException("set sriov_numvfs", object, Errno.ERANGE,
+          physicalFunction + " supports at most " + pf.totalVfs() + " VFs (sriov_totalvfs)");
+    }
     if (pf.numVfs() == count) {
       return;
     }
@@ -105,6 +112,41 @@ public final class LinuxSysfs implements Sysfs {
           "device is bound to " + bound.orElse("no driver") + " after drivers_probe"
               + " (is the " + driver + " module loaded?)");
     }
+  }
+
+  @Override
+  public List<PciAddress> awaitVirtualFunctions(PciAddress physicalFunction, int count, Duration timeout) {
+    String object = count + " VFs of " + physicalFunction;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      List<PciAddress> vfs = require("wait for", object, physicalFunction).virtualFunctions();
+      if (vfs.size() >= count) {
+        return vfs.subList(0, count);
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        throw new HostException("wait for", object, Errno.ETIMEDOUT,
+            "only " + vfs.size() + " virtfn links after " + timeout.toMillis() + " ms");
+      }
+      try {
+        Thread.sleep(POLL.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new HostException("wait for", object, Errno.EINTR, "interrupted");
+      }
+    }
+  }
+
+  @Override
+  public Optional<String> releaseDriver(PciAddress address) {
+    String object = address.value();
+    PciDevice device = require("release", object, address);
+    Path dir = devices().resolve(address.value());
+    write("release", object, dir.resolve("driver_override"), "\n"); // an empty override clears it
+    if (device.driver().isPresent()) {
+      write("release", object, dir.resolve("driver/unbind"), address.value());
+    }
+    write("release", object, root.resolve("bus/pci/drivers_probe"), address.value());
+    return linkTarget(dir.resolve("driver"));
   }
 
   @Override

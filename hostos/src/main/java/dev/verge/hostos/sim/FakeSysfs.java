@@ -46,6 +46,7 @@ public final class FakeSysfs {
 
   private final Path root;
   private final Map<String, Device> devices = new HashMap<>();
+  private boolean vfsInTheirPfsIommuGroup;
 
   private FakeSysfs(Path root) {
     this.root = root;
@@ -70,6 +71,15 @@ public final class FakeSysfs {
       throw new UncheckedIOException(e);
     }
     return fake;
+  }
+
+  /**
+   * VFs made from now on land in their PF's IOMMU group, as on a platform without ACS on the
+   * PF's port (instead of a group of their own each).
+   */
+  public synchronized FakeSysfs vfsInTheirPfsIommuGroup() {
+    vfsInTheirPfsIommuGroup = true;
+    return this;
   }
 
   public Path root() {
@@ -188,7 +198,8 @@ public final class FakeSysfs {
       String vf = String.format("%s:%02x.%d", bus, 0x02 + i / 8, i % 8);
       String suffix = "v" + i;
       Optional<String> netInterface = pf.netInterface().map(n -> n + suffix);
-      addDevice(new Device(vf, pf.vendor(), pf.vfDeviceId(), pf.vfDriver(), netInterface, nextGroup++, 0, 0, ""),
+      int group = vfsInTheirPfsIommuGroup ? pf.iommuGroup() : nextGroup++;
+      addDevice(new Device(vf, pf.vendor(), pf.vfDeviceId(), pf.vfDriver(), netInterface, group, 0, 0, ""),
           Optional.of(pfAddress));
       Files.createSymbolicLink(pfDir.resolve("virtfn" + i), deviceDir(vf));
     }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.verge.hostos.Errno;
 import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.Link;
+import dev.verge.hostos.MacAddress;
+import dev.verge.hostos.VfSettings;
 import dev.verge.hostos.Route;
 import dev.verge.hostos.RouteType;
 import java.nio.ByteBuffer;
@@ -160,6 +162,53 @@ class NetlinkCodecTest {
     NetlinkAttributes attributes = NetlinkAttributes.parse(bad, 0, 12);
     assertThat(attributes.has(3)).isTrue();
     assertThat(attributes.has(4)).isFalse();
+  }
+
+  /**
+   * A VF change on the PF as the kernel's do_setvfinfo reads it; no SR-IOV device here, so the
+   * bytes are checked against the structs (ifla_vf_mac, ifla_vf_vlan, ifla_vf_spoofchk, ifla_vf_trust).
+   */
+  @Test
+  void vfSettingsEncodeAsNestedVfInfoWithOneStructPerFieldSet() {
+    NetlinkMessage message = new NetlinkMessage(buffer, Rtnetlink.RTM_NEWLINK, 0, 1)
+        .u8(0).u8(0).u16(0).u32(7).u32(0).u32(0);
+    VfSettings settings = VfSettings.of(3).withMac(MacAddress.of("02:00:00:00:00:aa")).withVlan(100)
+        .withSpoofCheck(false).withTrust(true);
+    LinuxNetworkStack.vfInfoList(message, settings);
+    ByteBuffer out = message.finish();
+    assertThat(out.limit()).isEqualTo(32 + 88);
+    assertThat(out.getShort(32) & 0xffff).isEqualTo(88);
+    assertThat(out.getShort(34) & 0xffff).isEqualTo(Rtnetlink.IFLA_VFINFO_LIST | NetlinkMessage.NLA_F_NESTED);
+    assertThat(out.getShort(36) & 0xffff).isEqualTo(84);
+    assertThat(out.getShort(38) & 0xffff).isEqualTo(Rtnetlink.IFLA_VF_INFO | NetlinkMessage.NLA_F_NESTED);
+    // IFLA_VF_MAC: struct ifla_vf_mac { u32 vf; u8 mac[32]; }
+    assertThat(out.getShort(40)).isEqualTo((short) 40);
+    assertThat(out.getShort(42)).isEqualTo((short) Rtnetlink.IFLA_VF_MAC);
+    assertThat(out.getInt(44)).isEqualTo(3);
+    byte[] mac = new byte[32];
+    out.duplicate().position(48).get(mac);
+    assertThat(mac).startsWith(2, 0, 0, 0, 0, (byte) 0xaa).endsWith(new byte[26]);
+    // IFLA_VF_VLAN: struct ifla_vf_vlan { u32 vf; u32 vlan; u32 qos; }
+    assertThat(out.getShort(80)).isEqualTo((short) 16);
+    assertThat(out.getShort(82)).isEqualTo((short) Rtnetlink.IFLA_VF_VLAN);
+    assertThat(new int[] {out.getInt(84), out.getInt(88), out.getInt(92)}).containsExactly(3, 100, 0);
+    // IFLA_VF_SPOOFCHK and IFLA_VF_TRUST: { u32 vf; u32 setting; }
+    assertThat(out.getShort(98)).isEqualTo((short) Rtnetlink.IFLA_VF_SPOOFCHK);
+    assertThat(new int[] {out.getInt(100), out.getInt(104)}).containsExactly(3, 0);
+    assertThat(out.getShort(110)).isEqualTo((short) Rtnetlink.IFLA_VF_TRUST);
+    assertThat(new int[] {out.getInt(112), out.getInt(116)}).containsExactly(3, 1);
+    // and the decoder of the kernel's VF listing reads the same layout back
+    assertThat(Rtnetlink.vfs(copy(out))).containsExactly(settings);
+  }
+
+  @Test
+  void vfSettingsLeaveOutTheFieldsNotSet() {
+    NetlinkMessage message = new NetlinkMessage(buffer, Rtnetlink.RTM_NEWLINK, 0, 1)
+        .u8(0).u8(0).u16(0).u32(7).u32(0).u32(0);
+    LinuxNetworkStack.vfInfoList(message, VfSettings.of(0).withVlan(5));
+    ByteBuffer out = message.finish();
+    assertThat(out.getShort(32) & 0xffff).isEqualTo(4 + 4 + 16);
+    assertThat(out.getShort(42)).isEqualTo((short) Rtnetlink.IFLA_VF_VLAN);
   }
 
   private static ByteBuffer copy(ByteBuffer message) {

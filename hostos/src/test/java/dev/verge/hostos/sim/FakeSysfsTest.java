@@ -80,12 +80,46 @@ class FakeSysfsTest {
   }
 
   @Test
-  void moreVfsThanTheDeviceHasAreRefusedWithTheKernelsReason() {
+  void moreVfsThanTheDeviceHasAreRefusedBeforeAnyWriteNamingTheLimit() {
+    sysfs.setNumVfs(PF, 2);
     HostException refused = catchThrowableOfType(HostException.class, () -> sysfs.setNumVfs(PF, 9));
     assertThat(refused.errno()).isEqualTo(Errno.ERANGE);
-    assertThat(refused.getMessage()).isEqualTo("cannot set sriov_numvfs 0000:03:00.0 to 9: writing 9 to"
-        + " bus/pci/devices/0000:03:00.0/sriov_numvfs: Numerical result out of range (ERANGE)");
-    assertThat(device(PF).numVfs()).isZero();
+    assertThat(refused.getMessage()).isEqualTo("cannot set sriov_numvfs 0000:03:00.0 to 9:"
+        + " 0000:03:00.0 supports at most 8 VFs (sriov_totalvfs) (ERANGE)");
+    assertThat(device(PF).numVfs()).as("the VFs in use were not reset to 0 first").isEqualTo(2);
+  }
+
+  @Test
+  void awaitingVirtualFunctionsReturnsTheirAddressesByIndex() {
+    sysfs.setNumVfs(PF, 3);
+    List<PciAddress> vfs = sysfs.awaitVirtualFunctions(PF, 3, java.time.Duration.ofSeconds(1));
+    assertThat(vfs).containsExactlyElementsOf(device(PF).virtualFunctions());
+    assertThat(vfs.get(2)).isEqualTo(PciAddress.of("0000:03:02.2"));
+  }
+
+  @Test
+  void awaitingMoreVirtualFunctionsThanAppearTimesOutSayingHowManyCame() {
+    sysfs.setNumVfs(PF, 1);
+    long start = System.nanoTime();
+    HostException refused = catchThrowableOfType(HostException.class,
+        () -> sysfs.awaitVirtualFunctions(PF, 2, java.time.Duration.ofMillis(100)));
+    assertThat(refused.errno()).isEqualTo(Errno.ETIMEDOUT);
+    assertThat(refused.getMessage()).isEqualTo(
+        "cannot wait for 2 VFs of 0000:03:00.0: only 1 virtfn links after 100 ms (ETIMEDOUT)");
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(100_000_000L);
+  }
+
+  @Test
+  void releasingAVfFromVfioPciGivesItBackToItsOwnDriverAndItsInterfaceReturns() {
+    sysfs.setNumVfs(PF, 1);
+    PciAddress vf = device(PF).virtualFunctions().get(0);
+    String netInterface = device(vf).netInterfaces().get(0);
+    sysfs.bindDriver(vf, "vfio-pci");
+    assertThat(sysfs.releaseDriver(vf)).contains("iavf");
+    assertThat(device(vf).driver()).contains("iavf");
+    assertThat(sysfs.pciAddressOf(netInterface)).contains(vf);
+    assertThat(Files.exists(root.resolve("bus/pci/drivers/vfio-pci").resolve(vf.value()),
+        java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
   }
 
   @Test

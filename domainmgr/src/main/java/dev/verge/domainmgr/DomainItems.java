@@ -1,0 +1,183 @@
+package dev.verge.domainmgr;
+
+import dev.verge.agent.KernelBacked;
+import dev.verge.agent.KernelView;
+import dev.verge.hostos.LinkSpec;
+import dev.verge.reconciler.Dependency;
+import dev.verge.reconciler.Item;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** The items of domainmgr's graph, named after what they stand for. */
+public final class DomainItems {
+  private DomainItems() {}
+
+  /** A persistent tap for one VIF, under the name zedrouter chose; zedrouter puts it on the bridge. */
+  public record Tap(String name, int mtu) implements Item, KernelBacked {
+    public static final String TYPE = "Tap";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public Set<String> kernelLinks() {
+      return Set.of(name);
+    }
+
+    @Override
+    public Optional<Tap> observe(KernelView kernel) {
+      return kernel.link(name).filter(l -> l.kind().equals(new LinkSpec.Tap().kind())).map(l -> new Tap(name, l.mtu()));
+    }
+  }
+
+  /** A macvtap for one VIF on a parent link it does not own; it goes when the parent goes. */
+  public record Macvtap(String name, String parent, LinkSpec.MacvlanMode mode, String mac, int mtu)
+      implements Item, KernelBacked {
+    public static final String TYPE = "Macvtap";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(ParentLink.TYPE, parent).autoDeletedWithExternal()
+          .describedAs("a macvtap sits on its parent link"));
+    }
+
+    @Override
+    public Set<String> kernelLinks() {
+      return Set.of(name);
+    }
+
+    @Override
+    public Optional<Macvtap> observe(KernelView kernel) {
+      return kernel.link(name).filter(l -> l.kind().equals("macvtap"))
+          .map(l -> new Macvtap(name, parent, mode, l.mac() == null ? mac : l.mac().toString(), l.mtu()));
+    }
+  }
+
+  /** A link domainmgr does not own (a macvtap's parent): only satisfies dependencies. */
+  public record ParentLink(String name) implements Item {
+    public static final String TYPE = "ParentLink";
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public boolean external() {
+      return true;
+    }
+  }
+
+  /**
+   * A running VM. Equal definitions (and restart counters) mean no restart: only a change of what
+   * QEMU was started with, or a bumped restart counter, recreates it.
+   */
+  public record Vm(VmDefinition definition, int restartCounter) implements Item {
+    public static final String TYPE = "Vm";
+
+    @Override
+    public String name() {
+      return definition.name();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      List<Dependency> deps = new ArrayList<>();
+      for (VmDefinition.Nic nic : definition.nics()) {
+        String type = nic.attach() == VmDefinition.Attach.TAP ? Tap.TYPE : Macvtap.TYPE;
+        deps.add(Dependency.on(type, nic.ifName()).describedAs("QEMU opens the VIF's device at start"));
+      }
+      for (VmDefinition.HostPciDevice device : definition.passthrough()) {
+        // labelled with its vfio binding item's name (dev.verge.domainmgr.io.IoItems.VfioBinding)
+        deps.add(Dependency.on(dev.verge.domainmgr.io.IoItems.VfioBinding.TYPE, device.label()).describedAs("QEMU takes the device from vfio-pci"));
+      }
+      return deps;
+    }
+  }
+
+  /**
+   * A NIC hot-plugged into a running VM through QMP, after its boot NICs: adding an adapter at the
+   * end of an app's list does not restart the VM.
+   *
+   * @param index the NIC's position in the guest's adapter list (its QMP ids and PCI slot follow it)
+   */
+  public record HotNic(String domain, int index, VmDefinition.Nic nic) implements Item {
+    public static final String TYPE = "HotNic";
+
+    @Override
+    public String name() {
+      return nic.ifName();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public boolean isEqual(Item other) {
+      return equals(other);
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      String vif = nic.attach() == VmDefinition.Attach.TAP ? Tap.TYPE : Macvtap.TYPE;
+      return List.of(Dependency.on(Vm.TYPE, domain).recreatedWhenModified().describedAs("plugged into the running VM"),
+          Dependency.on(vif, nic.ifName()).describedAs("QEMU opens the VIF's device"));
+    }
+
+    /** The QMP id of the NIC's backend; its device is {@code <id>-nic}. */
+    public String qmpId() {
+      return "hnet" + index;
+    }
+  }
+
+  /**
+   * True when {@code next} is {@code running} with NICs appended and nothing else changed: those
+   * NICs are hot-plugged instead of restarting the VM.
+   */
+  public static boolean onlyNicsAppended(Vm running, Vm next) {
+    VmDefinition a = running.definition();
+    VmDefinition b = next.definition();
+    return running.restartCounter() == next.restartCounter()
+        && b.nics().size() > a.nics().size()
+        && b.nics().subList(0, a.nics().size()).equals(a.nics())
+        && b.nics().subList(a.nics().size(), b.nics().size()).stream().allMatch(n -> n.attach() == VmDefinition.Attach.TAP)
+        && new VmDefinition(b.name(), b.uuid(), b.memoryMb(), b.vcpus(), b.boot(), a.nics(), b.serialLog(), b.passthrough())
+            .equals(a);
+  }
+}

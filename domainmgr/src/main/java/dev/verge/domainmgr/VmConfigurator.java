@@ -1,0 +1,182 @@
+package dev.verge.domainmgr;
+
+import dev.verge.domainmgr.DomainItems.Vm;
+import dev.verge.hostos.DaemonListener;
+import dev.verge.hostos.DaemonPaths;
+import dev.verge.hostos.DaemonSpec;
+import dev.verge.hostos.DaemonStatus;
+import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.HostException;
+import dev.verge.reconciler.Configurator;
+import dev.verge.reconciler.Item;
+import dev.verge.reconciler.OpContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Runs each VM as a supervised QEMU daemon (its own run directory with the QMP socket, serial
+ * console to a file). The create finishes when QEMU is up; a VM that dies later is restarted by the
+ * supervisor with back-off, and what happened is kept in {@link VmRun} for the domain status.
+ */
+final class VmConfigurator implements Configurator {
+  /** How a VM stands, for the domain status. */
+  record VmRun(State state, QemuCommand.Accel accel, int restarts, Optional<String> lastProblem, Path runDir,
+      Vm booted) {
+    enum State {
+      STARTING,
+      RUNNING,
+      RESTARTING,
+      FAILED
+    }
+
+    VmRun with(State newState, int newRestarts, Optional<String> problem) {
+      return new VmRun(newState, accel, newRestarts, problem, runDir, booted);
+    }
+  }
+
+  static final DaemonSpec.RestartPolicy RESTART =
+      new DaemonSpec.RestartPolicy(Duration.ofSeconds(1), Duration.ofMinutes(1), Integer.MAX_VALUE);
+
+  private final DaemonSupervisor daemons;
+  private final Executor loop;
+  private final Supplier<QemuCommand.Accel> accel;
+  private final Runnable changed;
+  private final Map<String, VmRun> runs = new ConcurrentHashMap<>();
+
+  /**
+   * @param loop the agent's loop: daemon events arrive there
+   * @param changed called (on the loop) when a VM's state changed, to republish status
+   */
+  VmConfigurator(DaemonSupervisor daemons, Executor loop, Supplier<QemuCommand.Accel> accel, Runnable changed) {
+    this.daemons = daemons;
+    this.loop = loop;
+    this.accel = accel;
+    this.changed = changed;
+  }
+
+  static String daemonName(String domainName) {
+    return "qemu-" + domainName;
+  }
+
+  Optional<VmRun> run(String domainName) {
+    return Optional.ofNullable(runs.get(domainName));
+  }
+
+  /** What each VM was started with, by domain name. */
+  Map<String, Vm> booted() {
+    Map<String, Vm> booted = new java.util.TreeMap<>();
+    runs.forEach((name, run) -> booted.put(name, run.booted()));
+    return booted;
+  }
+
+  /** The QMP socket of a domain's QEMU. */
+  Path qmpSocket(String domainName) {
+    return QemuCommand.qmpSocket(daemons.paths(daemonName(domainName)).run());
+  }
+
+  @Override
+  public void create(OpContext ctx, Item item) throws Exception {
+    VmDefinition vm = ((Vm) item).definition();
+    String daemon = daemonName(vm.name());
+    DaemonPaths paths = daemons.paths(daemon);
+    Files.createDirectories(vm.serialLog().getParent());
+    Files.deleteIfExists(QemuCommand.qmpSocket(paths.run()));
+    if (vm.boot() instanceof VmDefinition.DiskBoot disk) {
+      createOverlay(disk);
+    }
+    QemuCommand.Accel acceleration = accel.get();
+    List<String> command = QemuCommand.build(vm, acceleration, paths.run());
+    DaemonSpec spec = new DaemonSpec(daemon, command, Optional.empty(), Duration.ofSeconds(10), RESTART);
+    runs.put(vm.name(), new VmRun(VmRun.State.STARTING, acceleration, 0, Optional.empty(), paths.run(), (Vm) item));
+    Consumer<Throwable> done = ctx.continueInBackground();
+    daemons.start(spec, loop, new DaemonListener() {
+      private boolean started;
+
+      @Override
+      public void onReady(DaemonStatus status) {
+        update(vm.name(), VmRun.State.RUNNING, status.restarts(), Optional.empty());
+        if (!started) {
+          started = true;
+          done.accept(null);
+        }
+      }
+
+      @Override
+      public void onExited(DaemonStatus status, int exitCode, boolean willRestart) {
+        update(vm.name(), willRestart ? VmRun.State.RESTARTING : VmRun.State.FAILED, status.restarts(),
+            Optional.of("QEMU exited with code " + exitCode + (willRestart ? ", restarting with back-off" : "")));
+      }
+
+      @Override
+      public void onFailed(HostException reason, boolean willRetry) {
+        update(vm.name(), willRetry ? VmRun.State.RESTARTING : VmRun.State.FAILED,
+            runs.containsKey(vm.name()) ? runs.get(vm.name()).restarts() : 0, Optional.of(reason.getMessage()));
+        if (!started) {
+          started = true;
+          runs.remove(vm.name());
+          done.accept(reason);
+        }
+      }
+    });
+  }
+
+  private void update(String name, VmRun.State state, int restarts, Optional<String> problem) {
+    VmRun run = runs.get(name);
+    if (run != null) {
+      runs.put(name, run.with(state, restarts, problem.or(run::lastProblem)));
+      changed.run();
+    }
+  }
+
+  /** The per-app copy-on-write layer over the pristine base image, made once and kept. */
+  private static void createOverlay(VmDefinition.DiskBoot disk) throws IOException, InterruptedException {
+    if (Files.exists(disk.overlay())) {
+      return;
+    }
+    if (!Files.isRegularFile(disk.baseImage())) {
+      throw new IOException("disk image " + disk.baseImage() + " does not exist"
+          + disk.contentSha256().map(h -> " (image store entry for sha256 " + h + ")").orElse(""));
+    }
+    Files.createDirectories(disk.overlay().getParent());
+    Process p = new ProcessBuilder("qemu-img", "create", "-q", "-f", "qcow2", "-F", disk.format().qemuName(),
+        "-b", disk.baseImage().toString(), disk.overlay().toString()).redirectErrorStream(true).start();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("qemu-img create of " + disk.overlay() + " took over 30 s");
+    }
+    String output = new String(p.getInputStream().readAllBytes()).trim();
+    if (p.exitValue() != 0) {
+      throw new IOException("qemu-img create of " + disk.overlay() + " failed: " + output);
+    }
+  }
+
+  @Override
+  public void modify(OpContext ctx, Item oldItem, Item newItem) {
+    throw new UnsupportedOperationException("a VM is recreated, never modified");
+  }
+
+  @Override
+  public boolean needsRecreate(Item oldItem, Item newItem) {
+    return true;
+  }
+
+  @Override
+  public void delete(OpContext ctx, Item item) throws IOException {
+    VmDefinition vm = ((Vm) item).definition();
+    runs.remove(vm.name());
+    if (daemons.status(daemonName(vm.name())).isPresent()) { // the supervisor may have given up on it
+      daemons.stop(daemonName(vm.name()));
+    }
+    Files.deleteIfExists(QemuCommand.qmpSocket(daemons.paths(daemonName(vm.name())).run()));
+  }
+}

@@ -1,0 +1,160 @@
+package dev.verge.domainmgr;
+
+import static dev.verge.domainmgr.Apps.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.verge.agent.SimWorld;
+import dev.verge.hostos.Link;
+import dev.verge.proto.common.v1.ErrorInfo;
+import dev.verge.proto.config.v1.AppInstanceConfig;
+import dev.verge.proto.info.v1.DomainStatus;
+import dev.verge.pubsub.Durability;
+import dev.verge.pubsub.Publication;
+import dev.verge.pubsub.Subscription;
+import dev.verge.topics.DomainmgrTopics;
+import dev.verge.topics.ZedagentTopics;
+import dev.verge.topics.ZedrouterTopics;
+import dev.verge.topics.v1.AppVifPlan;
+import dev.verge.topics.v1.AppVifs;
+import dev.verge.topics.v1.CreatedVif;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** domainmgr on the runtime with a sim host: app configs and VIF plans in, kernel and daemons checked. */
+class DomainmgrAgentTest {
+  @TempDir Path dir;
+  SimWorld world;
+  Publication<AppInstanceConfig> apps;
+  Publication<AppVifPlan> plans;
+  Subscription<DomainStatus> status;
+  Subscription<AppVifs> vifs;
+
+  @BeforeEach
+  void world() {
+    world = new SimWorld(dir.resolve("sim"));
+    apps = world.bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
+    plans = world.bus.publish(ZedrouterTopics.APP_VIF_PLAN, Durability.VOLATILE);
+    status = world.watch(DomainmgrTopics.DOMAIN_STATUS);
+    vifs = world.watch(DomainmgrTopics.APP_VIFS);
+    world.start(new DomainmgrAgent(
+        new DomainPlanner.Settings(dir.resolve("domains"), dir.resolve("images"), 2048, 256), () -> QemuCommand.Accel.TCG));
+  }
+
+  @AfterEach
+  void close() {
+    world.close();
+  }
+
+  private void runApp1() {
+    apps.publish(APP1, app(APP1, 256, NI1, NI2));
+    plans.publish(APP1, plan(APP1, vif("nbu1x1", NI1, "02:00:00:00:01:01"), vif("nbu2x1", NI2, "02:00:00:00:01:02")));
+    settle();
+  }
+
+  /**
+   * Settles twice: QEMU's readiness arrives on the loop after the reconcile that started it, and the
+   * reconcile it asks for is a timer that one settle does not wait for.
+   */
+  private void settle() {
+    world.settle();
+    world.settle();
+  }
+
+  private boolean qemuRunning(String app) {
+    return world.host.simDaemons().status(VmConfigurator.daemonName(app)).map(s -> s.running()).orElse(false);
+  }
+
+  @Test
+  void appGetsItsTapsAndARunningVm() {
+    runApp1();
+
+    assertThat(world.host.kernel().link("nbu1x1")).map(Link::kind).contains("tun");
+    assertThat(world.host.kernel().link("nbu2x1")).map(Link::up).contains(true);
+    assertThat(qemuRunning(APP1)).isTrue();
+    DomainStatus domain = status.snapshot().get(APP1);
+    assertThat(domain.getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+    assertThat(domain.getAccel()).isEqualTo("tcg");
+    assertThat(domain.getConsoleLog()).isEqualTo(dir.resolve("domains").resolve(APP1).resolve("console.log").toString());
+    assertThat(domain.getVifsList()).extracting(v -> v.getVifName() + " " + v.getIpAddress() + " " + v.getReady())
+        .containsExactly("nbu1x1 10.1.0.10 true", "nbu2x1 10.1.0.10 true");
+    assertThat(vifs.snapshot().get(APP1).getVifsList()).extracting(CreatedVif::getVifName, CreatedVif::getReady)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("nbu1x1", true), org.assertj.core.groups.Tuple.tuple("nbu2x1", true));
+  }
+
+  @Test
+  void deletingTheAppStopsQemuAndRemovesItsTaps() {
+    runApp1();
+
+    apps.unpublish(APP1);
+    settle();
+
+    assertThat(qemuRunning(APP1)).isFalse();
+    assertThat(world.host.kernel().link("nbu1x1")).isEmpty();
+    assertThat(world.host.kernel().link("nbu2x1")).isEmpty();
+    assertThat(status.snapshot()).doesNotContainKey(APP1);
+    assertThat(vifs.snapshot()).doesNotContainKey(APP1);
+  }
+
+  @Test
+  void aDeadVmIsReportedAndRestartedByTheSupervisor() {
+    runApp1();
+
+    world.host.simDaemons().crash(VmConfigurator.daemonName(APP1), 137);
+    settle();
+
+    DomainStatus domain = status.snapshot().get(APP1);
+    assertThat(domain.getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+    assertThat(domain.getRestarts()).isEqualTo(1);
+    assertThat(qemuRunning(APP1)).isTrue();
+  }
+
+  @Test
+  void aChangeTheVmDoesNotSeeDoesNotRestartIt() {
+    runApp1();
+    long pid = world.host.simDaemons().status(VmConfigurator.daemonName(APP1)).orElseThrow().pid();
+
+    apps.publish(APP1, app(APP1, 256, NI1, NI2).toBuilder().setDisplayName("renamed").build());
+    settle();
+    assertThat(world.host.simDaemons().status(VmConfigurator.daemonName(APP1)).orElseThrow().pid()).isEqualTo(pid);
+
+    apps.publish(APP1, app(APP1, 256, NI1, NI2).toBuilder().setRestartCounter(1).build());
+    settle();
+    assertThat(world.host.simDaemons().status(VmConfigurator.daemonName(APP1)).orElseThrow().pid()).isNotEqualTo(pid);
+  }
+
+  @Test
+  void badAppGetsAPreciseErrorOthersUnaffected() {
+    runApp1();
+
+    apps.publish(APP2, app(APP2, 256, NI1));
+    plans.publish(APP2, plan(APP2, vif("nbu1x2", NI1, "02:00:00:00:01:01")));
+    settle();
+
+    DomainStatus bad = status.snapshot().get(APP2);
+    assertThat(bad.getState()).isEqualTo(DomainStatus.State.STATE_ERROR);
+    assertThat(bad.getErrorsList()).extracting(ErrorInfo::getReason, ErrorInfo::getDescription).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("DUPLICATE_MAC", "adapter eth0: MAC 02:00:00:00:01:01 is already used by app " + APP1));
+    assertThat(world.host.kernel().link("nbu1x2")).isEmpty();
+    assertThat(qemuRunning(APP2)).isFalse();
+    assertThat(status.snapshot().get(APP1).getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+  }
+
+  @Test
+  void aQemuThatCannotStartIsAnErrorInStatus() {
+    world.host.simDaemons().failNextLaunches(VmConfigurator.daemonName(APP1), 1, "qemu-system-x86_64: not found");
+
+    runApp1();
+
+    DomainStatus domain = status.snapshot().get(APP1);
+    assertThat(domain.getState()).isEqualTo(DomainStatus.State.STATE_ERROR);
+    assertThat(domain.getErrorsList()).extracting(ErrorInfo::getReason).contains("DOMAIN_START_FAILED");
+    assertThat(domain.getErrorsList().toString()).contains("qemu-system-x86_64: not found");
+
+    world.advance(Duration.ofSeconds(5)); // the runtime retries the failed item
+    assertThat(status.snapshot().get(APP1).getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+  }
+}
