@@ -43,8 +43,27 @@ public final class IntendedPorts {
       Optional<String> controllerPort) {
     List<Item> items = new ArrayList<>();
     config.ifPresent(c -> addPorts(c, leases, ifIndexes, controllerPort, items));
+    config.map(c -> resolver(c, leases, controllerPort)).filter(r -> !r.nameservers().isEmpty()).ifPresent(items::add);
     return Graphs.newGraph(GraphSpec.named(NimAgent.NAME).describedAs("device ports")
         .withItems(items.toArray(Item[]::new)));
+  }
+
+  /**
+   * The device's resolver: the DNS servers of the management ports, the controller's port first,
+   * then in cost order; each port's configured servers before its lease's.
+   */
+  static PortItems.ResolverConfig resolver(PortConfig config, Map<String, DhcpLease> leases,
+      Optional<String> controllerPort) {
+    List<Port> ports = new ArrayList<>(config.managementPorts());
+    ports.sort(java.util.Comparator.comparing((Port p) -> !controllerPort.map(p.label()::equals).orElse(false)));
+    java.util.LinkedHashSet<String> servers = new java.util.LinkedHashSet<>();
+    for (Port port : ports) {
+      port.dnsServers().forEach(d -> servers.add(d.getHostAddress()));
+      Optional.ofNullable(leases.get(port.ifName())).ifPresent(l -> l.dnsServers().forEach(d -> servers.add(d.getHostAddress())));
+    }
+    Optional<String> domain = controllerPort.flatMap(label -> ports.stream().filter(p -> p.label().equals(label)).findFirst())
+        .flatMap(p -> Optional.ofNullable(leases.get(p.ifName()))).flatMap(DhcpLease::domain);
+    return new PortItems.ResolverConfig(List.copyOf(servers), domain);
   }
 
   /** The item that stands for a port's link (what addresses, clients and VLANs depend on). */

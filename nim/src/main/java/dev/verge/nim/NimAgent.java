@@ -736,6 +736,23 @@ public final class NimAgent implements Agent {
         return true;
       }
     });
+    context.configure(PortItems.ResolverConfig.TYPE, new Configurator() {
+      @Override
+      public void create(OpContext ctx, Item item) throws Exception {
+        dev.verge.proto.AtomicFiles.write(settings.resolvConf(),
+            ((PortItems.ResolverConfig) item).render().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void modify(OpContext ctx, Item oldItem, Item newItem) throws Exception {
+        create(ctx, newItem);
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) throws Exception {
+        java.nio.file.Files.deleteIfExists(settings.resolvConf());
+      }
+    });
     context.configure(SysctlSetting.TYPE, new Configurator() {
       @Override
       public void create(OpContext ctx, Item item) {

@@ -34,6 +34,11 @@ public record NimSettings(Path stateDir) {
     return stateDir.resolve("nim").resolve("DevicePortConfig").resolve("manual.json");
   }
 
+  /** The device's resolver configuration nim writes. */
+  public Path resolvConf() {
+    return stateDir.resolve("nim").resolve("resolv.conf");
+  }
+
   /** Where nim keeps its config list's history across restarts (a {@code ConfigListStatus}). */
   public Path configListFile() {
     return stateDir.resolve("nim").resolve("ConfigList.pb");

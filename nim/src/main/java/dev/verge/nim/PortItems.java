@@ -247,6 +247,36 @@ public final class PortItems {
     }
   }
 
+  /**
+   * The device's resolver configuration ({@code <state>/nim/resolv.conf}, never the machine's
+   * /etc/resolv.conf): a node that is the machine's own links /etc/resolv.conf to it.
+   */
+  public record ResolverConfig(List<String> nameservers, Optional<String> searchDomain) implements ValueItem {
+    public static final String TYPE = "ResolverConfig";
+
+    public ResolverConfig {
+      nameservers = List.copyOf(nameservers);
+    }
+
+    @Override
+    public String name() {
+      return "resolv.conf";
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    /** The file's text; glibc reads only the first three servers, the others are kept for other resolvers. */
+    public String render() {
+      StringBuilder text = new StringBuilder("# written by verge nim: the DNS servers of the management ports\n");
+      searchDomain.ifPresent(d -> text.append("search ").append(d).append('\n'));
+      nameservers.forEach(n -> text.append("nameserver ").append(n).append('\n'));
+      return text.toString();
+    }
+  }
+
   /** The device's own traffic looks up the controller port's table. */
   public record ControllerRule(int table, ItemRef defaultRoute) implements ValueItem {
     public static final String TYPE = "ControllerRule";

@@ -70,6 +70,27 @@ class NimAgentTest {
   }
 
   @Test
+  void theDevicesResolverListsTheControllerPortsDnsServersFirstAndFollowsAFailover() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.physicalIo.publish("eth1", eth("eth1"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0, "192.0.2.53"));
+    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0, "198.51.100.53", "192.0.2.53"));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.adapters.publish("wan1", staticUplink("wan1", "eth1", 10, NET1, "198.51.100.10"));
+    world.start();
+    java.nio.file.Path resolv = new NimSettings(world.stateDir).resolvConf();
+    assertThat(java.nio.file.Files.readAllLines(resolv)).filteredOn(l -> l.startsWith("nameserver"))
+        .containsExactly("nameserver 192.0.2.53", "nameserver 198.51.100.53");
+
+    world.host.kernel().setCarrier("eth0", false);
+    world.settle();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan1");
+    assertThat(java.nio.file.Files.readAllLines(resolv)).filteredOn(l -> l.startsWith("nameserver"))
+        .containsExactly("nameserver 198.51.100.53", "nameserver 192.0.2.53");
+  }
+
+  @Test
   void theCheapestWorkingPortCarriesControllerTraffic() {
     world = new NimWorld(dir, "eth0", "eth1");
     twoStaticUplinks();
