@@ -46,6 +46,7 @@ import dev.verge.reconciler.GraphR;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.ItemRef;
 import dev.verge.reconciler.OpContext;
+import dev.verge.reconciler.RecreatedConfigurator;
 import dev.verge.topics.NimTopics;
 import dev.verge.topics.ZedagentTopics;
 import dev.verge.topics.v1.DeviceNetwork;
@@ -634,7 +635,7 @@ public final class NimAgent implements Agent {
         ignoreMissing(() -> net.clearMaster(item.name()));
       }
     });
-    context.configure(PortAddress.TYPE, new Configurator() {
+    context.configure(PortAddress.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {
         var a = (PortAddress) item;
@@ -642,19 +643,9 @@ public final class NimAgent implements Agent {
       }
 
       @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        throw new UnsupportedOperationException("addresses are recreated, never modified");
-      }
-
-      @Override
       public void delete(OpContext ctx, Item item) {
         var a = (PortAddress) item;
         ignoreMissing(() -> net.deleteAddress(a.link(), a.prefix()));
-      }
-
-      @Override
-      public boolean needsRecreate(Item oldItem, Item newItem) {
-        return true;
       }
     });
     context.configure(DhcpClient.TYPE, new Configurator() {
@@ -673,67 +664,37 @@ public final class NimAgent implements Agent {
         ignoreMissing(() -> host.dhcp().stop(item.name()));
       }
     });
-    context.configure(PortRoute.TYPE, new Configurator() {
+    context.configure(PortRoute.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {
         net.replaceRoute(request((PortRoute) item));
       }
 
       @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        throw new UnsupportedOperationException("routes are recreated, never modified");
-      }
-
-      @Override
       public void delete(OpContext ctx, Item item) {
         ignoreMissing(() -> net.deleteRoute(request((PortRoute) item)));
       }
-
-      @Override
-      public boolean needsRecreate(Item oldItem, Item newItem) {
-        return true;
-      }
     });
-    context.configure(SourceRule.TYPE, new Configurator() {
+    context.configure(SourceRule.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {
         net.addRule(rule((SourceRule) item));
       }
 
       @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        throw new UnsupportedOperationException("rules are recreated, never modified");
-      }
-
-      @Override
       public void delete(OpContext ctx, Item item) {
         ignoreMissing(() -> net.deleteRule(rule((SourceRule) item)));
       }
-
-      @Override
-      public boolean needsRecreate(Item oldItem, Item newItem) {
-        return true;
-      }
     });
-    context.configure(PortItems.ControllerRule.TYPE, new Configurator() {
+    context.configure(PortItems.ControllerRule.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {
         net.addRule(controllerRule((PortItems.ControllerRule) item));
       }
 
       @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        throw new UnsupportedOperationException("rules are recreated, never modified");
-      }
-
-      @Override
       public void delete(OpContext ctx, Item item) {
         ignoreMissing(() -> net.deleteRule(controllerRule((PortItems.ControllerRule) item)));
-      }
-
-      @Override
-      public boolean needsRecreate(Item oldItem, Item newItem) {
-        return true;
       }
     });
     context.configure(PortItems.ResolverConfig.TYPE, new Configurator() {

@@ -7,6 +7,7 @@ import dev.verge.hostos.LinkSpec;
 import dev.verge.reconciler.Dependency;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.ItemRef;
+import dev.verge.reconciler.ValueItem;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
@@ -31,14 +32,6 @@ public final class PortItems {
   public static final int APP_METRIC_BASE = 10000;
   /** Marks nim's routes (rtm_protocol), so they are told from the kernel's and others'. */
   public static final int ROUTE_PROTOCOL = 4;
-
-  /** Base class for value items: equal when their records are equal. */
-  interface ValueItem extends Item {
-    @Override
-    default boolean isEqual(Item other) {
-      return equals(other);
-    }
-  }
 
   /** A physical NIC (a veth end in a namespace): not nim's, only present or not. */
   public record Nic(String name) implements ValueItem {

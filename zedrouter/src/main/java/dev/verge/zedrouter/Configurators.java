@@ -12,6 +12,7 @@ import dev.verge.hostos.nft.NftCommand;
 import dev.verge.reconciler.Configurator;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.OpContext;
+import dev.verge.reconciler.RecreatedConfigurator;
 
 /** How each item type is made real on the host. */
 final class Configurators {
@@ -44,7 +45,7 @@ final class Configurators {
         net.deleteLink(item.name());
       }
     });
-    context.configure(Items.BridgeAddress.TYPE, new Recreated() {
+    context.configure(Items.BridgeAddress.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {
         var a = (Items.BridgeAddress) item;
@@ -57,7 +58,7 @@ final class Configurators {
         net.deleteAddress(a.bridge(), a.prefix());
       }
     });
-    context.configure(Items.BridgePort.TYPE, new Recreated() {
+    context.configure(Items.BridgePort.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {
         var p = (Items.BridgePort) item;
@@ -73,7 +74,7 @@ final class Configurators {
         }
       }
     });
-    context.configure(Items.NiRoute.TYPE, new Recreated() {
+    context.configure(Items.NiRoute.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {
         net.replaceRoute(((Items.NiRoute) item).route());
@@ -90,7 +91,7 @@ final class Configurators {
         }
       }
     });
-    context.configure(Items.NiRule.TYPE, new Recreated() {
+    context.configure(Items.NiRule.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {
         net.addRule(((Items.NiRule) item).rule());
@@ -138,16 +139,4 @@ final class Configurators {
     });
   }
 
-  /** Items the kernel cannot change in place: a change is a delete and a create. */
-  private abstract static class Recreated implements Configurator {
-    @Override
-    public void modify(OpContext ctx, Item oldItem, Item newItem) {
-      throw new UnsupportedOperationException("recreated, never modified");
-    }
-
-    @Override
-    public boolean needsRecreate(Item oldItem, Item newItem) {
-      return true;
-    }
-  }
 }

@@ -7,7 +7,7 @@ import dev.verge.hostos.MacAddress;
 import dev.verge.hostos.RouteRequest;
 import dev.verge.hostos.nft.Table;
 import dev.verge.reconciler.Dependency;
-import dev.verge.reconciler.Item;
+import dev.verge.reconciler.ValueItem;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,17 +18,12 @@ public final class Items {
   private Items() {}
 
   /** An NI's bridge. Kernel-backed: deleted or changed behind zedrouter's back, it is repaired. */
-  public record Bridge(String name, int mtu, MacAddress mac) implements Item, KernelBacked {
+  public record Bridge(String name, int mtu, MacAddress mac) implements ValueItem, KernelBacked {
     public static final String TYPE = "Bridge";
 
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -44,7 +39,7 @@ public final class Items {
   }
 
   /** The gateway address on a local NI's bridge. */
-  public record BridgeAddress(String bridge, IpPrefix prefix) implements Item, KernelBacked {
+  public record BridgeAddress(String bridge, IpPrefix prefix) implements ValueItem, KernelBacked {
     public static final String TYPE = "BridgeAddress";
 
     @Override
@@ -55,11 +50,6 @@ public final class Items {
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -79,17 +69,12 @@ public final class Items {
   }
 
   /** A link zedrouter does not own (a port nim runs, a tap domainmgr made); it only satisfies dependencies. */
-  public record ExternalLink(String name) implements Item {
+  public record ExternalLink(String name) implements ValueItem {
     public static final String TYPE = "Link";
 
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -101,7 +86,7 @@ public final class Items {
   /**
    * A link enslaved to an NI's bridge: a switch NI's port, or an app's VIF. It goes with the link.
    */
-  public record BridgePort(String link, String bridge) implements Item {
+  public record BridgePort(String link, String bridge) implements ValueItem {
     public static final String TYPE = "BridgePort";
 
     @Override
@@ -112,11 +97,6 @@ public final class Items {
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -133,7 +113,7 @@ public final class Items {
    * @param sourceAddress the {@link BridgeAddress} its preferred source is (the kernel refuses a
    *     source the host does not have)
    */
-  public record NiRoute(RouteRequest route, Optional<String> sourceAddress) implements Item {
+  public record NiRoute(RouteRequest route, Optional<String> sourceAddress) implements ValueItem {
     public NiRoute(RouteRequest route) {
       this(route, Optional.empty());
     }
@@ -151,11 +131,6 @@ public final class Items {
     }
 
     @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
-    }
-
-    @Override
     public List<Dependency> dependencies() {
       List<Dependency> deps = new ArrayList<>();
       route.device().ifPresent(dev -> deps.add(dev.startsWith("bn")
@@ -167,7 +142,7 @@ public final class Items {
   }
 
   /** A policy routing rule that sends an NI's traffic to its table. */
-  public record NiRule(dev.verge.hostos.Rule rule) implements Item {
+  public record NiRule(dev.verge.hostos.Rule rule) implements ValueItem {
     public static final String TYPE = "IpRule";
 
     @Override
@@ -179,15 +154,10 @@ public final class Items {
     public String type() {
       return TYPE;
     }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
-    }
   }
 
   /** A whole nftables table, replaced atomically when anything in it changes. */
-  public record NftTable(Table table) implements Item {
+  public record NftTable(Table table) implements ValueItem {
     public static final String TYPE = "NftTable";
 
     @Override
@@ -199,15 +169,10 @@ public final class Items {
     public String type() {
       return TYPE;
     }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
-    }
   }
 
   /** A kernel setting local NIs need (IPv4 forwarding). */
-  public record SysctlSetting(String key, String value) implements Item {
+  public record SysctlSetting(String key, String value) implements ValueItem {
     public static final String TYPE = "Sysctl";
 
     @Override
@@ -219,15 +184,10 @@ public final class Items {
     public String type() {
       return TYPE;
     }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
-    }
   }
 
   /** A local NI's metadata server, on its gateway address (the NI's firewall DNATs 169.254.169.254 there). */
-  public record MetadataServer(String bridge, String gateway, String listenAddress) implements Item {
+  public record MetadataServer(String bridge, String gateway, String listenAddress) implements ValueItem {
     public static final String TYPE = "MetadataServer";
 
     @Override
@@ -241,18 +201,13 @@ public final class Items {
     }
 
     @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
-    }
-
-    @Override
     public List<Dependency> dependencies() {
       return List.of(Dependency.on(BridgeAddress.TYPE, listenAddress).describedAs("it listens on the gateway address"));
     }
   }
 
   /** One local NI's DHCP and DNS server. */
-  public record Dnsmasq(DnsmasqConfig config) implements Item {
+  public record Dnsmasq(DnsmasqConfig config) implements ValueItem {
     public static final String TYPE = "Dnsmasq";
 
     @Override
@@ -263,11 +218,6 @@ public final class Items {
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override

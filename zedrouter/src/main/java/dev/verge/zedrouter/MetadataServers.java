@@ -3,9 +3,9 @@ package dev.verge.zedrouter;
 import dev.verge.hostos.Errno;
 import dev.verge.hostos.Host;
 import dev.verge.hostos.HostException;
-import dev.verge.reconciler.Configurator;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.OpContext;
+import dev.verge.reconciler.RecreatedConfigurator;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Netty thread serves them all (a few small requests per app boot). On the sim there are no
  * sockets: the server is only recorded, and its answers are tested on the handler.
  */
-final class MetadataServers implements Configurator, AutoCloseable {
+final class MetadataServers extends RecreatedConfigurator implements AutoCloseable {
   static final int PORT = 80;
   private static final int READ_TIMEOUT_SECONDS = 5;
 
@@ -88,16 +88,6 @@ final class MetadataServers implements Configurator, AutoCloseable {
           cause == null ? "binding took over 5 s" : String.valueOf(cause.getMessage()));
     }
     servers.put(server.bridge(), bound.channel());
-  }
-
-  @Override
-  public void modify(OpContext ctx, Item oldItem, Item newItem) {
-    throw new UnsupportedOperationException("recreated, never modified");
-  }
-
-  @Override
-  public boolean needsRecreate(Item oldItem, Item newItem) {
-    return true;
   }
 
   @Override

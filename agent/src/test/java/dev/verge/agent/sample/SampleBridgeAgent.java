@@ -22,6 +22,7 @@ import dev.verge.reconciler.GraphR;
 import dev.verge.reconciler.GraphSpec;
 import dev.verge.reconciler.Graphs;
 import dev.verge.reconciler.Item;
+import dev.verge.reconciler.ValueItem;
 import dev.verge.reconciler.ItemRef;
 import dev.verge.reconciler.OpContext;
 import dev.verge.topics.ZedagentTopics;
@@ -47,17 +48,12 @@ public final class SampleBridgeAgent implements Agent {
   // ---------------------------------------------------------------- items
 
   /** A bridge link. Kernel-backed: deleted or changed behind the agent's back, it is repaired. */
-  public record Bridge(String name, int mtu, boolean up) implements Item, KernelBacked {
+  public record Bridge(String name, int mtu, boolean up) implements ValueItem, KernelBacked {
     public static final String TYPE = "Bridge";
 
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -73,7 +69,7 @@ public final class SampleBridgeAgent implements Agent {
   }
 
   /** An address on a bridge; it needs the bridge. */
-  public record BridgeAddress(String bridge, IpPrefix prefix) implements Item, KernelBacked {
+  public record BridgeAddress(String bridge, IpPrefix prefix) implements ValueItem, KernelBacked {
     public static final String TYPE = "Address";
 
     @Override
@@ -84,11 +80,6 @@ public final class SampleBridgeAgent implements Agent {
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -111,17 +102,12 @@ public final class SampleBridgeAgent implements Agent {
   }
 
   /** A physical NIC: not the agent's; it only satisfies dependencies. */
-  public record PhysicalNic(String name) implements Item {
+  public record PhysicalNic(String name) implements ValueItem {
     public static final String TYPE = "PhysicalNic";
 
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -131,7 +117,7 @@ public final class SampleBridgeAgent implements Agent {
   }
 
   /** A switch NI's port, enslaved to the NI's bridge; it vanishes with the NIC. */
-  public record BridgePort(String nic, String bridge) implements Item {
+  public record BridgePort(String nic, String bridge) implements ValueItem {
     public static final String TYPE = "BridgePort";
 
     @Override
@@ -142,11 +128,6 @@ public final class SampleBridgeAgent implements Agent {
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
