@@ -53,6 +53,8 @@ import java.util.function.Supplier;
  */
 public final class DomainmgrAgent implements Agent {
   public static final String NAME = DomainmgrTopics.AGENT;
+  /** How long a guest gets to power off (ACPI) when its app is stopped, before QEMU is stopped. */
+  public static final java.time.Duration SHUTDOWN_GRACE = java.time.Duration.ofSeconds(3);
 
   private final DomainPlanner.Settings settings;
   private final Supplier<QemuCommand.Accel> accel;
@@ -120,7 +122,7 @@ public final class DomainmgrAgent implements Agent {
       }
     });
     vms = new VmConfigurator(context.host().daemons(), context.loop(), accel,
-        () -> context.requestReconcile("a VM's state changed"));
+        () -> context.requestReconcile("a VM's state changed"), SHUTDOWN_GRACE);
     context.configure(Vm.TYPE, vms);
     context.configure(DomainItems.HotNic.TYPE, new HotNicConfigurator(vms::qmpSocket));
     // a VIF deleted behind our back, or a macvtap parent coming and going, changes what to do
