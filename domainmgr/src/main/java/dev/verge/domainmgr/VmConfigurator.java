@@ -48,6 +48,9 @@ final class VmConfigurator implements Configurator {
     }
   }
 
+  /** sun_path holds 108 bytes with its terminating NUL. */
+  static final int MAX_UNIX_SOCKET_PATH = 107;
+
   static final DaemonSpec.RestartPolicy RESTART =
       new DaemonSpec.RestartPolicy(Duration.ofSeconds(1), Duration.ofMinutes(1), Integer.MAX_VALUE);
 
@@ -97,7 +100,13 @@ final class VmConfigurator implements Configurator {
     String daemon = daemonName(vm.name());
     DaemonPaths paths = daemons.paths(daemon);
     Files.createDirectories(vm.serialLog().getParent());
-    Files.deleteIfExists(QemuCommand.qmpSocket(paths.run()));
+    Path qmp = QemuCommand.qmpSocket(paths.run());
+    int length = qmp.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (length > MAX_UNIX_SOCKET_PATH) {
+      throw new IllegalStateException("QMP socket path " + qmp + " is " + length + " bytes, more than a Unix socket allows ("
+          + MAX_UNIX_SOCKET_PATH + "): use a shorter state directory");
+    }
+    Files.deleteIfExists(qmp);
     if (vm.boot() instanceof VmDefinition.DiskBoot disk) {
       createOverlay(disk);
     }
@@ -108,6 +117,14 @@ final class VmConfigurator implements Configurator {
     Consumer<Throwable> done = ctx.continueInBackground();
     daemons.start(spec, loop, new DaemonListener() {
       private boolean started;
+      private String lastOutput = "";
+
+      @Override
+      public void onOutput(String line) {
+        if (!line.isBlank()) {
+          lastOutput = line.strip();
+        }
+      }
 
       @Override
       public void onReady(DaemonStatus status) {
@@ -121,7 +138,8 @@ final class VmConfigurator implements Configurator {
       @Override
       public void onExited(DaemonStatus status, int exitCode, boolean willRestart) {
         update(vm.name(), willRestart ? VmRun.State.RESTARTING : VmRun.State.FAILED, status.restarts(),
-            Optional.of("QEMU exited with code " + exitCode + (willRestart ? ", restarting with back-off" : "")));
+            Optional.of("QEMU exited with code " + exitCode + (lastOutput.isEmpty() ? "" : " (" + lastOutput + ")")
+                + (willRestart ? ", restarting with back-off" : "")));
       }
 
       @Override
