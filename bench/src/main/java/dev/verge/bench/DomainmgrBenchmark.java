@@ -61,7 +61,10 @@ public final class DomainmgrBenchmark {
   static final Duration WAIT = Duration.ofSeconds(60);
   static final String NI1 = "11111111-0000-4000-8000-000000000001";
   static final String NI2 = "11111111-0000-4000-8000-000000000002";
-  static final String APP = "aaaaaaaa-0000-4000-8000-0000000000b1";
+  /** A fresh app per run: its own domain, console file and QEMU, nothing left over from the last. */
+  static String app(int run) {
+    return String.format("aaaaaaaa-0000-4000-8000-0000000000%02x", run);
+  }
 
   private DomainmgrBenchmark() {}
 
@@ -104,17 +107,17 @@ public final class DomainmgrBenchmark {
           List<Long> boot = new ArrayList<>();
           List<Long> plug = new ArrayList<>();
           for (int run = 0; run < RUNS; run++) {
+            String app = app(run);
             long start = System.nanoTime();
-            apps.publish(APP, app(hotplug, NI1));
-            await(() -> console(status).contains("VERGE-LEASE eth0"), "lease of eth0");
+            apps.publish(app, app(app, hotplug, NI1));
+            await(() -> console(status, app).contains("VERGE-LEASE eth0"), "lease of eth0");
             boot.add((System.nanoTime() - start) / 1_000_000);
-            await(() -> console(status).contains("VERGE-READY"), "guest ready");
+            await(() -> console(status, app).contains("VERGE-READY"), "guest ready");
             start = System.nanoTime();
-            apps.publish(APP, app(hotplug, NI1, NI2));
-            await(() -> console(status).contains("VERGE-LEASE eth1"), "lease of the hot-plugged eth1");
+            apps.publish(app, app(app, hotplug, NI1, NI2));
+            await(() -> console(status, app).contains("VERGE-LEASE eth1"), "lease of the hot-plugged eth1");
             plug.add((System.nanoTime() - start) / 1_000_000);
-            apps.unpublish(APP);
-            await(() -> !status.snapshot().containsKey(APP), "domain gone");
+            remove(apps, status, host, app);
           }
           print("domainmgr.config_to_lease.tcg", boot);
           print("domainmgr.hotplug_to_lease", plug);
@@ -124,13 +127,13 @@ public final class DomainmgrBenchmark {
           } else {
             accel.set(QemuCommand.Accel.KVM);
             List<Long> kvm = new ArrayList<>();
-            for (int run = 0; run < RUNS; run++) {
+            for (int run = RUNS; run < 2 * RUNS; run++) {
+              String app = app(run);
               long start = System.nanoTime();
-              apps.publish(APP, app(hotplug, NI1));
-              await(() -> console(status).contains("VERGE-LEASE eth0"), "lease of eth0 under KVM");
+              apps.publish(app, app(app, hotplug, NI1));
+              await(() -> console(status, app).contains("VERGE-LEASE eth0"), "lease of eth0 under KVM");
               kvm.add((System.nanoTime() - start) / 1_000_000);
-              apps.unpublish(APP);
-              await(() -> !status.snapshot().containsKey(APP), "domain gone");
+              remove(apps, status, host, app);
             }
             print("domainmgr.config_to_lease.kvm", kvm);
           }
@@ -145,8 +148,16 @@ public final class DomainmgrBenchmark {
     System.out.println("BENCH " + name + " " + sorted.get(sorted.size() / 2) + " ms");
   }
 
-  static String console(Subscription<DomainStatus> status) {
-    DomainStatus domain = status.snapshot().get(APP);
+  /** Removes the app and waits until its QEMU is gone (after the guest's power-off grace). */
+  static void remove(Publication<AppInstanceConfig> apps, Subscription<DomainStatus> status, LinuxHost host, String app)
+      throws InterruptedException {
+    apps.unpublish(app);
+    await(() -> !status.snapshot().containsKey(app)
+        && host.daemons().status("qemu-" + app).isEmpty(), "domain " + app + " gone");
+  }
+
+  static String console(Subscription<DomainStatus> status, String app) {
+    DomainStatus domain = status.snapshot().get(app);
     if (domain == null || domain.getConsoleLog().isEmpty()) {
       return "";
     }
@@ -174,9 +185,9 @@ public final class DomainmgrBenchmark {
         .setPort(Adapter.newBuilder().setName("eth0")).setIp(IpSpec.newBuilder().setSubnet(subnet)).build();
   }
 
-  static AppInstanceConfig app(GuestImage image, String... nis) {
+  static AppInstanceConfig app(String uuid, GuestImage image, String... nis) {
     AppInstanceConfig.Builder app = AppInstanceConfig.newBuilder()
-        .setId(UuidAndVersion.newBuilder().setUuid(APP).setVersion("1")).setDisplayName("bench")
+        .setId(UuidAndVersion.newBuilder().setUuid(uuid).setVersion("1")).setDisplayName("bench")
         .setActivate(true).setMemoryMb(256).setVcpus(1)
         .setBoot(BootSource.newBuilder().setKernel(KernelBoot.newBuilder().setKernel(image.kernel().toString())
             .setInitrd(image.initrd().toString()).setCmdline("console=ttyS0 quiet panic=-1")));

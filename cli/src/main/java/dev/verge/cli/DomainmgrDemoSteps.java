@@ -66,8 +66,19 @@ final class DomainmgrDemoSteps {
       return;
     }
     GuestImage image = GuestImage.ensureBuilt();
-    Path dir = Files.createDirectories(work.resolve("domainmgr-demo"));
+    // a short directory: QEMU's QMP socket lives under it, and a Unix socket path has 107 bytes
+    Path dir = Files.createTempDirectory("vg-dm");
     Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    try {
+      runIn(dir, image);
+    } finally {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  private void runIn(Path dir, GuestImage image) throws Exception {
     try (NetTopology topology = NetTopology.create("demodm")) {
       Netns dev = topology.namespace("dev");
       Netns up = topology.namespace("up");
@@ -93,6 +104,7 @@ final class DomainmgrDemoSteps {
         NodeSettings settings = new NodeSettings(dir.resolve("state"), "demo-vm", "", "", null, java.util.Optional.empty(),
             "", Duration.ofMinutes(1), Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofSeconds(30));
         try (AgentNode node = AgentNode.start(providers, settings, bus, host, RuntimeSettings.DEFAULT)) {
+          show.accept("zedrouter and domainmgr on a device namespace, state in " + dir);
           if (providers.size() != 2) {
             throw new IllegalStateException("zedrouter and domainmgr must both be on the classpath, found " + providers);
           }

@@ -42,6 +42,7 @@ class DemoIT {
         .contains("{\"applied\":true}")
         .contains("info config_apply/current: config ").contains("accepted=true")
         .contains("verge_controller_devices_connected 1")
+        .contains("VERGE-CHECK OK ping:192.0.2.1") // the app VM domainmgr booted pinged the upstream
         .contains("Demo complete");
     assertThat(NetTopology.listNamespaces()).as("namespaces after the demo").isEqualTo(before);
   }

@@ -85,10 +85,10 @@ class NodeProcessesIT {
 
     await().atMost(WAIT).until(() -> output.stream().anyMatch(l -> l.startsWith("verge node: running")));
     String banner = output.stream().filter(l -> l.startsWith("verge node: running")).findFirst().orElseThrow();
-    assertThat(banner).contains("processes=nim,zedrouter,sample,zedagent");
+    assertThat(banner).contains("processes=nim,zedrouter,domainmgr,sample,zedagent");
     List<Long> childPids = node.descendants().filter(p -> p.parent().map(pp -> pp.pid() == node.pid()).orElse(false))
         .map(ProcessHandle::pid).toList();
-    assertThat(childPids).hasSize(4);
+    assertThat(childPids).hasSize(5);
 
     // The test joins the node's socket bus as a third process would.
     bus = PubSub.unixSockets(PubSubConfig.defaults().withSocketDir(dir.resolve("state/bus")));
@@ -97,13 +97,16 @@ class NodeProcessesIT {
     Subscription<AgentHealth> zedagentHealth = bus.subscribe(AgentTopics.health("zedagent"), loop, new SubscriptionHandler<>() {});
     Subscription<AgentHealth> zedrouterHealth = bus.subscribe(AgentTopics.health("zedrouter"), loop, new SubscriptionHandler<>() {});
     Subscription<AgentHealth> nimHealth = bus.subscribe(AgentTopics.health("nim"), loop, new SubscriptionHandler<>() {});
+    Subscription<AgentHealth> domainmgrHealth = bus.subscribe(AgentTopics.health("domainmgr"), loop, new SubscriptionHandler<>() {});
     await().atMost(WAIT).until(() -> sampleHealth.get("sample").isPresent() && zedagentHealth.get("zedagent").isPresent()
-        && zedrouterHealth.get("zedrouter").isPresent() && nimHealth.get("nim").isPresent());
+        && zedrouterHealth.get("zedrouter").isPresent() && nimHealth.get("nim").isPresent()
+        && domainmgrHealth.get("domainmgr").isPresent());
     long samplePid = sampleHealth.get("sample").orElseThrow().getPid();
     long zedagentPid = zedagentHealth.get("zedagent").orElseThrow().getPid();
     long zedrouterPid = zedrouterHealth.get("zedrouter").orElseThrow().getPid();
     long nimPid = nimHealth.get("nim").orElseThrow().getPid();
-    assertThat(List.of(samplePid, zedagentPid, zedrouterPid, nimPid)).containsExactlyInAnyOrderElementsOf(childPids);
+    long domainmgrPid = domainmgrHealth.get("domainmgr").orElseThrow().getPid();
+    assertThat(List.of(samplePid, zedagentPid, zedrouterPid, nimPid, domainmgrPid)).containsExactlyInAnyOrderElementsOf(childPids);
 
     // The sample agent's input is zedagent's network instance topic: it leaves WAITING_FOR_INPUTS
     // only once that topic, published by the other process, has reached it over the socket bus.

@@ -56,6 +56,8 @@ import java.util.function.Supplier;
 public final class DomainmgrAgent implements Agent {
   public static final String NAME = DomainmgrTopics.AGENT;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DomainmgrAgent.class);
+  /** How long a guest gets to power off (ACPI) when its app is stopped, before QEMU is stopped. */
+  public static final java.time.Duration SHUTDOWN_GRACE = java.time.Duration.ofSeconds(3);
 
   private final DomainPlanner.Settings settings;
   private final Supplier<QemuCommand.Accel> accel;
@@ -125,7 +127,7 @@ public final class DomainmgrAgent implements Agent {
       }
     });
     vms = new VmConfigurator(context.host().daemons(), context.loop(), accel,
-        () -> context.requestReconcile("a VM's state changed"));
+        () -> context.requestReconcile("a VM's state changed"), SHUTDOWN_GRACE);
     context.configure(Vm.TYPE, vms);
     io = AdapterIo.start(context);
     context.configure(DomainItems.HotNic.TYPE, new HotNicConfigurator(vms::qmpSocket));

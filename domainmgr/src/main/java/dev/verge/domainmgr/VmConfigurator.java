@@ -7,6 +7,9 @@ import dev.verge.hostos.DaemonSpec;
 import dev.verge.hostos.DaemonStatus;
 import dev.verge.hostos.DaemonSupervisor;
 import dev.verge.hostos.HostException;
+import dev.verge.hostos.linux.QmpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.verge.reconciler.Configurator;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.OpContext;
@@ -29,6 +32,7 @@ import java.util.function.Supplier;
  * supervisor with back-off, and what happened is kept in {@link VmRun} for the domain status.
  */
 final class VmConfigurator implements Configurator {
+  private static final Logger LOG = LoggerFactory.getLogger(VmConfigurator.class);
   /** How a VM stands, for the domain status. */
   record VmRun(State state, QemuCommand.Accel accel, int restarts, Optional<String> lastProblem, Path runDir,
       Vm booted) {
@@ -44,6 +48,9 @@ final class VmConfigurator implements Configurator {
     }
   }
 
+  /** sun_path holds 108 bytes with its terminating NUL. */
+  static final int MAX_UNIX_SOCKET_PATH = 107;
+
   static final DaemonSpec.RestartPolicy RESTART =
       new DaemonSpec.RestartPolicy(Duration.ofSeconds(1), Duration.ofMinutes(1), Integer.MAX_VALUE);
 
@@ -51,13 +58,16 @@ final class VmConfigurator implements Configurator {
   private final Executor loop;
   private final Supplier<QemuCommand.Accel> accel;
   private final Runnable changed;
+  private final Duration shutdownGrace;
   private final Map<String, VmRun> runs = new ConcurrentHashMap<>();
 
   /**
    * @param loop the agent's loop: daemon events arrive there
    * @param changed called (on the loop) when a VM's state changed, to republish status
    */
-  VmConfigurator(DaemonSupervisor daemons, Executor loop, Supplier<QemuCommand.Accel> accel, Runnable changed) {
+  VmConfigurator(DaemonSupervisor daemons, Executor loop, Supplier<QemuCommand.Accel> accel, Runnable changed,
+      Duration shutdownGrace) {
+    this.shutdownGrace = shutdownGrace;
     this.daemons = daemons;
     this.loop = loop;
     this.accel = accel;
@@ -90,7 +100,13 @@ final class VmConfigurator implements Configurator {
     String daemon = daemonName(vm.name());
     DaemonPaths paths = daemons.paths(daemon);
     Files.createDirectories(vm.serialLog().getParent());
-    Files.deleteIfExists(QemuCommand.qmpSocket(paths.run()));
+    Path qmp = QemuCommand.qmpSocket(paths.run());
+    int length = qmp.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (length > MAX_UNIX_SOCKET_PATH) {
+      throw new IllegalStateException("QMP socket path " + qmp + " is " + length + " bytes, more than a Unix socket allows ("
+          + MAX_UNIX_SOCKET_PATH + "): use a shorter state directory");
+    }
+    Files.deleteIfExists(qmp);
     if (vm.boot() instanceof VmDefinition.DiskBoot disk) {
       createOverlay(disk);
     }
@@ -101,6 +117,14 @@ final class VmConfigurator implements Configurator {
     Consumer<Throwable> done = ctx.continueInBackground();
     daemons.start(spec, loop, new DaemonListener() {
       private boolean started;
+      private String lastOutput = "";
+
+      @Override
+      public void onOutput(String line) {
+        if (!line.isBlank()) {
+          lastOutput = line.strip();
+        }
+      }
 
       @Override
       public void onReady(DaemonStatus status) {
@@ -114,7 +138,8 @@ final class VmConfigurator implements Configurator {
       @Override
       public void onExited(DaemonStatus status, int exitCode, boolean willRestart) {
         update(vm.name(), willRestart ? VmRun.State.RESTARTING : VmRun.State.FAILED, status.restarts(),
-            Optional.of("QEMU exited with code " + exitCode + (willRestart ? ", restarting with back-off" : "")));
+            Optional.of("QEMU exited with code " + exitCode + (lastOutput.isEmpty() ? "" : " (" + lastOutput + ")")
+                + (willRestart ? ", restarting with back-off" : "")));
       }
 
       @Override
@@ -170,13 +195,47 @@ final class VmConfigurator implements Configurator {
     return true;
   }
 
+  /**
+   * Stops the VM: the guest gets the ACPI power button and {@link #shutdownGrace} to power off (on a
+   * thread of its own, so the loop goes on), then QEMU is stopped by its supervisor either way.
+   */
   @Override
   public void delete(OpContext ctx, Item item) throws IOException {
     VmDefinition vm = ((Vm) item).definition();
     runs.remove(vm.name());
-    if (daemons.status(daemonName(vm.name())).isPresent()) { // the supervisor may have given up on it
-      daemons.stop(daemonName(vm.name()));
+    String daemon = daemonName(vm.name());
+    Path socket = qmpSocket(vm.name());
+    boolean running = daemons.status(daemon).map(DaemonStatus::running).orElse(false);
+    if (!running || shutdownGrace.isZero() || !Files.exists(socket)) {
+      stopNow(daemon, socket);
+      return;
     }
-    Files.deleteIfExists(QemuCommand.qmpSocket(daemons.paths(daemonName(vm.name())).run()));
+    Consumer<Throwable> done = ctx.continueInBackground();
+    Thread shutdown = new Thread(() -> {
+      try (QmpClient qmp = QmpClient.connect(socket, Duration.ofSeconds(2))) {
+        if (!qmp.requestPowerdown(shutdownGrace)) {
+          LOG.info("domain {}: the guest did not power off within {} ms; stopping QEMU", vm.name(), shutdownGrace.toMillis());
+        }
+      } catch (HostException e) {
+        LOG.info("domain {}: no graceful shutdown ({}); stopping QEMU", vm.name(), e.getMessage());
+      }
+      loop.execute(() -> {
+        try {
+          stopNow(daemon, socket);
+          done.accept(null);
+        } catch (IOException | RuntimeException e) {
+          done.accept(e);
+        }
+      });
+    }, "shutdown-" + vm.name());
+    shutdown.setDaemon(true);
+    shutdown.start();
+  }
+
+  private void stopNow(String daemon, Path socket) throws IOException {
+    if (daemons.status(daemon).isPresent()) { // the supervisor may have given up on it
+      daemons.stop(daemon);
+    }
+    Files.deleteIfExists(socket);
   }
 }

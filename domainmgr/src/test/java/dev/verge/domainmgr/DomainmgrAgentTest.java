@@ -157,4 +157,22 @@ class DomainmgrAgentTest {
     world.advance(Duration.ofSeconds(5)); // the runtime retries the failed item
     assertThat(status.snapshot().get(APP1).getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
   }
+
+  @Test
+  void aStateDirectoryTooLongForTheQmpSocketIsAPreciseError() {
+    world.close();
+    world = new SimWorld(dir.resolve("d".repeat(120)));
+    apps = world.bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
+    plans = world.bus.publish(ZedrouterTopics.APP_VIF_PLAN, Durability.VOLATILE);
+    status = world.watch(DomainmgrTopics.DOMAIN_STATUS);
+    world.start(new DomainmgrAgent(
+        new DomainPlanner.Settings(dir.resolve("domains"), dir.resolve("images"), 2048, 256), () -> QemuCommand.Accel.TCG));
+
+    runApp1();
+
+    DomainStatus domain = status.snapshot().get(APP1);
+    assertThat(domain.getState()).isEqualTo(DomainStatus.State.STATE_ERROR);
+    assertThat(domain.getErrorsList().toString()).contains("more than a Unix socket allows (107): use a shorter state directory");
+    assertThat(qemuRunning(APP1)).isFalse();
+  }
 }

@@ -204,4 +204,27 @@ class DomainmgrIT {
     assertThat(host.daemons().status(VmConfigurator.daemonName(APP1)).orElseThrow().pid()).isEqualTo(pid);
     assertThat(status.snapshot().get(APP1).getRestarts()).isZero();
   }
+
+  @Test
+  void badAppsGetPreciseErrorsWhileAGoodOneRuns() throws Exception {
+    String unknownNi = "11111111-0000-4000-8000-0000000000ff";
+    String app2 = "aaaaaaaa-0000-4000-8000-000000000002";
+    String app3 = "aaaaaaaa-0000-4000-8000-000000000003";
+    apps.publish(APP1, guest(APP1, "", NI1));
+    apps.publish(app2, guest(app2, "", unknownNi));
+    apps.publish(app3, guest(app3, "", NI2).toBuilder().setMemoryMb(64 * 1024 * 1024).build());
+
+    await().atMost(WAIT).until(() -> status.snapshot().keySet().containsAll(List.of(APP1, app2, app3))
+        && status.snapshot().get(APP1).getState() == DomainStatus.State.STATE_RUNNING
+        && status.snapshot().get(app3).getState() == DomainStatus.State.STATE_ERROR);
+    assertThat(status.snapshot().get(app2).getState()).isEqualTo(DomainStatus.State.STATE_ERROR);
+    assertThat(status.snapshot().get(app2).getErrorsList()).extracting(e -> e.getReason())
+        .containsAnyOf("NO_VIF_PLAN", "UNKNOWN_NETWORK_INSTANCE");
+    assertThat(status.snapshot().get(app3).getErrors(0).getReason()).isEqualTo("INSUFFICIENT_MEMORY");
+    assertThat(status.snapshot().get(app3).getErrors(0).getDescription())
+        .startsWith("memory 67108864 MiB is more than the host can give: ");
+    assertThat(host.daemons().status(VmConfigurator.daemonName(app2))).isEmpty();
+    assertThat(host.daemons().status(VmConfigurator.daemonName(app3))).isEmpty();
+    await().atMost(BOOT).until(() -> console(status.snapshot().get(APP1)).contains("VERGE-LEASE eth0"));
+  }
 }

@@ -138,16 +138,24 @@ public final class QmpClient implements AutoCloseable {
    * if it does not, QEMU is told to quit. Returns true when the guest shut down by itself.
    */
   public boolean powerdown(Duration graceTime) {
+    if (requestPowerdown(graceTime)) {
+      return true;
+    }
+    execute("quit", Map.of());
+    return false;
+  }
+
+  /**
+   * Presses the ACPI power button and waits up to {@code graceTime} for the guest to shut down;
+   * returns whether it did. Leaves QEMU as it is otherwise (its supervisor may stop it).
+   */
+  public boolean requestPowerdown(Duration graceTime) {
     execute("system_powerdown", Map.of());
     try {
       awaitEvent(e -> e.path("event").asText().equals("SHUTDOWN"), graceTime, "power down");
       return true;
     } catch (HostException notInTime) {
-      if (closedByPeer) {
-        return true; // QEMU exited (-no-shutdown absent): the guest powered off
-      }
-      execute("quit", Map.of());
-      return false;
+      return closedByPeer; // QEMU exited with the guest's power-off
     }
   }
 
