@@ -4,7 +4,7 @@ import dev.verge.agent.KernelBacked;
 import dev.verge.agent.KernelView;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.reconciler.Dependency;
-import dev.verge.reconciler.Item;
+import dev.verge.reconciler.ValueItem;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,17 +15,12 @@ public final class DomainItems {
   private DomainItems() {}
 
   /** A persistent tap for one VIF, under the name zedrouter chose; zedrouter puts it on the bridge. */
-  public record Tap(String name, int mtu) implements Item, KernelBacked {
+  public record Tap(String name, int mtu) implements ValueItem, KernelBacked {
     public static final String TYPE = "Tap";
 
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -41,17 +36,12 @@ public final class DomainItems {
 
   /** A macvtap for one VIF on a parent link it does not own; it goes when the parent goes. */
   public record Macvtap(String name, String parent, LinkSpec.MacvlanMode mode, String mac, int mtu)
-      implements Item, KernelBacked {
+      implements ValueItem, KernelBacked {
     public static final String TYPE = "Macvtap";
 
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -73,17 +63,12 @@ public final class DomainItems {
   }
 
   /** A link domainmgr does not own (a macvtap's parent): only satisfies dependencies. */
-  public record ParentLink(String name) implements Item {
+  public record ParentLink(String name) implements ValueItem {
     public static final String TYPE = "ParentLink";
 
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -96,7 +81,7 @@ public final class DomainItems {
    * A running VM. Equal definitions (and restart counters) mean no restart: only a change of what
    * QEMU was started with, or a bumped restart counter, recreates it.
    */
-  public record Vm(VmDefinition definition, int restartCounter) implements Item {
+  public record Vm(VmDefinition definition, int restartCounter) implements ValueItem {
     public static final String TYPE = "Vm";
 
     @Override
@@ -107,11 +92,6 @@ public final class DomainItems {
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override
@@ -135,7 +115,7 @@ public final class DomainItems {
    *
    * @param index the NIC's position in the guest's adapter list (its QMP ids and PCI slot follow it)
    */
-  public record HotNic(String domain, int index, VmDefinition.Nic nic) implements Item {
+  public record HotNic(String domain, int index, VmDefinition.Nic nic) implements ValueItem {
     public static final String TYPE = "HotNic";
 
     @Override
@@ -146,11 +126,6 @@ public final class DomainItems {
     @Override
     public String type() {
       return TYPE;
-    }
-
-    @Override
-    public boolean isEqual(Item other) {
-      return equals(other);
     }
 
     @Override

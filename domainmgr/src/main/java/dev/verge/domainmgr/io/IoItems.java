@@ -11,6 +11,7 @@ import dev.verge.hostos.PciDevice;
 import dev.verge.hostos.Sysfs;
 import dev.verge.reconciler.Dependency;
 import dev.verge.reconciler.Item;
+import dev.verge.reconciler.ValueItem;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -22,14 +23,6 @@ import java.util.Optional;
  */
 public final class IoItems {
   private IoItems() {}
-
-  /** Base for value items: equal when their records are equal. */
-  interface ValueItem extends Item {
-    @Override
-    default boolean isEqual(Item other) {
-      return equals(other);
-    }
-  }
 
   /** The number of VFs of a PF (sriov_numvfs). */
   public record VfCountItem(PciAddress pf, String pfInterface, int count) implements ValueItem {
