@@ -44,6 +44,9 @@ public final class IntendedPorts {
     List<Item> items = new ArrayList<>();
     config.ifPresent(c -> addPorts(c, leases, ifIndexes, controllerPort, items));
     config.map(c -> resolver(c, leases, controllerPort)).filter(r -> !r.nameservers().isEmpty()).ifPresent(items::add);
+    config.map(c -> new PortItems.TimeSources(byControllerPortFirst(c, controllerPort).stream()
+            .flatMap(p -> p.ntpServers().stream()).distinct().toList()))
+        .filter(t -> !t.servers().isEmpty()).ifPresent(items::add);
     return Graphs.newGraph(GraphSpec.named(NimAgent.NAME).describedAs("device ports")
         .withItems(items.toArray(Item[]::new)));
   }
@@ -54,8 +57,7 @@ public final class IntendedPorts {
    */
   static PortItems.ResolverConfig resolver(PortConfig config, Map<String, DhcpLease> leases,
       Optional<String> controllerPort) {
-    List<Port> ports = new ArrayList<>(config.managementPorts());
-    ports.sort(java.util.Comparator.comparing((Port p) -> !controllerPort.map(p.label()::equals).orElse(false)));
+    List<Port> ports = byControllerPortFirst(config, controllerPort);
     java.util.LinkedHashSet<String> servers = new java.util.LinkedHashSet<>();
     for (Port port : ports) {
       port.dnsServers().forEach(d -> servers.add(d.getHostAddress()));
@@ -64,6 +66,13 @@ public final class IntendedPorts {
     Optional<String> domain = controllerPort.flatMap(label -> ports.stream().filter(p -> p.label().equals(label)).findFirst())
         .flatMap(p -> Optional.ofNullable(leases.get(p.ifName()))).flatMap(DhcpLease::domain);
     return new PortItems.ResolverConfig(List.copyOf(servers), domain);
+  }
+
+  /** The management ports, the one controller traffic uses first, then in cost order. */
+  static List<Port> byControllerPortFirst(PortConfig config, Optional<String> controllerPort) {
+    List<Port> ports = new ArrayList<>(config.managementPorts());
+    ports.sort(java.util.Comparator.comparing((Port p) -> !controllerPort.map(p.label()::equals).orElse(false)));
+    return ports;
   }
 
   /** The item that stands for a port's link (what addresses, clients and VLANs depend on). */

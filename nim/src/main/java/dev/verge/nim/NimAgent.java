@@ -510,6 +510,7 @@ public final class NimAgent implements Agent {
           .addAllAddresses(addresses)
           .addAllGateways(gateways)
           .addAllDnsServers(dns)
+          .addAllNtpServers(port.ntpServers())
           .setMtu(link.map(Link::mtu).orElse(0))
           .setMac(link.map(l -> l.mac().toString()).orElse(""))
           .setRoutingTable(table);
@@ -529,6 +530,7 @@ public final class NimAgent implements Agent {
           .addAllIpAddrs(addresses)
           .addAllDefaultRouters(gateways)
           .addAllDnsServers(dns)
+          .addAllNtpServers(port.ntpServers())
           .setUp(link.map(l -> l.up() && l.carrier()).orElse(false))
           .setCost(port.cost())
           .setMtu(link.map(Link::mtu).orElse(0))
@@ -712,6 +714,23 @@ public final class NimAgent implements Agent {
       @Override
       public void delete(OpContext ctx, Item item) throws Exception {
         java.nio.file.Files.deleteIfExists(settings.resolvConf());
+      }
+    });
+    context.configure(PortItems.TimeSources.TYPE, new Configurator() {
+      @Override
+      public void create(OpContext ctx, Item item) throws Exception {
+        dev.verge.proto.AtomicFiles.write(settings.timeSources(),
+            ((PortItems.TimeSources) item).render().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void modify(OpContext ctx, Item oldItem, Item newItem) throws Exception {
+        create(ctx, newItem);
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) throws Exception {
+        java.nio.file.Files.deleteIfExists(settings.timeSources());
       }
     });
     context.configure(SysctlSetting.TYPE, new Configurator() {

@@ -39,6 +39,11 @@ public record NimSettings(Path stateDir) {
     return stateDir.resolve("nim").resolve("resolv.conf");
   }
 
+  /** The device's NTP servers, as a chrony sources file ({@code sourcedir} in chrony.conf reads it). */
+  public Path timeSources() {
+    return stateDir.resolve("nim").resolve("ntp.sources");
+  }
+
   /** Where nim keeps its config list's history across restarts (a {@code ConfigListStatus}). */
   public Path configListFile() {
     return stateDir.resolve("nim").resolve("ConfigList.pb");

@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param allowLocalModifications whether a local override may change its IP settings and MTU
  * @param proxy the explicit proxy the device's own traffic takes out of this port, if any
  * @param wireless for a WiFi or cellular port: its networks (config and status only, no radio)
+ * @param ntpServers configured NTP servers (addresses or host names)
  */
 public record Port(
     String label,
@@ -41,10 +42,12 @@ public record Port(
     int mtu,
     boolean allowLocalModifications,
     Optional<Proxy> proxy,
-    Optional<Wireless> wireless) {
+    Optional<Wireless> wireless,
+    List<String> ntpServers) {
 
   public Port {
     dnsServers = List.copyOf(dnsServers);
+    ntpServers = List.copyOf(ntpServers);
   }
 
   /** A port without a proxy. */
@@ -52,7 +55,7 @@ public record Port(
       Usage usage, int cost, Addressing addressing, List<InetAddress> dnsServers, int mtu,
       boolean allowLocalModifications) {
     this(label, ifName, kind, vlan, bond, master, usage, cost, addressing, dnsServers, mtu, allowLocalModifications,
-        Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), List.of());
   }
 
   /**
@@ -149,6 +152,6 @@ public record Port(
 
   public Port withIp(Addressing newAddressing, List<InetAddress> newDns, int newMtu) {
     return new Port(label, ifName, kind, vlan, bond, master, usage, cost, newAddressing, newDns, newMtu,
-        allowLocalModifications, proxy, wireless);
+        allowLocalModifications, proxy, wireless, ntpServers);
   }
 }

@@ -379,8 +379,16 @@ public final class PortConfigReader {
       Optional<Port.Wireless> wireless = Wireless.read(link.kind(),
           network == null ? dev.verge.proto.config.v1.WirelessConfig.getDefaultInstance() : network.getWireless(),
           network != null && network.hasWireless());
+      List<String> ntp = new ArrayList<>();
+      for (String server : ip.getNtpList()) {
+        String name = server.trim();
+        if (!HOST_OR_DOMAIN.matcher(name).matches() && !name.matches("[0-9a-fA-F:.]+")) {
+          throw new BadPort("NTP server '" + server + "' is neither an address nor a host name");
+        }
+        ntp.add(name);
+      }
       return new Port(adapter.getName(), link.ifName(), link.kind(), link.vlan(), link.bond(), Optional.empty(),
-          usage, adapter.getCost(), addressing, dns, mtu, adapter.getAllowLocalModifications(), proxy, wireless);
+          usage, adapter.getCost(), addressing, dns, mtu, adapter.getAllowLocalModifications(), proxy, wireless, ntp);
     }
 
     private static final java.util.regex.Pattern HOST_OR_DOMAIN =

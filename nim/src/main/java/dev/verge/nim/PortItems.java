@@ -270,6 +270,31 @@ public final class PortItems {
     }
   }
 
+  /** The device's NTP servers ({@code <state>/nim/ntp.sources}, chrony's sources format). */
+  public record TimeSources(List<String> servers) implements ValueItem {
+    public static final String TYPE = "TimeSources";
+
+    public TimeSources {
+      servers = List.copyOf(servers);
+    }
+
+    @Override
+    public String name() {
+      return "ntp.sources";
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    public String render() {
+      StringBuilder text = new StringBuilder("# written by verge nim: the NTP servers of the management ports\n");
+      servers.forEach(s -> text.append("server ").append(s).append(" iburst\n"));
+      return text.toString();
+    }
+  }
+
   /** The device's own traffic looks up the controller port's table. */
   public record ControllerRule(int table, ItemRef defaultRoute) implements ValueItem {
     public static final String TYPE = "ControllerRule";

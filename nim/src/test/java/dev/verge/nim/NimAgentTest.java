@@ -75,7 +75,9 @@ class NimAgentTest {
     world.physicalIo.publish("eth0", eth("eth0"));
     world.physicalIo.publish("eth1", eth("eth1"));
     world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0, "192.0.2.53"));
-    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0, "198.51.100.53", "192.0.2.53"));
+    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0, "198.51.100.53", "192.0.2.53")
+        .toBuilder().setIp(staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0, "198.51.100.53", "192.0.2.53").getIp()
+            .toBuilder().addNtp("ntp.example.net").addNtp("198.51.100.123")).build());
     world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
     world.adapters.publish("wan1", staticUplink("wan1", "eth1", 10, NET1, "198.51.100.10"));
     world.start();
@@ -83,11 +85,25 @@ class NimAgentTest {
     assertThat(java.nio.file.Files.readAllLines(resolv)).filteredOn(l -> l.startsWith("nameserver"))
         .containsExactly("nameserver 192.0.2.53", "nameserver 198.51.100.53");
 
+    java.nio.file.Path ntp = new NimSettings(world.stateDir).timeSources();
+    assertThat(java.nio.file.Files.readAllLines(ntp)).filteredOn(l -> l.startsWith("server"))
+        .containsExactly("server ntp.example.net iburst", "server 198.51.100.123 iburst");
+    assertThat(world.network().getPortsList()).filteredOn(p -> p.getLabel().equals("wan1"))
+        .singleElement().satisfies(p -> assertThat(p.getNtpServersList()).containsExactly("ntp.example.net", "198.51.100.123"));
+
     world.host.kernel().setCarrier("eth0", false);
     world.settle();
     assertThat(world.network().getControllerPort()).isEqualTo("wan1");
     assertThat(java.nio.file.Files.readAllLines(resolv)).filteredOn(l -> l.startsWith("nameserver"))
         .containsExactly("nameserver 198.51.100.53", "nameserver 192.0.2.53");
+
+    // a name that is no host name is the port's error; the last good config keeps running
+    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0).toBuilder()
+        .setIp(staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0).getIp().toBuilder().addNtp("ntp server!")).build());
+    world.settle();
+    assertThat(world.network().getPortsList()).filteredOn(p -> p.hasError())
+        .extracting(p -> p.getLabel() + ": " + p.getError().getDescription())
+        .contains("wan1: NTP server 'ntp server!' is neither an address nor a host name");
   }
 
   @Test
