@@ -79,7 +79,7 @@ final class StatusView {
     reported.fields().forEachRemaining(f -> {
       int slash = f.getKey().indexOf('/');
       String kind = slash < 0 ? f.getKey() : f.getKey().substring(0, slash);
-      byKind.computeIfAbsent(kind, k -> new TreeMap<>()).put(f.getKey(), f.getValue());
+      byKind.computeIfAbsent(kind, k -> new TreeMap<>()).put(f.getKey(), payload(f.getValue()));
     });
     byKind.forEach((kind, reports) -> {
       out.println();
@@ -95,6 +95,25 @@ final class StatusView {
         }
       }
     });
+  }
+
+  /**
+   * A report as zedagent keeps it is an info message: its time, its object id and the one field
+   * that holds the agent's status ({@code networkInstance}, {@code domain}...). That field, or the
+   * report itself when it is no such wrapper.
+   */
+  static JsonNode payload(JsonNode report) {
+    if (!report.has("objectId")) {
+      return report;
+    }
+    var fields = report.fields();
+    while (fields.hasNext()) {
+      var field = fields.next();
+      if (!field.getKey().equals("objectId") && !field.getKey().equals("atTimeMs") && field.getValue().isObject()) {
+        return field.getValue();
+      }
+    }
+    return report;
   }
 
   private void ports(JsonNode network) {

@@ -40,7 +40,7 @@ final class ZedrouterDemoStep {
         continue;
       }
       any = true;
-      JsonNode ni = report.getValue();
+      JsonNode ni = StatusView.payload(report.getValue());
       List<String> ips = new ArrayList<>();
       ni.path("ipAssignments").forEach(a -> a.path("ipAddrs").forEach(ip -> ips.add(ip.asText())));
       show.accept(ni.path("displayName").asText() + ": " + ni.path("state").asText().replace("STATE_", "")

@@ -73,6 +73,19 @@ class StatusViewTest {
   }
 
   @Test
+  void reportsAsZedagentServesThemAreUnwrappedFromTheirInfoMessage() throws Exception {
+    String json = """
+        {"reported": {
+          "domain/aaaaaaaa-0000-4000-8000-000000000001": {"atTimeMs": "1", "objectId": "domain/aaaaaaaa-0000-4000-8000-000000000001",
+            "domain": {"domainName": "aaaaaaaa-0000-4000-8000-000000000001", "state": "STATE_RUNNING", "accel": "tcg"}}
+        }}""";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .containsPattern("aaaaaaaa-0000-4000-8000-000000000001 RUNNING +tcg");
+  }
+
+  @Test
   void appDomainsGetATableWithStateAndVifsWithTheirIps() throws Exception {
     String json = """
         {"reported": {
