@@ -9,13 +9,14 @@ import org.slf4j.LoggerFactory;
 import dev.verge.reconciler.Configurator;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.OpContext;
+import dev.verge.reconciler.RecreatedConfigurator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
 
 /** Plugs NICs into running VMs and unplugs them, through each VM's QMP socket. */
-final class HotNicConfigurator implements Configurator {
+final class HotNicConfigurator extends RecreatedConfigurator {
   private static final Logger LOG = LoggerFactory.getLogger(HotNicConfigurator.class);
   static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
   /** How long a guest gets to release an unplugged NIC (ACPI eject). */
@@ -38,15 +39,6 @@ final class HotNicConfigurator implements Configurator {
     }
   }
 
-  @Override
-  public void modify(OpContext ctx, Item oldItem, Item newItem) {
-    throw new UnsupportedOperationException("a hot-plugged NIC is replugged, never modified");
-  }
-
-  @Override
-  public boolean needsRecreate(Item oldItem, Item newItem) {
-    return true;
-  }
 
   @Override
   public void delete(OpContext ctx, Item item) {

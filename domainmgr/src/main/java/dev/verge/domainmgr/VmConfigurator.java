@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import dev.verge.reconciler.Configurator;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.OpContext;
+import dev.verge.reconciler.RecreatedConfigurator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ import java.util.function.Supplier;
  * console to a file). The create finishes when QEMU is up; a VM that dies later is restarted by the
  * supervisor with back-off, and what happened is kept in {@link VmRun} for the domain status.
  */
-final class VmConfigurator implements Configurator {
+final class VmConfigurator extends RecreatedConfigurator {
   private static final Logger LOG = LoggerFactory.getLogger(VmConfigurator.class);
   /** How a VM stands, for the domain status. */
   record VmRun(State state, QemuCommand.Accel accel, int restarts, Optional<String> lastProblem, Path runDir,
@@ -185,15 +186,6 @@ final class VmConfigurator implements Configurator {
     }
   }
 
-  @Override
-  public void modify(OpContext ctx, Item oldItem, Item newItem) {
-    throw new UnsupportedOperationException("a VM is recreated, never modified");
-  }
-
-  @Override
-  public boolean needsRecreate(Item oldItem, Item newItem) {
-    return true;
-  }
 
   /**
    * Stops the VM: the guest gets the ACPI power button and {@link #shutdownGrace} to power off (on a

@@ -699,40 +699,10 @@ public final class NimAgent implements Agent {
         ignoreMissing(() -> net.deleteRule(controllerRule((PortItems.ControllerRule) item)));
       }
     });
-    context.configure(PortItems.ResolverConfig.TYPE, new Configurator() {
-      @Override
-      public void create(OpContext ctx, Item item) throws Exception {
-        dev.verge.proto.AtomicFiles.write(settings.resolvConf(),
-            ((PortItems.ResolverConfig) item).render().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      }
-
-      @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) throws Exception {
-        create(ctx, newItem);
-      }
-
-      @Override
-      public void delete(OpContext ctx, Item item) throws Exception {
-        java.nio.file.Files.deleteIfExists(settings.resolvConf());
-      }
-    });
-    context.configure(PortItems.TimeSources.TYPE, new Configurator() {
-      @Override
-      public void create(OpContext ctx, Item item) throws Exception {
-        dev.verge.proto.AtomicFiles.write(settings.timeSources(),
-            ((PortItems.TimeSources) item).render().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      }
-
-      @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) throws Exception {
-        create(ctx, newItem);
-      }
-
-      @Override
-      public void delete(OpContext ctx, Item item) throws Exception {
-        java.nio.file.Files.deleteIfExists(settings.timeSources());
-      }
-    });
+    context.configure(PortItems.ResolverConfig.TYPE,
+        new WrittenFile(settings.resolvConf(), item -> ((PortItems.ResolverConfig) item).render()));
+    context.configure(PortItems.TimeSources.TYPE,
+        new WrittenFile(settings.timeSources(), item -> ((PortItems.TimeSources) item).render()));
     context.configure(SysctlSetting.TYPE, new Configurator() {
       @Override
       public void create(OpContext ctx, Item item) {
@@ -801,6 +771,32 @@ public final class NimAgent implements Agent {
       } catch (Exception e) {
         log.warn("nim: closing the prober failed", e);
       }
+    }
+  }
+
+  /** A file nim keeps for the device (resolver, time sources): written whole, removed with its item. */
+  private static final class WrittenFile implements Configurator {
+    private final java.nio.file.Path path;
+    private final Function<Item, String> text;
+
+    WrittenFile(java.nio.file.Path path, Function<Item, String> text) {
+      this.path = path;
+      this.text = text;
+    }
+
+    @Override
+    public void create(OpContext ctx, Item item) throws Exception {
+      dev.verge.proto.AtomicFiles.write(path, text.apply(item).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void modify(OpContext ctx, Item oldItem, Item newItem) throws Exception {
+      create(ctx, newItem);
+    }
+
+    @Override
+    public void delete(OpContext ctx, Item item) throws Exception {
+      java.nio.file.Files.deleteIfExists(path);
     }
   }
 
