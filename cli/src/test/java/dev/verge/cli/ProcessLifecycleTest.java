@@ -125,7 +125,9 @@ class ProcessLifecycleTest {
     assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(nodeOut.awaitEnd(Duration.ofSeconds(10))).isTrue();
     assertThat(node.exitValue()).as(String.join("\n", nodeOut.lines())).isZero();
-    assertThat(nodeOut.lines().stream().filter(line -> line.contains("node stopping on SIGTERM")).toList()).singleElement()
+    // the parent's own line; an agent's lines are forwarded with its "[name]" prefix and may say it stops too
+    assertThat(nodeOut.lines().stream().filter(line -> !line.startsWith("["))
+        .filter(line -> line.contains("node stopping on SIGTERM")).toList()).singleElement()
         .satisfies(line -> assertThat(line).endsWith("node stopping on SIGTERM: " + agents.size() + " agent processes stopped"));
     assertThat(agents).noneMatch(ProcessHandle::isAlive);
   }
