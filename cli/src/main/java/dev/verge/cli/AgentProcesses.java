@@ -32,10 +32,17 @@ final class AgentProcesses {
   private final String serial;
   private final List<Process> children = new ArrayList<>();
 
-  AgentProcesses(List<String> originalArgs, List<AgentProvider> providers, String serial) {
+  private final java.net.InetSocketAddress prometheus;
+  private final dev.verge.pubsub.PubSubConfig busConfig;
+
+  /** {@code prometheus}: where this parent serves the node's metrics, read from the socket bus; null for none. */
+  AgentProcesses(List<String> originalArgs, List<AgentProvider> providers, String serial,
+      java.net.InetSocketAddress prometheus, dev.verge.pubsub.PubSubConfig busConfig) {
     this.originalArgs = originalArgs;
     this.providers = providers;
     this.serial = serial;
+    this.prometheus = prometheus;
+    this.busConfig = busConfig;
   }
 
   int run() throws IOException, InterruptedException {
@@ -61,10 +68,26 @@ final class AgentProcesses {
         return 1;
       }
     }
-    System.out.println(READY + " serial=" + serial + " processes="
-        + String.join(",", providers.stream().map(AgentProvider::name).toList()) + " pids="
-        + String.join(",", children.stream().map(p -> Long.toString(p.pid())).toList()) + " bus=uds");
-    System.out.flush();
+    // The parent only subscribes: the agents publish, each in its own process.
+    dev.verge.pubsub.PubSub bus = prometheus == null ? null : dev.verge.pubsub.PubSub.unixSockets(busConfig);
+    NodePrometheus metricsEndpoint = bus == null ? null
+        : NodePrometheus.start(bus, providers.stream().map(AgentProvider::name).toList(), prometheus);
+    try {
+      System.out.println(READY + " serial=" + serial + " processes="
+          + String.join(",", providers.stream().map(AgentProvider::name).toList()) + " pids="
+          + String.join(",", children.stream().map(p -> Long.toString(p.pid())).toList()) + " bus=uds"
+          + (metricsEndpoint != null ? " prometheus=" + NodeCommand.hostPort(metricsEndpoint.address()) : ""));
+      System.out.flush();
+      return superviseChildren(stop);
+    } finally {
+      if (metricsEndpoint != null) {
+        metricsEndpoint.close();
+        bus.close();
+      }
+    }
+  }
+
+  private int superviseChildren(StopSignal stop) throws InterruptedException {
     // A stop signal ends the node cleanly. Otherwise the first child to exit ends it: the others
     // are stopped, and the exit code says so.
     while (true) {
@@ -109,11 +132,11 @@ final class AgentProcesses {
       if (arg.equals("--processes") || arg.equals("node") || arg.equals("run")) {
         continue;
       }
-      if (arg.equals("--bus") || arg.equals("--only")) {
-        i++; // replaced below
+      if (arg.equals("--bus") || arg.equals("--only") || arg.equals("--prometheus")) {
+        i++; // replaced below, or served by this parent
         continue;
       }
-      if (arg.startsWith("--bus=") || arg.startsWith("--only=")) {
+      if (arg.startsWith("--bus=") || arg.startsWith("--only=") || arg.startsWith("--prometheus=")) {
         continue;
       }
       command.add(arg);

@@ -73,6 +73,10 @@ final class NodeCommand {
     }
   }
 
+  static String hostPort(InetSocketAddress address) {
+    return address.getAddress().getHostAddress() + ":" + address.getPort();
+  }
+
   static InetSocketAddress parseAddress(String hostPort) {
     int colon = hostPort.lastIndexOf(':');
     String port = colon < 0 ? "" : hostPort.substring(colon + 1);
@@ -131,6 +135,10 @@ final class NodeCommand {
     @Option(names = "--token-file", description = "File holding the local API token (at least 16 characters).")
     Path tokenFile;
 
+    @Option(names = "--prometheus", paramLabel = "HOST:PORT",
+        description = "Serve Prometheus metrics (GET /metrics) on host:port, e.g. 127.0.0.1:9108; port 0 picks a free one.")
+    String prometheus;
+
     @Option(names = "--bus", defaultValue = "injvm", description = "Bus driver: injvm (one process) or uds (Unix sockets; default ${DEFAULT-VALUE}).")
     String bus;
 
@@ -177,6 +185,14 @@ final class NodeCommand {
           throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--local-api: " + e.getMessage());
         }
       }
+      InetSocketAddress prometheusAddress = null;
+      if (prometheus != null) {
+        try {
+          prometheusAddress = parseAddress(prometheus);
+        } catch (IllegalArgumentException e) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--prometheus: " + e.getMessage());
+        }
+      }
       String token = tokenFile == null ? "" : readToken(tokenFile, spec);
       if (!Files.isReadable(caCert)) {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ca-cert " + caCert + " does not exist or is not readable");
@@ -203,7 +219,8 @@ final class NodeCommand {
           System.err.println("error: --processes needs the uds bus");
           return 2;
         }
-        return new AgentProcesses(spec.commandLine().getParseResult().originalArgs(), providers, serial).run();
+        return new AgentProcesses(spec.commandLine().getParseResult().originalArgs(), providers, serial,
+            prometheusAddress, busConfig()).run();
       }
       NodeSettings settings =
           new NodeSettings(
@@ -211,10 +228,7 @@ final class NodeCommand {
               Optional.ofNullable(localApiAddress),
               token,
               metricsInterval, flowLogInterval, reconnectMin, reconnectMax);
-      PubSubConfig busConfig =
-          PubSubConfig.defaults()
-              .withStateDir(stateDir.resolve("persist"))
-              .withSocketDir(busDir != null ? busDir : stateDir.resolve("bus"));
+      PubSubConfig busConfig = busConfig();
       PubSub pubSub = bus.equals("uds") ? PubSub.unixSockets(busConfig) : PubSub.inJvm(busConfig);
       Host nodeHost = null;
       if (providers.stream().anyMatch(AgentProvider::needsHost)) {
@@ -234,13 +248,19 @@ final class NodeCommand {
       }
       Host startedHost = nodeHost;
       StopSignal stop = StopSignal.install();
+      NodePrometheus metricsEndpoint =
+          prometheusAddress == null ? null : NodePrometheus.start(pubSub, node.agentNames(), prometheusAddress);
       System.out.println(
           "verge node: running serial=" + serial + " agents=" + String.join(",", node.agentNames())
               + " pid=" + ProcessHandle.current().pid() + " bus=" + bus
               + (startedHost != null ? " host=" + startedHost.description() : "")
-              + " controller=" + controller + (localApi != null ? " local-api=" + localApi : ""));
+              + " controller=" + controller + (localApi != null ? " local-api=" + localApi : "")
+              + (metricsEndpoint != null ? " prometheus=" + hostPort(metricsEndpoint.address()) : ""));
       System.out.flush();
       stop.await(LOG, "node");
+      if (metricsEndpoint != null) {
+        metricsEndpoint.close();
+      }
       node.close();
       pubSub.close();
       if (startedHost != null) {
@@ -248,6 +268,12 @@ final class NodeCommand {
       }
       LOG.info("node stopped");
       return 0;
+    }
+
+    private PubSubConfig busConfig() {
+      return PubSubConfig.defaults()
+          .withStateDir(stateDir.resolve("persist"))
+          .withSocketDir(busDir != null ? busDir : stateDir.resolve("bus"));
     }
 
     /**

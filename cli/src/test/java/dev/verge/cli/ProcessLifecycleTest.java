@@ -104,6 +104,42 @@ class ProcessLifecycleTest {
         .anyMatch(line -> line.endsWith("node stopped"));
   }
 
+  private static String scrape(String runningLine) throws Exception {
+    Matcher endpoint = Pattern.compile("prometheus=([0-9.]+:\\d+)").matcher(runningLine);
+    assertThat(endpoint.find()).as(runningLine).isTrue();
+    java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + endpoint.group(1) + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body();
+  }
+
+  @Test
+  void aNodeServesPrometheusMetricsOfItsAgentsInOneProcessAndAsProcesses() throws Exception {
+    Path ca = dir.resolve("ca.crt");
+    java.nio.file.Files.writeString(ca, Certificates.toPem(Certificates.selfSigned("test CA", true, Duration.ofDays(1)).certificate()));
+    for (boolean asProcesses : new boolean[] {false, true}) {
+      List<String> args = new ArrayList<>(List.of("node", "run", "--controller", "127.0.0.1:9", "--ca-cert", ca.toString(),
+          "--serial", "SN-PROM", "--state-dir", dir.resolve(asProcesses ? "node-p" : "node-1").toString(), "--host", "sim",
+          "--prometheus", "127.0.0.1:0"));
+      if (asProcesses) {
+        args.add("--processes");
+      }
+      Process node = verge(args);
+      ProcessOutput nodeOut = ProcessOutput.of("node", node);
+      String running = nodeOut.awaitLine(line -> line.startsWith("verge node: running"), Duration.ofSeconds(90));
+      // nim reconciles at start on sim: its runs reach the endpoint over the bus (the socket bus with processes)
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(scrape(running)).as("processes=" + asProcesses)
+              .containsPattern("verge_reconcile_runs_total\\{agent=\"nim\"} [1-9]")
+              .containsPattern("verge_agent_health\\{agent=\"zedrouter\",state=\"[a-z_]+\"} 1.0")
+              .contains("jvm_threads_live_threads"));
+      node.toHandle().destroy();
+      assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(node.exitValue()).as(String.join("\n", nodeOut.lines())).isZero();
+    }
+  }
+
   private Process nodeOfProcesses(String serial) throws Exception {
     Path ca = dir.resolve("ca.crt");
     java.nio.file.Files.writeString(ca, Certificates.toPem(Certificates.selfSigned("test CA", true, Duration.ofDays(1)).certificate()));
