@@ -175,6 +175,8 @@ public final class AgentRuntime implements AutoCloseable {
   // ---------------------------------------------------------------- start and stop
 
   private void startOnLoop() {
+    // Every line logged on this agent's loop carries its name (the JSON log's "agent" field).
+    org.slf4j.MDC.put("agent", name);
     startedMs = loop.now().toEpochMilli();
     health = bus.publish(AgentTopics.health(name), Durability.VOLATILE, loop);
     metrics = bus.publish(AgentTopics.metrics(name), Durability.VOLATILE, loop);
@@ -300,6 +302,7 @@ public final class AgentRuntime implements AutoCloseable {
     TreeMap<ItemRef, String> failed = failedItems();
     retries.update(failed.keySet());
     counters.reconciled(status.metrics(), (loop.nanoTime() - startNanos) / 1e6);
+    logFailedOperations(status);
     if (!status.operationLog().isEmpty() || !failed.isEmpty()) {
       log.info("agent {}: reconciled ({}): {} operations, {} failed items{}", name, reason,
           status.operationLog().size(), failed.size(),
@@ -319,6 +322,21 @@ public final class AgentRuntime implements AutoCloseable {
   }
 
   /** The agent's intent, checked; null when rejected ({@link #intentError} says why). */
+  /** One line per failed operation, with the item, operation and error as fields a log collector can query. */
+  private void logFailedOperations(Status status) {
+    for (dev.verge.reconciler.OpLogEntry entry : status.operationLog()) {
+      if (entry.error() != null) {
+        log.atWarn()
+            .addKeyValue("agent", name)
+            .addKeyValue("item", entry.ref().toString())
+            .addKeyValue("item_type", entry.ref().type())
+            .addKeyValue("operation", entry.operation().name())
+            .addKeyValue("error", String.valueOf(entry.error().getMessage()))
+            .log("agent {}: {} {} failed: {}", name, entry.operation(), entry.ref(), entry.error().getMessage());
+      }
+    }
+  }
+
   private GraphR buildIntent() {
     GraphR intent;
     try {

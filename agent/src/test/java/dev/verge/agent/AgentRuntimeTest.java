@@ -201,6 +201,30 @@ class AgentRuntimeTest {
   }
 
   @Test
+  void aFailedOperationIsLoggedWithItemOperationAndErrorAsFields() {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(AgentRuntime.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      world.host.kernel().faults().failNth(SimOperation.CREATE_LINK, 1, Errno.ENOMEM);
+      world.networkInstances().publish(NI1, localNi(NI1, "10.1.0.0/24", "10.1.0.1"));
+      world.start(new SampleBridgeAgent());
+
+      assertThat(appender.list).filteredOn(event -> event.getKeyValuePairs() != null).singleElement().satisfies(event -> {
+        assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+        assertThat(event.getKeyValuePairs()).extracting(kv -> kv.key + "=" + kv.value).containsExactly(
+            "agent=" + SampleBridgeAgent.NAME, "item=Bridge/" + BR1, "item_type=Bridge", "operation=CREATE",
+            "error=cannot create bridge " + BR1 + ": injected fault: " + Errno.ENOMEM.description() + " (ENOMEM)");
+      });
+    } finally {
+      logger.detachAppender(appender);
+    }
+  }
+
+  @Test
   void aFailedItemIsReportedAndRetriedWithExponentialBackOff() {
     var health = world.watch(AgentTopics.health(SampleBridgeAgent.NAME));
     var status = world.watch(SampleBridgeAgent.STATUS);

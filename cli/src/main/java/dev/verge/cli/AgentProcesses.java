@@ -51,7 +51,13 @@ final class AgentProcesses {
     StopSignal stop = StopSignal.install();
     Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "node-processes-shutdown"));
     for (AgentProvider provider : providers) {
-      Process child = new ProcessBuilder(command(provider.name())).redirectErrorStream(true).start();
+      ProcessBuilder builder = new ProcessBuilder(command(provider.name())).redirectErrorStream(true);
+      // The log format chosen on this parent's command line holds for its agents too.
+      String logFormat = System.getProperty(VergeCommand.LOG_FORMAT_PROPERTY);
+      if (logFormat != null) {
+        builder.environment().put(VergeCommand.LOG_FORMAT_PROPERTY, logFormat);
+      }
+      Process child = builder.start();
       children.add(child);
       Thread pump = new Thread(() -> forward(provider.name(), child, ready), "output-" + provider.name());
       pump.setDaemon(true);
@@ -61,6 +67,14 @@ final class AgentProcesses {
     while (!ready.await(200, TimeUnit.MILLISECONDS)) {
       if (stop.requested(Duration.ZERO)) {
         return stopOn(stop);
+      }
+      for (int i = 0; i < children.size(); i++) {
+        if (!children.get(i).isAlive()) {
+          System.err.println("error: agent process " + providers.get(i).name() + " exited with "
+              + children.get(i).exitValue() + " before it started");
+          stopAll();
+          return 1;
+        }
       }
       if (System.nanoTime() > readyBy) {
         System.err.println("error: not every agent process started within 60 s");
@@ -132,11 +146,13 @@ final class AgentProcesses {
       if (arg.equals("--processes") || arg.equals("node") || arg.equals("run")) {
         continue;
       }
-      if (arg.equals("--bus") || arg.equals("--only") || arg.equals("--prometheus")) {
+      // --log-format is the root command's (it reaches the children through the environment)
+      if (arg.equals("--bus") || arg.equals("--only") || arg.equals("--prometheus") || arg.equals("--log-format")) {
         i++; // replaced below, or served by this parent
         continue;
       }
-      if (arg.startsWith("--bus=") || arg.startsWith("--only=") || arg.startsWith("--prometheus=")) {
+      if (arg.startsWith("--bus=") || arg.startsWith("--only=") || arg.startsWith("--prometheus=")
+          || arg.startsWith("--log-format=")) {
         continue;
       }
       command.add(arg);
@@ -167,7 +183,9 @@ final class AgentProcesses {
   /** SIGTERM to every agent process, SIGKILL to those still there after 10 s; returns how many were killed. */
   private synchronized int stopAll() {
     for (Process child : children) {
-      child.destroy();
+      // SIGTERM through the handle: Process.destroy() would also close our end of the child's
+      // output, losing its last lines ("output lost: Stream closed").
+      child.toHandle().destroy();
     }
     int killed = 0;
     for (Process child : children) {

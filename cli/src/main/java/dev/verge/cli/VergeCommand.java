@@ -18,13 +18,40 @@ public final class VergeCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** Read by {@link #main} before anything logs (logging is configured once, at the first logger). */
+  @CommandLine.Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+      description = "Log lines on stderr as text or as JSON lines with agent, item, operation and error fields "
+          + "(default ${DEFAULT-VALUE}; also VERGE_LOG_FORMAT).")
+  LogFormat logFormat;
+
+  enum LogFormat { text, json }
+
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
   }
 
   public static void main(String[] args) {
+    logFormatOf(args).ifPresent(format -> System.setProperty(LOG_FORMAT_PROPERTY, format));
     System.exit(commandLine().execute(args));
+  }
+
+  /** logback.xml reads it (a system property wins over the environment variable of the same name). */
+  static final String LOG_FORMAT_PROPERTY = "VERGE_LOG_FORMAT";
+
+  /** The root option's value, if given and valid (picocli reports an invalid one). */
+  static java.util.Optional<String> logFormatOf(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String value = args[i].startsWith("--log-format=") ? args[i].substring("--log-format=".length())
+          : args[i].equals("--log-format") && i + 1 < args.length ? args[i + 1] : null;
+      if (value != null && (value.equals("text") || value.equals("json"))) {
+        return java.util.Optional.of(value);
+      }
+      if (!args[i].startsWith("-")) {
+        return java.util.Optional.empty(); // a subcommand: root options come before it
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   static CommandLine commandLine() {

@@ -140,6 +140,34 @@ class ProcessLifecycleTest {
     }
   }
 
+  @Test
+  void logFormatJsonGivesJsonLinesWithTheAgentOfEachLineInAllAgentProcesses() throws Exception {
+    Path ca = dir.resolve("ca.crt");
+    java.nio.file.Files.writeString(ca, Certificates.toPem(Certificates.selfSigned("test CA", true, Duration.ofDays(1)).certificate()));
+    Process node = verge(List.of("--log-format", "json", "node", "run", "--processes", "--controller", "127.0.0.1:9",
+        "--ca-cert", ca.toString(), "--serial", "SN-JSON", "--state-dir", dir.resolve("node").toString(), "--host", "sim"));
+    ProcessOutput nodeOut = ProcessOutput.of("node", node);
+    nodeOut.awaitLine(line -> line.startsWith("verge node: running"), Duration.ofSeconds(90));
+    node.toHandle().destroy();
+    assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(nodeOut.awaitEnd(Duration.ofSeconds(10))).isTrue();
+
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    List<com.fasterxml.jackson.databind.JsonNode> events = new ArrayList<>();
+    for (String line : nodeOut.lines()) {
+      String body = line.replaceFirst("^\\[[a-z]+\\] ", ""); // an agent process's lines carry its name
+      if (body.startsWith("{")) {
+        events.add(json.readTree(body));
+      } else {
+        assertThat(body).as("every log line is JSON; only the command's own output is text").startsWith("verge node: running");
+      }
+    }
+    // each agent process logs on its own loop with its name as the line's "agent" field
+    assertThat(events).extracting(event -> event.path("mdc").path("agent").asText())
+        .contains("nim", "zedrouter", "domainmgr", "zedagent");
+    assertThat(events).allSatisfy(event -> assertThat(event.path("level").asText()).isNotEmpty());
+  }
+
   private Process nodeOfProcesses(String serial) throws Exception {
     Path ca = dir.resolve("ca.crt");
     java.nio.file.Files.writeString(ca, Certificates.toPem(Certificates.selfSigned("test CA", true, Duration.ofDays(1)).certificate()));
