@@ -189,7 +189,7 @@ final class DemoCommand implements Callable<Integer> {
         "--token-file", work.resolve("local-api.token").toString());
     graph.stdout().lines().filter(l -> l.contains("->")).limit(8)
         .forEach(l -> show(l.strip().replaceAll("\\s*\\[.*", "")));
-    show("(full DOT: verge node graph; SVG: verge node graph --svg config.svg)");
+    show("(full DOT: verge node graph; SVG: verge node graph --format svg -o config.svg)");
 
     heading("The node's agents", "each on the agent runtime: its health, runs and failed items (verge node status)");
     await("zedagent to report itself running", () ->
@@ -197,7 +197,7 @@ final class DemoCommand implements Callable<Integer> {
     ExecResult status = edge.verge("node", "status", "--local-api", "127.0.0.1:" + localApiPort,
         "--token-file", work.resolve("local-api.token").toString());
     expectOk(status).stdout().lines().dropWhile(l -> !l.startsWith("AGENT")).forEach(this::show);
-    show("(an agent's dependency graph: verge node graph --agent NAME [--which intended])");
+    show("(an agent's dependency graph: verge node graph --agent NAME [--intended])");
 
     heading("The network instances", "zedrouter's bridges, NAT and DHCP for the apps (verge node status)");
     ZedrouterDemoStep.show(nodeStatus(), this::show);

@@ -361,34 +361,56 @@ final class NodeCommand {
     @Option(names = "--agent", paramLabel = "NAME", description = "An agent's graph (nim, zedrouter, domainmgr, zedagent) instead of the config's.")
     String agent;
 
-    @Option(names = "--which", defaultValue = "current", description = "With --agent: current or intended state (default ${DEFAULT-VALUE}).")
-    String which;
+    @ArgGroup(exclusive = true)
+    Which which = new Which();
 
-    @Option(names = "--svg", paramLabel = "FILE", description = "Write SVG (needs Graphviz 'dot') instead of printing DOT.")
-    Path svg;
+    static final class Which {
+      @Option(names = "--current", description = "With --agent: the state the agent found and made (the default).")
+      boolean current;
+
+      @Option(names = "--intended", description = "With --agent: the state the agent wants.")
+      boolean intended;
+    }
+
+    @Option(names = "--format", defaultValue = "dot", paramLabel = "dot|svg",
+        description = "dot (text) or svg (rendered by Graphviz 'dot'; default ${DEFAULT-VALUE}).")
+    GraphFormat format;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of standard output.")
+    Path output;
+
+    enum GraphFormat { dot, svg }
 
     @Override
     public Integer call() throws Exception {
+      if (agent == null && which.intended) {
+        System.err.println("error: --intended needs --agent (the config graph has one state)");
+        return 2;
+      }
       String path = agent == null ? "/api/v1/graph"
           : "/api/v1/graph?agent=" + java.net.URLEncoder.encode(agent, java.nio.charset.StandardCharsets.UTF_8)
-              + "&which=" + java.net.URLEncoder.encode(which, java.nio.charset.StandardCharsets.UTF_8);
+              + "&which=" + (which.intended ? "intended" : "current");
       HttpResponse<String> response = api.call("GET", path, null);
       if (response.statusCode() != 200) {
         System.err.println("node refused: HTTP " + response.statusCode() + " " + response.body());
         return 1;
       }
       String dot = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("dot").asText();
-      if (svg == null) {
-        System.out.print(dot);
+      String text = dot;
+      if (format == GraphFormat.svg) {
+        var renderer = dev.verge.reconciler.DotRenderer.fromPath();
+        if (renderer.isEmpty()) {
+          System.err.println("error: Graphviz 'dot' is not installed (scripts/setup installs it)");
+          return 1;
+        }
+        text = renderer.get().toSvg(dot);
+      }
+      if (output == null) {
+        System.out.print(text);
         return 0;
       }
-      var renderer = dev.verge.reconciler.DotRenderer.fromPath();
-      if (renderer.isEmpty()) {
-        System.err.println("Graphviz 'dot' is not installed (scripts/setup installs it)");
-        return 1;
-      }
-      renderer.get().renderTo(dot, svg);
-      System.out.println("wrote " + svg);
+      Files.writeString(output, text);
+      System.out.println("wrote " + output);
       return 0;
     }
   }

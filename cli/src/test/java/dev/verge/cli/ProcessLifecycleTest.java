@@ -168,6 +168,61 @@ class ProcessLifecycleTest {
     assertThat(events).allSatisfy(event -> assertThat(event.path("level").asText()).isNotEmpty());
   }
 
+  @Test
+  void nodeGraphPrintsAnAgentsCurrentAndIntendedGraphAsDotOrSvg() throws Exception {
+    Path ca = dir.resolve("ca.crt");
+    java.nio.file.Files.writeString(ca, Certificates.toPem(Certificates.selfSigned("test CA", true, Duration.ofDays(1)).certificate()));
+    Path token = dir.resolve("token");
+    java.nio.file.Files.writeString(token, "graph-test-token-0123456789\n");
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    String api = "127.0.0.1:" + port;
+    Process node = verge(List.of("node", "run", "--controller", "127.0.0.1:9", "--ca-cert", ca.toString(),
+        "--serial", "SN-GRAPH", "--state-dir", dir.resolve("node").toString(), "--host", "sim",
+        "--local-api", api, "--token-file", token.toString()));
+    ProcessOutput.of("node", node).awaitLine(line -> line.startsWith("verge node: running"), Duration.ofSeconds(90));
+
+    List<String> graph = List.of("node", "graph", "--local-api", api, "--token-file", token.toString(), "--agent", "nim");
+    // nim's graph is published every few seconds once it reconciled: wait for both states
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Run intended = vergeProcess(concat(graph, "--intended"));
+      assertThat(intended.exitCode()).as(intended.err()).isZero();
+      assertThat(intended.out()).startsWith("digraph").contains("label = \"nim\"").contains("tooltip = \"device ports\"");
+    });
+    Run current = vergeProcess(graph);
+    assertThat(current.exitCode()).as(current.err()).isZero();
+    assertThat(current.out()).startsWith("digraph").contains("tooltip = \"current state of nim\"");
+
+    Path svg = dir.resolve("nim.svg");
+    Run rendered = vergeProcess(concat(graph, "--format", "svg", "-o", svg.toString()));
+    assertThat(rendered.exitCode()).as(rendered.err()).isZero();
+    assertThat(java.nio.file.Files.readString(svg)).contains("<svg");
+
+    Run refused = vergeProcess(List.of("node", "graph", "--local-api", api, "--token-file", token.toString(), "--intended"));
+    assertThat(refused.exitCode()).isEqualTo(2);
+    assertThat(refused.err()).contains("--intended needs --agent");
+  }
+
+  private static List<String> concat(List<String> head, String... tail) {
+    List<String> all = new ArrayList<>(head);
+    all.addAll(List.of(tail));
+    return all;
+  }
+
+  /** A verge command in a process of its own: the graph command prints on System.out. */
+  private Run vergeProcess(List<String> args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "-cp", System.getProperty("java.class.path"), VergeCommand.class.getName()));
+    command.addAll(args);
+    Path out = java.nio.file.Files.createTempFile(dir, "out", ".txt");
+    Path err = java.nio.file.Files.createTempFile(dir, "err", ".txt");
+    Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(process.exitValue(), java.nio.file.Files.readString(out), java.nio.file.Files.readString(err));
+  }
+
   private Process nodeOfProcesses(String serial) throws Exception {
     Path ca = dir.resolve("ca.crt");
     java.nio.file.Files.writeString(ca, Certificates.toPem(Certificates.selfSigned("test CA", true, Duration.ofDays(1)).certificate()));
