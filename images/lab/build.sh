@@ -51,6 +51,7 @@ packages=(
   iproute2 nftables libnftables1 dnsmasq-base
   strongswan-charon strongswan-swanctl
   busybox kmod iputils-ping procps mount   # the essential variant has no mount(8)
+  netbase                                   # /etc/protocols: nft prints "tcp", not "6"
   conntrack curl dhcpcd-base                # tools the ITs call as independent witnesses
 )
 root="$work/root"

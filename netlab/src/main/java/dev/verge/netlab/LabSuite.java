@@ -20,6 +20,7 @@ import java.util.function.Consumer;
  *
  * <pre>
  *   LabSuite --module hostos [--module nim...] [--timeout-minutes N] selector...
+ *   LabSuite --module hostos --run 'shell command'     (to look around in the VM)
  * </pre>
  *
  * A selector is a class name, {@code Class#method} or {@code package:name}. Exit code: the suite's.
@@ -37,30 +38,43 @@ public final class LabSuite {
   public static void main(String[] args) {
     List<String> modules = new ArrayList<>();
     List<String> selectors = new ArrayList<>();
+
     Duration timeout = Duration.ofMinutes(40);
+    String shellCommand = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--module" -> modules.add(args[++i]);
         case "--timeout-minutes" -> timeout = Duration.ofMinutes(Long.parseLong(args[++i]));
+        case "--run" -> shellCommand = args[++i];
         default -> selectors.add(args[i]);
       }
     }
-    if (modules.isEmpty() || selectors.isEmpty()) {
+    if (modules.isEmpty() || selectors.isEmpty() && shellCommand == null) {
       System.err.println("usage: LabSuite --module M [--module M...] [--timeout-minutes N] selector...");
       System.exit(2);
     }
     Set<Path> classpath = new LinkedHashSet<>();
     modules.forEach(module -> classpath.addAll(moduleTestClasspath(module)));
     LabImage image = LabImage.ensureBuilt();
-    System.out.println("lab: kernel " + image.kernelVersion() + ", running " + String.join(" ", selectors));
-    Result result = run(image, List.copyOf(classpath), selectors, timeout, line -> System.out.println("  vm| " + line));
+    String guestCommand = shellCommand == null ? testCommand(selectors) : shellCommand;
+    System.out.println("lab: kernel " + image.kernelVersion() + ", running "
+        + (shellCommand == null ? String.join(" ", selectors) : shellCommand));
+    Result result = run(image, List.copyOf(classpath), guestCommand, timeout, line -> System.out.println("  vm| " + line));
     System.out.printf("lab: %s, boot to ready %d ms, suite %d s, exit %d%n", result.accel(),
         result.bootToReady().toMillis(), result.suiteTime().toSeconds(), result.suite().exitCode());
     System.exit(result.suite().exitCode());
   }
 
-  /** Boots the VM, runs the selected tests on the classpath, and closes the VM. */
-  public static Result run(LabImage image, List<Path> classpath, List<String> selectors, Duration timeout,
+  /** The guest's command that runs the selected tests. */
+  public static String testCommand(List<String> selectors) {
+    return GUEST_JAVA + " -cp \"$CLASSPATH\" dev.verge.testkit.LabTestMain " + String.join(" ", selectors);
+  }
+
+  /**
+   * Boots the VM with the classpath on its payload disk, runs {@code command} there (with {@code
+   * $CLASSPATH} set to the classpath as the VM sees it), and closes the VM.
+   */
+  public static Result run(LabImage image, List<Path> classpath, String command, Duration timeout,
       Consumer<String> progress) {
     Map<String, Path> payload = new LinkedHashMap<>();
     List<String> guestClasspath = new ArrayList<>();
@@ -72,8 +86,8 @@ public final class LabSuite {
     }
     try (LabVm vm = LabVm.boot(image, payload, LabVm.Options.defaults(), Duration.ofMinutes(5))) {
       long start = System.nanoTime();
-      ExecResult suite = vm.run(GUEST_JAVA + " -cp " + String.join(":", guestClasspath)
-          + " dev.verge.testkit.LabTestMain " + String.join(" ", selectors), timeout, progress);
+      ExecResult suite = vm.run("export CLASSPATH=" + String.join(":", guestClasspath) + "; " + command,
+          timeout, progress);
       return new Result(suite, vm.bootToReady(), Duration.ofNanos(System.nanoTime() - start), vm.accel());
     }
   }
