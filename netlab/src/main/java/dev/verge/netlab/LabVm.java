@@ -55,7 +55,6 @@ public final class LabVm implements AutoCloseable {
   static final String CHANNEL = "verge.lab";
   private static final Duration KVM_LIFE_SIGN_TIMEOUT = Duration.ofSeconds(15);
   private static final Pattern EXIT = Pattern.compile("\nVERGE-LAB-EXIT (\\d+) (\\d+)\n");
-  private static final AtomicInteger RUNS = new AtomicInteger();
 
   private final BackgroundProcess qemu;
   private final Path runDir;
@@ -63,11 +62,13 @@ public final class LabVm implements AutoCloseable {
   private final ServerSocketChannel listener;
   private final StringBuilder received = new StringBuilder();
   private final AtomicInteger commands = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
   private final Thread shutdownHook;
   private volatile Consumer<String> lineSink = line -> {};
-  private SocketChannel channel;
+  private volatile SocketChannel channel;
   private Thread reader;
   private int consumed;
+  private long startNanos;
   private Duration bootToReady;
 
   private LabVm(BackgroundProcess qemu, Path runDir, GuestVm.Accel accel, ServerSocketChannel listener) {
@@ -130,8 +131,6 @@ public final class LabVm implements AutoCloseable {
       throw e;
     }
   }
-
-  private long startNanos;
 
   static List<String> qemuCommand(
       LabImage image, Path payloadImage, Path socket, Path runDir, Options options, GuestVm.Accel accel) {
@@ -380,7 +379,11 @@ public final class LabVm implements AutoCloseable {
     }
   }
 
-  private synchronized void cleanUp() {
+  /** Not synchronized: the shutdown hook must not wait for a command that is still running. */
+  private void cleanUp() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     closeQuietly(channel);
     closeQuietly(listener);
     qemu.close();
