@@ -483,7 +483,8 @@ public abstract class NetworkStackContract {
         new BridgeVlan(11, false, false), new BridgeVlan(12, false, false), new BridgeVlan(20, true, true));
     stack().deleteBridgeVlans(a, 11, 12);
     assertThat(stack().bridgeVlans(a)).extracting(BridgeVlan::vid).containsExactly(1, 10, 20);
-    assertThat(refusal(() -> stack().deleteBridgeVlans(a, 30, 30)).errno()).isEqualTo(Errno.ENOENT);
+    stack().deleteBridgeVlans(a, 30, 30); // not there: the kernel takes it as done
+    assertThat(stack().bridgeVlans(a)).extracting(BridgeVlan::vid).containsExactly(1, 10, 20);
     stack().addBridgeVlans(bridge, BridgeVlanRange.tagged(10));
     assertThat(stack().bridgeVlans(bridge)).extracting(BridgeVlan::vid).containsExactly(1, 10);
     // leaving the bridge takes a port's VLANs; a link outside a bridge has none to set
@@ -875,9 +876,16 @@ public abstract class NetworkStackContract {
   @Test
   void aSourceRuleSitsBetweenTheDefaultRulesAndASecondIdenticalOneIsRefused() {
     Rule rule = Rule.from("10.1.0.0/16", 100, 100);
+    // the defaults (0, 32766, 32767), and on a kernel where a VRF was made in this namespace the
+    // l3mdev rule (1000) its driver adds and never removes
+    List<Integer> before = stack().rules(false).stream().map(Rule::priority).toList();
+    assertThat(before).contains(0, 32766, 32767).doesNotContain(100);
     stack().addRule(rule);
     try {
-      assertThat(stack().rules(false)).extracting(Rule::priority).containsExactly(0, 100, 32766, 32767);
+      List<Integer> expected = new java.util.ArrayList<>(before);
+      expected.add(100);
+      expected.sort(null);
+      assertThat(stack().rules(false)).extracting(Rule::priority).containsExactlyElementsOf(expected);
       assertThat(stack().rules(false)).contains(rule);
       HostException duplicate = refusal(() -> stack().addRule(rule));
       assertThat(duplicate.errno()).isEqualTo(Errno.EEXIST);

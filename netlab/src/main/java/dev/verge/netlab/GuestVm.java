@@ -58,8 +58,7 @@ public final class GuestVm implements AutoCloseable {
         vm.qemu.awaitOutput(out -> out.contains("VERGE-BOOT"), KVM_LIFE_SIGN_TIMEOUT);
         return vm;
       } catch (IllegalStateException noLifeSign) {
-        kvmBrokenReason = firstLine(noLifeSign.getMessage()) + " " + lastLine(vm.qemu.output());
-        System.err.println("KVM guest showed no sign of life, falling back to TCG: " + kvmBrokenReason);
+        giveUpKvm(firstLine(noLifeSign.getMessage()) + " " + lastLine(vm.qemu.output()));
         vm.close();
       }
     }
@@ -70,12 +69,7 @@ public final class GuestVm implements AutoCloseable {
   public static GuestVm boot(
       Netns ns, String name, GuestImage image, List<Nic> nics, String check, Accel accel) {
     List<String> command = new ArrayList<>(List.of("qemu-system-x86_64"));
-    if (accel == Accel.KVM) {
-      // IA32_ARCH_CAPABILITIES cannot be set under some nested hypervisors; the guest needs none.
-      command.addAll(List.of("-enable-kvm", "-cpu", "host,-arch-capabilities"));
-    } else {
-      command.addAll(List.of("-accel", "tcg"));
-    }
+    command.addAll(accelerationArguments(accel));
     command.addAll(
         List.of(
             "-m", "256", "-smp", "1", "-nodefaults", "-display", "none", "-serial", "stdio",
@@ -93,6 +87,21 @@ public final class GuestVm implements AutoCloseable {
     long start = System.nanoTime();
     BackgroundProcess qemu = ns.spawn("qemu-" + name + "-" + accel.name().toLowerCase(), command.toArray(String[]::new));
     return new GuestVm(qemu, accel, start);
+  }
+
+  /** QEMU's arguments for an acceleration (shared with {@link LabVm}). */
+  static List<String> accelerationArguments(Accel accel) {
+    if (accel == Accel.KVM) {
+      // IA32_ARCH_CAPABILITIES cannot be set under some nested hypervisors; the guest needs none.
+      return List.of("-enable-kvm", "-cpu", "host,-arch-capabilities");
+    }
+    return List.of("-accel", "tcg");
+  }
+
+  /** Gives KVM up for the rest of this JVM: a VM booted with it showed no sign of life. */
+  static void giveUpKvm(String reason) {
+    kvmBrokenReason = reason;
+    System.err.println("KVM guest showed no sign of life, falling back to TCG: " + reason);
   }
 
   /** True when /dev/kvm can be opened and KVM has not been found broken in this JVM. */
@@ -147,11 +156,11 @@ public final class GuestVm implements AutoCloseable {
     qemu.close();
   }
 
-  private static String firstLine(String text) {
+  static String firstLine(String text) {
     return text == null ? "" : text.lines().findFirst().orElse("");
   }
 
-  private static String lastLine(String text) {
+  static String lastLine(String text) {
     List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
     return lines.isEmpty() ? "(no console output)" : "last console line: " + lines.get(lines.size() - 1);
   }

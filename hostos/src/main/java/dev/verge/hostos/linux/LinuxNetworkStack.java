@@ -211,7 +211,7 @@ public final class LinuxNetworkStack implements NetworkStack {
             linkHeader(m, index, 0, 0);
             m.attrU32(IFLA_NET_NS_FD, fd);
           },
-          failure("move link", object));
+          moveFailure(object));
     } finally {
       LibC.INSTANCE.close(fd);
     }
@@ -809,6 +809,22 @@ public final class LinuxNetworkStack implements NetworkStack {
     }
   }
 
+  /**
+   * A refused move, worded as kernels since 6.3 word it in their extended ack, so that older
+   * kernels (6.1: bare errno) give the same precise message.
+   */
+  private static NetlinkSocket.Failure moveFailure(String object) {
+    return (errno, text) -> new HostException("move link", object, errno, text.orElseGet(() -> {
+      if (errno.equals(Errno.EEXIST)) {
+        return "An interface with the same name exists in the target netns";
+      }
+      if (errno.equals(Errno.EINVAL)) {
+        return "The interface netns is immutable";
+      }
+      return errno.description();
+    }));
+  }
+
   static NetlinkSocket.Failure failure(String operation, String object) {
     return (errno, text) -> new HostException(operation, object, errno, text.orElse(errno.description()));
   }
@@ -875,9 +891,15 @@ public final class LinuxNetworkStack implements NetworkStack {
       int data = m.beginNested(IFLA_INFO_DATA);
       m.attrU8(IFLA_BOND_MODE, bond.mode().code());
       m.attrU32(IFLA_BOND_MIIMON, bond.miimon());
-      m.attrU32(IFLA_BOND_UPDELAY, bond.updelay());
-      m.attrU32(IFLA_BOND_DOWNDELAY, bond.downdelay());
-      m.attrU32(IFLA_BOND_ARP_INTERVAL, bond.arpInterval());
+      if (bond.miimon() > 0) {
+        // the kernel refuses the delays, even zero ones, with EPERM when MII monitoring is off
+        m.attrU32(IFLA_BOND_UPDELAY, bond.updelay());
+        m.attrU32(IFLA_BOND_DOWNDELAY, bond.downdelay());
+      }
+      if (bond.arpInterval() > 0) {
+        // ARP monitoring is refused (EACCES), even a zero interval, in 802.3ad, tlb and alb modes
+        m.attrU32(IFLA_BOND_ARP_INTERVAL, bond.arpInterval());
+      }
       if (!bond.arpTargets().isEmpty()) {
         int targets = m.beginNested(IFLA_BOND_ARP_IP_TARGET);
         int i = 0;

@@ -75,7 +75,7 @@ final class Rtnetlink {
   static final int IFLA_NET_NS_FD = 28;
   static final int IFLA_EXT_MASK = 29;
   static final int RTEXT_FILTER_VF = 1;
-  static final int RTEXT_FILTER_BRVLAN_COMPRESSED = 8;
+  static final int RTEXT_FILTER_BRVLAN_COMPRESSED = 4; // 1 << 2 (8 is RTEXT_FILTER_SKIP_STATS)
   static final int IFLA_BRPORT_MODE = 4;
   static final int IFLA_BRPORT_LEARNING = 8;
   static final int IFLA_BRPORT_UNICAST_FLOOD = 9;
