@@ -226,16 +226,22 @@ public final class DomainmgrAgent implements Agent {
         .withItems(items.toArray(Item[]::new)));
   }
 
+  /**
+   * The macvtaps' parent links, from the inputs themselves: the runtime asks for them before the
+   * intended state of the same reconcile, so the plans of the last run would be one run late.
+   */
   @Override
   public List<ParentLink> externalItems() {
     Set<String> parents = new TreeSet<>();
     Set<String> own = new TreeSet<>();
-    plans.values().forEach(p -> p.nics().forEach(n -> {
-      own.add(n.vif().getVifName());
-      if (n.nic().attach() == VmDefinition.Attach.MACVTAP) {
-        parents.add(n.vif().getParentLink());
-      }
-    }));
+    Map<String, AppVifPlan> planned = vifPlans.all();
+    apps.all().keySet().forEach(uuid -> Optional.ofNullable(planned.get(uuid)).ifPresent(plan ->
+        plan.getVifsList().forEach(vif -> {
+          own.add(vif.getVifName());
+          if (vif.getKind() == PlannedVif.Kind.KIND_MACVTAP) {
+            parents.add(vif.getParentLink());
+          }
+        })));
     parentLinks = parents;
     ownLinks = own;
     return parents.stream().filter(p -> context.kernel().link(p).isPresent()).map(ParentLink::new).toList();
