@@ -61,6 +61,7 @@ public final class DomainmgrAgent implements Agent {
 
   private final DomainPlanner.Settings settings;
   private final Supplier<QemuCommand.Accel> accel;
+  private final java.util.function.BiPredicate<QemuCommand.Accel, String> exitedOfKvm;
   private AgentContext context;
   private Input<AppInstanceConfig> apps;
   private Input<AppVifPlan> vifPlans;
@@ -73,15 +74,24 @@ public final class DomainmgrAgent implements Agent {
   private volatile Set<String> parentLinks = Set.of();
   private volatile Set<String> ownLinks = Set.of();
 
+  /** An agent whose VMs always get {@code accel}. */
   public DomainmgrAgent(DomainPlanner.Settings settings, Supplier<QemuCommand.Accel> accel) {
     this.settings = settings;
     this.accel = accel;
+    this.exitedOfKvm = (used, output) -> false;
+  }
+
+  /** An agent whose VMs get KVM while {@code accel} allows it, and TCG once a QEMU failed on KVM. */
+  public DomainmgrAgent(DomainPlanner.Settings settings, AccelChoice accel) {
+    this.settings = settings;
+    this.accel = accel::next;
+    this.exitedOfKvm = accel::exitedOfKvm;
   }
 
   /** An agent keeping its files under {@code stateDir}, sized to this machine. */
   public static DomainmgrAgent forHost(Path stateDir) {
     return new DomainmgrAgent(new DomainPlanner.Settings(stateDir.resolve("domains"), stateDir.resolve("images"),
-        HostResources.memoryMb(), HostResources.RESERVED_MEMORY_MB), HostResources::accel);
+        HostResources.memoryMb(), HostResources.RESERVED_MEMORY_MB), AccelChoice.forHost());
   }
 
   @Override
@@ -126,7 +136,7 @@ public final class DomainmgrAgent implements Agent {
         return true;
       }
     });
-    vms = new VmConfigurator(context.host().daemons(), context.loop(), accel,
+    vms = new VmConfigurator(context.host().daemons(), context.loop(), accel, exitedOfKvm,
         () -> context.requestReconcile("a VM's state changed"), SHUTDOWN_GRACE);
     context.configure(Vm.TYPE, vms);
     io = AdapterIo.start(context);

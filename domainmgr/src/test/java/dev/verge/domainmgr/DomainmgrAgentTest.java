@@ -175,4 +175,31 @@ class DomainmgrAgentTest {
     assertThat(domain.getErrorsList().toString()).contains("more than a Unix socket allows (107): use a shorter state directory");
     assertThat(qemuRunning(APP1)).isFalse();
   }
+
+  @Test
+  void aQemuThatDiesOfAKvmErrorIsRelaunchedUnderTcgAndTheStatusSaysSo() throws Exception {
+    world.close();
+    world = new SimWorld(dir.resolve("sim2"));
+    apps = world.bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
+    plans = world.bus.publish(ZedrouterTopics.APP_VIF_PLAN, Durability.VOLATILE);
+    status = world.watch(DomainmgrTopics.DOMAIN_STATUS);
+    AccelChoice choice = new AccelChoice(java.nio.file.Files.createFile(dir.resolve("kvm"))); // opens: KVM at first
+    world.start(new DomainmgrAgent(
+        new DomainPlanner.Settings(dir.resolve("domains"), dir.resolve("images"), 2048, 256), choice));
+    runApp1();
+    assertThat(status.snapshot().get(APP1).getAccel()).isEqualTo("kvm");
+
+    String qemu = VmConfigurator.daemonName(APP1);
+    world.host.simDaemons().output(qemu, "qemu-system-x86_64: failed to initialize kvm: Permission denied");
+    world.host.simDaemons().crash(qemu, 1);
+    settle(); // the exit, then the relaunch it queues on the loop
+    settle();
+
+    DomainStatus domain = status.snapshot().get(APP1);
+    assertThat(domain.getAccel()).isEqualTo("tcg");
+    assertThat(domain.getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+    assertThat(domain.getErrorsList()).isEmpty();
+    assertThat(qemuRunning(APP1)).isTrue();
+    assertThat(choice.next()).isEqualTo(QemuCommand.Accel.TCG);
+  }
 }
