@@ -143,6 +143,11 @@ public final class DomainPlanner {
     return nics;
   }
 
+  /** The app's copy-on-write layer over its disk image. */
+  static Path overlayPath(Settings settings, String uuid) {
+    return settings.domainsDir().resolve(uuid).resolve("overlay.qcow2");
+  }
+
   /** A path of the config: absolute as given, relative under the image store (the validator refused ".."). */
   static Path imagePath(String configured, Settings settings) {
     return settings.imageStore().resolve(configured);
@@ -167,7 +172,7 @@ public final class DomainPlanner {
         DiskFormat format = d.getFormat() == DiskBoot.Format.FORMAT_RAW ? DiskFormat.RAW : DiskFormat.QCOW2;
         return Optional.of(new VmDefinition.DiskBoot(base, format,
             d.getSha256().isEmpty() ? Optional.empty() : Optional.of(d.getSha256()),
-            settings.domainsDir().resolve(uuid).resolve("overlay.qcow2")));
+            overlayPath(settings, uuid)));
       }
       default -> {
         errors.add(new DomainError("NO_BOOT_SOURCE", "no boot source: the app config names neither a disk image nor a kernel"));

@@ -313,6 +313,7 @@ public final class DomainmgrAgent implements Agent {
     for (String key : domainStatus.snapshot().keySet()) {
       if (!plans.containsKey(key)) {
         domainStatus.unpublish(key);
+        removeOverlay(key);
       }
     }
     for (String key : appVifs.snapshot().keySet()) {
@@ -325,6 +326,21 @@ public final class DomainmgrAgent implements Agent {
         .anyMatch(ref -> ref.type().equals(dev.verge.domainmgr.io.IoItems.VfCountItem.TYPE));
     if (!waitingForVfs.isEmpty() && !vfCountFailed) {
       context.requestReconcile("the VFs of " + waitingForVfs + " exist now");
+    }
+  }
+
+  /**
+   * A deleted app's disk overlay goes with it (a restart keeps it: only the app's removal ends its
+   * disk). QEMU may still be shutting down with the file open; unlinking it is safe then.
+   */
+  private void removeOverlay(String uuid) {
+    Path overlay = DomainPlanner.overlayPath(settings, uuid);
+    try {
+      if (java.nio.file.Files.deleteIfExists(overlay)) {
+        LOG.info("domain {}: app deleted, its disk overlay {} removed", uuid, overlay);
+      }
+    } catch (java.io.IOException e) {
+      LOG.warn("domain {}: cannot remove its disk overlay {}: {}", uuid, overlay, e.getMessage());
     }
   }
 
