@@ -140,7 +140,8 @@ public final class DomainmgrAgent implements Agent {
         () -> context.requestReconcile("a VM's state changed"), SHUTDOWN_GRACE);
     context.configure(Vm.TYPE, vms);
     io = AdapterIo.start(context);
-    context.configure(DomainItems.HotNic.TYPE, new HotNicConfigurator(vms::qmpSocket));
+    context.configure(DomainItems.HotNic.TYPE, new HotNicConfigurator(vms::qmpSocket,
+        domain -> vms.qemuStarts().getOrDefault(domain, -1)));
     // a VIF deleted behind our back, or a macvtap parent coming and going, changes what to do
     context.watchLinks(link -> ownLinks.contains(link.name()) || parentLinks.contains(link.name()));
   }
@@ -150,7 +151,7 @@ public final class DomainmgrAgent implements Agent {
     plans = DomainPlanner.plan(apps.all(), vifPlans.all(), settings);
     List<Item> ioItems = io.plan(apps.all().values());
     plans = withAdapters(plans);
-    return intendedState(plans, vms.booted(), ioItems);
+    return intendedState(plans, vms.booted(), ioItems, vms.qemuStarts());
   }
 
   /**
@@ -160,9 +161,14 @@ public final class DomainmgrAgent implements Agent {
   private Map<String, DomainPlan> withAdapters(Map<String, DomainPlan> planned) {
     Map<String, DomainPlan> result = new java.util.LinkedHashMap<>();
     Set<String> waiting = new TreeSet<>();
+    Map<dev.verge.hostos.MacAddress, String> vfMacs = io.vfMacs();
     planned.forEach((uuid, plan) -> {
       List<DomainError> errors = new ArrayList<>(plan.errors());
       io.errors(uuid).forEach(e -> errors.add(new DomainError(AdapterIo.ADAPTERS_REFUSED, e)));
+      // a VIF and a VF with one MAC would make the guest's two NICs (or two guests) answer for each other
+      plan.nics().stream().filter(n -> vfMacs.containsKey(n.nic().mac())).forEach(n -> errors.add(new DomainError(
+          "DUPLICATE_MAC", "adapter " + n.adapter().getName() + ": MAC " + n.nic().mac() + " is already the MAC of "
+              + vfMacs.get(n.nic().mac()))));
       Optional<VmDefinition> vm = plan.vm();
       if (errors.size() > plan.errors().size()) {
         vm = Optional.empty();
@@ -191,6 +197,12 @@ public final class DomainmgrAgent implements Agent {
 
   /** The same, with the I/O items (VF counts, VF settings, vfio bindings) the VMs depend on. */
   static GraphR intendedState(Map<String, DomainPlan> plans, Map<String, Vm> running, List<Item> ioItems) {
+    return intendedState(plans, running, ioItems, Map.of());
+  }
+
+  /** The same, knowing which start of each VM's QEMU runs now (hot-plugged NICs belong to one start). */
+  static GraphR intendedState(Map<String, DomainPlan> plans, Map<String, Vm> running, List<Item> ioItems,
+      Map<String, Integer> qemuStarts) {
     List<Item> items = new ArrayList<>(ioItems);
     Set<String> parents = new TreeSet<>();
     plans.values().forEach(plan -> {
@@ -226,7 +238,7 @@ public final class DomainmgrAgent implements Agent {
         items.add(booted);
         List<VmDefinition.Nic> nics = wanted.definition().nics();
         for (int i = booted.definition().nics().size(); i < nics.size(); i++) {
-          items.add(new DomainItems.HotNic(wanted.name(), i, nics.get(i)));
+          items.add(new DomainItems.HotNic(wanted.name(), i, nics.get(i), qemuStarts.getOrDefault(wanted.name(), 0)));
         }
       } else {
         items.add(wanted);

@@ -92,6 +92,13 @@ final class VmConfigurator extends RecreatedConfigurator {
     return booted;
   }
 
+  /** Which start of each VM's QEMU runs now (0 first, then one more per supervisor restart), by domain name. */
+  Map<String, Integer> qemuStarts() {
+    Map<String, Integer> starts = new java.util.TreeMap<>();
+    runs.forEach((name, run) -> starts.put(name, run.restarts()));
+    return starts;
+  }
+
   /** The QMP socket of a domain's QEMU. */
   Path qmpSocket(String domainName) {
     return QemuCommand.qmpSocket(daemons.paths(daemonName(domainName)).run());
