@@ -173,6 +173,11 @@ final class DemoCommand implements Callable<Integer> {
     show("device " + uuid + " onboarded, certificate " + device.path("certFingerprint").asText().substring(0, 16) + "...");
 
     heading("Apply a config", "examples/edge-basic.yaml: an uplink, a local network instance, an app");
+    if (Root.isRoot()) {
+      // dnsmasq reads zedrouter's DHCP host and option files after dropping root: the path must be traversable
+      Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+      DomainmgrDemoSteps.placeGuestImage(work.resolve("node"), this::show);
+    }
     Path config = RepoPaths.root().resolve("examples/edge-basic.yaml");
     JsonNode applied = adminJson("apply", "-d", uuid, "-f", config.toString());
     String hash = applied.path("configHash").asText();
@@ -201,6 +206,24 @@ final class DemoCommand implements Callable<Integer> {
 
     heading("The network instances", "zedrouter's bridges, NAT and DHCP for the apps (verge node status)");
     ZedrouterDemoStep.show(nodeStatus(), this::show);
+
+    heading("The app's VM", "domainmgr boots the example's guest on its VIF; the console shows its lease");
+    if (Root.isRoot()) {
+      List<List<String>> app = new ArrayList<>();
+      try {
+        await("the app's domain to run and its guest to get its lease",
+            () -> DomainmgrDemoSteps.runningAppWithLease(nodeStatus()).map(app::add).isPresent());
+      } catch (DemoFailure e) {
+        ExecResult apps = edge.verge("node", "status", "--local-api", "127.0.0.1:" + localApiPort,
+            "--token-file", work.resolve("local-api.token").toString());
+        apps.stdout().lines().dropWhile(l -> !l.startsWith("APPS")).takeWhile(l -> !l.isBlank()).forEach(this::show);
+        DomainmgrDemoSteps.consoleTail(nodeStatus()).forEach(l -> show("console: " + l));
+        throw e;
+      }
+      app.get(0).forEach(this::show);
+    } else {
+      show("skipped: booting a VM needs root (taps and namespaces)");
+    }
 
     heading("Reject bad input at the controller", "an overlapping subnet, with the exact field path");
     Path bad = work.resolve("overlapping.yaml");

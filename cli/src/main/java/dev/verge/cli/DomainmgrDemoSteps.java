@@ -78,6 +78,69 @@ final class DomainmgrDemoSteps {
     }
   }
 
+  /**
+   * Puts the built guest where the applied example's relative boot paths point: the node's image
+   * store ({@code <state-dir>/domainmgr/images}), as {@code guest/}, linked rather than copied.
+   */
+  static void placeGuestImage(Path nodeStateDir, Consumer<String> show) throws java.io.IOException {
+    GuestImage image = GuestImage.ensureBuilt();
+    Path store = Files.createDirectories(nodeStateDir.resolve("domainmgr").resolve("images"));
+    Path guest = store.resolve("guest");
+    Files.deleteIfExists(guest);
+    Files.createSymbolicLink(guest, image.kernel().getParent().toAbsolutePath());
+    show.accept("guest image of images/guest placed in the node's image store: " + guest + " -> " + image.kernel().getParent());
+  }
+
+  /**
+   * The applied config's app as domainmgr reports it in {@code verge node status -o json}, once its
+   * domain runs and its console shows each VIF holding the IP zedrouter planned; empty until then.
+   */
+  static java.util.Optional<java.util.List<String>> runningAppWithLease(com.fasterxml.jackson.databind.JsonNode status)
+      throws java.io.IOException {
+    var reports = status.path("reported").fields();
+    while (reports.hasNext()) {
+      var report = reports.next();
+      if (!report.getKey().startsWith("domain/")) {
+        continue;
+      }
+      var domain = StatusView.payload(report.getValue());
+      String console = domain.path("consoleLog").asText();
+      if (!domain.path("state").asText().equals("STATE_RUNNING") || console.isEmpty() || !Files.exists(Path.of(console))) {
+        return java.util.Optional.empty();
+      }
+      String text = new String(Files.readAllBytes(Path.of(console)), StandardCharsets.UTF_8);
+      java.util.List<String> lines = new java.util.ArrayList<>();
+      lines.add("domain " + domain.path("domainName").asText() + " RUNNING under " + domain.path("accel").asText()
+          + ", restarts " + domain.path("restarts").asInt() + ", console " + console);
+      for (var vif : domain.path("vifs")) {
+        String lease = " mac=" + vif.path("mac").asText() + " " + vif.path("ipAddress").asText() + "/";
+        java.util.Optional<String> line = text.lines().filter(l -> l.contains("VERGE-ADDR") && l.contains(lease)).findFirst();
+        if (line.isEmpty()) {
+          return java.util.Optional.empty();
+        }
+        lines.add("vif " + vif.path("name").asText() + " " + vif.path("vifName").asText() + " on its NI, guest console: "
+            + line.get().strip());
+      }
+      return java.util.Optional.of(lines);
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** The last lines of each reported domain's console, to show why a guest did not get as far as expected. */
+  static java.util.List<String> consoleTail(com.fasterxml.jackson.databind.JsonNode status) throws java.io.IOException {
+    java.util.List<String> tail = new java.util.ArrayList<>();
+    var reports = status.path("reported").fields();
+    while (reports.hasNext()) {
+      var report = reports.next();
+      Path console = Path.of(StatusView.payload(report.getValue()).path("consoleLog").asText("/nonexistent"));
+      if (report.getKey().startsWith("domain/") && Files.isRegularFile(console)) {
+        java.util.List<String> lines = new String(Files.readAllBytes(console), StandardCharsets.UTF_8).lines().toList();
+        tail.addAll(lines.subList(Math.max(0, lines.size() - 8), lines.size()));
+      }
+    }
+    return tail;
+  }
+
   private void runIn(Path dir, GuestImage image) throws Exception {
     try (NetTopology topology = NetTopology.create("demodm")) {
       Netns dev = topology.namespace("dev");

@@ -23,7 +23,7 @@ class DemoIT {
         Exec.run(
             List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), VergeCommand.class.getName(), "demo"),
-            Duration.ofMinutes(4));
+            Duration.ofMinutes(5)); // the demo boots two guest VMs under TCG
 
     assertThat(demo.exitCode()).as(demo.stdout() + demo.stderr()).isZero();
     // As root the demo must run in namespace mode (not fall back to loopback): the controller and

@@ -114,9 +114,16 @@ public final class DomainItems {
    * end of an app's list does not restart the VM.
    *
    * @param index the NIC's position in the guest's adapter list (its QMP ids and PCI slot follow it)
+   * @param qemuStart which start of the VM's QEMU (its supervisor's restart count) it is plugged
+   *     into: a QEMU that crashed and was restarted lost its hot-plugged NICs, and the changed
+   *     value makes the reconciler plug them again
    */
-  public record HotNic(String domain, int index, VmDefinition.Nic nic) implements ValueItem {
+  public record HotNic(String domain, int index, VmDefinition.Nic nic, int qemuStart) implements ValueItem {
     public static final String TYPE = "HotNic";
+
+    public HotNic(String domain, int index, VmDefinition.Nic nic) {
+      this(domain, index, nic, 0);
+    }
 
     @Override
     public String name() {

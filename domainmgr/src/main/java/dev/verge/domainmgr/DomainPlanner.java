@@ -143,6 +143,16 @@ public final class DomainPlanner {
     return nics;
   }
 
+  /** The app's copy-on-write layer over its disk image. */
+  static Path overlayPath(Settings settings, String uuid) {
+    return settings.domainsDir().resolve(uuid).resolve("overlay.qcow2");
+  }
+
+  /** A path of the config: absolute as given, relative under the image store (the validator refused ".."). */
+  static Path imagePath(String configured, Settings settings) {
+    return settings.imageStore().resolve(configured);
+  }
+
   private static Optional<VmDefinition.BootSource> bootSource(
       String uuid, AppInstanceConfig app, Settings settings, List<DomainError> errors) {
     BootSource boot = app.getBoot();
@@ -153,16 +163,16 @@ public final class DomainPlanner {
           errors.add(new DomainError("NO_BOOT_SOURCE", "boot.kernel: no kernel path"));
           return Optional.empty();
         }
-        return Optional.of(new VmDefinition.KernelBoot(Path.of(k.getKernel()),
-            k.getInitrd().isEmpty() ? Optional.empty() : Optional.of(Path.of(k.getInitrd())), k.getCmdline()));
+        return Optional.of(new VmDefinition.KernelBoot(imagePath(k.getKernel(), settings),
+            k.getInitrd().isEmpty() ? Optional.empty() : Optional.of(imagePath(k.getInitrd(), settings)), k.getCmdline()));
       }
       case DISK -> {
         DiskBoot d = boot.getDisk();
-        Path base = d.getPath().isEmpty() ? settings.imageStore().resolve(d.getSha256()) : Path.of(d.getPath());
+        Path base = d.getPath().isEmpty() ? settings.imageStore().resolve(d.getSha256()) : imagePath(d.getPath(), settings);
         DiskFormat format = d.getFormat() == DiskBoot.Format.FORMAT_RAW ? DiskFormat.RAW : DiskFormat.QCOW2;
         return Optional.of(new VmDefinition.DiskBoot(base, format,
             d.getSha256().isEmpty() ? Optional.empty() : Optional.of(d.getSha256()),
-            settings.domainsDir().resolve(uuid).resolve("overlay.qcow2")));
+            overlayPath(settings, uuid)));
       }
       default -> {
         errors.add(new DomainError("NO_BOOT_SOURCE", "no boot source: the app config names neither a disk image nor a kernel"));

@@ -61,6 +61,7 @@ public final class DomainmgrAgent implements Agent {
 
   private final DomainPlanner.Settings settings;
   private final Supplier<QemuCommand.Accel> accel;
+  private final java.util.function.BiPredicate<QemuCommand.Accel, String> exitedOfKvm;
   private AgentContext context;
   private Input<AppInstanceConfig> apps;
   private Input<AppVifPlan> vifPlans;
@@ -73,15 +74,24 @@ public final class DomainmgrAgent implements Agent {
   private volatile Set<String> parentLinks = Set.of();
   private volatile Set<String> ownLinks = Set.of();
 
+  /** An agent whose VMs always get {@code accel}. */
   public DomainmgrAgent(DomainPlanner.Settings settings, Supplier<QemuCommand.Accel> accel) {
     this.settings = settings;
     this.accel = accel;
+    this.exitedOfKvm = (used, output) -> false;
+  }
+
+  /** An agent whose VMs get KVM while {@code accel} allows it, and TCG once a QEMU failed on KVM. */
+  public DomainmgrAgent(DomainPlanner.Settings settings, AccelChoice accel) {
+    this.settings = settings;
+    this.accel = accel::next;
+    this.exitedOfKvm = accel::exitedOfKvm;
   }
 
   /** An agent keeping its files under {@code stateDir}, sized to this machine. */
   public static DomainmgrAgent forHost(Path stateDir) {
     return new DomainmgrAgent(new DomainPlanner.Settings(stateDir.resolve("domains"), stateDir.resolve("images"),
-        HostResources.memoryMb(), HostResources.RESERVED_MEMORY_MB), HostResources::accel);
+        HostResources.memoryMb(), HostResources.RESERVED_MEMORY_MB), AccelChoice.forHost());
   }
 
   @Override
@@ -126,11 +136,12 @@ public final class DomainmgrAgent implements Agent {
         return true;
       }
     });
-    vms = new VmConfigurator(context.host().daemons(), context.loop(), accel,
+    vms = new VmConfigurator(context.host().daemons(), context.loop(), accel, exitedOfKvm,
         () -> context.requestReconcile("a VM's state changed"), SHUTDOWN_GRACE);
     context.configure(Vm.TYPE, vms);
     io = AdapterIo.start(context);
-    context.configure(DomainItems.HotNic.TYPE, new HotNicConfigurator(vms::qmpSocket));
+    context.configure(DomainItems.HotNic.TYPE, new HotNicConfigurator(vms::qmpSocket,
+        domain -> vms.qemuStarts().getOrDefault(domain, -1)));
     // a VIF deleted behind our back, or a macvtap parent coming and going, changes what to do
     context.watchLinks(link -> ownLinks.contains(link.name()) || parentLinks.contains(link.name()));
   }
@@ -140,7 +151,7 @@ public final class DomainmgrAgent implements Agent {
     plans = DomainPlanner.plan(apps.all(), vifPlans.all(), settings);
     List<Item> ioItems = io.plan(apps.all().values());
     plans = withAdapters(plans);
-    return intendedState(plans, vms.booted(), ioItems);
+    return intendedState(plans, vms.booted(), ioItems, vms.qemuStarts());
   }
 
   /**
@@ -150,9 +161,14 @@ public final class DomainmgrAgent implements Agent {
   private Map<String, DomainPlan> withAdapters(Map<String, DomainPlan> planned) {
     Map<String, DomainPlan> result = new java.util.LinkedHashMap<>();
     Set<String> waiting = new TreeSet<>();
+    Map<dev.verge.hostos.MacAddress, String> vfMacs = io.vfMacs();
     planned.forEach((uuid, plan) -> {
       List<DomainError> errors = new ArrayList<>(plan.errors());
       io.errors(uuid).forEach(e -> errors.add(new DomainError(AdapterIo.ADAPTERS_REFUSED, e)));
+      // a VIF and a VF with one MAC would make the guest's two NICs (or two guests) answer for each other
+      plan.nics().stream().filter(n -> vfMacs.containsKey(n.nic().mac())).forEach(n -> errors.add(new DomainError(
+          "DUPLICATE_MAC", "adapter " + n.adapter().getName() + ": MAC " + n.nic().mac() + " is already the MAC of "
+              + vfMacs.get(n.nic().mac()))));
       Optional<VmDefinition> vm = plan.vm();
       if (errors.size() > plan.errors().size()) {
         vm = Optional.empty();
@@ -181,6 +197,12 @@ public final class DomainmgrAgent implements Agent {
 
   /** The same, with the I/O items (VF counts, VF settings, vfio bindings) the VMs depend on. */
   static GraphR intendedState(Map<String, DomainPlan> plans, Map<String, Vm> running, List<Item> ioItems) {
+    return intendedState(plans, running, ioItems, Map.of());
+  }
+
+  /** The same, knowing which start of each VM's QEMU runs now (hot-plugged NICs belong to one start). */
+  static GraphR intendedState(Map<String, DomainPlan> plans, Map<String, Vm> running, List<Item> ioItems,
+      Map<String, Integer> qemuStarts) {
     List<Item> items = new ArrayList<>(ioItems);
     Set<String> parents = new TreeSet<>();
     plans.values().forEach(plan -> {
@@ -216,7 +238,7 @@ public final class DomainmgrAgent implements Agent {
         items.add(booted);
         List<VmDefinition.Nic> nics = wanted.definition().nics();
         for (int i = booted.definition().nics().size(); i < nics.size(); i++) {
-          items.add(new DomainItems.HotNic(wanted.name(), i, nics.get(i)));
+          items.add(new DomainItems.HotNic(wanted.name(), i, nics.get(i), qemuStarts.getOrDefault(wanted.name(), 0)));
         }
       } else {
         items.add(wanted);
@@ -226,16 +248,22 @@ public final class DomainmgrAgent implements Agent {
         .withItems(items.toArray(Item[]::new)));
   }
 
+  /**
+   * The macvtaps' parent links, from the inputs themselves: the runtime asks for them before the
+   * intended state of the same reconcile, so the plans of the last run would be one run late.
+   */
   @Override
   public List<ParentLink> externalItems() {
     Set<String> parents = new TreeSet<>();
     Set<String> own = new TreeSet<>();
-    plans.values().forEach(p -> p.nics().forEach(n -> {
-      own.add(n.vif().getVifName());
-      if (n.nic().attach() == VmDefinition.Attach.MACVTAP) {
-        parents.add(n.vif().getParentLink());
-      }
-    }));
+    Map<String, AppVifPlan> planned = vifPlans.all();
+    apps.all().keySet().forEach(uuid -> Optional.ofNullable(planned.get(uuid)).ifPresent(plan ->
+        plan.getVifsList().forEach(vif -> {
+          own.add(vif.getVifName());
+          if (vif.getKind() == PlannedVif.Kind.KIND_MACVTAP) {
+            parents.add(vif.getParentLink());
+          }
+        })));
     parentLinks = parents;
     ownLinks = own;
     return parents.stream().filter(p -> context.kernel().link(p).isPresent()).map(ParentLink::new).toList();
@@ -297,6 +325,7 @@ public final class DomainmgrAgent implements Agent {
     for (String key : domainStatus.snapshot().keySet()) {
       if (!plans.containsKey(key)) {
         domainStatus.unpublish(key);
+        removeOverlay(key);
       }
     }
     for (String key : appVifs.snapshot().keySet()) {
@@ -309,6 +338,21 @@ public final class DomainmgrAgent implements Agent {
         .anyMatch(ref -> ref.type().equals(dev.verge.domainmgr.io.IoItems.VfCountItem.TYPE));
     if (!waitingForVfs.isEmpty() && !vfCountFailed) {
       context.requestReconcile("the VFs of " + waitingForVfs + " exist now");
+    }
+  }
+
+  /**
+   * A deleted app's disk overlay goes with it (a restart keeps it: only the app's removal ends its
+   * disk). QEMU may still be shutting down with the file open; unlinking it is safe then.
+   */
+  private void removeOverlay(String uuid) {
+    Path overlay = DomainPlanner.overlayPath(settings, uuid);
+    try {
+      if (java.nio.file.Files.deleteIfExists(overlay)) {
+        LOG.info("domain {}: app deleted, its disk overlay {} removed", uuid, overlay);
+      }
+    } catch (java.io.IOException e) {
+      LOG.warn("domain {}: cannot remove its disk overlay {}: {}", uuid, overlay, e.getMessage());
     }
   }
 

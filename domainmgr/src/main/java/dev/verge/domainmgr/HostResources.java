@@ -26,18 +26,11 @@ public final class HostResources {
 
   /** KVM when /dev/kvm can be opened for reading and writing, else TCG (software emulation). */
   public static QemuCommand.Accel accel() {
-    return kvmUnusableReason().isEmpty() ? QemuCommand.Accel.KVM : QemuCommand.Accel.TCG;
+    return AccelChoice.forHost().next();
   }
 
   /** Why KVM cannot be used here, empty when it can. */
   public static java.util.Optional<String> kvmUnusableReason() {
-    Path kvm = Path.of("/dev/kvm");
-    if (!Files.exists(kvm)) {
-      return java.util.Optional.of("/dev/kvm does not exist (no KVM module, or no nested virtualisation)");
-    }
-    if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
-      return java.util.Optional.of("/dev/kvm is not readable and writable by this user");
-    }
-    return java.util.Optional.empty();
+    return AccelChoice.forHost().whyNotKvm();
   }
 }

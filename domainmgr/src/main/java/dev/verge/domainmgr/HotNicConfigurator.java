@@ -23,9 +23,12 @@ final class HotNicConfigurator extends RecreatedConfigurator {
   static final Duration UNPLUG_TIMEOUT = Duration.ofSeconds(3);
 
   private final Function<String, Path> qmpSocket;
+  private final java.util.function.ToIntFunction<String> qemuStart;
 
-  HotNicConfigurator(Function<String, Path> qmpSocket) {
+  /** @param qemuStart which start of a domain's QEMU runs now ({@link DomainItems.HotNic#qemuStart()}) */
+  HotNicConfigurator(Function<String, Path> qmpSocket, java.util.function.ToIntFunction<String> qemuStart) {
     this.qmpSocket = qmpSocket;
+    this.qemuStart = qemuStart;
   }
 
   @Override
@@ -44,8 +47,8 @@ final class HotNicConfigurator extends RecreatedConfigurator {
   public void delete(OpContext ctx, Item item) {
     HotNic hot = (HotNic) item;
     Path socket = qmpSocket.apply(hot.domain());
-    if (!java.nio.file.Files.exists(socket)) {
-      return; // the VM is gone, and the NIC with it
+    if (!java.nio.file.Files.exists(socket) || qemuStart.applyAsInt(hot.domain()) != hot.qemuStart()) {
+      return; // the VM is gone, or the QEMU it was plugged into died: the NIC went with it
     }
     try (QmpClient qmp = QmpClient.connect(socket, QMP_TIMEOUT)) {
       qmp.unplugNic(hot.qmpId(), UNPLUG_TIMEOUT);

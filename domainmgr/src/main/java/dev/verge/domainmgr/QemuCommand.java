@@ -36,7 +36,49 @@ public final class QemuCommand {
     return runDir.resolve("qmp.sock");
   }
 
+  /** The file descriptor the launcher opens the first macvtap's tap device on; the next get the next. */
+  public static final int FIRST_MACVTAP_FD = 3;
+
+  /**
+   * Opens each macvtap's character device on its fixed descriptor, then becomes QEMU (same pid, so
+   * the supervisor still watches QEMU). The device node is made from the macvtap's own sysfs entry
+   * (its major:minor) in the run directory and removed once open: /dev/tapN is named after the
+   * ifindex, which other network namespaces reuse, so that name may belong to someone else.
+   * Arguments: run directory, "ifname:fd"..., "--", the QEMU command.
+   */
+  static final String MACVTAP_LAUNCHER = String.join("\n",
+      "run=$1; shift",
+      "while [ \"$1\" != -- ]; do",
+      "  ifname=${1%:*}; fd=${1#*:}; shift",
+      "  dev=$(cat /sys/class/net/$ifname/macvtap/tap*/dev 2>/dev/null)",
+      "  if [ -z \"$dev\" ]; then echo \"macvtap $ifname: no tap device under /sys/class/net/$ifname/macvtap\" >&2; exit 1; fi",
+      "  node=$run/$ifname.tapdev",
+      "  rm -f \"$node\"",
+      "  mknod \"$node\" c \"${dev%:*}\" \"${dev#*:}\" || exit 1",
+      "  eval \"exec $fd<>\\\"\\$node\\\"\" || { echo \"macvtap $ifname: cannot open its tap device $dev\" >&2; exit 1; }",
+      "  rm -f \"$node\"",
+      "done",
+      "shift",
+      "exec \"$@\"");
+
   public static List<String> build(VmDefinition vm, Accel accel, Path runDir) {
+    List<String> qemu = qemu(vm, accel, runDir);
+    List<String> launcher = new ArrayList<>(List.of("sh", "-c", MACVTAP_LAUNCHER, "macvtap-launcher", runDir.toString()));
+    int fd = FIRST_MACVTAP_FD;
+    for (Nic nic : vm.nics()) {
+      if (nic.attach() == Attach.MACVTAP) {
+        launcher.add(nic.ifName() + ":" + fd++);
+      }
+    }
+    if (fd == FIRST_MACVTAP_FD) {
+      return qemu;
+    }
+    launcher.add("--");
+    launcher.addAll(qemu);
+    return List.copyOf(launcher);
+  }
+
+  private static List<String> qemu(VmDefinition vm, Accel accel, Path runDir) {
     List<String> args = new ArrayList<>(List.of("qemu-system-x86_64", "-name", vm.name(), "-uuid", vm.uuid()));
     if (accel == Accel.KVM) {
       // IA32_ARCH_CAPABILITIES cannot be set under some nested hypervisors; guests need none.
@@ -61,9 +103,13 @@ public final class QemuCommand {
       args.addAll(List.of("-drive", "file=" + d.overlay() + ",format=qcow2,if=virtio,cache=writeback"));
     }
     int slot = FIRST_SLOT;
+    int macvtapFd = FIRST_MACVTAP_FD;
     for (int i = 0; i < vm.nics().size(); i++) {
       Nic nic = vm.nics().get(i);
-      args.addAll(List.of("-netdev", netdev(nic, "net" + i), "-device", nicDevice(nic, "net" + i, slot++)));
+      String netdev = nic.attach() == Attach.MACVTAP
+          ? "tap,id=net" + i + ",fd=" + macvtapFd++ + (accel == Accel.KVM ? ",vhost=on" : "")
+          : netdev(nic, "net" + i);
+      args.addAll(List.of("-netdev", netdev, "-device", nicDevice(nic, "net" + i, slot++)));
     }
     for (VmDefinition.HostPciDevice device : vm.passthrough()) {
       args.addAll(List.of("-device", "vfio-pci,host=" + device.address() + ",addr=" + hex(slot++)));
@@ -72,13 +118,13 @@ public final class QemuCommand {
   }
 
   /**
-   * The -netdev value of a tap NIC. A macvtap is opened by the launcher as /dev/tapN and handed to
-   * QEMU as a file descriptor, which the daemon supervisor cannot pass yet: refused precisely.
+   * The -netdev value of a tap NIC (QEMU opens the tap by name). A hot-plugged NIC is always a tap:
+   * a macvtap's descriptor can only be handed over at launch.
    */
   static String netdev(Nic nic, String id) {
     if (nic.attach() == Attach.MACVTAP) {
       throw new IllegalArgumentException("NIC " + nic.ifName()
-          + ": macvtap needs its /dev/tapN passed to QEMU as a file descriptor, which the daemon supervisor does not do");
+          + ": a macvtap is opened by the launcher at start and cannot be hot-plugged by name");
     }
     return "tap,id=" + id + ",ifname=" + nic.ifName() + ",script=no,downscript=no";
   }

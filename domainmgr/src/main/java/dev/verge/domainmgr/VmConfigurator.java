@@ -58,6 +58,7 @@ final class VmConfigurator extends RecreatedConfigurator {
   private final DaemonSupervisor daemons;
   private final Executor loop;
   private final Supplier<QemuCommand.Accel> accel;
+  private final java.util.function.BiPredicate<QemuCommand.Accel, String> exitedOfKvm;
   private final Runnable changed;
   private final Duration shutdownGrace;
   private final Map<String, VmRun> runs = new ConcurrentHashMap<>();
@@ -66,8 +67,9 @@ final class VmConfigurator extends RecreatedConfigurator {
    * @param loop the agent's loop: daemon events arrive there
    * @param changed called (on the loop) when a VM's state changed, to republish status
    */
-  VmConfigurator(DaemonSupervisor daemons, Executor loop, Supplier<QemuCommand.Accel> accel, Runnable changed,
-      Duration shutdownGrace) {
+  VmConfigurator(DaemonSupervisor daemons, Executor loop, Supplier<QemuCommand.Accel> accel,
+      java.util.function.BiPredicate<QemuCommand.Accel, String> exitedOfKvm, Runnable changed, Duration shutdownGrace) {
+    this.exitedOfKvm = exitedOfKvm;
     this.shutdownGrace = shutdownGrace;
     this.daemons = daemons;
     this.loop = loop;
@@ -88,6 +90,13 @@ final class VmConfigurator extends RecreatedConfigurator {
     Map<String, Vm> booted = new java.util.TreeMap<>();
     runs.forEach((name, run) -> booted.put(name, run.booted()));
     return booted;
+  }
+
+  /** Which start of each VM's QEMU runs now (0 first, then one more per supervisor restart), by domain name. */
+  Map<String, Integer> qemuStarts() {
+    Map<String, Integer> starts = new java.util.TreeMap<>();
+    runs.forEach((name, run) -> starts.put(name, run.restarts()));
+    return starts;
   }
 
   /** The QMP socket of a domain's QEMU. */
@@ -111,11 +120,20 @@ final class VmConfigurator extends RecreatedConfigurator {
     if (vm.boot() instanceof VmDefinition.DiskBoot disk) {
       createOverlay(disk);
     }
-    QemuCommand.Accel acceleration = accel.get();
+    launch((Vm) item, accel.get(), ctx.continueInBackground());
+  }
+
+  /**
+   * Starts QEMU under {@code acceleration}; {@code done} hears once whether it came up. A QEMU that
+   * exits of a KVM error is relaunched at once under TCG instead of being restarted as it was.
+   */
+  private void launch(Vm item, QemuCommand.Accel acceleration, Consumer<Throwable> done) {
+    VmDefinition vm = item.definition();
+    String daemon = daemonName(vm.name());
+    DaemonPaths paths = daemons.paths(daemon);
     List<String> command = QemuCommand.build(vm, acceleration, paths.run());
     DaemonSpec spec = new DaemonSpec(daemon, command, Optional.empty(), Duration.ofSeconds(10), RESTART);
-    runs.put(vm.name(), new VmRun(VmRun.State.STARTING, acceleration, 0, Optional.empty(), paths.run(), (Vm) item));
-    Consumer<Throwable> done = ctx.continueInBackground();
+    runs.put(vm.name(), new VmRun(VmRun.State.STARTING, acceleration, 0, Optional.empty(), paths.run(), item));
     daemons.start(spec, loop, new DaemonListener() {
       private boolean started;
       private String lastOutput = "";
@@ -138,6 +156,20 @@ final class VmConfigurator extends RecreatedConfigurator {
 
       @Override
       public void onExited(DaemonStatus status, int exitCode, boolean willRestart) {
+        VmRun run = runs.get(vm.name());
+        if (run != null && run.booted() == item && exitedOfKvm.test(acceleration, lastOutput)) {
+          LOG.warn("domain {}: QEMU could not use KVM ({}); relaunching it under TCG", vm.name(), lastOutput);
+          loop.execute(() -> {
+            VmRun now = runs.get(vm.name());
+            if (now != null && now.booted() == item && now.accel() == acceleration) { // not stopped or replaced meanwhile
+              daemons.stop(daemon);
+              launch(item, QemuCommand.Accel.TCG, started ? e -> { } : done);
+              started = true;
+              changed.run();
+            }
+          });
+          return;
+        }
         update(vm.name(), willRestart ? VmRun.State.RESTARTING : VmRun.State.FAILED, status.restarts(),
             Optional.of("QEMU exited with code " + exitCode + (lastOutput.isEmpty() ? "" : " (" + lastOutput + ")")
                 + (willRestart ? ", restarting with back-off" : "")));

@@ -70,4 +70,20 @@ class DomainPlannerTest {
 
     assertThat(plans.get(APP1).errors()).extracting(DomainError::reason).containsExactly("NO_VIF_PLAN", "NO_BOOT_SOURCE");
   }
+
+  @Test
+  void relativeImagePathsAreInTheImageStoreAbsoluteOnesStay() {
+    AppInstanceConfig relative = app(APP1, 256, NI1).toBuilder().setBoot(dev.verge.proto.config.v1.BootSource.newBuilder()
+        .setKernel(dev.verge.proto.config.v1.KernelBoot.newBuilder().setKernel("guest/vmlinuz").setInitrd("guest/initrd.img"))).build();
+    AppInstanceConfig absolute = app(APP2, 256, NI1).toBuilder().setBoot(dev.verge.proto.config.v1.BootSource.newBuilder()
+        .setDisk(dev.verge.proto.config.v1.DiskBoot.newBuilder().setPath("/persist/img/base.qcow2"))).build();
+    var plans = planAll(Map.of(APP1, relative, APP2, absolute),
+        Map.of(APP1, plan(APP1, vif("nbu1x1", NI1, "02:00:00:00:01:01")), APP2, plan(APP2, vif("nbu1x2", NI1, "02:00:00:00:01:02"))));
+
+    var kernel = (VmDefinition.KernelBoot) plans.get(APP1).vm().orElseThrow().boot();
+    assertThat(kernel.kernel()).isEqualTo(Path.of("/state/images/guest/vmlinuz"));
+    assertThat(kernel.initrd()).contains(Path.of("/state/images/guest/initrd.img"));
+    var disk = (VmDefinition.DiskBoot) plans.get(APP2).vm().orElseThrow().boot();
+    assertThat(disk.baseImage()).isEqualTo(Path.of("/persist/img/base.qcow2"));
+  }
 }

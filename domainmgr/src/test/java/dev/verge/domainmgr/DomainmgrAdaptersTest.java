@@ -153,6 +153,22 @@ class DomainmgrAdaptersTest {
   }
 
   @Test
+  void aVifWithTheMacOfAnAssignedVfIsRefusedWhileTheVfsAppRuns() {
+    publishPorts();
+    runApp(APP1, "nbu11x1", VF0);
+    apps.publish(APP2, app(APP2, 256, NI1));
+    plans.publish(APP2, plan(APP2, vif("nbu12x1", NI1, VF_MAC.value())));
+    settle();
+
+    assertThat(status.snapshot().get(APP1).getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+    DomainStatus refused = status.snapshot().get(APP2);
+    assertThat(refused.getState()).isEqualTo(DomainStatus.State.STATE_ERROR);
+    assertThat(refused.getErrorsList()).extracting(ErrorInfo::getReason, ErrorInfo::getDescription).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("DUPLICATE_MAC", "adapter eth0: MAC " + VF_MAC + " is already the MAC of VF 0 of eth1 (app " + APP1 + ")"));
+    assertThat(world.host.simDaemons().status(VmConfigurator.daemonName(APP2))).isEmpty();
+  }
+
+  @Test
   void aSecondAppAskingForTheHeldGpuGetsNoVmAndAPreciseErrorWhileTheFirstRuns() {
     publishPorts();
     runApp(APP1, "nbu11x1", GPU_ADAPTER);

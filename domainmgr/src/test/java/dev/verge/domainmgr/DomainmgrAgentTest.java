@@ -175,4 +175,77 @@ class DomainmgrAgentTest {
     assertThat(domain.getErrorsList().toString()).contains("more than a Unix socket allows (107): use a shorter state directory");
     assertThat(qemuRunning(APP1)).isFalse();
   }
+
+  @Test
+  void aQemuThatDiesOfAKvmErrorIsRelaunchedUnderTcgAndTheStatusSaysSo() throws Exception {
+    world.close();
+    world = new SimWorld(dir.resolve("sim2"));
+    apps = world.bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
+    plans = world.bus.publish(ZedrouterTopics.APP_VIF_PLAN, Durability.VOLATILE);
+    status = world.watch(DomainmgrTopics.DOMAIN_STATUS);
+    AccelChoice choice = new AccelChoice(java.nio.file.Files.createFile(dir.resolve("kvm"))); // opens: KVM at first
+    world.start(new DomainmgrAgent(
+        new DomainPlanner.Settings(dir.resolve("domains"), dir.resolve("images"), 2048, 256), choice));
+    runApp1();
+    assertThat(status.snapshot().get(APP1).getAccel()).isEqualTo("kvm");
+
+    String qemu = VmConfigurator.daemonName(APP1);
+    world.host.simDaemons().output(qemu, "qemu-system-x86_64: failed to initialize kvm: Permission denied");
+    world.host.simDaemons().crash(qemu, 1);
+    settle(); // the exit, then the relaunch it queues on the loop
+    settle();
+
+    DomainStatus domain = status.snapshot().get(APP1);
+    assertThat(domain.getAccel()).isEqualTo("tcg");
+    assertThat(domain.getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+    assertThat(domain.getErrorsList()).isEmpty();
+    assertThat(qemuRunning(APP1)).isTrue();
+    assertThat(choice.next()).isEqualTo(QemuCommand.Accel.TCG);
+  }
+
+  /**
+   * Disk boot through a per-app qcow2 overlay, with the real qemu-img (the VM itself is the sim's):
+   * writes through the overlay (qemu-io, standing in for the guest's writes) leave the base image's
+   * bytes unchanged, and the overlay goes when the app is deleted.
+   */
+  @Test
+  void aDiskBootWritesOnlyToItsOverlayWhichGoesWithTheApp() throws Exception {
+    Path base = dir.resolve("images").resolve("base.qcow2");
+    java.nio.file.Files.createDirectories(base.getParent());
+    run("qemu-img", "create", "-q", "-f", "qcow2", base.toString(), "16M");
+    run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 64k", base.toString());
+    String baseHash = sha256(base);
+    apps.publish(APP1, app(APP1, 256, NI1, NI2).toBuilder().setBoot(dev.verge.proto.config.v1.BootSource.newBuilder()
+        .setDisk(dev.verge.proto.config.v1.DiskBoot.newBuilder().setPath("base.qcow2"))).build());
+    plans.publish(APP1, plan(APP1, vif("nbu1x1", NI1, "02:00:00:00:01:01"), vif("nbu2x1", NI2, "02:00:00:00:01:02")));
+    settle();
+
+    Path overlay = dir.resolve("domains").resolve(APP1).resolve("overlay.qcow2");
+    assertThat(status.snapshot().get(APP1).getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+    assertThat(run("qemu-img", "info", "--output=json", overlay.toString()))
+        .contains("\"backing-filename\": \"" + base + "\"").contains("\"format\": \"qcow2\"");
+    run("qemu-io", "-f", "qcow2", "-c", "write -P 0x22 0 64k", overlay.toString());
+    assertThat(run("qemu-io", "-f", "qcow2", "-c", "read -P 0x22 0 64k", overlay.toString())).doesNotContain("Pattern verification failed");
+    assertThat(run("qemu-io", "-f", "qcow2", "-c", "read -P 0x11 0 64k", base.toString())).doesNotContain("Pattern verification failed");
+    assertThat(sha256(base)).isEqualTo(baseHash);
+
+    apps.unpublish(APP1);
+    settle();
+
+    assertThat(overlay).doesNotExist();
+    assertThat(base).exists();
+    assertThat(sha256(base)).isEqualTo(baseHash);
+  }
+
+  private static String run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+    return out;
+  }
+
+  private static String sha256(Path file) throws Exception {
+    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+        .digest(java.nio.file.Files.readAllBytes(file)));
+  }
 }

@@ -8,6 +8,7 @@ import dev.verge.domainmgr.DomainItems.Tap;
 import dev.verge.domainmgr.DomainItems.Vm;
 import dev.verge.reconciler.GraphR;
 import dev.verge.reconciler.ItemEntry;
+import dev.verge.reconciler.Item;
 import dev.verge.reconciler.ItemRef;
 import java.util.Map;
 import java.util.TreeMap;
@@ -51,6 +52,20 @@ class IntendedStateTest {
     assertThat(graph.item(ItemRef.of(HotNic.TYPE, TAP2)).orElseThrow().item())
         .isEqualTo(new HotNic(APP1, 1, plans(256, NI1, NI2).get(APP1).vm().orElseThrow().nics().get(1)));
     assertThat(graph.item(ItemRef.of(Tap.TYPE, TAP2))).isPresent();
+  }
+
+  @Test
+  void aHotNicIsPlannedAgainForARestartedQemuSoTheReconcilerPlugsItBackWithoutRestartingTheVm() {
+    Vm booted = vm(plans(256, NI1));
+    Item before = DomainmgrAgent.intendedState(plans(256, NI1, NI2), Map.of(APP1, booted), java.util.List.of(), Map.of(APP1, 0))
+        .item(ItemRef.of(HotNic.TYPE, TAP2)).orElseThrow().item();
+
+    GraphR graph = DomainmgrAgent.intendedState(plans(256, NI1, NI2), Map.of(APP1, booted), java.util.List.of(), Map.of(APP1, 1));
+
+    Item after = graph.item(ItemRef.of(HotNic.TYPE, TAP2)).orElseThrow().item();
+    assertThat(((HotNic) after).qemuStart()).isEqualTo(1);
+    assertThat(after.isEqual(before)).as("the NIC of the crashed QEMU differs from the one to plug now").isFalse();
+    assertThat(graph.item(ItemRef.of(Vm.TYPE, APP1)).orElseThrow().item()).isEqualTo(booted);
   }
 
   @Test

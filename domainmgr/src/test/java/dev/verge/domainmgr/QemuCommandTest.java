@@ -73,11 +73,27 @@ class QemuCommandTest {
   }
 
   @Test
-  void macvtapIsRefusedWithTheReason() {
-    var macvtap = new VmDefinition.Nic("mvt1", Attach.MACVTAP, MacAddress.of("02:00:00:00:00:01"), NicModel.VIRTIO_NET_PCI, 1500);
+  void macvtapNicsAreOpenedByTheLauncherOnFixedDescriptorsInAdapterOrder() {
+    var macvtap1 = new VmDefinition.Nic("mvt1", Attach.MACVTAP, MacAddress.of("02:00:00:00:00:01"), NicModel.VIRTIO_NET_PCI, 1500);
+    var tap = nic("nbu1x1", "02:00:00:00:00:02", NicModel.E1000, 1500);
+    var macvtap2 = new VmDefinition.Nic("mvt2", Attach.MACVTAP, MacAddress.of("02:00:00:00:00:03"), NicModel.E1000, 1500);
 
-    assertThatThrownBy(() -> QemuCommand.build(kernelVm(List.of(macvtap), List.of()), QemuCommand.Accel.TCG, RUN))
-        .hasMessageContaining("mvt1: macvtap needs its /dev/tapN passed to QEMU as a file descriptor");
+    List<String> args = QemuCommand.build(kernelVm(List.of(macvtap1, tap, macvtap2), List.of()), QemuCommand.Accel.TCG, RUN);
+
+    assertThat(args.subList(0, 9)).containsExactly("sh", "-c", QemuCommand.MACVTAP_LAUNCHER, "macvtap-launcher",
+        RUN.toString(), "mvt1:3", "mvt2:4", "--", "qemu-system-x86_64");
+    assertThat(args).containsSequence("-netdev", "tap,id=net0,fd=3",
+            "-device", "virtio-net-pci,netdev=net0,id=net0-nic,mac=02:00:00:00:00:01,addr=0x3,host_mtu=1500")
+        .containsSequence("-netdev", "tap,id=net1,ifname=nbu1x1,script=no,downscript=no")
+        .containsSequence("-netdev", "tap,id=net2,fd=4", "-device", "e1000,netdev=net2,id=net2-nic,mac=02:00:00:00:00:03,addr=0x5");
+    assertThat(QemuCommand.build(kernelVm(List.of(macvtap1), List.of()), QemuCommand.Accel.KVM, RUN))
+        .contains("tap,id=net0,fd=3,vhost=on");
+  }
+
+  @Test
+  void aVmWithoutMacvtapIsQemuItself() {
+    assertThat(QemuCommand.build(kernelVm(List.of(nic("t", "02:00:00:00:00:01", NicModel.E1000, 1500)), List.of()),
+        QemuCommand.Accel.TCG, RUN).get(0)).isEqualTo("qemu-system-x86_64");
   }
 
   @Test

@@ -418,7 +418,10 @@ public final class ConfigValidator {
       }
     }
 
-    /** A boot source names exactly one image, by absolute path or by content hash. */
+    /**
+     * A boot source names exactly one image, by path (absolute, or relative to the device's image
+     * store) or by content hash.
+     */
     private void checkBoot(dev.verge.proto.config.v1.BootSource boot, String path) {
       switch (boot.getSourceCase()) {
         case DISK -> {
@@ -452,9 +455,10 @@ public final class ConfigValidator {
       }
     }
 
+    /** An image path: absolute, or relative to the device's image store; never climbing out with "..". */
     private void absolutePath(String value, String path) {
-      if (!value.startsWith("/") || value.contains("/../") || value.endsWith("/..") || value.indexOf('\0') >= 0) {
-        add(path, INVALID_VALUE, "an absolute path without '..' is needed, not " + value);
+      if (java.util.Arrays.asList(value.split("/")).contains("..") || value.indexOf('\0') >= 0) {
+        add(path, INVALID_VALUE, "a path without '..' (absolute, or relative to the image store) is needed, not " + value);
       }
     }
 

@@ -160,15 +160,25 @@ class ConfigValidatorTest {
   }
 
   @Test
-  void bootSourceNamesOneAbsoluteImage() throws Exception {
+  void bootSourceNamesOneImageThatStaysInsideTheImageStore() throws Exception {
     List<ConfigViolation> violations = violationsAfter(c -> {
-      c.getAppsBuilder(0).getBootBuilder().getDiskBuilder().setPath("images/guest.qcow2")
+      c.getAppsBuilder(0).getBootBuilder().getDiskBuilder().setPath("images/../../etc/guest.qcow2")
           .setSha256("ABC");
       return c;
     });
 
     assertThat(violations).extracting(ConfigViolation::fieldPath).containsExactly(
         "apps[0].boot.disk", "apps[0].boot.disk.path", "apps[0].boot.disk.sha256");
+  }
+
+  @Test
+  void imagePathsRelativeToTheImageStoreAreAccepted() throws Exception {
+    List<ConfigViolation> violations = violationsAfter(c -> {
+      c.getAppsBuilder(0).getBootBuilder().getKernelBuilder().setKernel("guest/vmlinuz").setInitrd("guest/initrd.img");
+      return c;
+    });
+
+    assertThat(violations).isEmpty();
   }
 
   @Test

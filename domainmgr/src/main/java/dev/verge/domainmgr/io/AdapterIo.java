@@ -118,6 +118,14 @@ public final class AdapterIo {
         .toList();
   }
 
+  /** The MACs set on the VFs apps got, each with the VF and app it belongs to. */
+  public Map<dev.verge.hostos.MacAddress, String> vfMacs() {
+    Map<dev.verge.hostos.MacAddress, String> macs = new HashMap<>();
+    plan.apps().values().stream().filter(d -> !d.refused()).forEach(d -> d.vfs().forEach(vf -> vf.mac().ifPresent(mac ->
+        macs.put(mac, "VF " + vf.index() + " of " + vf.pfInterface() + " (app " + d.app() + ")"))));
+    return macs;
+  }
+
   /** Why the app did not get its adapters; empty when it did (or asked for none). */
   public List<String> errors(String app) {
     if (waiting.contains(app)) {
