@@ -1,5 +1,6 @@
 package dev.verge.controller.internal;
 
+import dev.verge.controller.store.ControllerStore;
 import dev.verge.proto.controller.v1.DeviceRecord;
 import dev.verge.proto.info.v1.NetworkInstanceStatus;
 import java.lang.management.ManagementFactory;
@@ -9,11 +10,11 @@ import java.util.Map;
 
 /** Renders the fleet as Prometheus text (exposition format 0.0.4). */
 public final class FleetMetrics {
-  private final DeviceStore store;
+  private final ControllerStore store;
   private final TelemetryStore telemetry;
   private final DeviceSessions sessions;
 
-  public FleetMetrics(DeviceStore store, TelemetryStore telemetry, DeviceSessions sessions) {
+  public FleetMetrics(ControllerStore store, TelemetryStore telemetry, DeviceSessions sessions) {
     this.store = store;
     this.telemetry = telemetry;
     this.sessions = sessions;
