@@ -11,6 +11,8 @@ import dev.verge.controller.internal.DeviceStore;
 import dev.verge.controller.internal.PostgresStore;
 import dev.verge.controller.store.ControllerStore;
 import java.util.UUID;
+import dev.verge.controller.telemetry.FileFlowLogSink;
+import dev.verge.controller.telemetry.FlowLogSink;
 import dev.verge.controller.internal.FleetMetrics;
 import dev.verge.controller.internal.TelemetryStore;
 import dev.verge.controller.internal.OperatorAccess;
@@ -36,6 +38,9 @@ public final class Controller {
   private final FleetMetrics fleetMetrics;
   private final OperatorAccess operatorAccess;
   private final String replica;
+  private final FlowLogSink flowLogs;
+  /** Samples and flow batches kept per device in memory when the store is shared (the rest left through the pipes). */
+  static final int SHARED_STORE_RECENT_SAMPLES = 2;
 
   public Controller(ControllerSettings settings, Clock clock) throws IOException {
     this.settings = settings;
@@ -50,10 +55,22 @@ public final class Controller {
       lock.close();
       throw e;
     }
-    this.telemetry = new TelemetryStore(clock, settings.metricsRetention(), settings.maxMetricSamples(), settings.maxFlowBatches());
+    // With a shared store the fleet is large: the metrics series leaves through each replica's
+    // Prometheus endpoint and flow logs through the sink, so memory keeps only a short recent window.
+    boolean shared = settings.store() != null;
+    this.telemetry = new TelemetryStore(clock, settings.metricsRetention(),
+        shared ? Math.min(settings.maxMetricSamples(), SHARED_STORE_RECENT_SAMPLES) : settings.maxMetricSamples(),
+        shared ? Math.min(settings.maxFlowBatches(), SHARED_STORE_RECENT_SAMPLES) : settings.maxFlowBatches());
+    try {
+      this.flowLogs = new FileFlowLogSink(settings.dataDir().resolve("flowlogs"), clock);
+    } catch (IOException e) {
+      store.close();
+      lock.close();
+      throw e;
+    }
     this.sessions = new DeviceSessions(store, replica);
     ConfigSigner signer = new ConfigSigner(keys.signing());
-    this.deviceService = new DeviceServiceImpl(store, telemetry, sessions, signer, keys, clock);
+    this.deviceService = new DeviceServiceImpl(store, telemetry, sessions, signer, keys, clock, flowLogs);
     store.onConfigStored(deviceService::configStored); // applies made on other replicas
     this.adminService = new AdminServiceImpl(store, telemetry, sessions, signer, settings.maxConfigBytes());
     this.fleetMetrics = new FleetMetrics(store, telemetry, sessions);
@@ -115,6 +132,11 @@ public final class Controller {
    */
   public void shutdown() {
     sessions.closeAll();
+    try {
+      flowLogs.close();
+    } catch (IOException e) {
+      // logged by the sink's last flush attempt; nothing else to do on the way out
+    }
     store.close();
     try {
       lock.close();

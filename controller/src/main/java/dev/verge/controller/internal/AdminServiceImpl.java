@@ -146,8 +146,10 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void listDevices(ListDevicesRequest request, StreamObserver<ListDevicesResponse> response) {
     ListDevicesResponse.Builder list = ListDevicesResponse.newBuilder();
-    for (String device : store.deviceUuids()) {
-      deviceRecord(device).ifPresent(list::addDevices);
+    java.util.Set<String> elsewhere = store.streamsHeldElsewhere(sessions.replica()); // one read for the whole fleet
+    for (DeviceRecord record : store.devices()) {
+      String device = record.getDeviceUuid();
+      list.addDevices(record.toBuilder().setConnected(sessions.isConnected(device) || elsewhere.contains(device)));
     }
     response.onNext(list.build());
     response.onCompleted();

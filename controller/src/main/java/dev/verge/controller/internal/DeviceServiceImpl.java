@@ -1,6 +1,7 @@
 package dev.verge.controller.internal;
 
 import dev.verge.controller.store.ControllerStore;
+import dev.verge.controller.telemetry.FlowLogSink;
 import com.google.protobuf.ByteString;
 import dev.verge.proto.Certificates;
 import dev.verge.controller.ClientCertificates;
@@ -39,10 +40,12 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
   private final ConfigSigner signer;
   private final ControllerCerts certs;
   private final java.time.Clock clock;
+  private final FlowLogSink flowLogs;
 
   public DeviceServiceImpl(ControllerStore store, TelemetryStore telemetry, DeviceSessions sessions, ConfigSigner signer,
-      ControllerKeys keys, java.time.Clock clock) {
+      ControllerKeys keys, java.time.Clock clock, FlowLogSink flowLogs) {
     this.store = store;
+    this.flowLogs = flowLogs;
     this.clock = clock;
     this.telemetry = telemetry;
     this.sessions = sessions;
@@ -274,7 +277,10 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
 
   @Override
   public void uploadFlowLogs(FlowLogUpload request, StreamObserver<UploadAck> response) {
-    upload(response, device -> telemetry.addFlows(device, request.getBatchesList()));
+    upload(response, device -> {
+      flowLogs.accept(device, request.getBatchesList()); // out of the controller: the sink batches its writes
+      return telemetry.addFlows(device, request.getBatchesList()); // a bounded recent window for `get flowlogs`
+    });
   }
 
   private Optional<String> authenticatedDevice() {

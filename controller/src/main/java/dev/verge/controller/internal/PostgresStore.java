@@ -221,41 +221,57 @@ public final class PostgresStore implements ControllerStore {
 
   // ---- devices ----
 
+  private static final String DEVICE_COLUMNS = """
+      SELECT d.uuid, d.serial, d.cert_fingerprint, d.onboarded_at_ms, d.applied_hash, d.applied_at_ms, d.rejected_hash,
+             d.rejection_errors, d.last_info_at_ms, d.uplink, v.version, v.config_hash
+      FROM devices d LEFT JOIN config_versions v ON v.device = d.uuid AND v.version = d.highest_version
+      """;
+
   @Override
   public Optional<DeviceRecord> device(String uuid) {
     return read("read device " + uuid, c -> {
-      try (PreparedStatement p = c.prepareStatement("""
-          SELECT d.serial, d.cert_fingerprint, d.onboarded_at_ms, d.applied_hash, d.applied_at_ms, d.rejected_hash,
-                 d.rejection_errors, d.last_info_at_ms, d.uplink, v.version, v.config_hash
-          FROM devices d LEFT JOIN config_versions v ON v.device = d.uuid AND v.version = d.highest_version
-          WHERE d.uuid = ?""")) {
+      try (PreparedStatement p = c.prepareStatement(DEVICE_COLUMNS + " WHERE d.uuid = ?")) {
         p.setString(1, uuid);
         try (ResultSet rs = p.executeQuery()) {
-          if (!rs.next()) {
-            return Optional.empty();
-          }
-          DeviceRecord.Builder record = DeviceRecord.newBuilder()
-              .setDeviceUuid(uuid)
-              .setSerial(rs.getString(1))
-              .setCertFingerprint(rs.getString(2))
-              .setOnboardedAtMs(rs.getLong(3))
-              .setAppliedHash(rs.getString(4))
-              .setAppliedAtMs(rs.getLong(5))
-              .setRejectedHash(rs.getString(6))
-              .setLastInfoAtMs(rs.getLong(8))
-              .setUplink(rs.getString(9));
-          byte[] errors = rs.getBytes(7);
-          if (errors != null) {
-            record.addAllRejectionErrors(parse(() -> DeviceRecord.parseFrom(errors)).getRejectionErrorsList());
-          }
-          long version = rs.getLong(10);
-          if (!rs.wasNull()) {
-            record.setCurrentVersion(version).setCurrentHash(rs.getString(11));
-          }
-          return Optional.of(record.build());
+          return rs.next() ? Optional.of(deviceRecord(rs)) : Optional.empty();
         }
       }
     });
+  }
+
+  @Override
+  public List<DeviceRecord> devices() {
+    return read("list device records", c -> {
+      List<DeviceRecord> records = new ArrayList<>();
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(DEVICE_COLUMNS + " ORDER BY d.uuid")) {
+        while (rs.next()) {
+          records.add(deviceRecord(rs));
+        }
+      }
+      return records;
+    });
+  }
+
+  private static DeviceRecord deviceRecord(ResultSet rs) throws SQLException {
+    DeviceRecord.Builder record = DeviceRecord.newBuilder()
+        .setDeviceUuid(rs.getString(1))
+        .setSerial(rs.getString(2))
+        .setCertFingerprint(rs.getString(3))
+        .setOnboardedAtMs(rs.getLong(4))
+        .setAppliedHash(rs.getString(5))
+        .setAppliedAtMs(rs.getLong(6))
+        .setRejectedHash(rs.getString(7))
+        .setLastInfoAtMs(rs.getLong(9))
+        .setUplink(rs.getString(10));
+    byte[] errors = rs.getBytes(8);
+    if (errors != null) {
+      record.addAllRejectionErrors(parse(() -> DeviceRecord.parseFrom(errors)).getRejectionErrorsList());
+    }
+    long version = rs.getLong(11);
+    if (!rs.wasNull()) {
+      record.setCurrentVersion(version).setCurrentHash(rs.getString(12));
+    }
+    return record.build();
   }
 
   @Override
@@ -559,6 +575,26 @@ public final class PostgresStore implements ControllerStore {
           return rs.next();
         }
       }
+    });
+  }
+
+  @Override
+  public java.util.Set<String> streamsHeldElsewhere(String holder) {
+    return read("list streams held elsewhere", c -> {
+      java.util.Set<String> devices = new java.util.HashSet<>();
+      try (PreparedStatement p = c.prepareStatement("""
+          SELECT s.device FROM streams s WHERE s.replica <> ?
+            AND s.replica IN (SELECT substr(a.application_name, ?) FROM pg_stat_activity a WHERE a.application_name LIKE ?)""")) {
+        p.setString(1, holder);
+        p.setInt(2, APPLICATION_PREFIX.length() + 1);
+        p.setString(3, APPLICATION_PREFIX + "%");
+        try (ResultSet rs = p.executeQuery()) {
+          while (rs.next()) {
+            devices.add(rs.getString(1));
+          }
+        }
+      }
+      return devices;
     });
   }
 

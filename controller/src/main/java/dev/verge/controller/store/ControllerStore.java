@@ -55,6 +55,11 @@ public interface ControllerStore extends AutoCloseable {
 
   List<String> deviceUuids();
 
+  /** Every device's record, sorted by UUID (one read, for fleet-wide views). */
+  default List<DeviceRecord> devices() {
+    return deviceUuids().stream().map(this::device).flatMap(Optional::stream).toList();
+  }
+
   /**
    * Stores {@code config} as the device's next version, stamped with the controller's own
    * {@code config_timestamp_ms} = max(now, latest + 1). Content equal to the current config's, stamp
@@ -96,6 +101,11 @@ public interface ControllerStore extends AutoCloseable {
   /** Whether a live replica other than {@code replica} holds the device's stream. */
   default boolean streamHeldElsewhere(String uuid, String replica) {
     return false;
+  }
+
+  /** The devices whose stream a live replica other than {@code replica} holds. */
+  default java.util.Set<String> streamsHeldElsewhere(String replica) {
+    return java.util.Set.of();
   }
 
   @Override

@@ -3,6 +3,11 @@ package dev.verge.controller.client;
 import dev.verge.proto.Certificates;
 import dev.verge.proto.common.v1.ErrorInfo;
 import dev.verge.proto.controller.v1.ControllerMessage;
+import dev.verge.proto.info.v1.DeviceNetworkStatus;
+import dev.verge.proto.info.v1.InfoMessage;
+import dev.verge.proto.info.v1.NetworkInstanceStatus;
+import dev.verge.proto.metrics.v1.InterfaceMetrics;
+import dev.verge.proto.metrics.v1.MetricsMessage;
 import io.grpc.ManagedChannel;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -34,9 +39,14 @@ public final class FailoverDevice implements AutoCloseable {
   public final AtomicInteger reapplied = new AtomicInteger();
   public final AtomicInteger applied = new AtomicInteger();
   public final AtomicInteger reconnections = new AtomicInteger();
+  /** Configs applied since the stream was last re-established (0 = resumed by hash alone). */
+  public final AtomicInteger appliedAfterLastReconnect = new AtomicInteger();
   /** System.nanoTime() when the stream was last (re)established and answered (UpToDate or a config); 0 = never. */
   public final AtomicLong resumedAtNanos = new AtomicLong();
   public final ConcurrentLinkedQueue<String> appliedHashes = new ConcurrentLinkedQueue<>();
+  /** Each applied hash as it is acknowledged, for a caller timing push → ack. */
+  public final java.util.concurrent.LinkedBlockingQueue<String> appliedEvents = new java.util.concurrent.LinkedBlockingQueue<>();
+  private long reports;
 
   public FailoverDevice(String serial, X509Certificate controllerCa, List<Integer> replicaPorts, int firstReplica,
       ScheduledExecutorService reconnects) {
@@ -86,7 +96,9 @@ public final class FailoverDevice implements AutoCloseable {
       }
       lastApplied = signed.getContentHash();
       appliedHashes.add(lastApplied);
+      appliedEvents.add(lastApplied);
       applied.incrementAndGet();
+      appliedAfterLastReconnect.incrementAndGet();
       return List.<ErrorInfo>of();
     }, new DeviceClient.StreamListener() {
       @Override
@@ -116,11 +128,27 @@ public final class FailoverDevice implements AutoCloseable {
         DeviceClient fresh = newClient();
         client = fresh;
         reconnections.incrementAndGet();
+        appliedAfterLastReconnect.set(0);
         connect(fresh);
       } catch (Exception e) {
         failOver(dead); // that replica is not there either: keep trying the next
       }
     }, 100, TimeUnit.MILLISECONDS);
+  }
+
+  /** Steady telemetry: the device's network info and interface counters, through the replica it is on. */
+  public synchronized void report() {
+    reports++;
+    long now = System.currentTimeMillis();
+    DeviceClient current = client;
+    current.uploadInfo(List.of(
+        InfoMessage.newBuilder().setAtTimeMs(now).setObjectId(uuid)
+            .setDeviceNetwork(DeviceNetworkStatus.newBuilder().setCurrentUplink("eth0")).build(),
+        InfoMessage.newBuilder().setAtTimeMs(now).setObjectId("ni-" + uuid)
+            .setNetworkInstance(NetworkInstanceStatus.newBuilder().setState(NetworkInstanceStatus.State.STATE_ONLINE)).build()));
+    current.uploadMetrics(MetricsMessage.newBuilder().setAtTimeMs(now)
+        .addInterfaces(InterfaceMetrics.newBuilder().setIfName("eth0").setRxBytes(reports * 1500).setTxBytes(reports * 900))
+        .build());
   }
 
   @Override

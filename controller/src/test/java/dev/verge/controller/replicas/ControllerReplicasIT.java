@@ -13,7 +13,10 @@ import dev.verge.proto.controller.v1.ApplyConfigRequest;
 import dev.verge.proto.controller.v1.ApplyConfigResponse;
 import dev.verge.proto.controller.v1.ConfigVersionSummary;
 import dev.verge.proto.controller.v1.GetConfigRequest;
+import dev.verge.proto.controller.v1.DeviceRecord;
 import dev.verge.proto.controller.v1.GetDeviceRequest;
+import dev.verge.proto.controller.v1.GetInfoRequest;
+import dev.verge.proto.controller.v1.ListDevicesRequest;
 import dev.verge.proto.controller.v1.OnboardingRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,6 +135,26 @@ class ControllerReplicasIT {
   }
 
   @Test
+  void operatorCommandsOnEitherReplicaSeeDevicesAndInfoOfTheOtherAndMetricsLeaveThroughPrometheus() throws Exception {
+    FailoverDevice device = device("SN-T", 1);
+    awaitConnected(a, device);
+    device.report(); // info and metrics through B
+
+    var info = a.admin().getInfo(GetInfoRequest.newBuilder().setDeviceUuid(device.uuid()).build()).getItemsList();
+    assertThat(info).extracting(item -> item.getInfoCase().name()).containsExactly("DEVICE_NETWORK", "NETWORK_INSTANCE");
+    DeviceRecord seenFromA = a.admin().listDevices(ListDevicesRequest.getDefaultInstance()).getDevices(0);
+    assertThat(seenFromA.getConnected()).isTrue();
+    assertThat(seenFromA.getUplink()).isEqualTo("eth0");
+    assertThat(seenFromA.getLastInfoAtMs()).isPositive();
+
+    String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + b.metricsPort + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).contains("verge_device_interface_rx_bytes_total{device=\"" + device.uuid() + "\",interface=\"eth0\"} 1500");
+    assertThat(metrics).contains("verge_controller_devices_connected 1");
+  }
+
+  @Test
   void twoAdminsApplyingConcurrentlyGetTwoDistinctVersionsAndTheDeviceEndsOnTheLater() throws Exception {
     FailoverDevice device = device("SN-C", 0);
     awaitConnected(b, device);
@@ -174,14 +197,16 @@ class ControllerReplicasIT {
     for (FailoverDevice device : onA) {
       awaitConnected(b, device);
     }
-    // Admins keep applying through A (the one to die) and B; each remembers the versions it was promised.
+    // Admins apply through both replicas; B's admin stops first, then A dies while its admin keeps
+    // applying. Each admin remembers the versions it was promised.
     ConcurrentHashMap<String, Set<Long>> promised = new ConcurrentHashMap<>();
     onA.forEach(d -> promised.put(d.uuid(), ConcurrentHashMap.newKeySet()));
-    ExecutorService admins = Executors.newFixedThreadPool(2);
+    ExecutorService adminOfA = Executors.newSingleThreadExecutor();
+    ExecutorService adminOfB = Executors.newSingleThreadExecutor();
     CountDownLatch enough = new CountDownLatch(30);
-    List<Future<?>> loops = new ArrayList<>();
-    for (Replica replica : List.of(a, b)) {
-      loops.add(admins.submit(() -> {
+    for (var pair : List.of(java.util.Map.entry(a, adminOfA), java.util.Map.entry(b, adminOfB))) {
+      Replica replica = pair.getKey();
+      pair.getValue().submit(() -> {
         for (int n = 0; !Thread.currentThread().isInterrupted() && replica.alive(); n++) {
           FailoverDevice device = onA.get(n % onA.size());
           try {
@@ -189,16 +214,18 @@ class ControllerReplicasIT {
             promised.get(device.uuid()).add(response.getVersion());
             enough.countDown();
           } catch (RuntimeException e) {
-            return; // the replica died under the call: whatever it did not answer was not promised
+            return; // the replica died under the call (or we stopped): what it did not answer was not promised
           }
         }
-      }));
+      });
     }
     assertThat(enough.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    adminOfB.shutdownNow();
+    assertThat(adminOfB.awaitTermination(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    Thread.sleep(300); // A alone applies now: most devices run A's latest push when it dies
     a.kill();
-    Thread.sleep(500); // B keeps applying meanwhile: versions for devices that are between replicas
-    admins.shutdownNow();
-    admins.awaitTermination(20, java.util.concurrent.TimeUnit.SECONDS);
+    adminOfA.shutdownNow();
+    assertThat(adminOfA.awaitTermination(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
 
     for (FailoverDevice device : onA) {
       await().atMost(Duration.ofSeconds(20)).until(() -> device.replica() == 1 && device.resumedAtNanos.get() != 0);
@@ -216,5 +243,8 @@ class ControllerReplicasIT {
       assertThat(history.stream().map(ConfigVersionSummary::getConfigHash).collect(Collectors.toSet())).hasSize(history.size());
     }
     assertThat(b.alive()).isTrue();
+    // Most devices had applied A's last push before it died: they resumed with UpToDate, nothing re-sent.
+    long resumedWithoutConfig = onA.stream().filter(d -> d.appliedAfterLastReconnect.get() == 0).count();
+    assertThat(resumedWithoutConfig).as("devices that resumed by hash alone").isPositive();
   }
 }

@@ -38,9 +38,13 @@ public final class Replica implements AutoCloseable {
 
   /** Starts a replica process on {@code dataDir} (copy the first replica's pki there first to share its CA). */
   public static Replica start(String name, Path dataDir, StoreLocation store) throws Exception {
+    return start(name, dataDir, store, "-Xmx512m");
+  }
+
+  public static Replica start(String name, Path dataDir, StoreLocation store, String maxHeap) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     String uri = "postgresql://" + store.user() + "@" + store.host() + ":" + store.port() + "/" + store.database();
-    Process process = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+    Process process = new ProcessBuilder(java, maxHeap, "-cp", System.getProperty("java.class.path"),
         ReplicaProcess.class.getName(), dataDir.toString(), uri).redirectErrorStream(true).start();
     ProcessOutput output = ProcessOutput.of(name, process);
     try {
@@ -62,6 +66,22 @@ public final class Replica implements AutoCloseable {
   public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Heap in use right after a full GC (jcmd GC.run, then the replica's own Prometheus heap gauge). */
+  public long heapAfterGcBytes() throws Exception {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process gc = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "GC.run")
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+      throw new IllegalStateException("jcmd GC.run on " + name + " failed");
+    }
+    var http = java.net.http.HttpClient.newHttpClient();
+    String text = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    return text.lines().filter(l -> l.startsWith("verge_controller_heap_used_bytes ")).findFirst()
+        .map(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1).trim()))
+        .orElseThrow(() -> new IllegalStateException(name + " has no heap gauge"));
   }
 
   public boolean alive() {
