@@ -85,7 +85,7 @@ public final class FleetBenchmark {
     Path dir = Files.createTempDirectory("verge-fleet-bench");
     StoreLocation database = cluster.newDatabase();
     List<FailoverDevice> devices = new ArrayList<>();
-    ScheduledExecutorService ticker = Executors.newScheduledThreadPool(4);
+    ScheduledExecutorService ticker = Executors.newScheduledThreadPool(16);
     Replica a = null;
     Replica b = null;
     try {
@@ -128,7 +128,7 @@ public final class FleetBenchmark {
 
       double pushP99 = pushAckP99(a, devices);
       long now = System.currentTimeMillis();
-      List<DeviceRecord> records = a.admin().withDeadlineAfter(120, TimeUnit.SECONDS)
+      List<DeviceRecord> records = a.admin().withDeadlineAfter(120, TimeUnit.SECONDS).withMaxInboundMessageSize(256 << 20)
           .listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList();
       long fresh = records.stream().filter(r -> r.getLastInfoAtMs() >= now - 2 * INTERVAL_MS).count();
       double heapA = a.heapAfterGcBytes() / (1024.0 * 1024.0);
