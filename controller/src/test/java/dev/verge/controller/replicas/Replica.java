@@ -2,30 +2,33 @@ package dev.verge.controller.replicas;
 
 import dev.verge.controller.store.StoreLocation;
 import dev.verge.proto.controller.v1.AdminServiceGrpc;
-import dev.verge.testkit.ProcessOutput;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A running {@link ReplicaProcess}, its ports and an admin channel to it; close() kills it. */
+/**
+ * A running {@link ReplicaProcess}, its ports and an admin channel to it; close() kills it. Reads
+ * the child's output itself (not testkit's ProcessOutput) because the fleet benchmark's jar
+ * carries this class but not the test-scoped testkit.
+ */
 public final class Replica implements AutoCloseable {
   private static final Pattern READY = Pattern.compile("replica device=(\\d+) admin=(\\d+) metrics=(-?\\d+)");
 
   public final String name;
   public final Path dataDir;
   private final Process process;
-  private final ProcessOutput output;
+  private final List<String> output;
   public final int devicePort;
   public final int adminPort;
   public final int metricsPort;
   private final ManagedChannel adminChannel;
 
-  private Replica(String name, Path dataDir, Process process, ProcessOutput output, Matcher ready) {
+  private Replica(String name, Path dataDir, Process process, List<String> output, Matcher ready) {
     this.name = name;
     this.dataDir = dataDir;
     this.process = process;
@@ -42,19 +45,34 @@ public final class Replica implements AutoCloseable {
   }
 
   public static Replica start(String name, Path dataDir, StoreLocation store, String maxHeap) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
+    String javaBinary = ProcessHandle.current().info().command().orElse("java");
     String uri = "postgresql://" + store.user() + "@" + store.host() + ":" + store.port() + "/" + store.database();
-    Process process = new ProcessBuilder(java, maxHeap, "-cp", System.getProperty("java.class.path"),
+    Process process = new ProcessBuilder(javaBinary, maxHeap, "-cp", System.getProperty("java.class.path"),
         ReplicaProcess.class.getName(), dataDir.toString(), uri).redirectErrorStream(true).start();
-    ProcessOutput output = ProcessOutput.of(name, process);
+    List<String> output = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.concurrent.CompletableFuture<Matcher> ready = new java.util.concurrent.CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+          java.nio.charset.StandardCharsets.UTF_8))) {
+        for (String line; (line = lines.readLine()) != null; ) {
+          output.add(line);
+          Matcher matcher = READY.matcher(line);
+          if (matcher.matches()) {
+            ready.complete(matcher);
+          }
+        }
+      } catch (java.io.IOException e) {
+        // killed: its output ends here
+      }
+      ready.completeExceptionally(new IllegalStateException(name + " ended before it was ready:\n" + String.join("\n", output)));
+    }, "output-of-" + name);
+    reader.setDaemon(true);
+    reader.start();
     try {
-      String line = output.awaitLine(l -> READY.matcher(l).matches(), Duration.ofSeconds(60));
-      Matcher ready = READY.matcher(line);
-      ready.matches();
-      return new Replica(name, dataDir, process, output, ready);
-    } catch (RuntimeException | AssertionError e) {
+      return new Replica(name, dataDir, process, output, ready.get(60, TimeUnit.SECONDS));
+    } catch (Exception e) {
       process.destroyForcibly();
-      throw e;
+      throw new IllegalStateException(name + " did not start: " + e.getMessage() + "\n" + String.join("\n", output), e);
     }
   }
 
@@ -89,7 +107,9 @@ public final class Replica implements AutoCloseable {
   }
 
   public String output() {
-    return String.join("\n", output.lines());
+    synchronized (output) {
+      return String.join("\n", output);
+    }
   }
 
   @Override
