@@ -35,6 +35,7 @@ public final class Bench implements Callable<Integer> {
     GROUPS.put("nim", List.of(NimBenchmark::main));
     GROUPS.put("failover", List.of(NimBenchmark::failover));
     GROUPS.put("controller", List.of(PushToBusBenchmark::main, ControllerBenchmark::main, MaxConfigBenchmark::main));
+    GROUPS.put("fleet", List.of(FleetBenchmark::main));
     GROUPS.put("guest", List.of(GuestBenchmark::main));
     GROUPS.put("lab", List.of(LabBenchmark::main));
     GROUPS.put("zedrouter", List.of(ZedrouterBenchmark::main));

@@ -50,6 +50,11 @@ final class ControllerServeCommand implements Callable<Integer> {
       description = "Config versions kept per device (default: ${DEFAULT-VALUE}; 0 = all). The current and the acknowledged one are always kept.")
   int keepConfigs;
 
+  @Option(names = "--store", paramLabel = "URI",
+      description = "Keep devices and configs in PostgreSQL, shared by several replicas: postgresql://[user[:password]@]host[:port]/database. "
+          + "Default: the embedded file store in --data-dir (one controller). Replicas share one CA: copy <data-dir>/pki from the first.")
+  String store;
+
   @Override
   public Integer call() throws Exception {
     if (keepConfigs < 0) {
@@ -57,6 +62,13 @@ final class ControllerServeCommand implements Callable<Integer> {
     }
     ControllerSettings settings = ControllerSettings.defaults(dataDir)
         .withPorts(listen, port, adminPort, metricsPort).withServerNames(serverNames).withConfigHistoryLimit(keepConfigs);
+    if (store != null) {
+      try {
+        settings = settings.withStore(dev.verge.controller.store.StoreLocation.parse(store));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--store: " + e.getMessage());
+      }
+    }
     if (adminListen != null) {
       try {
         settings = settings.withRemoteAdmin(NodeCommand.parseAddress(adminListen));
@@ -74,6 +86,7 @@ final class ControllerServeCommand implements Callable<Integer> {
         out.printf("remote admin: %s:%d (mutual TLS, operator certificates only)%n",
             settings.remoteAdmin().getHostString(), server.remoteAdminPort());
       }
+      out.printf("store: %s%n", settings.store() == null ? "embedded, " + dataDir.toAbsolutePath() : settings.store());
       out.printf("device trust anchor: %s%n", dataDir.resolve("pki").resolve("ca.crt"));
       out.flush();
       stop.await(LOG, "controller");

@@ -8,6 +8,11 @@ import dev.verge.controller.internal.DataDirLock;
 import dev.verge.controller.internal.DeviceServiceImpl;
 import dev.verge.controller.internal.DeviceSessions;
 import dev.verge.controller.internal.DeviceStore;
+import dev.verge.controller.internal.PostgresStore;
+import dev.verge.controller.store.ControllerStore;
+import java.util.UUID;
+import dev.verge.controller.telemetry.FileFlowLogSink;
+import dev.verge.controller.telemetry.FlowLogSink;
 import dev.verge.controller.internal.FleetMetrics;
 import dev.verge.controller.internal.TelemetryStore;
 import dev.verge.controller.internal.OperatorAccess;
@@ -25,27 +30,48 @@ public final class Controller {
   private final ControllerSettings settings;
   private final DataDirLock lock;
   private final ControllerKeys keys;
-  private final DeviceStore store;
+  private final ControllerStore store;
   private final TelemetryStore telemetry;
-  private final DeviceSessions sessions = new DeviceSessions();
+  private final DeviceSessions sessions;
   private final DeviceServiceImpl deviceService;
   private final AdminServiceImpl adminService;
   private final FleetMetrics fleetMetrics;
   private final OperatorAccess operatorAccess;
+  private final String replica;
+  private final FlowLogSink flowLogs;
+  /** Samples and flow batches kept per device in memory when the store is shared (the rest left through the pipes). */
+  static final int SHARED_STORE_RECENT_SAMPLES = 2;
 
   public Controller(ControllerSettings settings, Clock clock) throws IOException {
     this.settings = settings;
+    this.replica = UUID.randomUUID().toString();
     this.lock = DataDirLock.acquire(settings.dataDir()); // before anything is read or written there
     try {
       this.keys = ControllerKeys.loadOrCreate(settings.dataDir(), settings.serverNames());
-      this.store = new DeviceStore(settings.dataDir(), clock, settings.configHistoryLimit());
+      this.store = settings.store() == null
+          ? new DeviceStore(settings.dataDir(), clock, settings.configHistoryLimit())
+          : PostgresStore.open(settings.store(), clock, settings.configHistoryLimit(), replica);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
-    this.telemetry = new TelemetryStore(clock, settings.metricsRetention(), settings.maxMetricSamples(), settings.maxFlowBatches());
+    // With a shared store the fleet is large: the metrics series leaves through each replica's
+    // Prometheus endpoint and flow logs through the sink, so memory keeps only a short recent window.
+    boolean shared = settings.store() != null;
+    this.telemetry = new TelemetryStore(clock, settings.metricsRetention(),
+        shared ? Math.min(settings.maxMetricSamples(), SHARED_STORE_RECENT_SAMPLES) : settings.maxMetricSamples(),
+        shared ? Math.min(settings.maxFlowBatches(), SHARED_STORE_RECENT_SAMPLES) : settings.maxFlowBatches());
+    try {
+      this.flowLogs = new FileFlowLogSink(settings.dataDir().resolve("flowlogs"), clock);
+    } catch (IOException e) {
+      store.close();
+      lock.close();
+      throw e;
+    }
+    this.sessions = new DeviceSessions(store, replica);
     ConfigSigner signer = new ConfigSigner(keys.signing());
-    this.deviceService = new DeviceServiceImpl(store, telemetry, sessions, signer, keys);
+    this.deviceService = new DeviceServiceImpl(store, telemetry, sessions, signer, keys, clock, flowLogs);
+    store.onConfigStored(deviceService::configStored); // applies made on other replicas
     this.adminService = new AdminServiceImpl(store, telemetry, sessions, signer, settings.maxConfigBytes());
     this.fleetMetrics = new FleetMetrics(store, telemetry, sessions);
     this.operatorAccess = new OperatorAccess(keys.ca().certificate(), store::deviceByFingerprint);
@@ -85,6 +111,16 @@ public final class Controller {
     return keys.signing();
   }
 
+  /** This replica's id (unique per process; marks the device streams it holds in a shared store). */
+  public String replica() {
+    return replica;
+  }
+
+  /** The store this controller keeps devices and configs in. */
+  public ControllerStore store() {
+    return store;
+  }
+
   /** Prometheus text exposition of the fleet metrics. */
   public String prometheusText() {
     return fleetMetrics.render();
@@ -96,6 +132,12 @@ public final class Controller {
    */
   public void shutdown() {
     sessions.closeAll();
+    try {
+      flowLogs.close();
+    } catch (IOException e) {
+      // logged by the sink's last flush attempt; nothing else to do on the way out
+    }
+    store.close();
     try {
       lock.close();
     } catch (IOException e) {

@@ -23,6 +23,8 @@ import java.util.List;
  *     one the device acknowledged are kept beyond it
  * @param remoteAdmin where to serve the admin API over mutual TLS to operators holding a certificate
  *     from the controller CA (port 0 = any); null = off, the default
+ * @param store where devices and configs live: null = the embedded file store in {@code dataDir} (the
+ *     default, one controller); a PostgreSQL location = a store several replicas share
  */
 public record ControllerSettings(
     Path dataDir,
@@ -36,7 +38,8 @@ public record ControllerSettings(
     int maxMetricSamples,
     int maxFlowBatches,
     int configHistoryLimit,
-    InetSocketAddress remoteAdmin) {
+    InetSocketAddress remoteAdmin,
+    dev.verge.controller.store.StoreLocation store) {
 
   public static final int DEFAULT_DEVICE_PORT = 7443;
   public static final int DEFAULT_ADMIN_PORT = 7444;
@@ -54,7 +57,7 @@ public record ControllerSettings(
   /** Defaults: devices on all interfaces on 7443, admin on the data directory's socket only, metrics 7445 on loopback, 1 MiB configs. */
   public static ControllerSettings defaults(Path dataDir) {
     return new ControllerSettings(dataDir, "0.0.0.0", DEFAULT_DEVICE_PORT, -1, DEFAULT_METRICS_PORT,
-        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000, DEFAULT_CONFIG_HISTORY_LIMIT, null);
+        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000, DEFAULT_CONFIG_HISTORY_LIMIT, null, null);
   }
 
   /** Any free ports (tests, benchmarks). */
@@ -64,27 +67,33 @@ public record ControllerSettings(
 
   public ControllerSettings withPorts(String bind, int device, int admin, int metrics) {
     return new ControllerSettings(dataDir, bind, device, admin, metrics, serverNames, maxConfigBytes, metricsRetention,
-        maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin);
+        maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store);
   }
 
   public ControllerSettings withServerNames(List<String> names) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, names, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store);
   }
 
   public ControllerSettings withMaxConfigBytes(int bytes) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, bytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store);
   }
 
   public ControllerSettings withConfigHistoryLimit(int versions) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, versions, remoteAdmin);
+        metricsRetention, maxMetricSamples, maxFlowBatches, versions, remoteAdmin, store);
+  }
+
+  /** Keep devices and configs in a PostgreSQL store shared with other replicas (null = the embedded store). */
+  public ControllerSettings withStore(dev.verge.controller.store.StoreLocation location) {
+    return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, location);
   }
 
   /** Also serve the admin API over mutual TLS for operator certificates on {@code address} (null = off). */
   public ControllerSettings withRemoteAdmin(InetSocketAddress address) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, address);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, address, store);
   }
 }

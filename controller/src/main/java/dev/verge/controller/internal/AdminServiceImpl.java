@@ -1,5 +1,6 @@
 package dev.verge.controller.internal;
 
+import dev.verge.controller.store.ControllerStore;
 import dev.verge.proto.ConfigCodec;
 import dev.verge.proto.ConfigFormatException;
 import dev.verge.proto.ConfigValidator;
@@ -40,14 +41,14 @@ import org.slf4j.LoggerFactory;
 public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(AdminServiceImpl.class);
 
-  private final DeviceStore store;
+  private final ControllerStore store;
   private final TelemetryStore telemetry;
   private final DeviceSessions sessions;
   private final ConfigSigner signer;
   private final int maxConfigBytes;
   private final ConfigValidator validator;
 
-  public AdminServiceImpl(DeviceStore store, TelemetryStore telemetry, DeviceSessions sessions, ConfigSigner signer,
+  public AdminServiceImpl(ControllerStore store, TelemetryStore telemetry, DeviceSessions sessions, ConfigSigner signer,
       int maxConfigBytes) {
     this.store = store;
     this.telemetry = telemetry;
@@ -94,13 +95,15 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       return;
     }
     try {
-      DeviceStore.ApplyOutcome outcome = store.apply(device, config);
+      ControllerStore.ApplyOutcome outcome = store.apply(device, config);
       ConfigVersion version = outcome.version();
       boolean pushed = false;
       if (!outcome.unchanged()) {
         DeviceSessions.Session session = sessions.get(device);
-        pushed = session != null && session.send(ControllerMessage.newBuilder()
+        pushed = session != null && session.sendConfig(version.getConfigHash(), ControllerMessage.newBuilder()
             .setConfig(signer.sign(device, version.getVersion(), version.getConfig())).build());
+        // Held by another replica: the store tells it (PostgreSQL NOTIFY on commit) and it pushes.
+        pushed = pushed || sessions.isConnectedAnywhere(device);
         LOG.info("device {} config v{} {} stored, pushed={}", device, version.getVersion(), version.getConfigHash(), pushed);
       }
       response.onNext(ApplyConfigResponse.newBuilder()
@@ -143,8 +146,10 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void listDevices(ListDevicesRequest request, StreamObserver<ListDevicesResponse> response) {
     ListDevicesResponse.Builder list = ListDevicesResponse.newBuilder();
-    for (String device : store.deviceUuids()) {
-      deviceRecord(device).ifPresent(list::addDevices);
+    java.util.Set<String> elsewhere = store.streamsHeldElsewhere(sessions.replica()); // one read for the whole fleet
+    for (DeviceRecord record : store.devices()) {
+      String device = record.getDeviceUuid();
+      list.addDevices(record.toBuilder().setConnected(sessions.isConnected(device) || elsewhere.contains(device)));
     }
     response.onNext(list.build());
     response.onCompleted();
@@ -160,9 +165,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   private Optional<DeviceRecord> deviceRecord(String device) {
     return store.device(device).map(record -> record.toBuilder()
-        .setConnected(sessions.isConnected(device))
-        .setLastInfoAtMs(telemetry.lastInfoAtMs(device))
-        .setUplink(telemetry.uplink(device))
+        .setConnected(sessions.isConnectedAnywhere(device))
         .build());
   }
 
@@ -192,7 +195,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void getInfo(GetInfoRequest request, StreamObserver<GetInfoResponse> response) {
     if (knownDevice(request.getDeviceUuid(), response)) {
-      response.onNext(GetInfoResponse.newBuilder().addAllItems(telemetry.info(request.getDeviceUuid())).build());
+      response.onNext(GetInfoResponse.newBuilder().addAllItems(store.info(request.getDeviceUuid())).build());
       response.onCompleted();
     }
   }

@@ -1,5 +1,7 @@
 package dev.verge.controller.internal;
 
+import dev.verge.controller.store.ControllerStore;
+import dev.verge.controller.telemetry.FlowLogSink;
 import com.google.protobuf.ByteString;
 import dev.verge.proto.Certificates;
 import dev.verge.controller.ClientCertificates;
@@ -32,15 +34,19 @@ import org.slf4j.LoggerFactory;
 public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(DeviceServiceImpl.class);
 
-  private final DeviceStore store;
+  private final ControllerStore store;
   private final TelemetryStore telemetry;
   private final DeviceSessions sessions;
   private final ConfigSigner signer;
   private final ControllerCerts certs;
+  private final java.time.Clock clock;
+  private final FlowLogSink flowLogs;
 
-  public DeviceServiceImpl(DeviceStore store, TelemetryStore telemetry, DeviceSessions sessions, ConfigSigner signer,
-      ControllerKeys keys) {
+  public DeviceServiceImpl(ControllerStore store, TelemetryStore telemetry, DeviceSessions sessions, ConfigSigner signer,
+      ControllerKeys keys, java.time.Clock clock, FlowLogSink flowLogs) {
     this.store = store;
+    this.flowLogs = flowLogs;
+    this.clock = clock;
     this.telemetry = telemetry;
     this.sessions = sessions;
     this.signer = signer;
@@ -49,6 +55,23 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
         .setSigningCertDer(ByteString.copyFrom(Certificates.der(keys.signing().certificate())))
         .setSigningCertHash(signer.signerHash())
         .build();
+  }
+
+  /**
+   * A new version was stored for the device, possibly by another replica: push the current config
+   * if this replica holds the device's stream (the session skips a hash it already sent).
+   */
+  public void configStored(String device) {
+    DeviceSessions.Session session = sessions.get(device);
+    if (session == null) {
+      return;
+    }
+    try {
+      store.currentConfig(device).ifPresent(current -> session.sendConfig(current.getConfigHash(), ControllerMessage.newBuilder()
+          .setConfig(signer.sign(device, current.getVersion(), current.getConfig())).build()));
+    } catch (RuntimeException e) {
+      LOG.warn("could not push the new config of device {}: {}", device, e.toString());
+    }
   }
 
   @Override
@@ -71,12 +94,12 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       return;
     }
     try {
-      DeviceStore.OnboardOutcome outcome = store.onboard(request.getSerial(), fingerprint);
+      ControllerStore.OnboardOutcome outcome = store.onboard(request.getSerial(), fingerprint);
       switch (outcome.kind()) {
         case CREATED, REPEAT -> {
           LOG.info("onboard serial={} device={} result={}", request.getSerial(), outcome.deviceUuid(), outcome.kind());
           response.onNext(OnboardResponse.newBuilder()
-              .setResult(outcome.kind() == DeviceStore.OnboardKind.CREATED
+              .setResult(outcome.kind() == ControllerStore.OnboardKind.CREATED
                   ? OnboardResponse.Result.RESULT_CREATED : OnboardResponse.Result.RESULT_ALREADY_ONBOARDED)
               .setDeviceUuid(outcome.deviceUuid())
               .build());
@@ -140,9 +163,10 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
         if (!currentHash.isEmpty()) {
           store.recordAck(device, currentHash, true, List.of());
         }
+        session.noteCurrent(currentHash);
         session.send(ControllerMessage.newBuilder().setUpToDate(UpToDate.newBuilder().setConfigHash(currentHash)).build());
       } else {
-        session.send(ControllerMessage.newBuilder()
+        session.sendConfig(currentHash, ControllerMessage.newBuilder()
             .setConfig(signer.sign(device, current.get().getVersion(), current.get().getConfig())).build());
       }
       LOG.info("device {} connected, last applied {}, current {}", device, abbreviate(lastAppliedHash), abbreviate(currentHash));
@@ -193,7 +217,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
   /** An upload from an onboarded device: checks its content, stores it, answers how many items were kept. */
   @FunctionalInterface
   private interface Upload {
-    int store(String device) throws InvalidUploadException;
+    int store(String device) throws InvalidUploadException, IOException;
   }
 
   /** Refuses an upload with the field paths of its problems. */
@@ -217,6 +241,8 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       response.onCompleted();
     } catch (InvalidUploadException e) {
       response.onError(e.status);
+    } catch (IOException e) {
+      response.onError(storageError(e));
     }
   }
 
@@ -232,6 +258,7 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
       if (!violations.isEmpty()) {
         throw new InvalidUploadException("INVALID_INFO", violations);
       }
+      store.putInfo(device, request.getItemsList(), clock.millis());
       return telemetry.addInfo(device, request.getItemsList());
     });
   }
@@ -250,7 +277,10 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
 
   @Override
   public void uploadFlowLogs(FlowLogUpload request, StreamObserver<UploadAck> response) {
-    upload(response, device -> telemetry.addFlows(device, request.getBatchesList()));
+    upload(response, device -> {
+      flowLogs.accept(device, request.getBatchesList()); // out of the controller: the sink batches its writes
+      return telemetry.addFlows(device, request.getBatchesList()); // a bounded recent window for `get flowlogs`
+    });
   }
 
   private Optional<String> authenticatedDevice() {

@@ -1,5 +1,6 @@
 package dev.verge.controller.internal;
 
+import dev.verge.controller.store.ControllerStore;
 import dev.verge.proto.controller.v1.ControllerMessage;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -9,16 +10,34 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The open Connect stream of each device; a device has at most one (a new one replaces the old). */
+/**
+ * The open Connect stream of each device on this replica; a device has at most one (a new one
+ * replaces the old). Opening and closing are also noted in the store, so replicas sharing it know
+ * which one holds a device's stream.
+ */
 public final class DeviceSessions {
   private static final Logger LOG = LoggerFactory.getLogger(DeviceSessions.class);
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+  private final ControllerStore store;
+  private final String replica;
+
+  public DeviceSessions(ControllerStore store, String replica) {
+    this.store = store;
+    this.replica = replica;
+  }
+
+  /** This replica's id (unique per process). */
+  public String replica() {
+    return replica;
+  }
 
   /** One device's stream; sends are serialized because a StreamObserver is not thread-safe. */
   public static final class Session {
     private final String device;
     private final StreamObserver<ControllerMessage> stream;
     private boolean closed;
+    /** The config hash last sent on this stream: a replica told twice of one version sends it once. */
+    private String lastSentHash = "";
 
     Session(String device, StreamObserver<ControllerMessage> stream) {
       this.device = device;
@@ -37,6 +56,23 @@ public final class DeviceSessions {
         closed = true;
         return false;
       }
+    }
+
+    /** Sends a config unless this stream already carried that hash (or is closed). */
+    public synchronized boolean sendConfig(String hash, ControllerMessage message) {
+      if (hash.equals(lastSentHash)) {
+        return true;
+      }
+      boolean sent = send(message);
+      if (sent) {
+        lastSentHash = hash;
+      }
+      return sent;
+    }
+
+    /** The device already runs {@code hash} (resume): do not send it again. */
+    public synchronized void noteCurrent(String hash) {
+      lastSentHash = hash;
     }
 
     synchronized void close(Status status) {
@@ -73,12 +109,20 @@ public final class DeviceSessions {
     if (previous != null) {
       previous.close(Status.ABORTED.withDescription("superseded by a newer stream from the same device"));
     }
+    store.streamOpened(device, replica);
     return session;
   }
 
   public void closed(String device, Session session) {
     session.markClosed();
-    sessions.remove(device, session);
+    if (sessions.remove(device, session)) {
+      store.streamClosed(device, replica);
+    }
+  }
+
+  /** Whether the device's stream is open here or on another live replica sharing the store. */
+  public boolean isConnectedAnywhere(String device) {
+    return sessions.containsKey(device) || store.streamHeldElsewhere(device, replica);
   }
 
   public Session get(String device) {
@@ -95,7 +139,10 @@ public final class DeviceSessions {
 
   /** Closes every stream (controller shutdown): devices reconnect to the next instance. */
   public void closeAll() {
-    sessions.forEach((device, session) -> session.close(Status.UNAVAILABLE.withDescription("controller shutting down")));
+    sessions.forEach((device, session) -> {
+      session.close(Status.UNAVAILABLE.withDescription("controller shutting down"));
+      store.streamClosed(device, replica);
+    });
     sessions.clear();
   }
 }

@@ -27,7 +27,10 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
+import dev.verge.controller.store.ControllerStore;
+import dev.verge.proto.info.v1.InfoMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,21 +51,11 @@ import org.slf4j.LoggerFactory;
  * {@code devices/UUID/quarantine/} with a {@code .why} note and reported on that device's record;
  * the rest of the fleet is served. Old versions beyond the history limit are deleted, except the
  * current one and the one the device acknowledged.
+ *
+ * <p>The latest info per object is kept in memory only: devices upload it again on change and
+ * after reconnecting, so a restart loses nothing that matters.
  */
-public final class DeviceStore {
-  /** How an onboarding attempt ended (EVE: 201 / 200 / 409 / 403). */
-  public enum OnboardKind {
-    CREATED,
-    REPEAT,
-    CONFLICT,
-    NOT_LISTED
-  }
-
-  public record OnboardOutcome(OnboardKind kind, String deviceUuid) {}
-
-  /** The stored version and whether the applied content equalled the current one. */
-  public record ApplyOutcome(ConfigVersion version, boolean unchanged) {}
-
+public final class DeviceStore implements ControllerStore {
   private static final Logger LOG = LoggerFactory.getLogger(DeviceStore.class);
   private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
   private static final String QUARANTINE = "quarantine";
@@ -88,6 +81,10 @@ public final class DeviceStore {
     /** Content hash of the current config without its stamp (computed when first needed). */
     String currentUnstampedHash;
     final List<String> problems = new ArrayList<>();
+    /** Latest info per object: kept in memory only (telemetry is re-sent by devices after a restart). */
+    final Map<String, InfoMessage> info = new ConcurrentHashMap<>();
+    volatile long lastInfoAtMs;
+    volatile String uplink = "";
 
     /** The newest version is quarantined: serve nothing rather than roll the device back. */
     boolean newestDamaged() {
@@ -281,6 +278,7 @@ public final class DeviceStore {
     if (device.current != null && !device.newestDamaged()) {
       record.setCurrentVersion(device.current.getVersion()).setCurrentHash(device.current.getConfigHash());
     }
+    record.setLastInfoAtMs(device.lastInfoAtMs).setUplink(device.uplink);
     return Optional.of(record.build());
   }
 
@@ -384,6 +382,31 @@ public final class DeviceStore {
     }
   }
 
+  @Override
+  public void putInfo(String uuid, List<InfoMessage> items, long receivedAtMs) {
+    Device device;
+    synchronized (this) {
+      device = requireDevice(uuid);
+    }
+    for (InfoMessage item : items) {
+      // Keep the newest per object even if uploads arrive out of order after a retry.
+      device.info.merge(TelemetryStore.infoKey(item), item, (old, neu) -> neu.getAtTimeMs() >= old.getAtTimeMs() ? neu : old);
+      if (item.hasDeviceNetwork()) {
+        device.uplink = item.getDeviceNetwork().getCurrentUplink();
+      }
+    }
+    device.lastInfoAtMs = receivedAtMs;
+  }
+
+  @Override
+  public List<InfoMessage> info(String uuid) {
+    Device device;
+    synchronized (this) {
+      device = requireDevice(uuid);
+    }
+    return device.info.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList();
+  }
+
   private Device requireDevice(String uuid) {
     Device device = devices.get(uuid);
     if (device == null) {
@@ -422,10 +445,4 @@ public final class DeviceStore {
     }
   }
 
-  /** The device UUID names no onboarded device. */
-  public static final class UnknownDeviceException extends RuntimeException {
-    public UnknownDeviceException(String uuid) {
-      super("no device " + uuid);
-    }
-  }
 }

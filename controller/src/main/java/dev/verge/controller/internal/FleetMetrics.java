@@ -1,7 +1,10 @@
 package dev.verge.controller.internal;
 
+import dev.verge.controller.store.ControllerStore;
 import dev.verge.proto.controller.v1.DeviceRecord;
 import dev.verge.proto.info.v1.NetworkInstanceStatus;
+import dev.verge.proto.metrics.v1.InterfaceMetrics;
+import dev.verge.proto.metrics.v1.MetricsMessage;
 import java.lang.management.ManagementFactory;
 import java.util.EnumMap;
 import java.util.List;
@@ -9,38 +12,55 @@ import java.util.Map;
 
 /** Renders the fleet as Prometheus text (exposition format 0.0.4). */
 public final class FleetMetrics {
-  private final DeviceStore store;
+  private final ControllerStore store;
   private final TelemetryStore telemetry;
   private final DeviceSessions sessions;
 
-  public FleetMetrics(DeviceStore store, TelemetryStore telemetry, DeviceSessions sessions) {
+  public FleetMetrics(ControllerStore store, TelemetryStore telemetry, DeviceSessions sessions) {
     this.store = store;
     this.telemetry = telemetry;
     this.sessions = sessions;
   }
 
   public String render() {
-    List<String> devices = store.deviceUuids();
+    List<DeviceRecord> records = store.devices(); // one read of the store, however large the fleet
+    List<String> devices = records.stream().map(DeviceRecord::getDeviceUuid).toList();
     StringBuilder out = new StringBuilder(256 + devices.size() * 400);
     header(out, "verge_controller_devices_onboarded", "gauge", "Devices onboarded.");
     sample(out, "verge_controller_devices_onboarded", "", devices.size());
-    header(out, "verge_controller_devices_connected", "gauge", "Devices with an open config stream.");
+    header(out, "verge_controller_devices_connected", "gauge", "Devices with an open config stream to this replica.");
     sample(out, "verge_controller_devices_connected", "", sessions.connected().size());
 
-    header(out, "verge_device_connected", "gauge", "1 when the device has an open config stream.");
+    header(out, "verge_device_connected", "gauge", "1 when the device has an open config stream to this replica.");
     for (String device : devices) {
       sample(out, "verge_device_connected", label("device", device), sessions.isConnected(device) ? 1 : 0);
     }
     header(out, "verge_device_config_applied", "gauge", "1 when the device acknowledged the current config.");
-    for (String device : devices) {
-      store.device(device).ifPresent(r -> sample(out, "verge_device_config_applied", label("device", device),
-          !r.getCurrentHash().isEmpty() && r.getCurrentHash().equals(r.getAppliedHash()) ? 1 : 0));
+    for (DeviceRecord r : records) {
+      sample(out, "verge_device_config_applied", label("device", r.getDeviceUuid()),
+          !r.getCurrentHash().isEmpty() && r.getCurrentHash().equals(r.getAppliedHash()) ? 1 : 0);
     }
     header(out, "verge_device_config_rejected", "gauge", "1 when the device's last answer was a rejection of the current config.");
-    for (String device : devices) {
-      store.device(device).ifPresent(r -> sample(out, "verge_device_config_rejected", label("device", device),
-          rejectedCurrent(r) ? 1 : 0));
+    for (DeviceRecord r : records) {
+      sample(out, "verge_device_config_rejected", label("device", r.getDeviceUuid()), rejectedCurrent(r) ? 1 : 0);
     }
+    // The metrics time series: the latest cumulative counters each device sent this replica. The
+    // series itself lives in Prometheus (or wherever it is scraped to), not in the controller.
+    header(out, "verge_device_interface_rx_bytes_total", "counter", "Bytes received on a device interface, as last reported.");
+    StringBuilder tx = new StringBuilder();
+    for (String device : devices) {
+      MetricsMessage latest = telemetry.latestMetrics(device);
+      if (latest == null) {
+        continue;
+      }
+      for (InterfaceMetrics nic : latest.getInterfacesList()) {
+        String labels = label("device", device) + "," + label("interface", nic.getIfName());
+        sample(out, "verge_device_interface_rx_bytes_total", labels, nic.getRxBytes());
+        sample(tx, "verge_device_interface_tx_bytes_total", labels, nic.getTxBytes());
+      }
+    }
+    header(out, "verge_device_interface_tx_bytes_total", "counter", "Bytes sent on a device interface, as last reported.");
+    out.append(tx);
     header(out, "verge_device_uplink_in_use", "gauge", "The port the device reaches the controller through (value 1).");
     Map<NetworkInstanceStatus.State, Long> niStates = new EnumMap<>(NetworkInstanceStatus.State.class);
     long now = System.currentTimeMillis();

@@ -104,6 +104,18 @@ public final class TelemetryStore {
     }
   }
 
+  /** The newest metrics message of the device (null when none arrived). */
+  public MetricsMessage latestMetrics(String device) {
+    DeviceTelemetry telemetry = byDevice.get(device);
+    if (telemetry == null) {
+      return null;
+    }
+    synchronized (telemetry.metrics) {
+      Sample last = telemetry.metrics.peekLast();
+      return last == null ? null : last.metrics();
+    }
+  }
+
   public int addFlows(String device, List<FlowBatch> batches) {
     DeviceTelemetry telemetry = of(device);
     synchronized (telemetry.flows) {

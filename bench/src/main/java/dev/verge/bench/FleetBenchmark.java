@@ -1,0 +1,204 @@
+package dev.verge.bench;
+
+import dev.verge.controller.client.FailoverDevice;
+import dev.verge.controller.internal.ControllerKeys;
+import dev.verge.controller.replicas.Replica;
+import dev.verge.controller.store.StoreLocation;
+import dev.verge.controller.testdb.ThrowAwayPostgres;
+import dev.verge.proto.config.v1.ConfigItem;
+import dev.verge.proto.config.v1.DeviceConfig;
+import dev.verge.proto.controller.v1.ApplyConfigRequest;
+import dev.verge.proto.controller.v1.ApplyConfigResponse;
+import dev.verge.proto.controller.v1.DeviceRecord;
+import dev.verge.proto.controller.v1.ListDevicesRequest;
+import dev.verge.proto.controller.v1.OnboardingRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * {@code ./verge bench fleet}: N simulated devices (default 10,000; each its own certificate, TLS
+ * connection and config stream) across two controller replicas (processes of their own) on one
+ * throw-away PostgreSQL, uploading info and metrics every interval:
+ *
+ * <ul>
+ *   <li>{@code fleet10k.heap} per replica (MB, after GC);
+ *   <li>{@code fleet10k.push_ack.p99}: apply on replica A → acknowledgement by a device on either replica;
+ *   <li>{@code fleet10k.fresh_ratio}: devices whose info the store holds from within two intervals;
+ *   <li>{@code fleet10k.failover.reconnect}: replica B killed (-9) → every one of its devices resumed on A.
+ * </ul>
+ *
+ * Runs three times (the BENCH line is the median; a comment gives each run and the spread).
+ * {@code -Dverge.bench.fleet.devices=N} and {@code -Dverge.bench.fleet.runs=R} change the size.
+ */
+public final class FleetBenchmark {
+  private static final int DEVICES = Integer.getInteger("verge.bench.fleet.devices", 10_000);
+  private static final int RUNS = Integer.getInteger("verge.bench.fleet.runs", 3);
+  private static final long INTERVAL_MS = Long.getLong("verge.bench.fleet.interval_ms", 15_000);
+  private static final int PUSH_SAMPLES = 100;
+
+  private FleetBenchmark() {}
+
+  record Run(double heapA, double heapB, double pushP99, double freshRatio, double failoverMs) {}
+
+  public static void main(String[] args) throws Exception {
+    List<Run> runs = new ArrayList<>();
+    try (ThrowAwayPostgres cluster = ThrowAwayPostgres.start()) {
+      for (int i = 0; i < RUNS; i++) {
+        Run run = once(cluster, i);
+        System.out.printf(Locale.ROOT, "# fleet run %d: heap A %.0f MB, heap B %.0f MB, push_ack p99 %.1f ms, fresh %.4f, failover %.0f ms%n",
+            i + 1, run.heapA(), run.heapB(), run.pushP99(), run.freshRatio(), run.failoverMs());
+        runs.add(run);
+      }
+    }
+    String prefix = DEVICES == 10_000 ? "fleet10k" : "fleet" + DEVICES;
+    report(prefix + ".heap", "MB", runs.stream().mapToDouble(r -> Math.max(r.heapA(), r.heapB())).toArray());
+    report(prefix + ".push_ack.p99", "ms", runs.stream().mapToDouble(Run::pushP99).toArray());
+    report(prefix + ".fresh_ratio", "ratio", runs.stream().mapToDouble(Run::freshRatio).toArray());
+    report(prefix + ".failover.reconnect", "ms", runs.stream().mapToDouble(Run::failoverMs).toArray());
+  }
+
+  private static void report(String name, String unit, double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    System.out.printf(Locale.ROOT, "BENCH %s %.3f %s%n", name, sorted[sorted.length / 2], unit);
+    System.out.printf(Locale.ROOT, "# %s over %d runs: min %.3f max %.3f (spread %.3f %s)%n", name, sorted.length,
+        sorted[0], sorted[sorted.length - 1], sorted[sorted.length - 1] - sorted[0], unit);
+    System.out.flush();
+  }
+
+  private static Run once(ThrowAwayPostgres cluster, int run) throws Exception {
+    Path dir = Files.createTempDirectory("verge-fleet-bench");
+    StoreLocation database = cluster.newDatabase();
+    List<FailoverDevice> devices = new ArrayList<>();
+    ScheduledExecutorService ticker = Executors.newScheduledThreadPool(16);
+    Replica a = null;
+    Replica b = null;
+    try {
+      a = Replica.start("replica-a", dir.resolve("a"), database, "-Xmx1g");
+      copyTree(dir.resolve("a/pki"), dir.resolve("b/pki"));
+      b = Replica.start("replica-b", dir.resolve("b"), database, "-Xmx1g");
+      X509Certificate ca = ControllerKeys.existingCa(dir.resolve("a")).orElseThrow().certificate();
+      OnboardingRequest.Builder serials = OnboardingRequest.newBuilder();
+      for (int i = 0; i < DEVICES; i++) {
+        serials.addSerials(serial(run, i));
+      }
+      a.admin().addOnboarding(serials.build());
+
+      ExecutorService setup = Executors.newFixedThreadPool(8);
+      List<Future<FailoverDevice>> pending = new ArrayList<>();
+      List<Integer> ports = List.of(a.devicePort, b.devicePort);
+      for (int i = 0; i < DEVICES; i++) {
+        FailoverDevice device = new FailoverDevice(serial(run, i), ca, ports, i % 2, ticker);
+        pending.add(setup.submit(() -> {
+          device.start();
+          return device;
+        }));
+      }
+      for (Future<FailoverDevice> future : pending) {
+        devices.add(future.get(300, TimeUnit.SECONDS));
+      }
+      setup.shutdown();
+
+      AtomicLong failures = new AtomicLong();
+      for (FailoverDevice device : devices) {
+        ticker.scheduleAtFixedRate(() -> {
+          try {
+            device.report();
+          } catch (RuntimeException e) {
+            failures.incrementAndGet();
+          }
+        }, ThreadLocalRandom.current().nextLong(INTERVAL_MS), INTERVAL_MS, TimeUnit.MILLISECONDS);
+      }
+      Thread.sleep(INTERVAL_MS + 2000); // every device has reported once: steady telemetry
+
+      double pushP99 = pushAckP99(a, devices);
+      long now = System.currentTimeMillis();
+      List<DeviceRecord> records = a.admin().withDeadlineAfter(120, TimeUnit.SECONDS).withMaxInboundMessageSize(256 << 20)
+          .listDevices(ListDevicesRequest.getDefaultInstance()).getDevicesList();
+      long fresh = records.stream().filter(r -> r.getLastInfoAtMs() >= now - 2 * INTERVAL_MS).count();
+      double heapA = a.heapAfterGcBytes() / (1024.0 * 1024.0);
+      double heapB = b.heapAfterGcBytes() / (1024.0 * 1024.0);
+
+      List<FailoverDevice> onB = devices.stream().filter(d -> d.replica() == 1).toList();
+      long killedAt = System.nanoTime();
+      b.kill();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      long lastResumed = killedAt;
+      for (FailoverDevice device : onB) {
+        while (device.replica() != 0 || device.resumedAtNanos.get() == 0) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(device.serial() + " did not resume on replica A within 120 s");
+          }
+          Thread.sleep(5);
+        }
+        lastResumed = Math.max(lastResumed, device.resumedAtNanos.get());
+      }
+      double failoverMs = (lastResumed - killedAt) / 1e6;
+      System.out.printf(Locale.ROOT, "# fleet run %d: %d devices, %d upload failures, %d moved from B to A, info every %d ms%n",
+          run + 1, DEVICES, failures.get(), onB.size(), INTERVAL_MS);
+      return new Run(heapA, heapB, pushP99, fresh / (double) DEVICES, failoverMs);
+    } finally {
+      ticker.shutdownNow();
+      devices.parallelStream().forEach(FailoverDevice::close);
+      if (a != null) {
+        a.close();
+      }
+      if (b != null) {
+        b.close();
+      }
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  /** Applies through replica A to devices on both replicas, one at a time, until each device acknowledges. */
+  private static double pushAckP99(Replica a, List<FailoverDevice> devices) throws Exception {
+    long[] samples = new long[PUSH_SAMPLES];
+    for (int i = 0; i < PUSH_SAMPLES; i++) {
+      FailoverDevice device = devices.get((i * 7919) % devices.size());
+      long start = System.nanoTime();
+      ApplyConfigResponse applied = a.admin().applyConfig(ApplyConfigRequest.newBuilder().setDeviceUuid(device.uuid())
+          .setConfig(DeviceConfig.newBuilder().setControllerEpoch(1)
+              .addConfigItems(ConfigItem.newBuilder().setKey("push").setValue(String.valueOf(i)))).build());
+      String hash = device.appliedEvents.poll(30, TimeUnit.SECONDS);
+      while (hash != null && !hash.equals(applied.getConfigHash())) {
+        hash = device.appliedEvents.poll(30, TimeUnit.SECONDS);
+      }
+      if (hash == null) {
+        throw new IllegalStateException("push " + i + " to " + device.serial() + " was not acknowledged in 30 s");
+      }
+      samples[i] = System.nanoTime() - start;
+    }
+    Arrays.sort(samples);
+    return samples[PUSH_SAMPLES * 99 / 100] / 1e6;
+  }
+
+  private static String serial(int run, int index) {
+    return String.format(Locale.ROOT, "FLEET-R%d-%05d", run, index);
+  }
+
+  private static void copyTree(Path from, Path to) throws Exception {
+    Files.createDirectories(to);
+    try (Stream<Path> files = Files.list(from)) {
+      for (Path file : files.toList()) {
+        Files.copy(file, to.resolve(file.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
+      }
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package dev.verge.controller.client;
+
+import dev.verge.proto.Certificates;
+import dev.verge.proto.common.v1.ErrorInfo;
+import dev.verge.proto.controller.v1.ControllerMessage;
+import dev.verge.proto.info.v1.DeviceNetworkStatus;
+import dev.verge.proto.info.v1.InfoMessage;
+import dev.verge.proto.info.v1.NetworkInstanceStatus;
+import dev.verge.proto.metrics.v1.InterfaceMetrics;
+import dev.verge.proto.metrics.v1.MetricsMessage;
+import io.grpc.ManagedChannel;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A simulated device for several controller replicas (as behind a load balancer): keeps one Connect
+ * stream open, and when it ends (a replica died) dials the next replica and resumes with the hash
+ * it last applied. Counts what a test checks: configs applied, configs re-sent although already
+ * applied, reconnections and when the device was last resumed.
+ */
+public final class FailoverDevice implements AutoCloseable {
+  private final String serial;
+  private final Certificates.Identity identity = Certificates.selfSigned("device", false, Duration.ofDays(30));
+  private final X509Certificate controllerCa;
+  private final List<Integer> replicaPorts;
+  private final ScheduledExecutorService reconnects;
+  private final AtomicInteger replicaIndex;
+  private volatile DeviceClient client;
+  private volatile String lastApplied = "";
+  private volatile boolean closing;
+  private volatile String uuid = "";
+  /** Configs already applied that a controller sent again: a resume must never do that. */
+  public final AtomicInteger reapplied = new AtomicInteger();
+  public final AtomicInteger applied = new AtomicInteger();
+  public final AtomicInteger reconnections = new AtomicInteger();
+  /** Configs applied since the stream was last re-established (0 = resumed by hash alone). */
+  public final AtomicInteger appliedAfterLastReconnect = new AtomicInteger();
+  /** System.nanoTime() when the stream was last (re)established and answered (UpToDate or a config); 0 = never. */
+  public final AtomicLong resumedAtNanos = new AtomicLong();
+  public final ConcurrentLinkedQueue<String> appliedHashes = new ConcurrentLinkedQueue<>();
+  /** Each applied hash as it is acknowledged, for a caller timing push → ack. */
+  public final java.util.concurrent.LinkedBlockingQueue<String> appliedEvents = new java.util.concurrent.LinkedBlockingQueue<>();
+  private long reports;
+
+  public FailoverDevice(String serial, X509Certificate controllerCa, List<Integer> replicaPorts, int firstReplica,
+      ScheduledExecutorService reconnects) {
+    this.serial = serial;
+    this.controllerCa = controllerCa;
+    this.replicaPorts = List.copyOf(replicaPorts);
+    this.replicaIndex = new AtomicInteger(firstReplica);
+    this.reconnects = reconnects;
+  }
+
+  public String serial() {
+    return serial;
+  }
+
+  public String uuid() {
+    return uuid;
+  }
+
+  public String lastApplied() {
+    return lastApplied;
+  }
+
+  /** The replica (index into the ports) the device dials now. */
+  public int replica() {
+    return replicaIndex.get() % replicaPorts.size();
+  }
+
+  /** Onboards through the current replica and opens the config stream. */
+  public void start() throws Exception {
+    client = newClient();
+    client.trustControllerSigner(controllerCa);
+    uuid = client.onboard(serial).getDeviceUuid();
+    connect(client);
+  }
+
+  private DeviceClient newClient() throws Exception {
+    ManagedChannel channel = DeviceClient.tlsChannel("localhost", replicaPorts.get(replica()), identity, controllerCa);
+    DeviceClient fresh = new DeviceClient(channel);
+    fresh.trustControllerSigner(controllerCa);
+    return fresh;
+  }
+
+  private void connect(DeviceClient current) {
+    current.connect(lastApplied, (config, signed) -> {
+      if (signed.getContentHash().equals(lastApplied)) {
+        reapplied.incrementAndGet();
+      }
+      lastApplied = signed.getContentHash();
+      appliedHashes.add(lastApplied);
+      appliedEvents.add(lastApplied);
+      applied.incrementAndGet();
+      appliedAfterLastReconnect.incrementAndGet();
+      return List.<ErrorInfo>of();
+    }, new DeviceClient.StreamListener() {
+      @Override
+      public void onMessage(ControllerMessage message) {
+        resumedAtNanos.compareAndSet(0, System.nanoTime());
+      }
+
+      @Override
+      public void onClosed(Throwable error) {
+        if (!closing) {
+          failOver(current);
+        }
+      }
+    });
+  }
+
+  /** The replica went away: dial the next one (after a short pause, as a device's back-off would). */
+  private void failOver(DeviceClient dead) {
+    resumedAtNanos.set(0);
+    replicaIndex.incrementAndGet();
+    reconnects.schedule(() -> {
+      dead.close();
+      if (closing) {
+        return;
+      }
+      try {
+        DeviceClient fresh = newClient();
+        client = fresh;
+        reconnections.incrementAndGet();
+        appliedAfterLastReconnect.set(0);
+        connect(fresh);
+      } catch (Exception e) {
+        failOver(dead); // that replica is not there either: keep trying the next
+      }
+    }, 100, TimeUnit.MILLISECONDS);
+  }
+
+  /** Steady telemetry: the device's network info and interface counters, through the replica it is on. */
+  public synchronized void report() {
+    reports++;
+    long now = System.currentTimeMillis();
+    DeviceClient current = client;
+    current.uploadInfo(List.of(
+        InfoMessage.newBuilder().setAtTimeMs(now).setObjectId(uuid)
+            .setDeviceNetwork(DeviceNetworkStatus.newBuilder().setCurrentUplink("eth0")).build(),
+        InfoMessage.newBuilder().setAtTimeMs(now).setObjectId("ni-" + uuid)
+            .setNetworkInstance(NetworkInstanceStatus.newBuilder().setState(NetworkInstanceStatus.State.STATE_ONLINE)).build()));
+    current.uploadMetrics(MetricsMessage.newBuilder().setAtTimeMs(now)
+        .addInterfaces(InterfaceMetrics.newBuilder().setIfName("eth0").setRxBytes(reports * 1500).setTxBytes(reports * 900))
+        .build());
+  }
+
+  @Override
+  public void close() {
+    closing = true;
+    DeviceClient current = client;
+    if (current != null) {
+      current.close();
+    }
+  }
+}

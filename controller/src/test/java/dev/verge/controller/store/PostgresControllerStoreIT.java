@@ -1,0 +1,88 @@
+package dev.verge.controller.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.verge.controller.internal.PostgresStore;
+import dev.verge.controller.testdb.ThrowAwayPostgres;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The store contract on PostgreSQL (a throw-away cluster, a fresh database per test). */
+class PostgresControllerStoreIT extends ControllerStoreContract {
+  private static ThrowAwayPostgres cluster;
+  private StoreLocation database;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = ThrowAwayPostgres.start();
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @BeforeEach
+  void freshDatabase() throws Exception {
+    database = cluster.newDatabase();
+  }
+
+  @Override
+  protected ControllerStore create() throws Exception {
+    return PostgresStore.open(database, clock, 0, UUID.randomUUID().toString());
+  }
+
+  @Test
+  void aStoredVersionCannotBeRewrittenEvenBySql() throws Exception {
+    ControllerStore store = open();
+    store.addOnboarding(List.of("SN-1"));
+    String device = store.onboard("SN-1", "fp").deviceUuid();
+    store.apply(device, config(1));
+    try (Connection c = cluster.connect(database.database()); Statement s = c.createStatement()) {
+      assertThatThrownBy(() -> s.executeUpdate("UPDATE config_versions SET config_hash = 'x'"))
+          .hasMessageContaining("never rewritten");
+      assertThatThrownBy(() -> s.executeUpdate("INSERT INTO config_versions SELECT * FROM config_versions"))
+          .as("(device, version) is unique").hasMessageContaining("duplicate key");
+    }
+  }
+
+  @Test
+  void twoReplicasOnOneDatabaseNumberConcurrentAppliesWithoutGapsOrDuplicates() throws Exception {
+    ControllerStore a = open();
+    ControllerStore b = open();
+    a.addOnboarding(List.of("SN-1"));
+    String device = a.onboard("SN-1", "fp").deviceUuid();
+    Thread other = new Thread(() -> {
+      try {
+        for (int i = 0; i < 25; i++) {
+          b.apply(device, config(1000 + i));
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    other.start();
+    for (int i = 0; i < 25; i++) {
+      a.apply(device, config(i));
+    }
+    other.join();
+    assertThat(a.history(device)).hasSize(50);
+    assertThat(b.currentConfig(device).orElseThrow().getVersion()).isEqualTo(50);
+  }
+
+  @Test
+  void anUnreachableDatabaseFailsTheStartWithItsReason() {
+    StoreLocation nowhere = new StoreLocation("127.0.0.1", 1, "verge", "verge", "", "");
+    assertThatThrownBy(() -> PostgresStore.open(nowhere, clock, 0, "r"))
+        .hasMessageContaining("cannot reach the store postgresql://verge@127.0.0.1:1/verge");
+  }
+}
