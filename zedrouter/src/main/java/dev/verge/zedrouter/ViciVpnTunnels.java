@@ -80,9 +80,9 @@ final class ViciVpnTunnels implements VpnTunnels {
   public void load(Items.VpnTunnel item) {
     Tunnel old = tunnels.remove(item.niUuid());
     if (old != null) {
-      // a new uplink or new settings: the old SA goes, the new connection is initiated afresh
-      terminateQuietly(old);
-      old.close();
+      // a new uplink or new settings: the old connection and SA go, and the new one is loaded
+      // afresh (charon runs the start action only for a connection it did not have)
+      remove(old);
     }
     ViciClient vici = Charons.connect(daemons, charonSpecOf(item), CONNECT_WAIT);
     Tunnel tunnel;
@@ -113,16 +113,22 @@ final class ViciVpnTunnels implements VpnTunnels {
     if (tunnel == null) {
       return;
     }
+    remove(tunnel);
+    changed.accept(item.niUuid());
+  }
+
+  /** Unloads the connection (no restart), terminates its SAs, drops its PSK; charon may be gone. */
+  private void remove(Tunnel tunnel) {
+    String name = tunnel.item.connection().name();
     try {
-      tunnel.vici.unloadConn(item.connection().name());
+      tunnel.vici.unloadConn(name);
       terminateQuietly(tunnel);
-      tunnel.vici.unloadShared(item.connection().name());
+      tunnel.vici.unloadShared(name);
     } catch (HostException e) {
-      log.info("VPN {}: unload: {}", item.niUuid(), e.getMessage());
+      log.info("VPN {}: unload: {}", tunnel.item.niUuid(), e.getMessage());
     } finally {
       tunnel.close();
     }
-    changed.accept(item.niUuid());
   }
 
   private void terminateQuietly(Tunnel tunnel) {
