@@ -261,12 +261,6 @@ final class DemoCommand implements Callable<Integer> {
       throw new DemoFailure("domainmgr: " + e.getMessage());
     }
 
-    try {
-      new VpnDemoSteps(this::heading, this::show).run(work);
-    } catch (IllegalStateException e) {
-      throw new DemoFailure("vpn: " + e.getMessage());
-    }
-
     System.out.println();
     System.out.println("Demo complete: onboarding, signed push and acknowledgement, validation, controller outage and");
     System.out.println("resume, local override, telemetry and nim's uplink failover all ran for real. The agents that");
