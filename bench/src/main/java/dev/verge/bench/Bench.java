@@ -40,6 +40,7 @@ public final class Bench implements Callable<Integer> {
     GROUPS.put("lab", List.of(LabBenchmark::main));
     GROUPS.put("zedrouter", List.of(ZedrouterBenchmark::main));
     GROUPS.put("domainmgr", List.of(DomainmgrBenchmark::main));
+    GROUPS.put("vpn", List.of(VpnBenchmark::main));
   }
 
   @Parameters(

@@ -141,8 +141,24 @@ final class StatusView {
           text(ni, "state").replace("STATE_", ""), text(ni, "bridgeName"), text(ni, "bridgeIp"),
           ni.path("routes").size() > 0 ? text(ni.path("routes").get(0), "destination") : "-",
           text(ni, "selectedPort"), ips.isEmpty() ? "-" : String.join(",", ips));
+      vpn(ni.path("vpn"));
       ni.path("errors").forEach(e -> out.printf("    error %s %s: %s%n", text(e, "reason"), text(e, "fieldPath"),
           text(e, "description")));
+    }
+  }
+
+  /** A VPN NI's tunnel: state, peer, backend, counters, last rekey, and IKE's reason for a failure. */
+  private void vpn(JsonNode vpn) {
+    if (vpn.isMissingNode() || text(vpn, "state").equals("-")) {
+      return;
+    }
+    long rekey = vpn.path("lastRekeyMs").asLong();
+    out.printf("    vpn %s peer %s from %s (%s) in %d B/%d pkts out %d B/%d pkts, last rekey %s%n", text(vpn, "state"),
+        text(vpn, "peer"), text(vpn, "localAddress"), text(vpn, "ipsecBackend"), vpn.path("bytesIn").asLong(),
+        vpn.path("packetsIn").asLong(), vpn.path("bytesOut").asLong(), vpn.path("packetsOut").asLong(),
+        rekey == 0 ? "never" : java.time.Instant.ofEpochMilli(rekey).toString());
+    if (!text(vpn, "reason").equals("-")) {
+      out.printf("    vpn reason: %s%n", text(vpn, "reason"));
     }
   }
 

@@ -33,6 +33,26 @@ class StatusViewTest {
   }
 
   @Test
+  void aVpnNiShowsItsTunnelStatePeerCountersAndIkesReason() throws Exception {
+    String status = """
+        {"reported": {
+          "network_instance/11111111-0000-4000-8000-000000000003": {
+            "id": {"uuid": "11111111-0000-4000-8000-000000000003"}, "displayName": "site-b", "type": "vpn",
+            "state": "STATE_ONLINE", "bridgeName": "bn3", "bridgeIp": "10.1.0.1", "selectedPort": "eth0",
+            "vpnState": "FAILED",
+            "vpn": {"state": "FAILED", "reason": "received AUTHENTICATION_FAILED notify error", "peer": "192.0.2.2",
+                    "localAddress": "192.0.2.10", "ipsecBackend": "libipsec", "bytesIn": "168", "packetsIn": "2",
+                    "bytesOut": "336", "packetsOut": "4", "lastRekeyMs": "0"}}
+        }}""";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(status));
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines().toList()).containsSubsequence(
+        "  site-b       vpn     ONLINE  bn3    10.1.0.1        -                  eth0     -",
+        "    vpn FAILED peer 192.0.2.2 from 192.0.2.10 (libipsec) in 168 B/2 pkts out 336 B/4 pkts, last rekey never",
+        "    vpn reason: received AUTHENTICATION_FAILED notify error");
+  }
+
+  @Test
   void portsAndPortConfigsGetSectionsOfTheirOwn() throws Exception {
     String json = """
         {"connected": true,

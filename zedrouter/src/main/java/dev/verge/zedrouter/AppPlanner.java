@@ -88,13 +88,13 @@ public final class AppPlanner {
           continue;
         }
       } else {
-        mac = ni.kind() == NiSpec.Kind.LOCAL
+        mac = ni.isRouted()
             ? MacScheme.localVif(uuid, ni.uuid(), adapterNumber, appNumber)
             : MacScheme.switchVif(uuid, ni.uuid(), adapterNumber, appNumber);
       }
       Optional<InetAddress> ip = Optional.empty();
       boolean staticIp = false;
-      if (ni.kind() == NiSpec.Kind.LOCAL) {
+      if (ni.isRouted()) {
         NiSpec.LocalIp local = ni.ip().orElseThrow();
         if (!adapter.getAddr().isEmpty()) {
           Optional<Long> address = NiValidator.address(adapter.getAddr());

@@ -18,8 +18,38 @@ import dev.verge.reconciler.RecreatedConfigurator;
 final class Configurators {
   private Configurators() {}
 
-  static void register(AgentContext context, MetadataServers metadataServers) {
+  static void register(AgentContext context, MetadataServers metadataServers, VpnTunnels tunnels) {
     Host host = context.host();
+    context.configure(Items.Charon.TYPE, new RecreatedConfigurator() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        var spec = ((Items.Charon) item).spec();
+        dev.verge.hostos.vici.Charons.writeConfig(host.daemons(), spec);
+        host.daemons().start(spec.daemonSpec(host.daemons().paths(spec.name())));
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        host.daemons().stop(item.name());
+      }
+    });
+    context.configure(Items.VpnTunnel.TYPE, new Configurator() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        tunnels.load((Items.VpnTunnel) item);
+      }
+
+      @Override
+      public void modify(OpContext ctx, Item oldItem, Item newItem) {
+        // load replaces the connection and initiates it again (a new uplink, new settings)
+        tunnels.load((Items.VpnTunnel) newItem);
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        tunnels.unload((Items.VpnTunnel) item);
+      }
+    });
     context.configure(Items.MetadataServer.TYPE, metadataServers);
     NetworkStack net = host.network();
     context.configure(Items.Bridge.TYPE, new Configurator() {

@@ -206,6 +206,54 @@ public final class Items {
     }
   }
 
+  /** A VPN NI's own charon (strongSwan's IKE daemon), with its own files, sockets and routing table. */
+  public record Charon(dev.verge.hostos.vici.CharonSpec spec) implements ValueItem {
+    public static final String TYPE = "Charon";
+
+    @Override
+    public String name() {
+      return spec.name();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+  }
+
+  /**
+   * A VPN NI's tunnel, loaded into its charon over VICI: the PSK and the connection. Charon
+   * initiates it, and restarts it after DPD or a close.
+   *
+   * @param listenAddress the NI's gateway address item: charon's route to the remote subnets uses it as source
+   */
+  public record VpnTunnel(String niUuid, String charon, dev.verge.hostos.vici.SiteToSite connection, String psk,
+      dev.verge.hostos.vici.IpsecBackend backend, String listenAddress) implements ValueItem {
+    public static final String TYPE = "VpnTunnel";
+
+    @Override
+    public String name() {
+      return connection.name();
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(Charon.TYPE, charon).describedAs("it is loaded into its charon"),
+          Dependency.on(BridgeAddress.TYPE, listenAddress).describedAs("its local subnet's gateway is the tunnel's source"));
+    }
+
+    @Override
+    public String toString() {
+      return "VpnTunnel[" + connection.name() + " " + connection.localAddress() + " -> " + connection.remoteAddress()
+          + " " + connection.remoteSubnets() + "]";
+    }
+  }
+
   /** One local NI's DHCP and DNS server. */
   public record Dnsmasq(DnsmasqConfig config) implements ValueItem {
     public static final String TYPE = "Dnsmasq";

@@ -170,7 +170,8 @@ public final class NiFirewall {
     Chain prerouting = Chain.base("prerouting", BaseChain.nat(Hook.PREROUTING, BaseChain.PRIORITY_DSTNAT), pre);
 
     List<Rule> post = new ArrayList<>();
-    uplink.ifPresent(port -> post.add(Rule.commented("nat out of " + port, Stmt.match(Field.OIFNAME, Value.name(port)),
+    boolean natOut = ni.vpn().map(VpnPlan::natOtherTraffic).orElse(true);
+    uplink.filter(port -> natOut).ifPresent(port -> post.add(Rule.commented("nat out of " + port, Stmt.match(Field.OIFNAME, Value.name(port)),
         Stmt.match(Field.IP_SADDR, new Value.Prefix(ip.subnet())), Stmt.masquerade())));
     if (hairpin) {
       post.add(Rule.commented("portmap hairpin", Stmt.match(Field.OIFNAME, bridge),

@@ -57,7 +57,7 @@ public final class NiGraph {
       String br = ni.bridge();
       own.add(new Items.Bridge(br, ni.mtu(), MacScheme.bridge(nodeId, ni.bridgeNumber())));
       List<VifPlan> onNi = vifs.stream().filter(v -> v.niUuid().equals(ni.uuid())).toList();
-      if (ni.kind() == NiSpec.Kind.LOCAL) {
+      if (ni.isRouted()) {
         NiSpec.LocalIp ip = ni.ip().orElseThrow();
         Items.BridgeAddress address = new Items.BridgeAddress(br, ip.gatewayPrefix());
         own.add(address);
@@ -66,9 +66,11 @@ public final class NiGraph {
             RouteType.UNICAST).withPreferredSource(ip.gateway().getHostAddress()), Optional.of(address.name())));
         own.add(new Items.NiRoute(new RouteRequest(IpPrefix.parse("0.0.0.0/0"), Optional.empty(), Optional.empty(),
             table, UNREACHABLE_METRIC, RouteType.UNREACHABLE)));
+        // a VPN NI's other traffic leaves by the uplink only when it is NATed (off by default)
+        boolean natOut = ni.vpn().map(VpnPlan::natOtherTraffic).orElse(true);
         ni.uplink().port().ifPresent(port -> {
           external.add(port.getIfName());
-          own.addAll(uplinkRoutes(port, table));
+          own.addAll(natOut ? uplinkRoutes(port, table) : uplinkRoutes(port, table).subList(0, connectedRoutes(port)));
         });
         own.add(new Items.NiRule(new Rule(false, RULE_FROM_SUBNET, Optional.of(ip.subnet()), Optional.empty(),
             Optional.empty(), 0, table)));
@@ -77,6 +79,12 @@ public final class NiGraph {
         own.add(new Items.NftTable(NiFirewall.localNi(ni, onNi)));
         own.add(new Items.Dnsmasq(DnsmasqConfig.of(ni, onNi)));
         own.add(new Items.MetadataServer(br, ip.gateway().getHostAddress(), address.name()));
+        ni.vpn().ifPresent(vpn -> {
+          Items.Charon charon = new Items.Charon(vpn.charon(ni.bridgeNumber()));
+          own.add(charon);
+          uplinkAddress(ni).ifPresent(local -> own.add(new Items.VpnTunnel(ni.uuid(), charon.name(),
+              vpn.connection(vpnConnectionName(ni), local), vpn.psk(), vpn.backend(), address.name())));
+        });
         forwarding |= ni.uplink().port().isPresent();
       } else {
         ni.uplink().port().ifPresent(port -> {
@@ -94,7 +102,7 @@ public final class NiGraph {
     if (forwarding) {
       items.add(new Items.SysctlSetting("net.ipv4.ip_forward", "1"));
     }
-    if (nis.stream().anyMatch(ni -> ni.kind() == NiSpec.Kind.LOCAL)) {
+    if (nis.stream().anyMatch(NiSpec::isRouted)) {
       // byte and packet counters on every flow, for the flow log
       items.add(new Items.SysctlSetting("net.netfilter.nf_conntrack_acct", "1"));
     }
@@ -104,6 +112,21 @@ public final class NiGraph {
     GraphR graph = Graphs.newGraph(GraphSpec.named(GRAPH).describedAs("network instances and app VIFs")
         .withItems(items.toArray(Item[]::new)));
     return new Built(graph, byNi, external);
+  }
+
+  /** The name of a VPN NI's connection (and CHILD_SA) in its charon. */
+  public static String vpnConnectionName(NiSpec ni) {
+    return "vpn-" + ni.bridge();
+  }
+
+  /** The uplink's first IPv4 address: where IKE is sent from, so a new uplink means a new tunnel. */
+  static Optional<String> uplinkAddress(NiSpec ni) {
+    return ni.uplink().port().flatMap(p -> p.getAddressesList().stream().map(IpPrefix::parse)
+        .filter(IpPrefix::isIpv4).map(a -> a.address().getHostAddress()).findFirst());
+  }
+
+  private static int connectedRoutes(Port port) {
+    return (int) port.getAddressesList().stream().map(IpPrefix::parse).filter(IpPrefix::isIpv4).count();
   }
 
   /** The uplink's connected prefixes and its default route, copied into an NI's table. */

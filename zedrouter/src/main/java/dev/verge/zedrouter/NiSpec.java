@@ -22,14 +22,22 @@ public record NiSpec(
     int bridgeNumber,
     Optional<LocalIp> ip,
     UplinkChoice uplink,
-    int mtu) {
+    int mtu,
+    Optional<VpnPlan> vpn) {
 
   /** The first routing table of NIs, EVE's: NI N uses {@code 800+N}. */
   public static final int TABLE_BASE = 800;
 
   public enum Kind {
     LOCAL,
-    SWITCH
+    SWITCH,
+    /** A local NI whose traffic to remote subnets goes through an IPsec tunnel. */
+    VPN
+  }
+
+  /** Routed with its own subnet, DHCP and DNS: a local or a VPN NI. */
+  public boolean isRouted() {
+    return kind == Kind.LOCAL || kind == Kind.VPN;
   }
 
   /**
@@ -72,6 +80,10 @@ public record NiSpec(
     Objects.requireNonNull(kind);
     Objects.requireNonNull(ip);
     Objects.requireNonNull(uplink);
+    Objects.requireNonNull(vpn);
+    if ((kind == Kind.VPN) != vpn.isPresent()) {
+      throw new IllegalArgumentException("a VPN plan goes with a VPN NI, and only with it");
+    }
     if (bridgeNumber < 1) {
       throw new IllegalArgumentException("bridge number " + bridgeNumber + " must be positive");
     }
@@ -86,6 +98,6 @@ public record NiSpec(
   }
 
   public NiSpec withUplink(UplinkChoice newUplink) {
-    return new NiSpec(uuid, displayName, kind, bridgeNumber, ip, newUplink, mtu);
+    return new NiSpec(uuid, displayName, kind, bridgeNumber, ip, newUplink, mtu, vpn);
   }
 }

@@ -36,9 +36,10 @@ public final class NiValidator {
 
   /** An NI that may run, without its allocated bridge number yet. */
   public record Accepted(
-      String uuid, String displayName, NiSpec.Kind kind, Optional<NiSpec.LocalIp> ip, UplinkChoice uplink, int mtu) {
+      String uuid, String displayName, NiSpec.Kind kind, Optional<NiSpec.LocalIp> ip, UplinkChoice uplink, int mtu,
+      Optional<VpnPlan> vpn) {
     public NiSpec toSpec(int bridgeNumber) {
-      return new NiSpec(uuid, displayName, kind, bridgeNumber, ip, uplink, mtu);
+      return new NiSpec(uuid, displayName, kind, bridgeNumber, ip, uplink, mtu, vpn);
     }
   }
 
@@ -80,6 +81,12 @@ public final class NiValidator {
       Optional<Accepted> accepted = check(uuid, config, network, acceptedSubnets, errors);
       if (accepted.isPresent() && errors.isEmpty()) {
         accepted.get().ip().ifPresent(ip -> acceptedSubnets.put(uuid, ip.subnet()));
+        // a VPN NI's remote subnets are routed through its tunnel: no other NI may use them
+        accepted.get().vpn().ifPresent(vpn -> {
+          for (int i = 0; i < vpn.remoteSubnets().size(); i++) {
+            acceptedSubnets.put(uuid + " (remote subnet)" + (i == 0 ? "" : " " + i), vpn.remoteSubnets().get(i));
+          }
+        });
         verdicts.put(uuid, Verdict.ok(accepted.get()));
       } else {
         verdicts.put(uuid, Verdict.refused(errors));
@@ -94,10 +101,7 @@ public final class NiValidator {
     switch (config.getType()) {
       case TYPE_LOCAL -> kind = NiSpec.Kind.LOCAL;
       case TYPE_SWITCH -> kind = NiSpec.Kind.SWITCH;
-      case TYPE_VPN -> {
-        errors.add(new NiError("UNSUPPORTED_TYPE", "type", "VPN network instances are not supported by zedrouter yet"));
-        return Optional.empty();
-      }
+      case TYPE_VPN -> kind = NiSpec.Kind.VPN;
       default -> {
         errors.add(new NiError("BAD_TYPE", "type", "the network instance type is not set (local or switch)"));
         return Optional.empty();
@@ -106,14 +110,21 @@ public final class NiValidator {
     String label = config.getPort().getName();
     UplinkChoice uplink = checkPort(kind, label, network, errors);
     Optional<NiSpec.LocalIp> ip = Optional.empty();
-    if (kind == NiSpec.Kind.LOCAL) {
+    if (kind != NiSpec.Kind.SWITCH) {
       ip = checkLocalIp(uuid, config, network, acceptedSubnets, errors);
+    }
+    Optional<VpnPlan> vpn = Optional.empty();
+    if (kind == NiSpec.Kind.VPN) {
+      if (label.isEmpty()) {
+        errors.add(new NiError("VPN_NEEDS_UPLINK", "port.name", "a VPN network instance needs a port to reach its peer"));
+      }
+      vpn = VpnValidator.check(config.getVpn(), ip.map(NiSpec.LocalIp::subnet), network, acceptedSubnets, errors);
     }
     int mtu = checkMtu(config.getMtu(), uplink, errors);
     if (!errors.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new Accepted(uuid, config.getDisplayName(), kind, ip, uplink, mtu));
+    return Optional.of(new Accepted(uuid, config.getDisplayName(), kind, ip, uplink, mtu, vpn));
   }
 
   private static UplinkChoice checkPort(NiSpec.Kind kind, String label, DeviceNetwork network, List<NiError> errors) {

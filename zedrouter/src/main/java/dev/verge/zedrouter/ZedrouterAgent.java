@@ -86,6 +86,10 @@ public final class ZedrouterAgent implements Agent {
   public static final java.time.Duration METRICS_INTERVAL = java.time.Duration.ofSeconds(10);
   private Publication<dev.verge.proto.metrics.v1.MetricsMessage> metrics;
   private List<VifPlan> plannedVifs = List.of();
+  /** How often the tunnels' counters are read (their state follows charon's events at once). */
+  public static final java.time.Duration VPN_REFRESH_INTERVAL = java.time.Duration.ofSeconds(2);
+  private VpnTunnels vpnTunnels;
+  private ReconcileOutcome lastOutcome;
 
   /**
    * @param nodeId what makes this device's bridge MACs its own (EVE hashes the device UUID)
@@ -120,7 +124,11 @@ public final class ZedrouterAgent implements Agent {
     metadataServers = context.host() instanceof dev.verge.hostos.sim.SimHost
         ? MetadataServers.recordedOnly(context.host(), metadata)
         : MetadataServers.listening(context.host(), metadata);
-    Configurators.register(context, metadataServers);
+    boolean sim = context.host() instanceof dev.verge.hostos.sim.SimHost;
+    vpnTunnels = sim ? new SimVpnTunnels()
+        : new ViciVpnTunnels(context.host().daemons(), context.loop(), this::vpnChanged);
+    Configurators.register(context, metadataServers, vpnTunnels);
+    context.loop().every(VPN_REFRESH_INTERVAL, vpnTunnels::refresh);
     flowLog = new FlowLog(context.output(ZedrouterTopics.FLOW_LOGS, Durability.VOLATILE));
     flowEvents = context.host().conntrack().subscribe(event -> context.loop().execute(
         () -> flowLog.onEvent(event, vifsByIp, context.loop().now().toEpochMilli())));
@@ -151,7 +159,7 @@ public final class ZedrouterAgent implements Agent {
         if (lastGood != null) {
           log.warn("network instance {} refused, last good config kept: {}", uuid, verdict.errors());
           running.put(uuid, lastGood.withUplink(UplinkSelector.choose(lastGood.uplink().label(), ports,
-              lastGood.kind() == NiSpec.Kind.LOCAL)));
+              lastGood.isRouted())));
           refused.remove(uuid);
         } else {
           log.warn("network instance {} refused: {}", uuid, verdict.errors());
@@ -205,6 +213,7 @@ public final class ZedrouterAgent implements Agent {
     if (built == null) {
       return; // the intent was never built (every build threw): nothing to report yet
     }
+    lastOutcome = outcome;
     long now = context.loop().now().toEpochMilli();
     Map<String, NetworkInstanceConfig> configs = niConfigs.all();
     Set<String> reported = new TreeSet<>();
@@ -248,6 +257,14 @@ public final class ZedrouterAgent implements Agent {
     unpublishOthers(vifPlans, appPlans.keySet());
   }
 
+  /** A tunnel's state changed (loop): its NI's status is published again at once. */
+  private void vpnChanged(String uuid) {
+    NetworkInstanceConfig config = niConfigs.all().get(uuid);
+    if (config != null && lastOutcome != null && built != null) {
+      niStatus.publish(uuid, niStatus(uuid, config, lastOutcome, context.loop().now().toEpochMilli()));
+    }
+  }
+
   private NetworkInstanceStatus niStatus(String uuid, NetworkInstanceConfig config, ReconcileOutcome outcome, long now) {
     NetworkInstanceStatus.Builder status = NetworkInstanceStatus.newBuilder()
         .setId(config.getId().toBuilder().build())
@@ -287,6 +304,10 @@ public final class ZedrouterAgent implements Agent {
         spec.uplink().port().ifPresent(port -> port.getGatewaysList().stream().findFirst().ifPresent(gw ->
             status.addRoutes(IpRoute.newBuilder().setDestination("0.0.0.0/0").setGateway(gw).setPort(port.getLabel()))));
       });
+      vpnTunnels.state(uuid).ifPresent(vpn -> status.setVpn(vpn.toProto()).setVpnState(vpn.state().name()));
+      if (spec.kind() == NiSpec.Kind.VPN && vpnTunnels.state(uuid).isEmpty()) {
+        status.setVpnState(NiGraph.uplinkAddress(spec).isPresent() ? "CONNECTING" : "NO_UPLINK_ADDRESS");
+      }
       appPlans.values().stream().flatMap(p -> p.vifs().stream()).filter(v -> v.niUuid().equals(uuid)).forEach(v -> {
         status.addVifs(VifInfo.newBuilder().setVifName(v.vifName()).setMac(v.mac().toString()).setAppUuid(v.appUuid()));
         v.ip().ifPresent(ip -> status.addIpAssignments(IpAssignment.newBuilder().setMac(v.mac().toString())
@@ -311,7 +332,7 @@ public final class ZedrouterAgent implements Agent {
   private Metadata metadataFor(List<VifPlan> vifs) {
     Map<String, Metadata.Ni> byBridge = new HashMap<>();
     for (NiSpec ni : running.values()) {
-      if (ni.kind() != NiSpec.Kind.LOCAL) {
+      if (!ni.isRouted()) {
         continue;
       }
       Optional<String> external = ni.uplink().port().flatMap(port -> port.getAddressesList().stream()
@@ -339,6 +360,14 @@ public final class ZedrouterAgent implements Agent {
     if (metadataServers != null) {
       metadataServers.close();
     }
+    if (vpnTunnels != null) {
+      vpnTunnels.close();
+    }
+  }
+
+  /** The VPN tunnels' states by NI UUID (for tests and the bench; loop only). */
+  Map<String, VpnState> vpnStates() {
+    return vpnTunnels.states();
   }
 
   /** The NIs running now (for tests and the bench). */

@@ -28,7 +28,7 @@ final class ZedrouterMetrics {
     long totalDrops = 0;
     long totalRateDrops = 0;
     for (NiSpec ni : nis) {
-      Map<String, CounterValues> counters = ni.kind() == NiSpec.Kind.LOCAL ? counters(host, ni) : Map.of();
+      Map<String, CounterValues> counters = ni.isRouted() ? counters(host, ni) : Map.of();
       NetworkInstanceMetrics.Builder niMetrics = NetworkInstanceMetrics.newBuilder().setNetworkUuid(ni.uuid());
       niMetrics.addInterfaces(link(ni.bridge(), "", stats.get(ni.bridge())));
       for (VifPlan vif : vifs.stream().filter(v -> v.niUuid().equals(ni.uuid())).toList()) {

@@ -34,6 +34,19 @@ final class Fixtures {
         .build();
   }
 
+  /** A VPN NI to peer 198.51.100.2 with remote LAN 10.2.0.0/24 and a PSK. */
+  static NetworkInstanceConfig vpn(String uuid, String subnet, String port) {
+    return local(uuid, subnet, port).toBuilder().setType(NetworkInstanceConfig.Type.TYPE_VPN)
+        .setVpn(dev.verge.proto.config.v1.VpnSettings.newBuilder().setPeer("198.51.100.2")
+            .addRemoteSubnets("10.2.0.0/24").setPsk("correct horse battery"))
+        .build();
+  }
+
+  static NetworkInstanceConfig withVpn(NetworkInstanceConfig ni,
+      java.util.function.UnaryOperator<dev.verge.proto.config.v1.VpnSettings.Builder> change) {
+    return ni.toBuilder().setVpn(change.apply(ni.getVpn().toBuilder())).build();
+  }
+
   static NetworkInstanceConfig withRange(NetworkInstanceConfig ni, String start, String end) {
     return ni.toBuilder().setIp(ni.getIp().toBuilder().setDhcpRange(IpRange.newBuilder().setStart(start).setEnd(end)))
         .build();

@@ -130,10 +130,12 @@ class NiValidatorTest {
   }
 
   @Test
-  void inactiveNisAreLeftOutAndVpnIsNotSupportedYet() {
+  void inactiveNisAreLeftOutAndAVpnNiWithoutTunnelSettingsIsRefused() {
     assertThat(validate(Map.of(NI1, local(NI1, "10.1.0.0/24", "eth0").toBuilder().setActivate(false).build()), Set.of()))
         .isEmpty();
     assertThat(errors(local(NI1, "10.1.0.0/24", "eth0").toBuilder().setType(NetworkInstanceConfig.Type.TYPE_VPN).build()))
-        .containsExactly("UNSUPPORTED_TYPE at type: VPN network instances are not supported by zedrouter yet");
+        .containsExactly("MISSING_VPN_PEER at vpn.peer: a VPN network instance needs the peer gateway's address",
+            "MISSING_PSK at vpn.psk: a VPN network instance needs a pre-shared key",
+            "MISSING_REMOTE_SUBNET at vpn.remote_subnets: a VPN network instance needs the subnets behind its peer");
   }
 }

@@ -1,0 +1,279 @@
+package dev.verge.zedrouter;
+
+import dev.verge.hostos.DaemonSupervisor;
+import dev.verge.hostos.HostException;
+import dev.verge.hostos.vici.Charons;
+import dev.verge.hostos.vici.IkeSa;
+import dev.verge.hostos.vici.IpsecBackend;
+import dev.verge.hostos.vici.ViciClient;
+import dev.verge.hostos.vici.ViciMessage;
+import dev.verge.pubsub.AgentLoop;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The tunnels in real charons, over VICI: one client per VPN NI, subscribed to charon's up/down,
+ * rekey and log events on the agent's loop. The state follows the events (CONNECTING until the
+ * CHILD_SA is up, FAILED with IKE's last error line when the IKE_SA goes down or never comes up);
+ * counters come from {@code list-sas}.
+ */
+final class ViciVpnTunnels implements VpnTunnels {
+  private static final Logger log = LoggerFactory.getLogger(ViciVpnTunnels.class);
+  private static final Duration CONNECT_WAIT = Duration.ofSeconds(5);
+  private static final Duration TERMINATE_WAIT = Duration.ofSeconds(2);
+
+  private final DaemonSupervisor daemons;
+  private final AgentLoop loop;
+  private final Consumer<String> changed;
+  private final Map<String, Tunnel> tunnels = new HashMap<>();
+
+  private final class Tunnel {
+    final Items.VpnTunnel item;
+    final ViciClient vici;
+    final List<ViciClient.Subscription> subscriptions;
+    VpnState state;
+    /** IKE's last word on this connection that explains a failure. */
+    String lastError = "";
+
+    Tunnel(Items.VpnTunnel item, ViciClient vici) {
+      this.item = item;
+      this.vici = vici;
+      this.state = VpnState.connecting(item.connection().remoteAddress(), item.connection().localAddress(), item.backend());
+      this.subscriptions = List.of(
+          vici.subscribe("ike-updown", loop, m -> onIkeUpDown(this, m)),
+          vici.subscribe("child-updown", loop, m -> onChildUpDown(this, m)),
+          vici.subscribe("ike-rekey", loop, m -> onRekey(this, m)),
+          vici.subscribe("child-rekey", loop, m -> onRekey(this, m)),
+          vici.subscribe("log", loop, m -> onLog(this, m)));
+    }
+
+    boolean mine(ViciMessage event) {
+      return event.section(item.connection().name()).isPresent();
+    }
+
+    void close() {
+      subscriptions.forEach(s -> {
+        try {
+          s.close();
+        } catch (HostException e) {
+          // charon gone: nothing to unregister from
+        }
+      });
+      vici.close();
+    }
+  }
+
+  /** @param changed told (on the loop) the NI UUID whose tunnel state changed */
+  ViciVpnTunnels(DaemonSupervisor daemons, AgentLoop loop, Consumer<String> changed) {
+    this.daemons = daemons;
+    this.loop = loop;
+    this.changed = changed;
+  }
+
+  @Override
+  public void load(Items.VpnTunnel item) {
+    Tunnel old = tunnels.remove(item.niUuid());
+    if (old != null) {
+      // a new uplink or new settings: the old connection and SA go, and the new one is loaded
+      // afresh (charon runs the start action only for a connection it did not have)
+      remove(old);
+    }
+    ViciClient vici = Charons.connect(daemons, charonSpecOf(item), CONNECT_WAIT);
+    Tunnel tunnel;
+    try {
+      tunnel = new Tunnel(item, vici);
+      String name = item.connection().name();
+      vici.loadShared(name, "IKE", item.psk(), List.of(item.connection().localId(), item.connection().remoteId()));
+      // start_action=start: charon initiates on load, and again after DPD or a close
+      vici.loadConn(name, item.connection().toVici());
+    } catch (RuntimeException e) {
+      vici.close();
+      throw e;
+    }
+    tunnels.put(item.niUuid(), tunnel);
+    log.info("VPN {}: loaded into {}, initiating {} -> {}", item.niUuid(), item.charon(),
+        item.connection().localAddress(), item.connection().remoteAddress());
+    changed.accept(item.niUuid());
+  }
+
+  private dev.verge.hostos.vici.CharonSpec charonSpecOf(Items.VpnTunnel item) {
+    // only the name locates the socket; the rest of the spec does not matter for connecting
+    return dev.verge.hostos.vici.CharonSpec.standard(item.charon(), item.backend());
+  }
+
+  @Override
+  public void unload(Items.VpnTunnel item) {
+    Tunnel tunnel = tunnels.remove(item.niUuid());
+    if (tunnel == null) {
+      return;
+    }
+    remove(tunnel);
+    changed.accept(item.niUuid());
+  }
+
+  /** Unloads the connection (no restart), terminates its SAs, drops its PSK; charon may be gone. */
+  private void remove(Tunnel tunnel) {
+    String name = tunnel.item.connection().name();
+    try {
+      tunnel.vici.unloadConn(name);
+      terminateQuietly(tunnel);
+      tunnel.vici.unloadShared(name);
+    } catch (HostException e) {
+      log.info("VPN {}: unload: {}", tunnel.item.niUuid(), e.getMessage());
+    } finally {
+      tunnel.close();
+    }
+  }
+
+  private void terminateQuietly(Tunnel tunnel) {
+    try {
+      tunnel.vici.terminateIke(tunnel.item.connection().name(), TERMINATE_WAIT);
+    } catch (HostException e) {
+      log.info("VPN {}: terminate: {}", tunnel.item.niUuid(), e.getMessage());
+    }
+  }
+
+  @Override
+  public Map<String, VpnState> states() {
+    Map<String, VpnState> states = new TreeMap<>();
+    tunnels.forEach((uuid, t) -> states.put(uuid, t.state));
+    return states;
+  }
+
+  @Override
+  public void refresh() {
+    for (Tunnel t : List.copyOf(tunnels.values())) {
+      try {
+        List<IkeSa> sas = t.vici.listSas(t.item.connection().name());
+        VpnState before = t.state;
+        long bIn = 0;
+        long bOut = 0;
+        long pIn = 0;
+        long pOut = 0;
+        for (IkeSa sa : sas) {
+          bIn += sa.bytesIn();
+          bOut += sa.bytesOut();
+          pIn += sa.packetsIn();
+          pOut += sa.packetsOut();
+        }
+        t.state = t.state.withCounters(bIn, bOut, pIn, pOut);
+        boolean up = sas.stream().anyMatch(sa -> sa.established()
+            && sa.children().stream().anyMatch(c -> "INSTALLED".equals(c.state())));
+        if (up && t.state.state() != VpnState.State.ESTABLISHED) {
+          t.state = t.state.established(sas.get(0).remoteHost(), loop.now().toEpochMilli());
+        }
+        if (!t.state.equals(before)) {
+          changed.accept(t.item.niUuid());
+        }
+      } catch (HostException e) {
+        fail(t, "charon unreachable: " + e.reason());
+      }
+    }
+  }
+
+  private void onIkeUpDown(Tunnel t, ViciMessage event) {
+    if (tunnels.get(t.item.niUuid()) != t || !t.mine(event)) {
+      return;
+    }
+    if (!event.isYes("up")) {
+      String reason = t.lastError.isEmpty() ? lastFailureInLog(t.item).orElse("IKE_SA went down") : t.lastError;
+      fail(t, reason);
+    }
+  }
+
+  private void onChildUpDown(Tunnel t, ViciMessage event) {
+    if (tunnels.get(t.item.niUuid()) != t || !t.mine(event)) {
+      return;
+    }
+    if (event.isYes("up")) {
+      String peer = event.section(t.item.connection().name()).map(m -> m.text("remote-host")).orElse("");
+      t.state = t.state.established(peer, loop.now().toEpochMilli());
+      t.lastError = "";
+      log.info("VPN {}: established with {}", t.item.niUuid(), t.state.peer());
+      changed.accept(t.item.niUuid());
+    }
+  }
+
+  private void onRekey(Tunnel t, ViciMessage event) {
+    if (tunnels.get(t.item.niUuid()) != t || !t.mine(event)) {
+      return;
+    }
+    t.state = t.state.rekeyed(loop.now().toEpochMilli());
+    changed.accept(t.item.niUuid());
+  }
+
+  private void onLog(Tunnel t, ViciMessage event) {
+    if (tunnels.get(t.item.niUuid()) != t) {
+      return;
+    }
+    String msg = event.text("msg");
+    String group = event.text("group");
+    if (!t.item.connection().name().equals(event.text("ikesa-name")) && !"KNL".equals(group)) {
+      return;
+    }
+    if (isFailure(msg)) {
+      t.lastError = explain(t.item.backend(), msg);
+      if (msg.contains("giving up") || msg.contains("AUTHENTICATION_FAILED") || msg.contains("NO_PROPOSAL_CHOSEN")
+          || msg.contains("unable to install")) {
+        fail(t, t.lastError);
+      }
+    }
+  }
+
+  /**
+   * IKE's last failure line in the charon's own log, for when its log events did not say (charon
+   * sends only some levels to VICI listeners).
+   */
+  private java.util.Optional<String> lastFailureInLog(Items.VpnTunnel item) {
+    return daemons.status(item.charon()).flatMap(status -> {
+      try {
+        List<String> lines = java.nio.file.Files.readAllLines(status.log());
+        for (int i = lines.size() - 1; i >= Math.max(0, lines.size() - 200); i--) {
+          String line = lines.get(i);
+          int bracket = line.indexOf("] ");
+          String msg = bracket < 0 ? line : line.substring(bracket + 2);
+          if (isFailure(msg) && !msg.contains("failed to establish CHILD_SA, keeping IKE_SA")) {
+            return java.util.Optional.of(explain(item.backend(), msg));
+          }
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        log.debug("VPN {}: charon log unreadable: {}", item.niUuid(), e.toString());
+      }
+      return java.util.Optional.empty();
+    });
+  }
+
+  static boolean isFailure(String msg) {
+    return msg.contains("giving up after") || msg.contains("notify error") || msg.contains("failed")
+        || msg.contains("unable to") || msg.contains("no shared key") || msg.contains("NO_PROPOSAL_CHOSEN");
+  }
+
+  /** IKE's line, and for the xfrm backend the kernel feature that is missing when the kernel refused. */
+  static String explain(IpsecBackend backend, String msg) {
+    if (backend == IpsecBackend.XFRM && msg.contains("unable to install inbound and outbound IPsec SA")) {
+      return msg + " (the kernel has no ESP/xfrm support: use the libipsec backend)";
+    }
+    return msg;
+  }
+
+  private void fail(Tunnel t, String reason) {
+    if (t.state.state() == VpnState.State.FAILED && t.state.reason().equals(reason)) {
+      return;
+    }
+    t.state = t.state.withState(VpnState.State.FAILED, reason);
+    log.warn("VPN {}: failed: {}", t.item.niUuid(), reason);
+    changed.accept(t.item.niUuid());
+  }
+
+  @Override
+  public void close() {
+    tunnels.values().forEach(Tunnel::close);
+    tunnels.clear();
+  }
+}
