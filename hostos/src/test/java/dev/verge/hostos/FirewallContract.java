@@ -100,6 +100,7 @@ public abstract class FirewallContract {
                 Stmt.match(Field.masked(Field.CT_MARK, 0x800000), Value.num(0x800000)), Stmt.jump("web")),
             rule("restore", Stmt.setCtMark(Field.MARK)),
             rule("save", Stmt.setMark(Field.CT_MARK)),
+            rule("mss", Stmt.tcpFlags("syn"), Stmt.clampMssToRouteMtu()),
             rule("uplinks", Stmt.match(Field.IIFNAME, Value.set("uplinks")), Stmt.Reject.icmpx("port-unreachable")),
             rule("reset", Stmt.match(Field.L4PROTO, Value.name("tcp")), Stmt.Reject.tcpReset()),
             rule("pairs", Stmt.match(Field.concat(Field.IP_SADDR, Field.TCP_DPORT), Value.set("pairs")),

@@ -140,6 +140,12 @@ public final class NiFirewall {
 
     Chain forward = Chain.base("forward", BaseChain.filter(Hook.FORWARD, BaseChain.PRIORITY_FILTER, BaseChain.Policy.ACCEPT),
         List.of(
+            // as EVE: a SYN's MSS fits the route's MTU both ways, so apps behind a smaller uplink MTU
+            // (PPPoE, tunnels) need no working path-MTU discovery
+            Rule.commented("mss clamp out", Stmt.match(Field.IIFNAME, bridge), Stmt.tcpFlags("syn"),
+                Stmt.clampMssToRouteMtu()),
+            Rule.commented("mss clamp in", Stmt.match(Field.OIFNAME, bridge), Stmt.tcpFlags("syn"),
+                Stmt.clampMssToRouteMtu()),
             Rule.of(Stmt.match(Field.IIFNAME, bridge), Stmt.vmap(Field.IP_SADDR, "egress")),
             Rule.commented("not an address of a VIF", Stmt.match(Field.IIFNAME, bridge), Stmt.DROP),
             Rule.of(Stmt.match(Field.OIFNAME, bridge), Stmt.vmap(Field.IP_DADDR, "ingress")),

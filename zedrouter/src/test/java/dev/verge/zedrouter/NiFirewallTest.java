@@ -145,6 +145,20 @@ class NiFirewallTest {
   }
 
   @Test
+  void synsThroughTheNiHaveTheirMssClampedToTheRouteMtuBothWays() {
+    // an uplink of MTU 1400 (say PPPoE): the app's SYN leaves with an MSS that fits it
+    Evaluation syn = forward(out(Packet.tcp(WEB, 40000, "203.0.113.5", 443)).withRouteMtu(1400));
+    assertThat(syn.accepted()).isTrue();
+    assertThat(syn.packet().tcpMss()).isEqualTo(1360);
+    // the upstream's SYN-ACK towards the app gets the same treatment
+    Evaluation synAck = forward(syn.packet().reply().withTcp(1460, "syn", "ack").withRouteMtu(1400));
+    assertThat(synAck.packet().tcpMss()).isEqualTo(1360);
+    // traffic of other interfaces is not this NI's business
+    assertThat(forward(Packet.tcp("192.0.2.7", 40000, "203.0.113.5", 443).in("eth1").out("eth0").withRouteMtu(1400))
+        .packet().tcpMss()).isEqualTo(Packet.ETHERNET_MSS);
+  }
+
+  @Test
   void aSpoofedSourceOnTheBridgeIsDropped() {
     assertThat(forward(out(Packet.tcp("10.1.0.200", 40000, "198.51.100.7", 80))).accepted()).isFalse();
   }

@@ -224,6 +224,26 @@ class ZedrouterIT {
   }
 
   @Test
+  void anAppsSynLeavesTheUplinkWithItsMssClampedToTheUplinksMtu() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    // a narrow uplink (both ends, as a PPPoE or tunnel link would be); the app's own link stays at 1500
+    dev.execOk("ip", "link", "set", "eth0", "mtu", "1400");
+    up.execOk("ip", "link", "set", "eth0", "mtu", "1400");
+    assertThat(app.execOk("ip", "-o", "link", "show", "eth0")).contains("mtu 1500");
+    try (BackgroundProcess capture = up.spawn("syn-capture", "tcpdump", "-l", "-n", "-v", "-i", "eth0", "-c", "1",
+        "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0 and dst port 80")) {
+      capture.awaitOutput(out -> out.contains("listening on"), WAIT);
+      assertThat(app.exec("curl", "-s", "-m", "5", "http://192.0.2.1/index.html").stdout()).isEqualTo("upstream\n");
+      capture.awaitExit(WAIT);
+      // the app announced 1460 (its 1500-byte link); 1400 - 40 is what the uplink carries
+      assertThat(capture.output()).contains("192.0.2.10.").contains("mss 1360").doesNotContain("mss 1460");
+    }
+  }
+
+  @Test
   void deletingTheNiLeavesNoBridgeNoDnsmasqAndNoTable() {
     Subscription<NetworkInstanceStatus> status = watchNiStatus();
     await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);

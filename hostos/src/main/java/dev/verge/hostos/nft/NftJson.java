@@ -215,6 +215,10 @@ public final class NftJson {
           NODES.objectNode().put("protocol", p.field().protocol()).put("field", p.field().field()));
     } else if (field instanceof Field.Ct c) {
       return wrap("ct", NODES.objectNode().put("key", c.key().nftName()));
+    } else if (field instanceof Field.TcpOption o) {
+      return wrap("tcp option", NODES.objectNode().put("name", o.name()).put("field", o.field()));
+    } else if (field instanceof Field.Rt r) {
+      return wrap("rt", NODES.objectNode().put("key", r.key()));
     } else if (field instanceof Field.Masked m) {
       ArrayNode operands = NODES.arrayNode().add(field(m.field())).add(m.mask());
       return wrap("&", operands);
@@ -558,6 +562,10 @@ public final class NftJson {
         return new Field.Payload(Field.PayloadField.of(text(body, "protocol"), text(body, "field")));
       case "ct":
         return new Field.Ct(Field.CtKey.of(text(body, "key")));
+      case "tcp option":
+        return new Field.TcpOption(text(body, "name"), text(body, "field"));
+      case "rt":
+        return new Field.Rt(text(body, "key"));
       case "&":
         return new Field.Masked(field(body.get(0)), body.get(1).asLong());
       case "concat":

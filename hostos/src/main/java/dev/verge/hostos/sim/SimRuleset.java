@@ -414,6 +414,10 @@ final class SimRuleset {
         if (hook.isPresent() && !Set.of(Hook.INPUT, Hook.FORWARD, Hook.OUTPUT, Hook.PREROUTING).contains(hook.get())) {
           throw refused(command, Errno.EOPNOTSUPP, "Could not process rule: " + Errno.EOPNOTSUPP.description());
         }
+      } else if (stmt instanceof Stmt.Mangle m && m.key() instanceof Field.TcpOption) {
+        if (!(m.value() instanceof Field.Rt) && !(m.value() instanceof Value.Num)) {
+          throw refused(command, Errno.EINVAL, "tcp option maxseg size is set to a number or rt mtu");
+        }
       } else if (stmt instanceof Stmt.Mangle m) {
         if (!m.key().equals(Field.MARK) && !m.key().equals(Field.CT_MARK)) {
           throw refused(command, Errno.EINVAL, "only meta mark and ct mark can be set");
