@@ -110,6 +110,7 @@ public final class NiValidator {
       ip = checkLocalIp(uuid, config, network, acceptedSubnets, errors);
     }
     int mtu = checkMtu(config.getMtu(), uplink, errors);
+    UplinkProber.checkProbe(config.getUplinkProbe()).ifPresent(errors::add);
     if (!errors.isEmpty()) {
       return Optional.empty();
     }

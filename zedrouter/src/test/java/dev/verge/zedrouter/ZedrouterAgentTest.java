@@ -89,6 +89,11 @@ class ZedrouterAgentTest {
         .orElse("none");
   }
 
+  private List<String> defaultGateways(int table) {
+    return world.host.kernel().routes(table).stream().filter(r -> r.type() == RouteType.UNICAST
+        && r.destination().length() == 0).map(r -> r.gateway().orElseThrow().getHostAddress()).toList();
+  }
+
   private List<String> routes(int table) {
     return world.host.kernel().routes(table).stream().map(Route::toString).sorted().toList();
   }
@@ -125,6 +130,50 @@ class ZedrouterAgentTest {
     assertThat(world.host.sysctl().get("net.ipv4.ip_forward")).isEqualTo("1");
     assertThat(uplinks.snapshot().get(NI1).getIfName()).isEqualTo("eth0");
     assertThat(uplinks.snapshot().get(NI1).getReason()).isEqualTo("the only port of shared label uplink");
+  }
+
+  @Test
+  void anNiOnTwoPortsFailsOverWhenItsPortStopsAnsweringItsProbeAndComesBackAfterTheHold() {
+    world.host.kernel().setUp("eth1", true);
+    world.host.kernel().addAddress("eth1", IpPrefix.parse("198.51.100.10/24"));
+    deviceNetwork.publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1"),
+        port("eth1", "eth1", 1, "198.51.100.10/24", "198.51.100.1")));
+    java.util.Set<String> silent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    UplinkProber.Timers timers = new UplinkProber.Timers(java.time.Duration.ofSeconds(3),
+        java.time.Duration.ofSeconds(2), 4, 3, java.time.Duration.ofSeconds(30));
+    UplinkProbe scripted = (target, done) -> done.accept(silent.contains(target.label())
+        ? UplinkProbe.Result.failure("no answer from " + target.destination()) : UplinkProbe.Result.success());
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    world.start(new ZedrouterAgent("node-1", dir.resolve("state"), ZedrouterAgent.FLOW_LOG_INTERVAL, timers,
+        host -> scripted));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth0");
+    assertThat(defaultGateways(801)).containsExactly("192.0.2.1");
+
+    silent.add("eth0"); // eth0 keeps its carrier and address: only the probe can tell
+    world.advance(java.time.Duration.ofSeconds(9));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).as("three misses are not enough").isEqualTo("eth0");
+    world.advance(java.time.Duration.ofSeconds(3));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth1");
+    assertThat(status(NI1).getSelectedPortReason()).isEqualTo("lowest cost (1) port of uplink not failing its probe"
+        + " (its probe answers); eth0 fails its probe (no answer from /192.0.2.1:53)");
+    assertThat(uplinks.snapshot().get(NI1).getIfName()).isEqualTo("eth1");
+    assertThat(defaultGateways(801)).containsExactly("198.51.100.1");
+    var table = world.host.firewall().table(TableRef.of(NftFamily.INET, "zedrouter-bn1")).orElseThrow();
+    assertThat(table.chain("postrouting").orElseThrow().rules()).singleElement()
+        .satisfies(r -> assertThat(r.comment()).contains("nat out of eth1"));
+
+    silent.clear();
+    world.advance(java.time.Duration.ofSeconds(12));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).as("not back before the hold").isEqualTo("eth1");
+    assertThat(status(NI1).getSelectedPortReason()).contains("anti-flap");
+    world.advance(java.time.Duration.ofSeconds(30));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth0");
+    assertThat(defaultGateways(801)).containsExactly("192.0.2.1");
   }
 
   @Test
