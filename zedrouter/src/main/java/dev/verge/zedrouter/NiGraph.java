@@ -70,6 +70,13 @@ public final class NiGraph {
           external.add(port.getIfName());
           own.addAll(uplinkRoutes(port, table));
         });
+        for (NiSpec.StaticRoute route : installableRoutes(ni)) {
+          boolean throughApp = ip.subnet().contains(route.gateway());
+          String dev = throughApp ? br : ni.uplink().ifName().orElseThrow();
+          // an app gateway is on-link only once the bridge has its address
+          own.add(new Items.NiRoute(new RouteRequest(route.destination(), Optional.of(route.gateway()), Optional.of(dev),
+              table, 0, RouteType.UNICAST), throughApp ? Optional.of(address.name()) : Optional.empty()));
+        }
         own.add(new Items.NiRule(new Rule(false, RULE_FROM_SUBNET, Optional.of(ip.subnet()), Optional.empty(),
             Optional.empty(), 0, table)));
         own.add(new Items.NiRule(new Rule(false, RULE_TO_SUBNET, Optional.empty(), Optional.of(ip.subnet()),
@@ -104,6 +111,19 @@ public final class NiGraph {
     GraphR graph = Graphs.newGraph(GraphSpec.named(GRAPH).describedAs("network instances and app VIFs")
         .withItems(items.toArray(Item[]::new)));
     return new Built(graph, byNi, external);
+  }
+
+  /**
+   * The NI's static routes that can be installed now: through one of its apps, or through a router
+   * on a connected prefix of the uplink in use (after a failover to a port that cannot reach the
+   * router, the route is withdrawn, from the table and from what DHCP announces).
+   */
+  static List<NiSpec.StaticRoute> installableRoutes(NiSpec ni) {
+    NiSpec.LocalIp ip = ni.ip().orElseThrow();
+    List<IpPrefix> connected = ni.uplink().port().map(p -> p.getAddressesList().stream().map(IpPrefix::parse)
+        .filter(IpPrefix::isIpv4).toList()).orElse(List.of());
+    return ip.staticRoutes().stream().filter(r -> ip.subnet().contains(r.gateway())
+        || connected.stream().anyMatch(c -> c.network().contains(r.gateway()))).toList();
   }
 
   /** The uplink's connected prefixes and its default route, copied into an NI's table. */

@@ -177,6 +177,26 @@ class ZedrouterAgentTest {
   }
 
   @Test
+  void staticRoutesGoIntoTheNisTableAndFollowTheUplink() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink").toBuilder()
+        .addStaticRoutes(dev.verge.proto.config.v1.StaticRoute.newBuilder().setDestination("198.51.100.0/24")
+            .setGateway("192.0.2.2"))
+        .addStaticRoutes(dev.verge.proto.config.v1.StaticRoute.newBuilder().setDestination("172.16.0.0/12")
+            .setGateway("10.1.0.5")).build());
+    start();
+    assertThat(routes801()).contains("198.51.100.0/24 via 192.0.2.2 eth0", "172.16.0.0/12 via 10.1.0.5 bn1");
+    // the port loses its address: the router beyond it is out of reach, the app router is not
+    deviceNetwork.publish("global", ports(port("eth0", "eth0", 0, "", ""), l2Port("lan", "eth1")));
+    settle();
+    assertThat(routes801()).contains("172.16.0.0/12 via 10.1.0.5 bn1").noneMatch(r -> r.startsWith("198.51.100.0/24"));
+  }
+
+  private List<String> routes801() {
+    return world.host.kernel().routes(801).stream().map(r -> r.destination() + " via "
+        + r.gateway().map(g -> g.getHostAddress()).orElse("-") + " " + linkName(r.linkIndex())).toList();
+  }
+
+  @Test
   void aSlowDnsmasqHoldsUpOnlyItsOwnNi() {
     var daemons = (dev.verge.hostos.sim.SimDaemons) world.host.daemons();
     daemons.holdReadiness("dnsmasq-bn1");
