@@ -16,6 +16,7 @@ import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
 import dev.verge.netlab.Root;
 import dev.verge.netlab.UpstreamHost;
+import dev.verge.proto.config.v1.StaticRoute;
 import dev.verge.proto.info.v1.NetworkInstanceStatus;
 import dev.verge.pubsub.AgentLoop;
 import dev.verge.pubsub.Durability;
@@ -241,6 +242,40 @@ class ZedrouterIT {
       // the app announced 1460 (its 1500-byte link); 1400 - 40 is what the uplink carries
       assertThat(capture.output()).contains("192.0.2.10.").contains("mss 1360").doesNotContain("mss 1460");
     }
+  }
+
+  @Test
+  void theNisStaticRoutesReachTheAppByDhcpOption121AndTheDeviceRoutesThemOn() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    up.execOk("ip", "address", "add", "192.0.2.2/24", "dev", "eth0"); // a second router beside the default one
+    up.execOk("ip", "address", "add", "198.51.100.1/32", "dev", "lo");
+    nis.publish(NI1, local(NI1, "10.1.0.0/24", "eth0").toBuilder()
+        .addStaticRoutes(StaticRoute.newBuilder().setDestination("198.51.100.0/24")
+            .setGateway("192.0.2.2")).build());
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE
+        && dev.exec("ip", "route", "show", "table", "801").stdout().contains("198.51.100.0/24"));
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
+    var plans = bus.subscribe(ZedrouterTopics.APP_VIF_PLAN, observer, new SubscriptionHandler<>() {});
+    await().atMost(WAIT).until(() -> plans.snapshot().containsKey(APP1));
+    app.execOk("ip", "link", "set", "eth0", "address", plans.snapshot().get(APP1).getVifs(0).getMac());
+    // the guest side: busybox udhcpc hands option 121 to its script as $staticroutes, which installs them
+    Path script = dir.resolve("udhcpc-121.sh");
+    Files.writeString(script, String.join("\n", "#!/bin/sh",
+        "[ \"$1\" = bound ] || exit 0",
+        "ip addr add \"$ip/$subnet\" dev \"$interface\"",
+        "set -- $staticroutes",
+        "while [ $# -ge 2 ]; do ip route replace \"$1\" via \"$2\" dev \"$interface\"; shift 2; done",
+        "echo \"LEASE $ip routes=$staticroutes\"", ""));
+    Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    String lease = app.execOk("busybox", "udhcpc", "-f", "-q", "-n", "-i", "eth0", "-t", "10", "-T", "1",
+        "-O", "staticroutes", "-s", script.toString());
+    assertThat(lease).contains("LEASE 10.1.0.128 routes=198.51.100.0/24 10.1.0.1 0.0.0.0/0 10.1.0.1");
+    assertThat(app.execOk("ip", "-4", "route", "show")).contains("198.51.100.0/24 via 10.1.0.1 dev eth0")
+        .contains("default via 10.1.0.1 dev eth0");
+    // the device sends the app's traffic for the prefix to the static route's router, not the default one
+    assertThat(dev.execOk("ip", "route", "get", "198.51.100.1", "from", "10.1.0.128", "iif", "bn1"))
+        .contains("via 192.0.2.2 dev eth0");
+    assertThat(app.ping("198.51.100.1", Duration.ofSeconds(3))).isTrue();
   }
 
   @Test
