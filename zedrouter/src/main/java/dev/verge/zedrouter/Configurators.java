@@ -109,9 +109,29 @@ final class Configurators {
         firewall.apply(NftBatch.replaceTable(((Items.NftTable) item).table()));
       }
 
+      /**
+       * A rewrite keeps what the kernel gathered: per-ACE counters go on from their values (metrics
+       * read them as running totals) and host sets keep the addresses dnsmasq resolved (it only adds
+       * them again on the apps' next lookups).
+       */
       @Override
       public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        create(ctx, newItem);
+        var table = ((Items.NftTable) newItem).table();
+        java.util.Map<String, dev.verge.hostos.nft.CounterValues> counters = java.util.Map.of();
+        java.util.Map<String, java.util.List<dev.verge.hostos.nft.Value>> sets = new java.util.HashMap<>();
+        try {
+          var listing = dev.verge.hostos.nft.NftJson.parseListing(
+              firewall.listTable(table.ref().family().nftName(), table.ref().name()));
+          counters = listing.counters();
+          listing.table().sets().stream().filter(set -> set.name().startsWith(NiFirewall.HOST_SET_PREFIX))
+              .forEach(set -> sets.put(set.name(), set.elements()));
+        } catch (dev.verge.hostos.HostException e) {
+          if (!e.errno().equals(dev.verge.hostos.Errno.ENOENT)) {
+            throw e;
+          }
+          // gone meanwhile (someone deleted it): created afresh
+        }
+        firewall.apply(NftBatch.replaceTable(table, counters, sets));
       }
 
       @Override

@@ -57,9 +57,12 @@ public final class NiFirewall {
     return "ratedrop-" + vif + "-" + aceId;
   }
 
+  /** Names of the sets dnsmasq fills with the addresses of an ACL's host. */
+  public static final String HOST_SET_PREFIX = "host-";
+
   public static String hostSet(String host) {
     // nft set names are at most 255 characters and cannot hold every DNS character; a digest keeps them short
-    return "host-" + Integer.toHexString(host.hashCode() & 0x7fffffff);
+    return HOST_SET_PREFIX + Integer.toHexString(host.hashCode() & 0x7fffffff);
   }
 
   /** The ruleset of a local NI and the VIFs on it. */

@@ -197,6 +197,30 @@ class ZedrouterAgentTest {
   }
 
   @Test
+  void aceCountersAndResolvedHostsSurviveARewriteOfTheNisTable() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "198.51.100.0/24"), ace(2, "host", "example.com"))));
+    start();
+    TableRef ref = TableRef.of(NftFamily.INET, "zedrouter-bn1");
+    var firewall = (dev.verge.hostos.sim.SimFirewall) world.host.firewall();
+    firewall.evaluate(dev.verge.hostos.nft.Hook.FORWARD,
+        dev.verge.hostos.sim.Packet.tcp("10.1.0.128", 40000, "198.51.100.7", 80).in("bn1").out("eth0"));
+    // what dnsmasq adds when the app resolves the name
+    firewall.apply(dev.verge.hostos.nft.NftBatch.of(new dev.verge.hostos.nft.NftCommand.SetElements(ref,
+        NiFirewall.hostSet("example.com"), List.of(dev.verge.hostos.nft.Value.addr("93.184.216.34")), true)));
+    assertThat(firewall.counters(ref).get("ace-nbu1x1-1").packets()).isEqualTo(1);
+
+    // another ACE: the table is rewritten
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "198.51.100.0/24"), ace(2, "host", "example.com"),
+        ace(3, "protocol", "udp"))));
+    settle();
+    assertThat(firewall.table(ref).orElseThrow().counters()).contains("ace-nbu1x1-3");
+    assertThat(firewall.counters(ref).get("ace-nbu1x1-1").packets()).as("the count goes on").isEqualTo(1);
+    assertThat(firewall.table(ref).orElseThrow().sets()).filteredOn(s -> s.name().equals(NiFirewall.hostSet("example.com")))
+        .singleElement().satisfies(s -> assertThat(s.elements()).containsExactly(dev.verge.hostos.nft.Value.addr("93.184.216.34")));
+  }
+
+  @Test
   void aSlowDnsmasqHoldsUpOnlyItsOwnNi() {
     var daemons = (dev.verge.hostos.sim.SimDaemons) world.host.daemons();
     daemons.holdReadiness("dnsmasq-bn1");

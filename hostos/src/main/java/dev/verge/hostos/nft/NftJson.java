@@ -118,6 +118,9 @@ public final class NftJson {
     } else if (command instanceof NftCommand.AddCounter c) {
       kind = "counter";
       object = named(ref, c.name());
+      if (!c.initial().equals(CounterValues.ZERO)) {
+        object.put("packets", c.initial().packets()).put("bytes", c.initial().bytes());
+      }
     } else if (command instanceof NftCommand.DeleteCounter c) {
       kind = "counter";
       object = named(ref, c.name());
@@ -419,7 +422,8 @@ public final class NftJson {
         if (flush) {
           throw new IllegalArgumentException("unsupported command flush counter");
         }
-        return add ? new NftCommand.AddCounter(ref, text(node, "name"))
+        return add ? new NftCommand.AddCounter(ref, text(node, "name"),
+                new CounterValues(node.path("packets").asLong(0), node.path("bytes").asLong(0)))
             : new NftCommand.DeleteCounter(ref, text(node, "name"));
       default:
         throw new IllegalArgumentException("unsupported object " + kind + " in " + verb + " command");

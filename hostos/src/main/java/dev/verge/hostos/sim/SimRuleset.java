@@ -156,7 +156,7 @@ final class SimRuleset {
       chain.rules.add(new SimRule(c.rule()));
       checkLoops(command, table);
     } else if (command instanceof NftCommand.AddCounter c) {
-      table(command).counters.putIfAbsent(c.name(), CounterValues.ZERO);
+      table(command).counters.putIfAbsent(c.name(), c.initial());
     } else if (command instanceof NftCommand.DeleteCounter c) {
       SimTable table = table(command);
       if (!table.counters.containsKey(c.name())) {
