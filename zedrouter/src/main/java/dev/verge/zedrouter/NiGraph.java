@@ -35,6 +35,10 @@ public final class NiGraph {
   public static final String GRAPH = "zedrouter";
   public static final int RULE_FROM_SUBNET = 10000;
   public static final int RULE_TO_SUBNET = 11000;
+  /** Port-mapped flows from inside the device (marked {@link NiFirewall#MARK_HAIRPIN}) look up the hairpin table first. */
+  public static final int RULE_HAIRPIN = 9000;
+  /** Every local NI's subnet on its bridge: the way between NIs for port-mapped flows only. */
+  public static final int HAIRPIN_TABLE = 799;
   /** Lower than any route a table copies, so it is the last resort. */
   public static final int UNREACHABLE_METRIC = Integer.MAX_VALUE;
 
@@ -81,6 +85,8 @@ public final class NiGraph {
             Optional.empty(), 0, table)));
         own.add(new Items.NiRule(new Rule(false, RULE_TO_SUBNET, Optional.empty(), Optional.of(ip.subnet()),
             Optional.empty(), 0, table)));
+        own.add(new Items.NiRoute(new RouteRequest(ip.subnet(), Optional.empty(), Optional.of(br), HAIRPIN_TABLE, 0,
+            RouteType.UNICAST).withPreferredSource(ip.gateway().getHostAddress()), Optional.of(address.name())));
         own.add(new Items.NftTable(NiFirewall.localNi(ni, onNi)));
         own.add(new Items.Dnsmasq(DnsmasqConfig.of(ni, onNi)));
         own.add(new Items.MetadataServer(br, ip.gateway().getHostAddress(), address.name()));
@@ -100,6 +106,10 @@ public final class NiGraph {
     }
     if (forwarding) {
       items.add(new Items.SysctlSetting("net.ipv4.ip_forward", "1"));
+    }
+    if (nis.stream().anyMatch(ni -> ni.kind() == NiSpec.Kind.LOCAL)) {
+      items.add(new Items.NiRule(new Rule(false, RULE_HAIRPIN, Optional.empty(), Optional.empty(), Optional.empty(),
+          Optional.empty(), (int) NiFirewall.MARK_HAIRPIN, (int) NiFirewall.MARK_HAIRPIN, -1, HAIRPIN_TABLE)));
     }
     if (nis.stream().anyMatch(ni -> ni.kind() == NiSpec.Kind.LOCAL)) {
       // byte and packet counters on every flow, for the flow log

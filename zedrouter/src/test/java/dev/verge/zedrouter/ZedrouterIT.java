@@ -279,6 +279,32 @@ class ZedrouterIT {
   }
 
   @Test
+  void anAppOfAnotherNiReachesAPortMapAtTheUplinksAddressButNotTheAppItself() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    Netns client = topology.namespace("client");
+    topology.veth(dev, "nbu1x2", client, "eth0"); // APP2's VIF, on NI2
+    nis.publish(NI2, local(NI2, "10.2.0.0/24", "eth0"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, portmap(ace(2, "protocol", "tcp", "lport", "8080"), 80))));
+    apps.publish(APP2, app(APP2, "client", vif(NI2, ace(1, "ip", "0.0.0.0/0"))));
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE
+        && status.snapshot().containsKey(NI2)
+        && status.snapshot().get(NI2).getState() == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x2").stdout().contains("master bn2"));
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    assertThat(lease(APP2, client).cidr()).isEqualTo("10.2.0.128/24");
+    Path site = Files.createDirectories(dir.resolve("app-www"));
+    Files.writeString(site.resolve("index.html"), "the app\n");
+    try (BackgroundProcess appHttpd = app.spawn("app-httpd", "busybox", "httpd", "-f", "-p", "80", "-h", site.toString())) {
+      await().atMost(WAIT).until(() -> app.exec("busybox", "wget", "-q", "-O", "-", "http://127.0.0.1/").stdout()
+          .equals("the app\n"));
+      assertThat(client.execOk("curl", "-s", "-m", "5", "http://192.0.2.10:8080/")).isEqualTo("the app\n");
+      // the mapped flow is the only way between the NIs: the app's own address is out of reach
+      assertThat(client.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://10.1.0.128:80/")
+          .stdout().trim()).isEqualTo("000");
+    }
+  }
+
+  @Test
   void deletingTheNiLeavesNoBridgeNoDnsmasqAndNoTable() {
     Subscription<NetworkInstanceStatus> status = watchNiStatus();
     await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
