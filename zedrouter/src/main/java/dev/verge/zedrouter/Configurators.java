@@ -19,6 +19,12 @@ final class Configurators {
   private Configurators() {}
 
   static void register(AgentContext context, MetadataServers metadataServers) {
+    register(context, metadataServers, (bridge, line) -> { });
+  }
+
+  /** @param dnsmasqOutput each line an NI's dnsmasq writes, with the NI's bridge (on the loop) */
+  static void register(AgentContext context, MetadataServers metadataServers,
+      java.util.function.BiConsumer<String, String> dnsmasqOutput) {
     Host host = context.host();
     context.configure(Items.MetadataServer.TYPE, metadataServers);
     NetworkStack net = host.network();
@@ -139,7 +145,7 @@ final class Configurators {
         firewall.apply(NftBatch.of(new NftCommand.DeleteTable(((Items.NftTable) item).table().ref())));
       }
     });
-    context.configure(Items.Dnsmasq.TYPE, new DnsmasqConfigurator(host.daemons(), context.loop()));
+    context.configure(Items.Dnsmasq.TYPE, new DnsmasqConfigurator(host.daemons(), context.loop(), dnsmasqOutput));
     context.configure(Items.SysctlSetting.TYPE, new Configurator() {
       @Override
       public void create(OpContext ctx, Item item) {

@@ -69,6 +69,8 @@ public record DnsmasqConfig(
     lines.add("listen-address=" + gateway);
     lines.add("no-hosts");
     lines.add("no-ping");
+    // numbered queries and answers: zedrouter's DNS log of the apps reads them from the output
+    lines.add("log-queries=extra");
     lines.add("bogus-priv");
     lines.add("dhcp-authoritative");
     lines.add("dhcp-ttl=600");

@@ -79,6 +79,7 @@ public final class ZedrouterAgent implements Agent {
   public static final java.time.Duration FLOW_LOG_INTERVAL = java.time.Duration.ofSeconds(60);
   private final java.time.Duration flowLogInterval;
   private FlowLog flowLog;
+  private final DnsQueryLog dnsLog = new DnsQueryLog();
   private dev.verge.hostos.NetEvents.Subscription flowEvents;
   /** The apps' VIFs by address, for the flow log (the loop's only). */
   private Map<String, VifPlan> vifsByIp = Map.of();
@@ -142,11 +143,14 @@ public final class ZedrouterAgent implements Agent {
     metadataServers = context.host() instanceof dev.verge.hostos.sim.SimHost
         ? MetadataServers.recordedOnly(context.host(), metadata)
         : MetadataServers.listening(context.host(), metadata);
-    Configurators.register(context, metadataServers);
+    Configurators.register(context, metadataServers, this::onDnsmasqOutput);
     flowLog = new FlowLog(context.output(ZedrouterTopics.FLOW_LOGS, Durability.VOLATILE));
     flowEvents = context.host().conntrack().subscribe(event -> context.loop().execute(
         () -> flowLog.onEvent(event, vifsByIp, context.loop().now().toEpochMilli())));
-    context.loop().every(flowLogInterval, flowLog::flush);
+    context.loop().every(flowLogInterval, () -> {
+      logDns(dnsLog.drain());
+      flowLog.flush();
+    });
     metrics = context.output(ZedrouterTopics.METRICS, Durability.VOLATILE);
     context.loop().every(METRICS_INTERVAL, this::publishMetrics);
     prober = new UplinkProber(probeTimers);
@@ -263,6 +267,21 @@ public final class ZedrouterAgent implements Agent {
       }
     }
     reconciledUplinks.keySet().retainAll(running.keySet());
+  }
+
+  private void onDnsmasqOutput(String bridge, String line) {
+    logDns(dnsLog.onLine(bridge, line, context.loop().now().toEpochMilli()));
+  }
+
+  /** Each request goes to its app's VIF batch, unless its NI turned the flow log off. */
+  private void logDns(List<DnsQueryLog.Request> requests) {
+    for (DnsQueryLog.Request request : requests) {
+      VifPlan vif = vifsByIp.get(request.clientIp());
+      NetworkInstanceConfig ni = vif == null ? null : niConfigs.all().get(vif.niUuid());
+      if (vif != null && ni != null && !ni.getDisableFlowlog()) {
+        flowLog.dnsRequest(vif, request.request());
+      }
+    }
   }
 
   /** The probe state of an NI's ports (for tests and status). */

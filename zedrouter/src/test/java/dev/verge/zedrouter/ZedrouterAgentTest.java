@@ -221,6 +221,32 @@ class ZedrouterAgentTest {
   }
 
   @Test
+  void theAppsDnsRequestsFromItsNisDnsmasqGoToItsFlowLogUnlessTheNiTurnsItOff() {
+    var flows = world.watch(ZedrouterTopics.FLOW_LOGS);
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
+    start();
+    var daemons = (dev.verge.hostos.sim.SimDaemons) world.host.daemons();
+    daemons.output("dnsmasq-bn1", "dnsmasq[7]: 1 10.1.0.128/4000 query[A] example.com from 10.1.0.128");
+    daemons.output("dnsmasq-bn1", "dnsmasq[7]: 1 10.1.0.128/4000 reply example.com is 93.184.216.34");
+    settle();
+    world.advance(ZedrouterAgent.FLOW_LOG_INTERVAL);
+    world.settle();
+    var requests = flows.snapshot().values().stream().flatMap(b -> b.getDnsRequestsList().stream()
+        .map(r -> b.getScope().getVifName() + " " + r.getHostName() + " " + r.getAddrsList())).toList();
+    assertThat(requests).containsExactly("nbu1x1 example.com [93.184.216.34]");
+
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink").toBuilder().setDisableFlowlog(true).build());
+    settle();
+    daemons.output("dnsmasq-bn1", "dnsmasq[7]: 2 10.1.0.128/4001 query[A] example.org from 10.1.0.128");
+    settle();
+    world.advance(ZedrouterAgent.FLOW_LOG_INTERVAL);
+    world.settle();
+    assertThat(flows.snapshot().values().stream().flatMap(b -> b.getDnsRequestsList().stream())
+        .map(r -> r.getHostName()).toList()).containsExactly("example.com");
+  }
+
+  @Test
   void aSlowDnsmasqHoldsUpOnlyItsOwnNi() {
     var daemons = (dev.verge.hostos.sim.SimDaemons) world.host.daemons();
     daemons.holdReadiness("dnsmasq-bn1");

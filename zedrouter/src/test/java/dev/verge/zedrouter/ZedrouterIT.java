@@ -153,6 +153,9 @@ class ZedrouterIT {
     assertThat(record.getAclId()).isEqualTo(1);
     assertThat(record.getRxBytes()).as("conntrack accounting is on in the namespace").isPositive();
     assertThat(flowLogs.snapshot().values()).extracting(b -> b.getScope().getVifName()).containsOnly("nbu1x1");
+    // the DNS log: the app's lookup of its own name, from the real dnsmasq's query log
+    await().atMost(WAIT).until(() -> flowLogs.snapshot().values().stream().flatMap(b -> b.getDnsRequestsList().stream())
+        .filter(r -> r.getHostName().equals("web")).anyMatch(r -> r.getAddrsList().contains("10.1.0.128")));
 
     // the server itself is reached only through the metadata address
     assertThat(app.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://10.1.0.1/eve/v1/hostname")
