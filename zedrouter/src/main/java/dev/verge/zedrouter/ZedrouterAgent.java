@@ -217,7 +217,9 @@ public final class ZedrouterAgent implements Agent {
     built = NiGraph.build(nodeId, List.copyOf(running.values()), vifs);
     metadata.set(metadataFor(vifs));
     Map<String, VifPlan> byIp = new HashMap<>();
-    vifs.forEach(v -> v.ip().ifPresent(ip -> byIp.put(ip.getHostAddress(), v)));
+    // the flow and DNS logs know only the VIFs of NIs that log (EVE's per-NI switch)
+    vifs.stream().filter(v -> !configs.getOrDefault(v.niUuid(), NetworkInstanceConfig.getDefaultInstance())
+        .getDisableFlowlog()).forEach(v -> v.ip().ifPresent(ip -> byIp.put(ip.getHostAddress(), v)));
     vifsByIp = Map.copyOf(byIp);
     plannedVifs = vifs;
     externalLinks = built.externalLinks();

@@ -366,6 +366,23 @@ class ZedrouterAgentTest {
   }
 
   @Test
+  void anNiWithItsFlowLogOffLogsNoFlows() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0").toBuilder().setDisableFlowlog(true).build());
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(7, "ip", "0.0.0.0/0"))));
+    start();
+    var flowLogs = world.watch(ZedrouterTopics.FLOW_LOGS);
+    var conntrack = (dev.verge.hostos.sim.SimConntrack) world.host.conntrack();
+    var web = conntrack.track(6, "10.1.0.128", 40000, "192.0.2.1", 80);
+    awaitEventsOnTheLoop(1);
+    settle();
+    conntrack.destroy(web.id());
+    awaitEventsOnTheLoop(1);
+    settle();
+    world.advance(ZedrouterAgent.FLOW_LOG_INTERVAL);
+    assertThat(flowLogs.snapshot()).isEmpty();
+  }
+
+  @Test
   void metricsTellEachVifsLinkCountersAndWhatEachAceMatched() {
     world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
     apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "198.51.100.0/24"), drop(ace(2, "protocol", "tcp",
