@@ -100,6 +100,7 @@ public abstract class FirewallContract {
                 Stmt.match(Field.masked(Field.CT_MARK, 0x800000), Value.num(0x800000)), Stmt.jump("web")),
             rule("restore", Stmt.setCtMark(Field.MARK)),
             rule("save", Stmt.setMark(Field.CT_MARK)),
+            rule("mss", Stmt.tcpFlags("syn"), Stmt.clampMssToRouteMtu()),
             rule("uplinks", Stmt.match(Field.IIFNAME, Value.set("uplinks")), Stmt.Reject.icmpx("port-unreachable")),
             rule("reset", Stmt.match(Field.L4PROTO, Value.name("tcp")), Stmt.Reject.tcpReset()),
             rule("pairs", Stmt.match(Field.concat(Field.IP_SADDR, Field.TCP_DPORT), Value.set("pairs")),
@@ -261,6 +262,28 @@ public abstract class FirewallContract {
         catchThrowableOfType(HostException.class, () -> firewall().apply(NftBatch.replaceTable(table)));
     assertThat(refused.object()).isEqualTo("rule \"count\" in chain inet vgfw c");
     assertThat(refused.errno()).isEqualTo(Errno.ENOENT);
+  }
+
+  @Test
+  void aRewriteCarriesCountersAndSetElementsOverAndCountingGoesOnFromThem() {
+    firewall().apply(NftBatch.replaceTable(pingCounting(BaseChain.Policy.ACCEPT)
+        .withSet(NftSet.of("resolved", DataType.IPV4_ADDR))));
+    assertThat(pingThroughForward(2)).isEqualTo(2);
+    Map<String, CounterValues> before = firewall().counters(FW);
+    assertThat(before.get("requests")).isEqualTo(new CounterValues(2, 168));
+    // the rewritten table drops a rule and a counter; what stays keeps its count and the set its element
+    Table rewritten = Table.of(NftFamily.INET, FW.name())
+        .withCounter("requests")
+        .withSet(NftSet.of("resolved", DataType.IPV4_ADDR))
+        .withChain(Chain.base("forward", BaseChain.filter(Hook.FORWARD, 0, BaseChain.Policy.ACCEPT), List.of(
+            rule("requests", Stmt.match(Field.IIFNAME, Value.name("lan0")),
+                Stmt.match(Field.ICMP_TYPE, Value.name("echo-request")), Stmt.counter("requests"), Stmt.ACCEPT))));
+    firewall().apply(NftBatch.replaceTable(rewritten, before, Map.of("resolved", List.of(Value.addr("192.0.2.77")))));
+    assertThat(firewall().counters(FW)).containsOnlyKeys("requests").containsEntry("requests", new CounterValues(2, 168));
+    assertThat(firewall().table(FW).orElseThrow().sets()).singleElement()
+        .satisfies(set -> assertThat(set.elements()).containsExactly(Value.addr("192.0.2.77")));
+    assertThat(pingThroughForward(1)).isEqualTo(1);
+    assertThat(firewall().counters(FW).get("requests")).isEqualTo(new CounterValues(3, 252));
   }
 
   @Test

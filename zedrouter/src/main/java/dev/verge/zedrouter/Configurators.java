@@ -18,7 +18,9 @@ import dev.verge.reconciler.RecreatedConfigurator;
 final class Configurators {
   private Configurators() {}
 
-  static void register(AgentContext context, MetadataServers metadataServers, VpnTunnels tunnels) {
+  /** @param dnsmasqOutput each line an NI's dnsmasq writes, with the NI's bridge (on the loop) */
+  static void register(AgentContext context, MetadataServers metadataServers, VpnTunnels tunnels,
+      java.util.function.BiConsumer<String, String> dnsmasqOutput) {
     Host host = context.host();
     context.configure(Items.Charon.TYPE, new RecreatedConfigurator() {
       @Override
@@ -139,9 +141,29 @@ final class Configurators {
         firewall.apply(NftBatch.replaceTable(((Items.NftTable) item).table()));
       }
 
+      /**
+       * A rewrite keeps what the kernel gathered: per-ACE counters go on from their values (metrics
+       * read them as running totals) and host sets keep the addresses dnsmasq resolved (it only adds
+       * them again on the apps' next lookups).
+       */
       @Override
       public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        create(ctx, newItem);
+        var table = ((Items.NftTable) newItem).table();
+        java.util.Map<String, dev.verge.hostos.nft.CounterValues> counters = java.util.Map.of();
+        java.util.Map<String, java.util.List<dev.verge.hostos.nft.Value>> sets = new java.util.HashMap<>();
+        try {
+          var listing = dev.verge.hostos.nft.NftJson.parseListing(
+              firewall.listTable(table.ref().family().nftName(), table.ref().name()));
+          counters = listing.counters();
+          listing.table().sets().stream().filter(set -> set.name().startsWith(NiFirewall.HOST_SET_PREFIX))
+              .forEach(set -> sets.put(set.name(), set.elements()));
+        } catch (dev.verge.hostos.HostException e) {
+          if (!e.errno().equals(dev.verge.hostos.Errno.ENOENT)) {
+            throw e;
+          }
+          // gone meanwhile (someone deleted it): created afresh
+        }
+        firewall.apply(NftBatch.replaceTable(table, counters, sets));
       }
 
       @Override
@@ -149,7 +171,7 @@ final class Configurators {
         firewall.apply(NftBatch.of(new NftCommand.DeleteTable(((Items.NftTable) item).table().ref())));
       }
     });
-    context.configure(Items.Dnsmasq.TYPE, new DnsmasqConfigurator(host.daemons(), context.loop()));
+    context.configure(Items.Dnsmasq.TYPE, new DnsmasqConfigurator(host.daemons(), context.loop(), dnsmasqOutput));
     context.configure(Items.SysctlSetting.TYPE, new Configurator() {
       @Override
       public void create(OpContext ctx, Item item) {

@@ -20,6 +20,8 @@ import java.util.TreeMap;
  * @param reservations DHCP reservations: MAC to address and host name
  * @param names DNS names served locally: name to addresses (apps, {@code router}, static entries)
  * @param hostSets ACL host names whose resolved addresses dnsmasq adds to the NI's nft sets
+ * @param classlessRoutes option 121 (RFC 3442): destination prefix to next hop, in order; a client
+ *     that gets it ignores the router option, so the default route is in it too
  */
 public record DnsmasqConfig(
     String bridge,
@@ -35,7 +37,8 @@ public record DnsmasqConfig(
     Map<String, Reservation> reservations,
     Map<String, List<String>> names,
     Map<String, String> hostSets,
-    String nftTable) {
+    String nftTable,
+    List<Map.Entry<String, String>> classlessRoutes) {
 
   /** EVE's lease time. */
   public static final String LEASE_TIME = "60m";
@@ -49,6 +52,7 @@ public record DnsmasqConfig(
     reservations = Map.copyOf(new TreeMap<>(reservations));
     names = Map.copyOf(new TreeMap<>(names));
     hostSets = Map.copyOf(new TreeMap<>(hostSets));
+    classlessRoutes = List.copyOf(classlessRoutes);
   }
 
   public String daemonName() {
@@ -65,6 +69,8 @@ public record DnsmasqConfig(
     lines.add("listen-address=" + gateway);
     lines.add("no-hosts");
     lines.add("no-ping");
+    // numbered queries and answers: zedrouter's DNS log of the apps reads them from the output
+    lines.add("log-queries=extra");
     lines.add("bogus-priv");
     lines.add("dhcp-authoritative");
     lines.add("dhcp-ttl=600");
@@ -86,6 +92,10 @@ public record DnsmasqConfig(
       lines.add("domain=" + domain);
     }
     lines.add("dhcp-option=option:mtu," + mtu);
+    if (!classlessRoutes.isEmpty()) {
+      lines.add("dhcp-option=option:classless-static-route," + String.join(",",
+          classlessRoutes.stream().map(r -> r.getKey() + "," + r.getValue()).toList()));
+    }
     return String.join("\n", lines) + "\n";
   }
 
@@ -150,6 +160,26 @@ public record DnsmasqConfig(
         .map(p -> ip.gateway().getHostAddress());
     return new DnsmasqConfig(ni.bridge(), ip.gateway().getHostAddress(), ip.rangeStart().getHostAddress(),
         ip.rangeEnd().getHostAddress(), Ipv4.netmask(ip.subnet().length()), router, ip.domain(), ip.dnsServers(),
-        upstream, ni.mtu(), reservations, names, hostSets, NiFirewall.tableRef(ni.bridge()).name());
+        upstream, ni.mtu(), reservations, names, hostSets, NiFirewall.tableRef(ni.bridge()).name(),
+        classlessRoutes(ni, router));
+  }
+
+  /**
+   * EVE's option 121: a route through an app of the NI goes to that app, any other to the NI's
+   * gateway (the device forwards it on); with a router, the default route ends the list.
+   */
+  static List<Map.Entry<String, String>> classlessRoutes(NiSpec ni, Optional<String> router) {
+    List<NiSpec.StaticRoute> routes = NiGraph.installableRoutes(ni);
+    if (routes.isEmpty()) {
+      return List.of();
+    }
+    NiSpec.LocalIp ip = ni.ip().orElseThrow();
+    List<Map.Entry<String, String>> entries = new ArrayList<>();
+    for (NiSpec.StaticRoute route : routes) {
+      String hop = ip.subnet().contains(route.gateway()) ? route.gateway().getHostAddress() : ip.gateway().getHostAddress();
+      entries.add(Map.entry(route.destination().toString(), hop));
+    }
+    router.ifPresent(r -> entries.add(Map.entry("0.0.0.0/0", r)));
+    return entries;
   }
 }

@@ -32,11 +32,17 @@ final class DnsmasqConfigurator implements Configurator {
 
   private final DaemonSupervisor daemons;
   private final java.util.concurrent.Executor loop;
+  private final java.util.function.BiConsumer<String, String> output;
 
-  /** @param loop where readiness is told: the agent's loop, never inside the operation that starts it */
-  DnsmasqConfigurator(DaemonSupervisor daemons, java.util.concurrent.Executor loop) {
+  /**
+   * @param loop where readiness is told: the agent's loop, never inside the operation that starts it
+   * @param output each line a dnsmasq writes, with its NI's bridge, on the loop (the DNS log)
+   */
+  DnsmasqConfigurator(DaemonSupervisor daemons, java.util.concurrent.Executor loop,
+      java.util.function.BiConsumer<String, String> output) {
     this.daemons = daemons;
     this.loop = loop;
+    this.output = output;
   }
 
   @Override
@@ -67,6 +73,11 @@ final class DnsmasqConfigurator implements Configurator {
         if (told.compareAndSet(false, true)) {
           done.accept(null);
         }
+      }
+
+      @Override
+      public void onOutput(String line) {
+        output.accept(config.bridge(), line);
       }
 
       @Override

@@ -100,6 +100,20 @@ final class FlowLog {
         .setAction(FlowRecord.Action.ACTION_ACCEPT));
   }
 
+  /** A DNS request of an app (from its NI's dnsmasq), batched with the VIF's flows. */
+  void dnsRequest(VifPlan vif, dev.verge.proto.flowlog.v1.DnsRequest request) {
+    FlowBatch.Builder batch = pending.computeIfAbsent(vif.vifName(), name -> FlowBatch.newBuilder());
+    if (!batch.hasScope()) {
+      batch.setScope(FlowScope.newBuilder().setAppUuid(vif.appUuid()).setVifName(vif.vifName())
+          .setLocalIfName(vif.bridge()).setNetworkUuid(vif.niUuid()));
+    }
+    if (batch.getDnsRequestsCount() >= MAX_RECORDS_PER_VIF) {
+      droppedRecords++;
+      return;
+    }
+    batch.addDnsRequests(request);
+  }
+
   /** Publishes what was gathered since the last flush, one batch per VIF. */
   void flush() {
     for (FlowBatch.Builder batch : pending.values()) {

@@ -37,6 +37,13 @@ import java.util.Set;
 public final class NiFirewall {
   public static final long MARK_ACE_ID = 0xffffffL;
   public static final long MARK_LIMITED = 0x1000000L;
+  /**
+   * A port-mapped flow from inside the device (an app of this or another NI): its packets carry this
+   * bit as their mark (set by the DNAT, then restored from the flow's conntrack mark) and are routed
+   * by {@link NiGraph#HAIRPIN_TABLE}, which knows every NI's subnet, both ways. Other traffic between
+   * NIs still finds no route.
+   */
+  public static final long MARK_HAIRPIN = 0x2000000L;
   public static final String METADATA_ADDRESS = "169.254.169.254";
 
   private NiFirewall() {}
@@ -57,9 +64,12 @@ public final class NiFirewall {
     return "ratedrop-" + vif + "-" + aceId;
   }
 
+  /** Names of the sets dnsmasq fills with the addresses of an ACL's host. */
+  public static final String HOST_SET_PREFIX = "host-";
+
   public static String hostSet(String host) {
     // nft set names are at most 255 characters and cannot hold every DNS character; a digest keeps them short
-    return "host-" + Integer.toHexString(host.hashCode() & 0x7fffffff);
+    return HOST_SET_PREFIX + Integer.toHexString(host.hashCode() & 0x7fffffff);
   }
 
   /** The ruleset of a local NI and the VIFs on it. */
@@ -103,15 +113,26 @@ public final class NiFirewall {
                 Stmt.match(Field.IP_DADDR, new Value.Addr(uplinkAddress.get())),
                 Stmt.match(portField(pm.protocol(), true), Value.num(pm.externalPort())),
                 Stmt.dnat(NftFamily.IP, vifIp, Optional.of(Value.num(pm.appPort())))));
-            // hairpin: the NI's own apps reach the mapped service at the device's address too
-            // (the postrouting SNAT below makes the reply come back through the device)
+            // hairpin: apps of this NI and of the device's other NIs reach the mapped service at the
+            // device's address too (marked for the hairpin table; the postrouting SNAT below makes the
+            // NI's own apps' replies come back through the device)
             portMaps.add(Rule.commented("portmap hairpin " + counter,
-                Stmt.match(Field.IIFNAME, bridge),
+                Stmt.notMatch(Field.IIFNAME, Value.name(uplink.get())),
                 Stmt.match(Field.IP_DADDR, new Value.Addr(uplinkAddress.get())),
                 Stmt.match(portField(pm.protocol(), true), Value.num(pm.externalPort())),
+                Stmt.setMark(Value.num(MARK_HAIRPIN)),
                 Stmt.dnat(NftFamily.IP, vifIp, Optional.of(Value.num(pm.appPort())))));
             hairpin = true;
           }
+          // a hairpinned flow keeps its bit in the flow's mark, so its later packets and replies find the route
+          inRules.add(Rule.commented(counter + " hairpin",
+              Stmt.match(portField(pm.protocol(), true), Value.num(pm.appPort())),
+              Stmt.ctState("new"),
+              new Stmt.Match(Field.CT_STATUS, Stmt.Op.IN, Value.flags("dnat")),
+              Stmt.match(Field.masked(Field.MARK, MARK_HAIRPIN), Value.num(MARK_HAIRPIN)),
+              Stmt.counter(counter),
+              Stmt.setCtMark(Value.num(acl.id() | MARK_HAIRPIN)),
+              Stmt.ACCEPT));
           inRules.add(Rule.commented(counter,
               Stmt.match(portField(pm.protocol(), true), Value.num(pm.appPort())),
               Stmt.ctState("new"),
@@ -140,6 +161,12 @@ public final class NiFirewall {
 
     Chain forward = Chain.base("forward", BaseChain.filter(Hook.FORWARD, BaseChain.PRIORITY_FILTER, BaseChain.Policy.ACCEPT),
         List.of(
+            // as EVE: a SYN's MSS fits the route's MTU both ways, so apps behind a smaller uplink MTU
+            // (PPPoE, tunnels) need no working path-MTU discovery
+            Rule.commented("mss clamp out", Stmt.match(Field.IIFNAME, bridge), Stmt.tcpFlags("syn"),
+                Stmt.clampMssToRouteMtu()),
+            Rule.commented("mss clamp in", Stmt.match(Field.OIFNAME, bridge), Stmt.tcpFlags("syn"),
+                Stmt.clampMssToRouteMtu()),
             Rule.of(Stmt.match(Field.IIFNAME, bridge), Stmt.vmap(Field.IP_SADDR, "egress")),
             Rule.commented("not an address of a VIF", Stmt.match(Field.IIFNAME, bridge), Stmt.DROP),
             Rule.of(Stmt.match(Field.OIFNAME, bridge), Stmt.vmap(Field.IP_DADDR, "ingress")),
@@ -180,8 +207,13 @@ public final class NiFirewall {
     }
     Chain postrouting = Chain.base("postrouting", BaseChain.nat(Hook.POSTROUTING, BaseChain.PRIORITY_SRCNAT), post);
 
+    // before routing: a hairpinned flow's packets (both ways) get their bit back from the flow
+    Chain hairpinRoute = Chain.base("hairpin-route", BaseChain.filter(Hook.PREROUTING, -150, BaseChain.Policy.ACCEPT),
+        List.of(Rule.commented("hairpinned flow", Stmt.match(Field.masked(Field.CT_MARK, MARK_HAIRPIN),
+            Value.num(MARK_HAIRPIN)), Stmt.setMark(Value.num(MARK_HAIRPIN)))));
+
     Table table = Table.of(NftFamily.INET, tableRef(br).name())
-        .withChain(forward).withChain(input).withChain(prerouting).withChain(postrouting);
+        .withChain(forward).withChain(input).withChain(prerouting).withChain(postrouting).withChain(hairpinRoute);
     for (Chain chain : vifChains) {
       table = table.withChain(chain);
     }

@@ -35,6 +35,10 @@ public final class NiGraph {
   public static final String GRAPH = "zedrouter";
   public static final int RULE_FROM_SUBNET = 10000;
   public static final int RULE_TO_SUBNET = 11000;
+  /** Port-mapped flows from inside the device (marked {@link NiFirewall#MARK_HAIRPIN}) look up the hairpin table first. */
+  public static final int RULE_HAIRPIN = 9000;
+  /** Every local NI's subnet on its bridge: the way between NIs for port-mapped flows only. */
+  public static final int HAIRPIN_TABLE = 799;
   /** Lower than any route a table copies, so it is the last resort. */
   public static final int UNREACHABLE_METRIC = Integer.MAX_VALUE;
 
@@ -72,10 +76,19 @@ public final class NiGraph {
           external.add(port.getIfName());
           own.addAll(natOut ? uplinkRoutes(port, table) : uplinkRoutes(port, table).subList(0, connectedRoutes(port)));
         });
+        for (NiSpec.StaticRoute route : installableRoutes(ni)) {
+          boolean throughApp = ip.subnet().contains(route.gateway());
+          String dev = throughApp ? br : ni.uplink().ifName().orElseThrow();
+          // an app gateway is on-link only once the bridge has its address
+          own.add(new Items.NiRoute(new RouteRequest(route.destination(), Optional.of(route.gateway()), Optional.of(dev),
+              table, 0, RouteType.UNICAST), throughApp ? Optional.of(address.name()) : Optional.empty()));
+        }
         own.add(new Items.NiRule(new Rule(false, RULE_FROM_SUBNET, Optional.of(ip.subnet()), Optional.empty(),
             Optional.empty(), 0, table)));
         own.add(new Items.NiRule(new Rule(false, RULE_TO_SUBNET, Optional.empty(), Optional.of(ip.subnet()),
             Optional.empty(), 0, table)));
+        own.add(new Items.NiRoute(new RouteRequest(ip.subnet(), Optional.empty(), Optional.of(br), HAIRPIN_TABLE, 0,
+            RouteType.UNICAST).withPreferredSource(ip.gateway().getHostAddress()), Optional.of(address.name())));
         own.add(new Items.NftTable(NiFirewall.localNi(ni, onNi)));
         own.add(new Items.Dnsmasq(DnsmasqConfig.of(ni, onNi)));
         own.add(new Items.MetadataServer(br, ip.gateway().getHostAddress(), address.name()));
@@ -103,6 +116,8 @@ public final class NiGraph {
       items.add(new Items.SysctlSetting("net.ipv4.ip_forward", "1"));
     }
     if (nis.stream().anyMatch(NiSpec::isRouted)) {
+      items.add(new Items.NiRule(new Rule(false, RULE_HAIRPIN, Optional.empty(), Optional.empty(), Optional.empty(),
+          Optional.empty(), (int) NiFirewall.MARK_HAIRPIN, (int) NiFirewall.MARK_HAIRPIN, -1, HAIRPIN_TABLE)));
       // byte and packet counters on every flow, for the flow log
       items.add(new Items.SysctlSetting("net.netfilter.nf_conntrack_acct", "1"));
     }
@@ -127,6 +142,19 @@ public final class NiGraph {
 
   private static int connectedRoutes(Port port) {
     return (int) port.getAddressesList().stream().map(IpPrefix::parse).filter(IpPrefix::isIpv4).count();
+  }
+
+  /**
+   * The NI's static routes that can be installed now: through one of its apps, or through a router
+   * on a connected prefix of the uplink in use (after a failover to a port that cannot reach the
+   * router, the route is withdrawn, from the table and from what DHCP announces).
+   */
+  static List<NiSpec.StaticRoute> installableRoutes(NiSpec ni) {
+    NiSpec.LocalIp ip = ni.ip().orElseThrow();
+    List<IpPrefix> connected = ni.uplink().port().map(p -> p.getAddressesList().stream().map(IpPrefix::parse)
+        .filter(IpPrefix::isIpv4).toList()).orElse(List.of());
+    return ip.staticRoutes().stream().filter(r -> ip.subnet().contains(r.gateway())
+        || connected.stream().anyMatch(c -> c.network().contains(r.gateway()))).toList();
   }
 
   /** The uplink's connected prefixes and its default route, copied into an NI's table. */

@@ -47,6 +47,7 @@ public record NiSpec(
    * @param rangeEnd last address DHCP hands out
    * @param dnsServers the DNS servers DHCP announces (empty: the bridge)
    * @param staticDns host name to addresses, served by the NI's DNS
+   * @param staticRoutes routes the NI's table carries and its DHCP announces (option 121)
    */
   public record LocalIp(
       IpPrefix subnet,
@@ -55,17 +56,35 @@ public record NiSpec(
       InetAddress rangeEnd,
       String domain,
       List<String> dnsServers,
-      List<StaticDns> staticDns) {
+      List<StaticDns> staticDns,
+      List<StaticRoute> staticRoutes) {
     public LocalIp {
       Objects.requireNonNull(subnet);
       Objects.requireNonNull(gateway);
       dnsServers = List.copyOf(dnsServers);
       staticDns = List.copyOf(staticDns);
+      staticRoutes = List.copyOf(staticRoutes);
+    }
+
+    public LocalIp(IpPrefix subnet, InetAddress gateway, InetAddress rangeStart, InetAddress rangeEnd, String domain,
+        List<String> dnsServers, List<StaticDns> staticDns) {
+      this(subnet, gateway, rangeStart, rangeEnd, domain, dnsServers, staticDns, List.of());
     }
 
     /** The gateway as an address of the bridge. */
     public IpPrefix gatewayPrefix() {
       return new IpPrefix(gateway, subnet.length());
+    }
+  }
+
+  /**
+   * A route of the NI's apps to {@code destination}: through an app of the NI ({@code gateway} in the
+   * subnet) or through a router beyond the uplink (the device forwards to it).
+   */
+  public record StaticRoute(IpPrefix destination, InetAddress gateway) {
+    public StaticRoute {
+      Objects.requireNonNull(destination);
+      Objects.requireNonNull(gateway);
     }
   }
 

@@ -121,6 +121,7 @@ public final class NiValidator {
       vpn = VpnValidator.check(config.getVpn(), ip.map(NiSpec.LocalIp::subnet), network, acceptedSubnets, errors);
     }
     int mtu = checkMtu(config.getMtu(), uplink, errors);
+    UplinkProber.checkProbe(config.getUplinkProbe()).ifPresent(errors::add);
     if (!errors.isEmpty()) {
       return Optional.empty();
     }
@@ -257,8 +258,49 @@ public final class NiValidator {
       }
     }
     List<NiSpec.StaticDns> entries = staticDns(config.getDnsList(), errors);
+    List<NiSpec.StaticRoute> routes = staticRoutes(config.getStaticRoutesList(), subnet, errors);
     return Optional.of(new NiSpec.LocalIp(subnet, Ipv4.fromLong(gateway), Ipv4.fromLong(start), Ipv4.fromLong(end),
-        spec.getDomain(), dns, entries));
+        spec.getDomain(), dns, entries, routes));
+  }
+
+  /**
+   * Static routes: an IPv4 destination prefix and gateway each; a gateway in the NI's subnet is an app
+   * that routes (announced to the apps as it is), any other is a router the device reaches through
+   * its uplink (the apps are told to send to the NI's gateway).
+   */
+  private static List<NiSpec.StaticRoute> staticRoutes(Collection<dev.verge.proto.config.v1.StaticRoute> routes,
+      IpPrefix subnet, List<NiError> errors) {
+    List<NiSpec.StaticRoute> result = new ArrayList<>();
+    int i = 0;
+    for (dev.verge.proto.config.v1.StaticRoute route : routes) {
+      String at = "static_routes[" + i++ + "]";
+      IpPrefix destination;
+      try {
+        destination = IpPrefix.parse(route.getDestination());
+      } catch (IllegalArgumentException e) {
+        errors.add(new NiError("BAD_STATIC_ROUTE", at + ".destination", "destination '" + route.getDestination()
+            + "' is not an IP prefix"));
+        continue;
+      }
+      if (!destination.isIpv4() || !destination.equals(destination.network())) {
+        errors.add(new NiError("BAD_STATIC_ROUTE", at + ".destination", "destination " + destination
+            + (destination.isIpv4() ? " has host bits set" : " is IPv6; static routes are IPv4 for now")));
+        continue;
+      }
+      Optional<Long> gateway = address(route.getGateway());
+      if (gateway.isEmpty()) {
+        errors.add(new NiError("BAD_STATIC_ROUTE", at + ".gateway", "gateway '" + route.getGateway()
+            + "' of " + destination + " is not an IPv4 address"));
+        continue;
+      }
+      if (Ipv4.overlap(destination, subnet)) {
+        errors.add(new NiError("BAD_STATIC_ROUTE", at + ".destination", "destination " + destination
+            + " overlaps the network instance's own subnet " + subnet));
+        continue;
+      }
+      result.add(new NiSpec.StaticRoute(destination, Ipv4.fromLong(gateway.get())));
+    }
+    return result;
   }
 
   private static List<NiSpec.StaticDns> staticDns(Collection<DnsEntry> entries, List<NiError> errors) {

@@ -79,6 +79,7 @@ public final class ZedrouterAgent implements Agent {
   public static final java.time.Duration FLOW_LOG_INTERVAL = java.time.Duration.ofSeconds(60);
   private final java.time.Duration flowLogInterval;
   private FlowLog flowLog;
+  private final DnsQueryLog dnsLog = new DnsQueryLog();
   private dev.verge.hostos.NetEvents.Subscription flowEvents;
   /** The apps' VIFs by address, for the flow log (the loop's only). */
   private Map<String, VifPlan> vifsByIp = Map.of();
@@ -90,6 +91,14 @@ public final class ZedrouterAgent implements Agent {
   public static final java.time.Duration VPN_REFRESH_INTERVAL = java.time.Duration.ofSeconds(2);
   private VpnTunnels vpnTunnels;
   private ReconcileOutcome lastOutcome;
+  private final UplinkProber.Timers probeTimers;
+  private final java.util.function.Function<dev.verge.hostos.Host, UplinkProbe> probeFactory;
+  private UplinkProber prober;
+  private UplinkProbe uplinkProbe;
+  /** Each NI's uplink at the last reconcile: a change flushes the NI's flows (their NAT is the old port's). */
+  private final Map<String, String> reconciledUplinks = new HashMap<>();
+  /** The agent's own repeating timers: cancelled at stop, before the runtime closes the outputs they publish on. */
+  private final List<java.util.concurrent.Future<?>> timers = new java.util.ArrayList<>();
 
   /**
    * @param nodeId what makes this device's bridge MACs its own (EVE hashes the device UUID)
@@ -101,9 +110,25 @@ public final class ZedrouterAgent implements Agent {
 
   /** @param flowLogInterval how often the flow log publishes what it gathered */
   public ZedrouterAgent(String nodeId, Path stateDir, java.time.Duration flowLogInterval) {
+    this(nodeId, stateDir, flowLogInterval, UplinkProber.Timers.DEFAULT, ZedrouterAgent::defaultProbe);
+  }
+
+  /**
+   * @param probeTimers how NIs with several candidate ports probe them
+   * @param probeFactory the probe for the agent's host (tests script one)
+   */
+  public ZedrouterAgent(String nodeId, Path stateDir, java.time.Duration flowLogInterval,
+      UplinkProber.Timers probeTimers, java.util.function.Function<dev.verge.hostos.Host, UplinkProbe> probeFactory) {
+    this.probeTimers = probeTimers;
+    this.probeFactory = probeFactory;
     this.nodeId = nodeId;
     this.allocators = new Allocators(stateDir.resolve("zedrouter"));
     this.flowLogInterval = flowLogInterval;
+  }
+
+  /** A real TCP probe on Linux; on the sim no packet leaves, so nim's port state alone decides. */
+  static UplinkProbe defaultProbe(dev.verge.hostos.Host host) {
+    return host instanceof dev.verge.hostos.sim.SimHost ? UplinkProbe.localChecksOnly() : new TcpUplinkProbe(host);
   }
 
   @Override
@@ -127,14 +152,20 @@ public final class ZedrouterAgent implements Agent {
     boolean sim = context.host() instanceof dev.verge.hostos.sim.SimHost;
     vpnTunnels = sim ? new SimVpnTunnels()
         : new ViciVpnTunnels(context.host().daemons(), context.loop(), this::vpnChanged);
-    Configurators.register(context, metadataServers, vpnTunnels);
-    context.loop().every(VPN_REFRESH_INTERVAL, vpnTunnels::refresh);
+    Configurators.register(context, metadataServers, vpnTunnels, this::onDnsmasqOutput);
+    timers.add(context.loop().every(VPN_REFRESH_INTERVAL, vpnTunnels::refresh));
     flowLog = new FlowLog(context.output(ZedrouterTopics.FLOW_LOGS, Durability.VOLATILE));
     flowEvents = context.host().conntrack().subscribe(event -> context.loop().execute(
         () -> flowLog.onEvent(event, vifsByIp, context.loop().now().toEpochMilli())));
-    context.loop().every(flowLogInterval, flowLog::flush);
+    timers.add(context.loop().every(flowLogInterval, () -> {
+      logDns(dnsLog.drain());
+      flowLog.flush();
+    }));
     metrics = context.output(ZedrouterTopics.METRICS, Durability.VOLATILE);
-    context.loop().every(METRICS_INTERVAL, this::publishMetrics);
+    timers.add(context.loop().every(METRICS_INTERVAL, this::publishMetrics));
+    prober = new UplinkProber(probeTimers);
+    uplinkProbe = probeFactory.apply(context.host());
+    timers.add(context.loop().every(probeTimers.interval(), this::probeUplinks));
     // ports come and go under nim, taps under domainmgr: their presence changes what can be built
     context.watchLinks(link -> externalLinks.contains(link.name()));
   }
@@ -151,21 +182,23 @@ public final class ZedrouterAgent implements Agent {
     verdicts.forEach((uuid, verdict) -> {
       if (verdict.accepted().isPresent()) {
         NiValidator.Accepted accepted = verdict.accepted().get();
-        running.put(uuid, accepted.toSpec(allocators.bridgeNumber(uuid)));
+        running.put(uuid, probed(accepted.toSpec(allocators.bridgeNumber(uuid)), configs.get(uuid)));
       } else {
         niErrors.put(uuid, verdict.errors());
         refused.put(uuid, new AppPlanner.NetworkAdapterRefusal(verdict.errors().get(0).description()));
         NiSpec lastGood = running.get(uuid);
         if (lastGood != null) {
           log.warn("network instance {} refused, last good config kept: {}", uuid, verdict.errors());
-          running.put(uuid, lastGood.withUplink(UplinkSelector.choose(lastGood.uplink().label(), ports,
-              lastGood.isRouted())));
+          running.put(uuid, probed(lastGood.withUplink(UplinkSelector.choose(lastGood.uplink().label(), ports,
+              lastGood.isRouted())), configs.get(uuid)));
           refused.remove(uuid);
         } else {
           log.warn("network instance {} refused: {}", uuid, verdict.errors());
         }
       }
     });
+
+    prober.retain(running.keySet());
 
     Map<String, AppPlanner.AppPlan> plans = AppPlanner.plan(appConfigs.all(), running, refused, allocators);
     appErrors.clear();
@@ -194,11 +227,78 @@ public final class ZedrouterAgent implements Agent {
     built = NiGraph.build(nodeId, List.copyOf(running.values()), vifs);
     metadata.set(metadataFor(vifs));
     Map<String, VifPlan> byIp = new HashMap<>();
-    vifs.forEach(v -> v.ip().ifPresent(ip -> byIp.put(ip.getHostAddress(), v)));
+    // the flow and DNS logs know only the VIFs of NIs that log (EVE's per-NI switch)
+    vifs.stream().filter(v -> !configs.getOrDefault(v.niUuid(), NetworkInstanceConfig.getDefaultInstance())
+        .getDisableFlowlog()).forEach(v -> v.ip().ifPresent(ip -> byIp.put(ip.getHostAddress(), v)));
     vifsByIp = Map.copyOf(byIp);
     plannedVifs = vifs;
     externalLinks = built.externalLinks();
     return built.graph();
+  }
+
+  /** A local or VPN NI's uplink as its probes see it (a switch NI bridges its one port, nothing to choose). */
+  private NiSpec probed(NiSpec spec, NetworkInstanceConfig config) {
+    if (!spec.isRouted()) {
+      return spec;
+    }
+    UplinkChoice choice = prober.choose(spec.uuid(), spec.uplink(), UplinkProber.customTarget(config.getUplinkProbe()),
+        true, context.loop().now());
+    if (!choice.port().equals(spec.uplink().port()) || !choice.reason().equals(spec.uplink().reason())) {
+      NiSpec before = running.get(spec.uuid());
+      if (before == null || !before.uplink().port().equals(choice.port())) {
+        log.info("network instance {}: uplink {}: {}", spec.uuid(), choice.port().map(p -> p.getLabel()).orElse("none"),
+            choice.reason());
+      }
+    }
+    return spec.withUplink(choice);
+  }
+
+  /** Sends every due probe; answers come back on the loop. */
+  private void probeUplinks() {
+    for (UplinkProber.Probe probe : prober.due()) {
+      uplinkProbe.probe(probe.target(), result -> context.loop().execute(() -> {
+        boolean changed = prober.record(probe.ni(), probe.target().label(), result, context.loop().now());
+        if (!result.ok()) {
+          log.debug("network instance {}: probe of {} failed: {}", probe.ni(), probe.target().label(), result.error());
+        }
+        if (changed || prober.wantsChange(probe.ni(), true, context.loop().now())) {
+          context.requestReconcile("uplink probe of " + probe.target().label() + (result.ok() ? " answered" : " failed"));
+        }
+      }));
+    }
+  }
+
+  /** After an NI changed its uplink: its flows were masqueraded to the old port's address; start them afresh. */
+  private void flushFlowsOfChangedUplinks() {
+    for (NiSpec ni : running.values()) {
+      String now = ni.uplink().ifName().orElse("");
+      String before = reconciledUplinks.put(ni.uuid(), now);
+      if (before != null && !before.isEmpty() && !before.equals(now) && ni.ip().isPresent()) {
+        log.info("network instance {}: uplink {} -> {}, flushing its flows", ni.uuid(), before, now.isEmpty() ? "none" : now);
+        context.host().conntrack().delete(dev.verge.hostos.FlowFilter.fromSource(ni.ip().get().subnet()));
+      }
+    }
+    reconciledUplinks.keySet().retainAll(running.keySet());
+  }
+
+  private void onDnsmasqOutput(String bridge, String line) {
+    logDns(dnsLog.onLine(bridge, line, context.loop().now().toEpochMilli()));
+  }
+
+  /** Each request goes to its app's VIF batch, unless its NI turned the flow log off. */
+  private void logDns(List<DnsQueryLog.Request> requests) {
+    for (DnsQueryLog.Request request : requests) {
+      VifPlan vif = vifsByIp.get(request.clientIp());
+      NetworkInstanceConfig ni = vif == null ? null : niConfigs.all().get(vif.niUuid());
+      if (vif != null && ni != null && !ni.getDisableFlowlog()) {
+        flowLog.dnsRequest(vif, request.request());
+      }
+    }
+  }
+
+  /** The probe state of an NI's ports (for tests and status). */
+  public Map<String, UplinkProber.PortHealth> uplinkHealth(String ni) {
+    return prober.health(ni);
   }
 
   @Override
@@ -215,6 +315,7 @@ public final class ZedrouterAgent implements Agent {
     }
     lastOutcome = outcome;
     long now = context.loop().now().toEpochMilli();
+    flushFlowsOfChangedUplinks();
     Map<String, NetworkInstanceConfig> configs = niConfigs.all();
     Set<String> reported = new TreeSet<>();
     for (Map.Entry<String, NetworkInstanceConfig> entry : configs.entrySet()) {
@@ -296,6 +397,7 @@ public final class ZedrouterAgent implements Agent {
       status.setActivated(true)
           .addAllPorts(spec.uplink().candidates().stream().map(p -> p.getLabel()).toList())
           .setSelectedPort(spec.uplink().port().map(p -> p.getLabel()).orElse(""))
+          .setSelectedPortReason(spec.uplink().reason())
           .setBridgeName(spec.bridge())
           .setMtu(spec.mtu());
       spec.ip().ifPresent(ip -> {
@@ -354,11 +456,20 @@ public final class ZedrouterAgent implements Agent {
 
   @Override
   public void stop() {
+    timers.forEach(timer -> timer.cancel(false));
+    timers.clear();
     if (flowEvents != null) {
       flowEvents.close();
     }
     if (metadataServers != null) {
       metadataServers.close();
+    }
+    if (uplinkProbe instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        log.warn("zedrouter: closing the uplink probe failed", e);
+      }
     }
     if (vpnTunnels != null) {
       vpnTunnels.close();

@@ -43,6 +43,46 @@ class DnsmasqConfigTest {
         "nftset=/example.com/4#inet#zedrouter-bn1#" + NiFirewall.hostSet("example.com"));
   }
 
+  private static dev.verge.proto.config.v1.StaticRoute route(String destination, String gateway) {
+    return dev.verge.proto.config.v1.StaticRoute.newBuilder().setDestination(destination).setGateway(gateway).build();
+  }
+
+  private NiSpec withRoutes(String port, dev.verge.proto.config.v1.StaticRoute... routes) {
+    var niConfig = local(NI1, "10.1.0.0/24", port).toBuilder().addAllStaticRoutes(List.of(routes)).build();
+    return NiValidator.validate(Map.of(NI1, niConfig), PORTS, Set.of()).get(NI1).accepted().orElseThrow().toSpec(1);
+  }
+
+  @Test
+  void staticRoutesAreAnnouncedAsOption121ThroughTheGatewayOrTheAppThatRoutesWithTheDefaultRouteLast() {
+    NiSpec ni = withRoutes("eth0", route("198.51.100.0/24", "192.0.2.2"), route("172.16.0.0/12", "10.1.0.5"),
+        route("203.0.113.0/24", "192.168.99.1"));
+    List<String> lines = List.of(DnsmasqConfig.of(ni, List.of()).render(PATHS).split("\n"));
+    // the router beyond the uplink is reached through the device; the app router directly; the third
+    // route's gateway is on no prefix of the uplink, so it is neither installed nor announced
+    assertThat(lines).contains("dhcp-option=option:classless-static-route,198.51.100.0/24,10.1.0.1,"
+        + "172.16.0.0/12,10.1.0.5,0.0.0.0/0,10.1.0.1");
+    assertThat(NiGraph.installableRoutes(ni)).extracting(r -> r.destination().toString())
+        .containsExactly("198.51.100.0/24", "172.16.0.0/12");
+    // air-gapped: only the route through the app, and no default
+    List<String> airGapped = List.of(DnsmasqConfig.of(withRoutes("", route("198.51.100.0/24", "192.0.2.2"),
+        route("172.16.0.0/12", "10.1.0.5")), List.of()).render(PATHS).split("\n"));
+    assertThat(airGapped).contains("dhcp-option=option:classless-static-route,172.16.0.0/12,10.1.0.5");
+    // no static routes: no option 121, so the router option stands
+    assertThat(config("eth0").render(PATHS)).doesNotContain("classless-static-route");
+  }
+
+  @Test
+  void aBadStaticRouteIsAPreciseErrorOfTheNi() {
+    var bad = local(NI1, "10.1.0.0/24", "eth0").toBuilder().addStaticRoutes(route("198.51.100.0/33", "192.0.2.2"))
+        .addStaticRoutes(route("198.51.100.0/24", "gw")).addStaticRoutes(route("10.1.0.0/25", "10.1.0.5")).build();
+    var verdict = NiValidator.validate(Map.of(NI1, bad), PORTS, Set.of()).get(NI1);
+    assertThat(verdict.accepted()).isEmpty();
+    assertThat(verdict.errors()).extracting(e -> e.fieldPath() + ": " + e.description()).containsExactly(
+        "static_routes[0].destination: destination '198.51.100.0/33' is not an IP prefix",
+        "static_routes[1].gateway: gateway 'gw' of 198.51.100.0/24 is not an IPv4 address",
+        "static_routes[2].destination: destination 10.1.0.0/25 overlaps the network instance's own subnet 10.1.0.0/24");
+  }
+
   @Test
   void anAirGappedNiAnnouncesNoRouterAndHasNoUpstream() {
     List<String> lines = List.of(config("").render(PATHS).split("\n"));

@@ -145,6 +145,20 @@ class NiFirewallTest {
   }
 
   @Test
+  void synsThroughTheNiHaveTheirMssClampedToTheRouteMtuBothWays() {
+    // an uplink of MTU 1400 (say PPPoE): the app's SYN leaves with an MSS that fits it
+    Evaluation syn = forward(out(Packet.tcp(WEB, 40000, "203.0.113.5", 443)).withRouteMtu(1400));
+    assertThat(syn.accepted()).isTrue();
+    assertThat(syn.packet().tcpMss()).isEqualTo(1360);
+    // the upstream's SYN-ACK towards the app gets the same treatment
+    Evaluation synAck = forward(syn.packet().reply().withTcp(1460, "syn", "ack").withRouteMtu(1400));
+    assertThat(synAck.packet().tcpMss()).isEqualTo(1360);
+    // traffic of other interfaces is not this NI's business
+    assertThat(forward(Packet.tcp("192.0.2.7", 40000, "203.0.113.5", 443).in("eth1").out("eth0").withRouteMtu(1400))
+        .packet().tcpMss()).isEqualTo(Packet.ETHERNET_MSS);
+  }
+
+  @Test
   void aSpoofedSourceOnTheBridgeIsDropped() {
     assertThat(forward(out(Packet.tcp("10.1.0.200", 40000, "198.51.100.7", 80))).accepted()).isFalse();
   }
@@ -192,9 +206,31 @@ class NiFirewallTest {
   }
 
   @Test
+  void anAppOfAnotherNiReachesAMappedPortAtTheDevicesAddressAsAMarkedFlowAndNothingElseOfTheApp() {
+    Evaluation dnat = firewall.evaluate(Hook.PREROUTING, Packet.tcp("10.2.0.128", 40000, "192.0.2.10", 8080).in("bn2"));
+    assertThat(dnat.packet().destination().getHostAddress()).isEqualTo(WEB);
+    assertThat(dnat.packet().mark()).as("routed by the hairpin table").isEqualTo((int) NiFirewall.MARK_HAIRPIN);
+    Evaluation in = forward(dnat.packet().withCtStatus("dnat").out("bn1"));
+    assertThat(in.accepted()).isTrue();
+    assertThat(in.counters()).containsExactly("ace-nbu1x1-6");
+    assertThat(in.packet().ctMark()).as("the flow keeps the bit for its replies")
+        .isEqualTo((int) (6 | NiFirewall.MARK_HAIRPIN));
+    // later packets and replies of the flow get the bit back before routing
+    Evaluation reply = firewall.evaluate(Hook.PREROUTING, Packet.tcp(WEB, 80, "10.2.0.128", 40000).in("bn1")
+        .withCtState(Packet.CtState.ESTABLISHED).withCtMark(in.packet().ctMark()));
+    assertThat(reply.packet().mark()).isEqualTo((int) NiFirewall.MARK_HAIRPIN);
+    // the other NI's app reaching the app directly, without the map, is dropped
+    Evaluation direct = forward(Packet.tcp("10.2.0.128", 40000, WEB, 80).in("bn2").out("bn1"));
+    assertThat(direct.accepted()).isFalse();
+    // from upstream the map is unmarked: it needs no hairpin route
+    assertThat(firewall.evaluate(Hook.PREROUTING, Packet.tcp("203.0.113.9", 5555, "192.0.2.10", 8080).in("eth0"))
+        .packet().mark()).isZero();
+  }
+
+  @Test
   void theRulesetHasOneChainPairPerVifAndVerdictMapsSoCostDoesNotGrowWithVifs() {
     assertThat(table.chains()).extracting(c -> c.name())
-        .containsExactly("forward", "input", "prerouting", "postrouting", "eg-nbu1x1", "in-nbu1x1", "eg-nbu1x2", "in-nbu1x2");
+        .containsExactly("forward", "input", "prerouting", "postrouting", "hairpin-route", "eg-nbu1x1", "in-nbu1x1", "eg-nbu1x2", "in-nbu1x2");
     assertThat(table.maps()).extracting(m -> m.name() + " " + m.elements().size()).containsExactly("egress 2", "ingress 2");
     assertThat(IpPrefix.parse("10.1.0.0/24").contains(IpPrefix.literal(WEB))).isTrue();
   }

@@ -89,6 +89,11 @@ class ZedrouterAgentTest {
         .orElse("none");
   }
 
+  private List<String> defaultGateways(int table) {
+    return world.host.kernel().routes(table).stream().filter(r -> r.type() == RouteType.UNICAST
+        && r.destination().length() == 0).map(r -> r.gateway().orElseThrow().getHostAddress()).toList();
+  }
+
   private List<String> routes(int table) {
     return world.host.kernel().routes(table).stream().map(Route::toString).sorted().toList();
   }
@@ -125,6 +130,120 @@ class ZedrouterAgentTest {
     assertThat(world.host.sysctl().get("net.ipv4.ip_forward")).isEqualTo("1");
     assertThat(uplinks.snapshot().get(NI1).getIfName()).isEqualTo("eth0");
     assertThat(uplinks.snapshot().get(NI1).getReason()).isEqualTo("the only port of shared label uplink");
+  }
+
+  @Test
+  void anNiOnTwoPortsFailsOverWhenItsPortStopsAnsweringItsProbeAndComesBackAfterTheHold() {
+    world.host.kernel().setUp("eth1", true);
+    world.host.kernel().addAddress("eth1", IpPrefix.parse("198.51.100.10/24"));
+    deviceNetwork.publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1"),
+        port("eth1", "eth1", 1, "198.51.100.10/24", "198.51.100.1")));
+    java.util.Set<String> silent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    UplinkProber.Timers timers = new UplinkProber.Timers(java.time.Duration.ofSeconds(3),
+        java.time.Duration.ofSeconds(2), 4, 3, java.time.Duration.ofSeconds(30));
+    UplinkProbe scripted = (target, done) -> done.accept(silent.contains(target.label())
+        ? UplinkProbe.Result.failure("no answer from " + target.destination()) : UplinkProbe.Result.success());
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    world.start(new ZedrouterAgent("node-1", dir.resolve("state"), ZedrouterAgent.FLOW_LOG_INTERVAL, timers,
+        host -> scripted));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth0");
+    assertThat(defaultGateways(801)).containsExactly("192.0.2.1");
+
+    silent.add("eth0"); // eth0 keeps its carrier and address: only the probe can tell
+    world.advance(java.time.Duration.ofSeconds(9));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).as("three misses are not enough").isEqualTo("eth0");
+    world.advance(java.time.Duration.ofSeconds(3));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth1");
+    assertThat(status(NI1).getSelectedPortReason()).isEqualTo("lowest cost (1) port of uplink not failing its probe"
+        + " (its probe answers); eth0 fails its probe (no answer from /192.0.2.1:53)");
+    assertThat(uplinks.snapshot().get(NI1).getIfName()).isEqualTo("eth1");
+    assertThat(defaultGateways(801)).containsExactly("198.51.100.1");
+    var table = world.host.firewall().table(TableRef.of(NftFamily.INET, "zedrouter-bn1")).orElseThrow();
+    assertThat(table.chain("postrouting").orElseThrow().rules()).singleElement()
+        .satisfies(r -> assertThat(r.comment()).contains("nat out of eth1"));
+
+    silent.clear();
+    world.advance(java.time.Duration.ofSeconds(12));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).as("not back before the hold").isEqualTo("eth1");
+    assertThat(status(NI1).getSelectedPortReason()).contains("anti-flap");
+    world.advance(java.time.Duration.ofSeconds(30));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth0");
+    assertThat(defaultGateways(801)).containsExactly("192.0.2.1");
+  }
+
+  @Test
+  void staticRoutesGoIntoTheNisTableAndFollowTheUplink() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink").toBuilder()
+        .addStaticRoutes(dev.verge.proto.config.v1.StaticRoute.newBuilder().setDestination("198.51.100.0/24")
+            .setGateway("192.0.2.2"))
+        .addStaticRoutes(dev.verge.proto.config.v1.StaticRoute.newBuilder().setDestination("172.16.0.0/12")
+            .setGateway("10.1.0.5")).build());
+    start();
+    assertThat(routes801()).contains("198.51.100.0/24 via 192.0.2.2 eth0", "172.16.0.0/12 via 10.1.0.5 bn1");
+    // the port loses its address: the router beyond it is out of reach, the app router is not
+    deviceNetwork.publish("global", ports(port("eth0", "eth0", 0, "", ""), l2Port("lan", "eth1")));
+    settle();
+    assertThat(routes801()).contains("172.16.0.0/12 via 10.1.0.5 bn1").noneMatch(r -> r.startsWith("198.51.100.0/24"));
+  }
+
+  private List<String> routes801() {
+    return world.host.kernel().routes(801).stream().map(r -> r.destination() + " via "
+        + r.gateway().map(g -> g.getHostAddress()).orElse("-") + " " + linkName(r.linkIndex())).toList();
+  }
+
+  @Test
+  void aceCountersAndResolvedHostsSurviveARewriteOfTheNisTable() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "198.51.100.0/24"), ace(2, "host", "example.com"))));
+    start();
+    TableRef ref = TableRef.of(NftFamily.INET, "zedrouter-bn1");
+    var firewall = (dev.verge.hostos.sim.SimFirewall) world.host.firewall();
+    firewall.evaluate(dev.verge.hostos.nft.Hook.FORWARD,
+        dev.verge.hostos.sim.Packet.tcp("10.1.0.128", 40000, "198.51.100.7", 80).in("bn1").out("eth0"));
+    // what dnsmasq adds when the app resolves the name
+    firewall.apply(dev.verge.hostos.nft.NftBatch.of(new dev.verge.hostos.nft.NftCommand.SetElements(ref,
+        NiFirewall.hostSet("example.com"), List.of(dev.verge.hostos.nft.Value.addr("93.184.216.34")), true)));
+    assertThat(firewall.counters(ref).get("ace-nbu1x1-1").packets()).isEqualTo(1);
+
+    // another ACE: the table is rewritten
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "198.51.100.0/24"), ace(2, "host", "example.com"),
+        ace(3, "protocol", "udp"))));
+    settle();
+    assertThat(firewall.table(ref).orElseThrow().counters()).contains("ace-nbu1x1-3");
+    assertThat(firewall.counters(ref).get("ace-nbu1x1-1").packets()).as("the count goes on").isEqualTo(1);
+    assertThat(firewall.table(ref).orElseThrow().sets()).filteredOn(s -> s.name().equals(NiFirewall.hostSet("example.com")))
+        .singleElement().satisfies(s -> assertThat(s.elements()).containsExactly(dev.verge.hostos.nft.Value.addr("93.184.216.34")));
+  }
+
+  @Test
+  void theAppsDnsRequestsFromItsNisDnsmasqGoToItsFlowLogUnlessTheNiTurnsItOff() {
+    var flows = world.watch(ZedrouterTopics.FLOW_LOGS);
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
+    start();
+    var daemons = (dev.verge.hostos.sim.SimDaemons) world.host.daemons();
+    daemons.output("dnsmasq-bn1", "dnsmasq[7]: 1 10.1.0.128/4000 query[A] example.com from 10.1.0.128");
+    daemons.output("dnsmasq-bn1", "dnsmasq[7]: 1 10.1.0.128/4000 reply example.com is 93.184.216.34");
+    settle();
+    world.advance(ZedrouterAgent.FLOW_LOG_INTERVAL);
+    world.settle();
+    var requests = flows.snapshot().values().stream().flatMap(b -> b.getDnsRequestsList().stream()
+        .map(r -> b.getScope().getVifName() + " " + r.getHostName() + " " + r.getAddrsList())).toList();
+    assertThat(requests).containsExactly("nbu1x1 example.com [93.184.216.34]");
+
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink").toBuilder().setDisableFlowlog(true).build());
+    settle();
+    daemons.output("dnsmasq-bn1", "dnsmasq[7]: 2 10.1.0.128/4001 query[A] example.org from 10.1.0.128");
+    settle();
+    world.advance(ZedrouterAgent.FLOW_LOG_INTERVAL);
+    world.settle();
+    assertThat(flows.snapshot().values().stream().flatMap(b -> b.getDnsRequestsList().stream())
+        .map(r -> r.getHostName()).toList()).containsExactly("example.com");
   }
 
   @Test
@@ -244,6 +363,23 @@ class ZedrouterAgentTest {
       assertThat(r.getEndTimeMs() - r.getStartTimeMs()).isBetween(3000L, 3100L);
     });
     assertThat(world.host.sysctl().get("net.netfilter.nf_conntrack_acct")).isEqualTo("1");
+  }
+
+  @Test
+  void anNiWithItsFlowLogOffLogsNoFlows() {
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "eth0").toBuilder().setDisableFlowlog(true).build());
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(7, "ip", "0.0.0.0/0"))));
+    start();
+    var flowLogs = world.watch(ZedrouterTopics.FLOW_LOGS);
+    var conntrack = (dev.verge.hostos.sim.SimConntrack) world.host.conntrack();
+    var web = conntrack.track(6, "10.1.0.128", 40000, "192.0.2.1", 80);
+    awaitEventsOnTheLoop(1);
+    settle();
+    conntrack.destroy(web.id());
+    awaitEventsOnTheLoop(1);
+    settle();
+    world.advance(ZedrouterAgent.FLOW_LOG_INTERVAL);
+    assertThat(flowLogs.snapshot()).isEmpty();
   }
 
   @Test

@@ -16,6 +16,7 @@ import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
 import dev.verge.netlab.Root;
 import dev.verge.netlab.UpstreamHost;
+import dev.verge.proto.config.v1.StaticRoute;
 import dev.verge.proto.info.v1.NetworkInstanceStatus;
 import dev.verge.pubsub.AgentLoop;
 import dev.verge.pubsub.Durability;
@@ -152,6 +153,9 @@ class ZedrouterIT {
     assertThat(record.getAclId()).isEqualTo(1);
     assertThat(record.getRxBytes()).as("conntrack accounting is on in the namespace").isPositive();
     assertThat(flowLogs.snapshot().values()).extracting(b -> b.getScope().getVifName()).containsOnly("nbu1x1");
+    // the DNS log: the app's lookup of its own name, from the real dnsmasq's query log
+    await().atMost(WAIT).until(() -> flowLogs.snapshot().values().stream().flatMap(b -> b.getDnsRequestsList().stream())
+        .filter(r -> r.getHostName().equals("web")).anyMatch(r -> r.getAddrsList().contains("10.1.0.128")));
 
     // the server itself is reached only through the metadata address
     assertThat(app.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://10.1.0.1/eve/v1/hostname")
@@ -219,6 +223,86 @@ class ZedrouterIT {
       assertThat(client.execOk("curl", "-s", "-m", "5", "http://192.0.2.10:8080/")).isEqualTo("the app\n");
       // an unmapped port of the device's address is no way in
       assertThat(client.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://192.0.2.10:8081/")
+          .stdout().trim()).isEqualTo("000");
+    }
+  }
+
+  @Test
+  void anAppsSynLeavesTheUplinkWithItsMssClampedToTheUplinksMtu() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    // a narrow uplink (both ends, as a PPPoE or tunnel link would be); the app's own link stays at 1500
+    dev.execOk("ip", "link", "set", "eth0", "mtu", "1400");
+    up.execOk("ip", "link", "set", "eth0", "mtu", "1400");
+    assertThat(app.execOk("ip", "-o", "link", "show", "eth0")).contains("mtu 1500");
+    try (BackgroundProcess capture = up.spawn("syn-capture", "tcpdump", "-l", "-n", "-v", "-i", "eth0", "-c", "1",
+        "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0 and dst port 80")) {
+      capture.awaitOutput(out -> out.contains("listening on"), WAIT);
+      assertThat(app.exec("curl", "-s", "-m", "5", "http://192.0.2.1/index.html").stdout()).isEqualTo("upstream\n");
+      capture.awaitExit(WAIT);
+      // the app announced 1460 (its 1500-byte link); 1400 - 40 is what the uplink carries
+      assertThat(capture.output()).contains("192.0.2.10.").contains("mss 1360").doesNotContain("mss 1460");
+    }
+  }
+
+  @Test
+  void theNisStaticRoutesReachTheAppByDhcpOption121AndTheDeviceRoutesThemOn() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    up.execOk("ip", "address", "add", "192.0.2.2/24", "dev", "eth0"); // a second router beside the default one
+    up.execOk("ip", "address", "add", "198.51.100.1/32", "dev", "lo");
+    nis.publish(NI1, local(NI1, "10.1.0.0/24", "eth0").toBuilder()
+        .addStaticRoutes(StaticRoute.newBuilder().setDestination("198.51.100.0/24")
+            .setGateway("192.0.2.2")).build());
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE
+        && dev.exec("ip", "route", "show", "table", "801").stdout().contains("198.51.100.0/24"));
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
+    var plans = bus.subscribe(ZedrouterTopics.APP_VIF_PLAN, observer, new SubscriptionHandler<>() {});
+    await().atMost(WAIT).until(() -> plans.snapshot().containsKey(APP1));
+    app.execOk("ip", "link", "set", "eth0", "address", plans.snapshot().get(APP1).getVifs(0).getMac());
+    // the guest side: busybox udhcpc hands option 121 to its script as $staticroutes, which installs them
+    Path script = dir.resolve("udhcpc-121.sh");
+    Files.writeString(script, String.join("\n", "#!/bin/sh",
+        "[ \"$1\" = bound ] || exit 0",
+        "ip addr add \"$ip/$subnet\" dev \"$interface\"",
+        "set -- $staticroutes",
+        "while [ $# -ge 2 ]; do ip route replace \"$1\" via \"$2\" dev \"$interface\"; shift 2; done",
+        "echo \"LEASE $ip routes=$staticroutes\"", ""));
+    Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    String lease = app.execOk("busybox", "udhcpc", "-f", "-q", "-n", "-i", "eth0", "-t", "10", "-T", "1",
+        "-O", "staticroutes", "-s", script.toString());
+    assertThat(lease).contains("LEASE 10.1.0.128 routes=198.51.100.0/24 10.1.0.1 0.0.0.0/0 10.1.0.1");
+    assertThat(app.execOk("ip", "-4", "route", "show")).contains("198.51.100.0/24 via 10.1.0.1 dev eth0")
+        .contains("default via 10.1.0.1 dev eth0");
+    // the device sends the app's traffic for the prefix to the static route's router, not the default one
+    assertThat(dev.execOk("ip", "route", "get", "198.51.100.1", "from", "10.1.0.128", "iif", "bn1"))
+        .contains("via 192.0.2.2 dev eth0");
+    assertThat(app.ping("198.51.100.1", Duration.ofSeconds(3))).isTrue();
+  }
+
+  @Test
+  void anAppOfAnotherNiReachesAPortMapAtTheUplinksAddressButNotTheAppItself() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    Netns client = topology.namespace("client");
+    topology.veth(dev, "nbu1x2", client, "eth0"); // APP2's VIF, on NI2
+    nis.publish(NI2, local(NI2, "10.2.0.0/24", "eth0"));
+    apps.publish(APP1, app(APP1, "web", vif(NI1, portmap(ace(2, "protocol", "tcp", "lport", "8080"), 80))));
+    apps.publish(APP2, app(APP2, "client", vif(NI2, ace(1, "ip", "0.0.0.0/0"))));
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE
+        && status.snapshot().containsKey(NI2)
+        && status.snapshot().get(NI2).getState() == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x2").stdout().contains("master bn2"));
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    assertThat(lease(APP2, client).cidr()).isEqualTo("10.2.0.128/24");
+    Path site = Files.createDirectories(dir.resolve("app-www"));
+    Files.writeString(site.resolve("index.html"), "the app\n");
+    try (BackgroundProcess appHttpd = app.spawn("app-httpd", "busybox", "httpd", "-f", "-p", "80", "-h", site.toString())) {
+      await().atMost(WAIT).until(() -> app.exec("busybox", "wget", "-q", "-O", "-", "http://127.0.0.1/").stdout()
+          .equals("the app\n"));
+      assertThat(client.execOk("curl", "-s", "-m", "5", "http://192.0.2.10:8080/")).isEqualTo("the app\n");
+      // the mapped flow is the only way between the NIs: the app's own address is out of reach
+      assertThat(client.exec("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", "http://10.1.0.128:80/")
           .stdout().trim()).isEqualTo("000");
     }
   }

@@ -16,6 +16,8 @@ public enum DataType {
   CT_STATE("ct_state", "conntrack state"),
   CT_STATUS("ct_status", "conntrack status"),
   NFPROTO("nf_proto", "netfilter protocol"),
+  TCP_FLAG("tcp_flag", "TCP flag"),
+  INTEGER("integer", "integer"),
   VERDICT("verdict", "netfilter verdict");
 
   private final String nftName;

@@ -33,6 +33,37 @@ public sealed interface Field extends Expr {
     }
   }
 
+  /** {@code tcp option <name> <field>}: a field of a TCP option, e.g. the MSS of a SYN. */
+  record TcpOption(String name, String field) implements Field {
+    public TcpOption {
+      if (!"maxseg".equals(name) || !"size".equals(field)) {
+        throw new IllegalArgumentException("unsupported tcp option " + name + " " + field + " (the model has maxseg size)");
+      }
+    }
+
+    @Override
+    public List<DataType> dataTypes() {
+      return List.of(DataType.INTEGER);
+    }
+  }
+
+  /**
+   * {@code rt <key>}: what the route of the packet says; {@code rt mtu} is the TCP MSS the route's
+   * MTU allows (the MTU less the IP and TCP headers), as the kernel's NFT_RT_TCPMSS.
+   */
+  record Rt(String key) implements Field {
+    public Rt {
+      if (!"mtu".equals(key)) {
+        throw new IllegalArgumentException("unsupported rt key " + key + " (the model has mtu)");
+      }
+    }
+
+    @Override
+    public List<DataType> dataTypes() {
+      return List.of(DataType.INTEGER);
+    }
+  }
+
   /** {@code <field> and <mask>}, e.g. the bits of a mark. */
   record Masked(Field field, long mask) implements Field {
     @Override
@@ -64,6 +95,9 @@ public sealed interface Field extends Expr {
   Field IP6_SADDR = new Payload(PayloadField.IP6_SADDR);
   Field IP6_DADDR = new Payload(PayloadField.IP6_DADDR);
   Field TCP_SPORT = new Payload(PayloadField.TCP_SPORT);
+  Field TCP_FLAGS = new Payload(PayloadField.TCP_FLAGS);
+  Field TCP_OPTION_MAXSEG_SIZE = new TcpOption("maxseg", "size");
+  Field RT_MTU = new Rt("mtu");
   Field TCP_DPORT = new Payload(PayloadField.TCP_DPORT);
   Field UDP_SPORT = new Payload(PayloadField.UDP_SPORT);
   Field UDP_DPORT = new Payload(PayloadField.UDP_DPORT);
@@ -138,6 +172,7 @@ public sealed interface Field extends Expr {
     IP6_DADDR("ip6", "daddr", DataType.IPV6_ADDR),
     TCP_SPORT("tcp", "sport", DataType.INET_SERVICE),
     TCP_DPORT("tcp", "dport", DataType.INET_SERVICE),
+    TCP_FLAGS("tcp", "flags", DataType.TCP_FLAG),
     UDP_SPORT("udp", "sport", DataType.INET_SERVICE),
     UDP_DPORT("udp", "dport", DataType.INET_SERVICE),
     TH_SPORT("th", "sport", DataType.INET_SERVICE),

@@ -2,6 +2,7 @@ package dev.verge.hostos.nft;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Commands applied as one transaction: all of them or none. */
 public record NftBatch(List<NftCommand> commands) {
@@ -22,6 +23,32 @@ public record NftBatch(List<NftCommand> commands) {
     commands.add(new NftCommand.AddTable(table.ref()));
     commands.add(new NftCommand.DeleteTable(table.ref()));
     commands.addAll(create(table));
+    return new NftBatch(commands);
+  }
+
+  /**
+   * Replaces the table, its named counters starting again from {@code keep}'s values (those the
+   * new table still has), so counters read over time do not fall back to zero when the ruleset is
+   * rewritten; and the named sets keep {@code keepSets}' elements (sets a daemon fills, such as
+   * resolved host names, which the new table declares empty). Packets counted between reading
+   * {@code keep} and this batch are not carried over.
+   */
+  public static NftBatch replaceTable(Table table, Map<String, CounterValues> keep, Map<String, List<Value>> keepSets) {
+    List<NftCommand> commands = new ArrayList<>();
+    commands.add(new NftCommand.AddTable(table.ref()));
+    commands.add(new NftCommand.DeleteTable(table.ref()));
+    for (NftCommand command : create(table)) {
+      if (command instanceof NftCommand.AddCounter c && keep.containsKey(c.name())) {
+        commands.add(new NftCommand.AddCounter(c.table(), c.name(), keep.get(c.name())));
+      } else if (command instanceof NftCommand.AddSet s && s.set().elements().isEmpty()
+          && !keepSets.getOrDefault(s.set().name(), List.of()).isEmpty()) {
+        NftSet set = s.set();
+        commands.add(new NftCommand.AddSet(s.table(), new NftSet(set.name(), set.keyType(), set.flags(),
+            keepSets.get(set.name()))));
+      } else {
+        commands.add(command);
+      }
+    }
     return new NftBatch(commands);
   }
 

@@ -194,7 +194,16 @@ public sealed interface NftCommand {
     }
   }
 
-  record AddCounter(TableRef table, String name) implements NftCommand {
+  /** Creates a named counter that starts from {@code initial} (a counter carried over a rewrite). */
+  record AddCounter(TableRef table, String name, CounterValues initial) implements NftCommand {
+    public AddCounter {
+      java.util.Objects.requireNonNull(initial);
+    }
+
+    public AddCounter(TableRef table, String name) {
+      this(table, name, CounterValues.ZERO);
+    }
+
     @Override
     public String operation() {
       return "add";

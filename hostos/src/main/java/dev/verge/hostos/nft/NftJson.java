@@ -118,6 +118,9 @@ public final class NftJson {
     } else if (command instanceof NftCommand.AddCounter c) {
       kind = "counter";
       object = named(ref, c.name());
+      if (!c.initial().equals(CounterValues.ZERO)) {
+        object.put("packets", c.initial().packets()).put("bytes", c.initial().bytes());
+      }
     } else if (command instanceof NftCommand.DeleteCounter c) {
       kind = "counter";
       object = named(ref, c.name());
@@ -215,6 +218,10 @@ public final class NftJson {
           NODES.objectNode().put("protocol", p.field().protocol()).put("field", p.field().field()));
     } else if (field instanceof Field.Ct c) {
       return wrap("ct", NODES.objectNode().put("key", c.key().nftName()));
+    } else if (field instanceof Field.TcpOption o) {
+      return wrap("tcp option", NODES.objectNode().put("name", o.name()).put("field", o.field()));
+    } else if (field instanceof Field.Rt r) {
+      return wrap("rt", NODES.objectNode().put("key", r.key()));
     } else if (field instanceof Field.Masked m) {
       ArrayNode operands = NODES.arrayNode().add(field(m.field())).add(m.mask());
       return wrap("&", operands);
@@ -415,7 +422,8 @@ public final class NftJson {
         if (flush) {
           throw new IllegalArgumentException("unsupported command flush counter");
         }
-        return add ? new NftCommand.AddCounter(ref, text(node, "name"))
+        return add ? new NftCommand.AddCounter(ref, text(node, "name"),
+                new CounterValues(node.path("packets").asLong(0), node.path("bytes").asLong(0)))
             : new NftCommand.DeleteCounter(ref, text(node, "name"));
       default:
         throw new IllegalArgumentException("unsupported object " + kind + " in " + verb + " command");
@@ -558,6 +566,10 @@ public final class NftJson {
         return new Field.Payload(Field.PayloadField.of(text(body, "protocol"), text(body, "field")));
       case "ct":
         return new Field.Ct(Field.CtKey.of(text(body, "key")));
+      case "tcp option":
+        return new Field.TcpOption(text(body, "name"), text(body, "field"));
+      case "rt":
+        return new Field.Rt(text(body, "key"));
       case "&":
         return new Field.Masked(field(body.get(0)), body.get(1).asLong());
       case "concat":

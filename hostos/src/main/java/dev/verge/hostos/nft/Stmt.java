@@ -221,6 +221,19 @@ public sealed interface Stmt {
     return new Mangle(Field.CT_MARK, value);
   }
 
+  /**
+   * {@code tcp option maxseg size set rt mtu}: lowers a segment's MSS to what its route's MTU
+   * carries (the kernel never raises it). Put a {@code tcp flags syn} match before it.
+   */
+  static Stmt clampMssToRouteMtu() {
+    return new Mangle(Field.TCP_OPTION_MAXSEG_SIZE, Field.RT_MTU);
+  }
+
+  /** {@code tcp flags syn}: any of the flags is set. */
+  static Stmt tcpFlags(String... flags) {
+    return new Match(Field.TCP_FLAGS, Op.IN, Value.flags(flags));
+  }
+
   static Stmt log(String prefix) {
     return new Log(Optional.of(prefix), Optional.empty());
   }

@@ -36,6 +36,8 @@ public final class Symbols {
   public static final Set<String> CT_STATUSES =
       Set.of("expected", "seen-reply", "assured", "confirmed", "snat", "dnat", "dying");
 
+  public static final Set<String> TCP_FLAGS = Set.of("fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr");
+
   /** The number of a symbol of a numeric type (protocol, ICMP type, nfproto), if it is one. */
   public static Optional<Integer> number(DataType type, String symbol) {
     Map<String, Integer> table =
@@ -55,6 +57,7 @@ public final class Symbols {
       case IFNAME -> !symbol.isEmpty() && symbol.length() < 16;
       case CT_STATE -> CT_STATES.contains(symbol);
       case CT_STATUS -> CT_STATUSES.contains(symbol);
+      case TCP_FLAG -> TCP_FLAGS.contains(symbol);
       case INET_PROTO, ICMP_TYPE, ICMPV6_TYPE, NFPROTO -> number(type, symbol).isPresent();
       default -> false;
     };

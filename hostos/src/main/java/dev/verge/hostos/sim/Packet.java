@@ -18,6 +18,9 @@ import java.util.Set;
  * @param ctStatus conntrack status bits by nft's names ({@code dnat}, {@code assured}...)
  * @param length the IP packet's length in bytes, what byte counters add
  * @param bridged true for a frame a bridge forwards: the bridge family's chains see it, not ip/inet
+ * @param tcpFlags a TCP segment's flags by nft's names ({@code syn}, {@code ack}...)
+ * @param tcpMss the MSS option of a TCP segment; 0 when it carries none
+ * @param routeMtu the MTU of the route the packet takes (what {@code rt mtu} reads)
  */
 public record Packet(
     Optional<String> inInterface,
@@ -34,7 +37,10 @@ public record Packet(
     int mark,
     int ctMark,
     int length,
-    boolean bridged) {
+    boolean bridged,
+    Set<String> tcpFlags,
+    int tcpMss,
+    int routeMtu) {
 
   /** The connection tracking state of a packet. */
   public enum CtState {
@@ -57,16 +63,21 @@ public record Packet(
     Objects.requireNonNull(destination);
     Objects.requireNonNull(ctState);
     ctStatus = Set.copyOf(ctStatus);
+    tcpFlags = Set.copyOf(tcpFlags);
     if ((source instanceof Inet4Address) != (destination instanceof Inet4Address)) {
       throw new IllegalArgumentException("source and destination must be of one address family");
     }
   }
 
+  /** The MSS a host on a 1500-byte Ethernet announces in its SYN. */
+  public static final int ETHERNET_MSS = 1460;
+
   private static Packet of(String source, String destination, int protocol, int sport, int dport, int icmpType,
       int length) {
+    boolean syn = protocol == 6;
     return new Packet(Optional.empty(), Optional.empty(), Optional.empty(), IpPrefix.literal(source),
         IpPrefix.literal(destination), protocol, sport, dport, icmpType, CtState.NEW, Set.of(), 0, 0, length,
-        false);
+        false, syn ? Set.of("syn") : Set.of(), syn ? ETHERNET_MSS : 0, 1500);
   }
 
   /** A TCP segment of a new connection (60 bytes, a SYN with options). */
@@ -92,7 +103,25 @@ public record Packet(
   public Packet reply() {
     int replyIcmp = protocol == 1 && icmpType == 8 ? 0 : protocol == 58 && icmpType == 128 ? 129 : icmpType;
     return new Packet(outInterface, inInterface, Optional.empty(), destination, source, protocol,
-        destinationPort, sourcePort, replyIcmp, CtState.ESTABLISHED, ctStatus, 0, ctMark, length, bridged);
+        destinationPort, sourcePort, replyIcmp, CtState.ESTABLISHED, ctStatus, 0, ctMark, length, bridged,
+        tcpFlags.contains("syn") ? Set.of("syn", "ack") : tcpFlags, tcpMss, routeMtu);
+  }
+
+  /** The packet on a route of this MTU (the sim firewall does not route; the caller says where it goes). */
+  public Packet withRouteMtu(int mtu) {
+    return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, mtu);
+  }
+
+  /** A TCP segment with these flags and MSS option (0: none). */
+  public Packet withTcp(int mss, String... flags) {
+    return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, Set.of(flags), mss, routeMtu);
+  }
+
+  Packet withTcpMss(int mss) {
+    return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, mss, routeMtu);
   }
 
   public boolean isIpv4() {
@@ -101,56 +130,56 @@ public record Packet(
 
   public Packet in(String ifname) {
     return new Packet(Optional.of(ifname), outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   public Packet out(String ifname) {
     return new Packet(inInterface, Optional.of(ifname), etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   public Packet withEtherSource(String mac) {
     return new Packet(inInterface, outInterface, Optional.of(MacAddress.of(mac)), source, destination, protocol,
-        sourcePort, destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged);
+        sourcePort, destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   public Packet withCtState(CtState state) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, state, ctStatus, mark, ctMark, length, bridged);
+        destinationPort, icmpType, state, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   public Packet withCtStatus(String... status) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, Set.of(status), mark, ctMark, length, bridged);
+        destinationPort, icmpType, ctState, Set.of(status), mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   public Packet withMark(int newMark) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, newMark, ctMark, length, bridged);
+        destinationPort, icmpType, ctState, ctStatus, newMark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   public Packet withCtMark(int newCtMark) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, newCtMark, length, bridged);
+        destinationPort, icmpType, ctState, ctStatus, mark, newCtMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   public Packet withLength(int newLength) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, newLength, bridged);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, newLength, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   public Packet asBridged() {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, true);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, true, tcpFlags, tcpMss, routeMtu);
   }
 
   Packet withSource(InetAddress address, int port) {
     return new Packet(inInterface, outInterface, etherSource, address, destination, protocol, port,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 
   Packet withDestination(InetAddress address, int port) {
     return new Packet(inInterface, outInterface, etherSource, source, address, protocol, sourcePort, port,
-        icmpType, ctState, ctStatus, mark, ctMark, length, bridged);
+        icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
   }
 }

@@ -208,6 +208,13 @@ final class PacketEvaluator {
           return Optional.empty();
         }
         return Optional.of(n);
+      } else if (stmt instanceof Stmt.Mangle m && m.key() instanceof Field.TcpOption) {
+        Optional<Object> mss = read(m.value() instanceof Field f ? f : Field.RT_MTU);
+        long value = m.value() instanceof Value.Num num ? num.value() : (Long) mss.orElse(0L);
+        // as the kernel: only a segment that carries the option, and an MSS is only ever lowered
+        if (packet.protocol() == 6 && packet.tcpMss() > 0 && value < packet.tcpMss()) {
+          packet = packet.withTcpMss((int) value);
+        }
       } else if (stmt instanceof Stmt.Mangle m) {
         long value = m.value() instanceof Value.Num num ? num.value()
             : ((Number) read((Field) m.value()).orElse(0L)).longValue();
@@ -292,6 +299,10 @@ final class PacketEvaluator {
         case STATUS -> Optional.of(packet.ctStatus());
         case MARK -> Optional.of(Integer.toUnsignedLong(packet.ctMark()));
       };
+    } else if (field instanceof Field.Rt) {
+      return Optional.of((long) packet.routeMtu() - (packet.isIpv4() ? 40 : 60)); // the MSS the MTU carries
+    } else if (field instanceof Field.TcpOption) {
+      return packet.protocol() == 6 && packet.tcpMss() > 0 ? Optional.of((long) packet.tcpMss()) : Optional.empty();
     } else if (field instanceof Field.Masked m) {
       return read(m.field()).map(v -> ((Long) v) & m.mask());
     } else if (field instanceof Field.Concat c) {
@@ -316,6 +327,7 @@ final class PacketEvaluator {
       case IP6_DADDR -> v4 ? Optional.empty() : Optional.of(packet.destination());
       case TCP_SPORT -> protocol == 6 ? Optional.of((long) packet.sourcePort()) : Optional.empty();
       case TCP_DPORT -> protocol == 6 ? Optional.of((long) packet.destinationPort()) : Optional.empty();
+      case TCP_FLAGS -> protocol == 6 ? Optional.of(packet.tcpFlags()) : Optional.empty();
       case UDP_SPORT -> protocol == 17 ? Optional.of((long) packet.sourcePort()) : Optional.empty();
       case UDP_DPORT -> protocol == 17 ? Optional.of((long) packet.destinationPort()) : Optional.empty();
       case TH_SPORT -> protocol == 6 || protocol == 17 ? Optional.of((long) packet.sourcePort()) : Optional.empty();

@@ -156,7 +156,7 @@ final class SimRuleset {
       chain.rules.add(new SimRule(c.rule()));
       checkLoops(command, table);
     } else if (command instanceof NftCommand.AddCounter c) {
-      table(command).counters.putIfAbsent(c.name(), CounterValues.ZERO);
+      table(command).counters.putIfAbsent(c.name(), c.initial());
     } else if (command instanceof NftCommand.DeleteCounter c) {
       SimTable table = table(command);
       if (!table.counters.containsKey(c.name())) {
@@ -413,6 +413,10 @@ final class SimRuleset {
         Optional<Hook> hook = chain.base.map(BaseChain::hook);
         if (hook.isPresent() && !Set.of(Hook.INPUT, Hook.FORWARD, Hook.OUTPUT, Hook.PREROUTING).contains(hook.get())) {
           throw refused(command, Errno.EOPNOTSUPP, "Could not process rule: " + Errno.EOPNOTSUPP.description());
+        }
+      } else if (stmt instanceof Stmt.Mangle m && m.key() instanceof Field.TcpOption) {
+        if (!(m.value() instanceof Field.Rt) && !(m.value() instanceof Value.Num)) {
+          throw refused(command, Errno.EINVAL, "tcp option maxseg size is set to a number or rt mtu");
         }
       } else if (stmt instanceof Stmt.Mangle m) {
         if (!m.key().equals(Field.MARK) && !m.key().equals(Field.CT_MARK)) {

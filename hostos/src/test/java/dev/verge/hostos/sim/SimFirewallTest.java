@@ -216,6 +216,26 @@ class SimFirewallTest {
   }
 
   @Test
+  void mssClampingLowersTheMssOfSynsToTheRouteMtuAndNeverRaisesIt() {
+    install(Table.of(NftFamily.INET, "fw").withChain(forward(BaseChain.Policy.ACCEPT,
+        rule("mss", Stmt.tcpFlags("syn"), Stmt.clampMssToRouteMtu()))));
+    Packet syn = Packet.tcp("10.0.0.2", 40000, "192.0.2.9", 80).in("lan0").out("wan0");
+    assertThat(syn.tcpMss()).isEqualTo(Packet.ETHERNET_MSS);
+    // a 1400-byte route carries 1400 - 20 (IP) - 20 (TCP) bytes of segment
+    assertThat(firewall.evaluate(Hook.FORWARD, syn.withRouteMtu(1400)).packet().tcpMss()).isEqualTo(1360);
+    // the SYN-ACK has the syn flag too
+    assertThat(firewall.evaluate(Hook.FORWARD, syn.reply().withRouteMtu(1400)).packet().tcpMss()).isEqualTo(1360);
+    // a smaller MSS than the route allows stays as it is
+    assertThat(firewall.evaluate(Hook.FORWARD, syn.withTcp(536, "syn").withRouteMtu(1400)).packet().tcpMss())
+        .isEqualTo(536);
+    // segments without syn are not touched, nor UDP
+    assertThat(firewall.evaluate(Hook.FORWARD, syn.withTcp(1460, "ack").withRouteMtu(1400)).packet().tcpMss())
+        .isEqualTo(1460);
+    assertThat(firewall.evaluate(Hook.FORWARD, Packet.udp("10.0.0.2", 1, "192.0.2.9", 53).withRouteMtu(1400))
+        .accepted()).isTrue();
+  }
+
+  @Test
   void aLimitLetsRatePlusBurstThroughAtOnceThenRefillsWithTime() {
     install(Table.of(NftFamily.INET, "fw").withChain(forward(BaseChain.Policy.DROP,
         rule("limited", Stmt.limit(2, "second", 1), Stmt.ACCEPT))));
