@@ -117,14 +117,23 @@ final class StatusView {
   }
 
   private void ports(JsonNode network) {
-    out.printf("PORTS (config %s, controller traffic on %s)%n", text(network, "dpcKey"), text(network, "currentUplink"));
-    out.printf("  %-10s %-12s %-5s %-5s %5s  %-20s %s%n", "LABEL", "INTERFACE", "UP", "MGMT", "COST", "ADDRESSES", "ERROR");
+    String inUse = text(network, "currentUplink");
+    out.printf("PORTS (config %s, controller traffic on %s)%n", text(network, "dpcKey"), inUse);
+    out.printf("  %-2s %-10s %-12s %-5s %-5s %5s %-6s %-20s %-15s %s%n", "", "LABEL", "INTERFACE", "UP", "MGMT", "COST",
+        "IP", "ADDRESSES", "GATEWAY", "ERROR");
     network.path("ports").forEach(p -> {
       List<String> addresses = new ArrayList<>();
       p.path("ipAddrs").forEach(a -> addresses.add(a.asText()));
-      out.printf("  %-10s %-12s %-5s %-5s %5d  %-20s %s%n", text(p, "label"), text(p, "ifName"),
-          p.path("up").asBoolean(), p.path("isMgmt").asBoolean(), p.path("cost").asInt(),
-          addresses.isEmpty() ? "-" : String.join(",", addresses), p.path("error").path("description").asText("-"));
+      List<String> gateways = new ArrayList<>();
+      p.path("defaultRouters").forEach(a -> gateways.add(a.asText()));
+      out.printf("  %-2s %-10s %-12s %-5s %-5s %5d %-6s %-20s %-15s %s%n", text(p, "label").equals(inUse) ? "*" : "",
+          text(p, "label"), text(p, "ifName"), p.path("up").asBoolean(), p.path("isMgmt").asBoolean(),
+          p.path("cost").asInt(), text(p, "dhcpType").equals("client") ? "dhcp" : text(p, "dhcpType"),
+          addresses.isEmpty() ? "-" : String.join(",", addresses), gateways.isEmpty() ? "-" : String.join(",", gateways),
+          p.path("error").path("description").asText("-"));
+      if (!p.path("proxy").asText().isEmpty()) {
+        out.printf("     proxy %s%n", p.path("proxy").asText());
+      }
     });
   }
 
@@ -175,6 +184,9 @@ final class StatusView {
     JsonNode configs = list.path("configs");
     out.printf("PORT CONFIGS (in use: %s)%n",
         current >= 0 && current < configs.size() ? text(configs.get(current), "key") : "none");
+    if (!list.path("reason").asText().isEmpty()) {
+      out.printf("  why: %s%n", list.path("reason").asText());
+    }
     out.printf("  %-2s %-12s %-9s %s%n", "", "KEY", "STATE", "LAST ERROR");
     for (int i = 0; i < configs.size(); i++) {
       JsonNode c = configs.get(i);

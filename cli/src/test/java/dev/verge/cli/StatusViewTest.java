@@ -39,8 +39,10 @@ class StatusViewTest {
          "reported": {
            "device_network/global": {"dpcKey": "zedagent", "currentUplink": "wan1", "ports": [
              {"label": "wan0", "ifName": "eth0", "isMgmt": true, "cost": 0, "error": {"description": "no carrier on eth0"}},
-             {"label": "wan1", "ifName": "eth1", "isMgmt": true, "up": true, "cost": 10, "ipAddrs": ["198.51.100.10/24"]}]},
-           "config_list/global": {"currentIndex": 0, "configs": [
+             {"label": "wan1", "ifName": "eth1", "isMgmt": true, "up": true, "cost": 10, "dhcpType": "client",
+              "ipAddrs": ["198.51.100.10/24"], "defaultRouters": ["198.51.100.1"], "proxy": "http://198.51.100.3:3128"}]},
+           "config_list/global": {"currentIndex": 0, "reason": "controller port wan0 lost (no carrier on eth0): switched to wan1",
+             "configs": [
              {"key": "zedagent", "lastSucceededMs": "20", "lastFailedMs": "10"},
              {"key": "lastresort", "lastFailedMs": "30", "lastError": "no management port reaches the controller"}]}}}
         """;
@@ -48,9 +50,12 @@ class StatusViewTest {
     new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
     String text = bytes.toString(StandardCharsets.UTF_8);
     assertThat(text).contains("PORTS (config zedagent, controller traffic on wan1)");
-    assertThat(text).containsPattern("wan0 +eth0 +false +true +0  - +no carrier on eth0");
-    assertThat(text).containsPattern("wan1 +eth1 +true +true +10  198.51.100.10/24 +-");
-    assertThat(text).contains("PORT CONFIGS (in use: zedagent)");
+    assertThat(text).containsPattern("\n {5}wan0 +eth0 +false +true +0 +- +- +- +no carrier on eth0");
+    // The port in use is marked, with how it gets its address, its gateway and its proxy.
+    assertThat(text).containsPattern("\n  \\* +wan1 +eth1 +true +true +10 +dhcp +198.51.100.10/24 +198.51.100.1 +-");
+    assertThat(text).contains("     proxy http://198.51.100.3:3128");
+    assertThat(text).contains("PORT CONFIGS (in use: zedagent)\n  why: controller port wan0 lost (no carrier on eth0): "
+        + "switched to wan1");
     assertThat(text).containsPattern("\\* +zedagent +works +-");
     assertThat(text).containsPattern(" +lastresort +failed +no management port reaches the controller");
   }

@@ -407,8 +407,8 @@ public final class NimAgent implements Agent {
           .addAllPorts(entry.config().ports().stream().filter(Port::hasIp).map(Port::label).toList()));
     }
     ConfigListStatus built = list.build();
-    configListStatus.publish(GLOBAL, built);
-    persistConfigList(built);
+    configListStatus.publish(GLOBAL, built.toBuilder().setReason(verifier.reason()).build());
+    persistConfigList(built); // the history only: a new reason alone is no reason to write
   }
 
   /** How often the ports' counters are published (zedagent sends the latest on its own schedule). */
@@ -493,7 +493,7 @@ public final class NimAgent implements Agent {
 
   /** One port as it is now: config, kernel, lease, test results. */
   private record PortView(Port port, Optional<Link> link, List<String> addresses, List<String> gateways,
-      List<String> dns, int table, String error) {
+      List<String> dns, List<String> ntp, int table, String error) {
     dev.verge.topics.v1.Port bus(long now) {
       dev.verge.topics.v1.Port.Builder b = dev.verge.topics.v1.Port.newBuilder()
           .setLabel(port.label())
@@ -510,10 +510,12 @@ public final class NimAgent implements Agent {
           .addAllAddresses(addresses)
           .addAllGateways(gateways)
           .addAllDnsServers(dns)
-          .addAllNtpServers(port.ntpServers())
+          .addAllNtpServers(ntp)
           .setMtu(link.map(Link::mtu).orElse(0))
           .setMac(link.map(l -> l.mac().toString()).orElse(""))
           .setRoutingTable(table);
+      // zedagent's own controller session goes through the same proxy as nim's tests.
+      port.proxy().ifPresent(proxy -> b.setProxy(proxy.url()).addAllProxyExceptions(proxy.exceptions()));
       if (!error.isEmpty()) {
         b.setError(ErrorInfo.newBuilder().setDescription(error).setTimestampMs(now));
       }
@@ -530,7 +532,7 @@ public final class NimAgent implements Agent {
           .addAllIpAddrs(addresses)
           .addAllDefaultRouters(gateways)
           .addAllDnsServers(dns)
-          .addAllNtpServers(port.ntpServers())
+          .addAllNtpServers(ntp)
           .setUp(link.map(l -> l.up() && l.carrier()).orElse(false))
           .setCost(port.cost())
           .setMtu(link.map(Link::mtu).orElse(0))
@@ -573,7 +575,8 @@ public final class NimAgent implements Agent {
           return r.lastFailedMs() > r.lastSucceededMs() ? Optional.of(r.lastError()) : Optional.empty();
         })
         .orElse("");
-    return new PortView(port, link, addresses, gateways, dns, port.hasIp() ? table : 0, error);
+    return new PortView(port, link, addresses, gateways, dns, IntendedPorts.ntpServers(port, leases),
+        port.hasIp() ? table : 0, error);
   }
 
   // ---------------------------------------------------------------- configurators

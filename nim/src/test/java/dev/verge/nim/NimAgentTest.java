@@ -232,6 +232,26 @@ class NimAgentTest {
   }
 
   @Test
+  void ntpServersOfTheLeaseJoinTheConfiguredOnesInTheSourcesFileAndPortStatus() throws Exception {
+    world = new NimWorld(dir, "eth0");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(Configs.DHCP_NET, dhcp().toBuilder()
+        .setIp(dhcp().getIp().toBuilder().addNtp("ntp.example.net").addNtp("203.0.113.123")).build());
+    world.adapters.publish("wan0", uplink("wan0", "eth0", 0, Configs.DHCP_NET));
+    world.start();
+    world.host.dhcpServer().offer("eth0", new DhcpLease(IpPrefix.parse("203.0.113.50/24"),
+        List.of(IpPrefix.literal("203.0.113.1")), List.of(), Optional.empty(), Duration.ofHours(1), Optional.empty(),
+        List.of(IpPrefix.literal("203.0.113.123"), IpPrefix.literal("203.0.113.124"))));
+    world.advance(Duration.ofSeconds(1));
+    // Configured first; the lease's option 42 after, without repeating a server.
+    java.nio.file.Path ntp = new NimSettings(world.stateDir).timeSources();
+    assertThat(java.nio.file.Files.readAllLines(ntp)).filteredOn(l -> l.startsWith("server")).containsExactly(
+        "server ntp.example.net iburst", "server 203.0.113.123 iburst", "server 203.0.113.124 iburst");
+    assertThat(world.network().getPorts(0).getNtpServersList())
+        .containsExactly("ntp.example.net", "203.0.113.123", "203.0.113.124");
+  }
+
+  @Test
   void aFailingControllerConfigFallsBackToTheLastResortWhenEnabled() {
     world = new NimWorld(dir, "eth0");
     world.physicalIo.publish("eth0", eth("eth0"));
