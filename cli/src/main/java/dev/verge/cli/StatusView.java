@@ -180,7 +180,8 @@ final class StatusView {
 
   /** nim's port config list: which config runs, and how each fared when last tested. */
   private void portConfigs(JsonNode list) {
-    int current = list.path("currentIndex").asInt(-1);
+    // Proto3 JSON leaves out a field at its default: no currentIndex is index 0 (none is -1).
+    int current = list.path("currentIndex").asInt(0);
     JsonNode configs = list.path("configs");
     out.printf("PORT CONFIGS (in use: %s)%n",
         current >= 0 && current < configs.size() ? text(configs.get(current), "key") : "none");

@@ -41,7 +41,7 @@ class StatusViewTest {
              {"label": "wan0", "ifName": "eth0", "isMgmt": true, "cost": 0, "error": {"description": "no carrier on eth0"}},
              {"label": "wan1", "ifName": "eth1", "isMgmt": true, "up": true, "cost": 10, "dhcpType": "client",
               "ipAddrs": ["198.51.100.10/24"], "defaultRouters": ["198.51.100.1"], "proxy": "http://198.51.100.3:3128"}]},
-           "config_list/global": {"currentIndex": 0, "reason": "controller port wan0 lost (no carrier on eth0): switched to wan1",
+           "config_list/global": {"reason": "controller port wan0 lost (no carrier on eth0): switched to wan1",
              "configs": [
              {"key": "zedagent", "lastSucceededMs": "20", "lastFailedMs": "10"},
              {"key": "lastresort", "lastFailedMs": "30", "lastError": "no management port reaches the controller"}]}}}
