@@ -402,6 +402,40 @@ class NimAgentTest {
   }
 
   @Test
+  void aNodeRestartedOnABadNewestControllerConfigFallsBackToTheOlderOneWithoutTheController() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.physicalIo.publish("eth1", eth("eth1"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.start();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+
+    // The controller moves its uplink to eth1, from where it cannot be reached: nim falls back.
+    world.probe.fail("eth1", "connection refused");
+    world.adapters.unpublish("wan0");
+    world.adapters.publish("wan1", staticUplink("wan1", "eth1", 0, NET1, "198.51.100.10"));
+    world.advance(NimTimers.DEFAULT.addressWait().plusSeconds(5));
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    assertThat(world.agent.verifier().currentIndex()).isEqualTo(1);
+
+    // The node restarts with the controller unreachable: the bus has only the newest (bad) config.
+    world.advance(Duration.ofSeconds(30));
+    world.restart();
+    world.advance(NimTimers.DEFAULT.addressWait().plusSeconds(5));
+    assertThat(world.network().getControllerPort()).as("the older config, kept on disk, works again").isEqualTo("wan0");
+    assertThat(world.host.network().addresses("eth0")).extracting(a -> a.prefix().toString()).contains("192.0.2.10/24");
+    Subscription<ConfigListStatus> listStatus = world.watch(NimTopics.CONFIG_LIST_STATUS);
+    world.settle();
+    ConfigListStatus list = listStatus.get(NimAgent.GLOBAL).orElseThrow();
+    assertThat(list.getConfigsList()).extracting(c -> c.getKey() + " " + c.getPortsList())
+        .containsExactly("zedagent [wan1]", "zedagent [wan0]");
+    assertThat(list.getCurrentIndex()).isEqualTo(1);
+    assertThat(list.getConfigs(0).getLastError()).contains("connection refused");
+  }
+
+  @Test
   void aRestartDoesNotMakeTheControllerConfigNewerThanItWas() throws Exception {
     world = new NimWorld(dir, "eth0", "eth1");
     world.physicalIo.publish("eth0", eth("eth0"));

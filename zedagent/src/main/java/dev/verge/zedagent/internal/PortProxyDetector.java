@@ -43,7 +43,8 @@ public final class PortProxyDetector implements ProxyDetector {
   private volatile PortProxy current = PortProxy.DIRECT;
 
   /** Uses this proxy from the next dial on; true when it differs from the one in use. */
-  public boolean use(PortProxy proxy) {
+  public boolean use(PortProxy wanted) {
+    PortProxy proxy = wanted.url().isEmpty() ? PortProxy.DIRECT : wanted; // exceptions alone change nothing
     if (proxy.equals(current)) {
       return false;
     }
