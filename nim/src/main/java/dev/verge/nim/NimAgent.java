@@ -557,7 +557,7 @@ public final class NimAgent implements Agent {
 
   /** One port as it is now: config, kernel, lease, test results. */
   private record PortView(Port port, Optional<Link> link, List<String> addresses, List<String> gateways,
-      List<String> dns, List<String> ntp, int table, String error) {
+      List<String> dns, List<String> ntp, int table, String error, Verifier.PortResult result) {
     dev.verge.topics.v1.Port bus(long now) {
       dev.verge.topics.v1.Port.Builder b = dev.verge.topics.v1.Port.newBuilder()
           .setLabel(port.label())
@@ -600,7 +600,9 @@ public final class NimAgent implements Agent {
           .setUp(link.map(l -> l.up() && l.carrier()).orElse(false))
           .setCost(port.cost())
           .setMtu(link.map(Link::mtu).orElse(0))
-          .setMac(link.map(l -> l.mac().toString()).orElse(""));
+          .setMac(link.map(l -> l.mac().toString()).orElse(""))
+          .setLastFailedMs(result.lastFailedMs())
+          .setLastSucceededMs(result.lastSucceededMs());
       port.proxy().ifPresent(proxy -> b.setProxy(proxy.url()).addAllProxyExceptions(proxy.exceptions()));
       port.wireless().ifPresent(w -> b.setWireless(dev.verge.proto.info.v1.WirelessStatus.newBuilder()
           .setType(w.kind().word()).addAllNetworks(w.networks())
@@ -640,7 +642,7 @@ public final class NimAgent implements Agent {
         })
         .orElse("");
     return new PortView(port, link, addresses, gateways, dns, IntendedPorts.ntpServers(port, leases),
-        port.hasIp() ? table : 0, error);
+        port.hasIp() ? table : 0, error, verifier.portResult(port.label()));
   }
 
   // ---------------------------------------------------------------- configurators

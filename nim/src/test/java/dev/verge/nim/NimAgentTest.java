@@ -207,6 +207,42 @@ class NimAgentTest {
     assertThat(world.network().getControllerPort()).isEqualTo("wan1");
   }
 
+  dev.verge.proto.info.v1.PortStatus portStatus(String label) {
+    Subscription<DeviceNetworkStatus> status = world.watch(NimTopics.DEVICE_NETWORK_STATUS);
+    world.observer.runPending();
+    return status.get("global").orElseThrow().getPortsList().stream().filter(p -> p.getLabel().equals(label))
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void eachPortsStatusSaysWhenItsLastCheckFailedAndWhenItsLastOneSucceeded() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.probe.fail("eth0", "connection refused");
+    long startedAt = world.loop.now().toEpochMilli();
+    world.start();
+    long verifiedBy = world.loop.now().toEpochMilli();
+
+    var wan0 = portStatus("wan0");
+    assertThat(wan0.getLastFailedMs()).as("wall clock of the failed verification").isBetween(startedAt, verifiedBy);
+    assertThat(wan0.getLastSucceededMs()).as("never succeeded").isZero();
+    assertThat(wan0.getError().getDescription()).isEqualTo("connection refused");
+    long failedAt = wan0.getLastFailedMs();
+    var wan1 = portStatus("wan1");
+    assertThat(wan1.getLastSucceededMs()).as("tested after wan0 failed").isBetween(failedAt, verifiedBy);
+    assertThat(wan1.getLastFailedMs()).isZero();
+
+    // eth0's upstream heals: after the hold-down the periodic better-port probe succeeds through it.
+    world.probe.heal("eth0");
+    world.advance(NimTimers.DEFAULT.holdDown().plus(NimTimers.DEFAULT.probeInterval()).plusSeconds(1));
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    wan0 = portStatus("wan0");
+    assertThat(wan0.getLastFailedMs()).as("the failure is kept").isEqualTo(failedAt);
+    assertThat(wan0.getLastSucceededMs()).as("not before the hold-down").isGreaterThanOrEqualTo(failedAt + NimTimers.DEFAULT.holdDown().toMillis())
+        .isLessThanOrEqualTo(world.loop.now().toEpochMilli());
+    assertThat(wan0.hasError()).as("the failure is older than the success").isFalse();
+  }
+
   @Test
   void withoutAControllerConfigTheLastResortRunsDhcpOnEveryEthernet() {
     world = new NimWorld(dir, "eth0", "eth1");
