@@ -18,6 +18,7 @@ import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
 import dev.verge.netlab.RepoPaths;
 import dev.verge.netlab.Root;
+import dev.verge.netlab.UpstreamHost;
 import dev.verge.topics.ZedagentTopics;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -112,8 +113,10 @@ final class DemoCommand implements Callable<Integer> {
       Netns upstream = topo.namespace("upstream");
       Netns device = topo.namespace("device");
       topo.veth(upstream, "eth0", device, "eth0");
-      upstream.address("eth0", "203.0.113.1/24");
-      device.address("eth0", "203.0.113.2/24");
+      // The node's uplink is DHCP (examples/edge-basic.yaml; before any config, nim's last resort
+      // is DHCP too): the upstream runs a real DHCP server that leases the device 203.0.113.2.
+      new UpstreamHost(upstream, "eth0", "203.0.113.1/24")
+          .startDhcpAndDns("203.0.113.2", "203.0.113.2", Duration.ofHours(1));
       ctrl = new Host("upstream namespace " + upstream.name(), upstream, topo, "203.0.113.1");
       edge = new Host("device namespace " + device.name(), device, topo, "203.0.113.2");
       devicePort = 7443;
@@ -121,7 +124,8 @@ final class DemoCommand implements Callable<Integer> {
       metricsPort = 7445;
       localApiPort = 8088;
       System.out.println("Running as root: the controller is in " + upstream.name() + " (203.0.113.1), the node in "
-          + device.name() + " (203.0.113.2), joined by a veth that is the node's uplink eth0.");
+          + device.name() + " (203.0.113.2), joined by a veth that is the node's uplink eth0;");
+      System.out.println("the node's nim gets that address by DHCP from dnsmasq in " + upstream.name() + ".");
     } else {
       ctrl = new Host("this machine (loopback)", null, topo, "127.0.0.1");
       edge = ctrl;
@@ -203,6 +207,10 @@ final class DemoCommand implements Callable<Integer> {
         "--token-file", work.resolve("local-api.token").toString());
     expectOk(status).stdout().lines().dropWhile(l -> !l.startsWith("AGENT")).forEach(this::show);
     show("(an agent's dependency graph: verge node graph --agent NAME [--intended])");
+
+    if (edge.ns() != null) {
+      showUplink();
+    }
 
     heading("The network instances", "zedrouter's bridges, NAT and DHCP for the apps (verge node status)");
     ZedrouterDemoStep.show(nodeStatus(), this::show);
@@ -345,6 +353,28 @@ final class DemoCommand implements Callable<Integer> {
     ExecResult result = edge.verge("node", "status", "-o", "json", "--local-api", "127.0.0.1:" + localApiPort,
         "--token-file", work.resolve("local-api.token").toString());
     return JSON.readTree(expectOk(result).stdout());
+  }
+
+  /** nim's uplink as `verge node status` reports it: its lease and why it carries controller traffic. */
+  private void showUplink() throws IOException {
+    heading("The uplink", "nim: eth0 by DHCP, verified to reach the controller before it carries its traffic");
+    await("nim to carry controller traffic on eth0", () -> deviceNetwork().path("currentUplink").asText().equals("eth0"));
+    JsonNode network = deviceNetwork();
+    for (JsonNode port : network.path("ports")) {
+      List<String> addresses = new ArrayList<>();
+      port.path("ipAddrs").forEach(a -> addresses.add(a.asText()));
+      show(port.path("label").asText() + " (" + port.path("dhcpType").asText().replace("client", "DHCP") + ") "
+          + (addresses.isEmpty() ? "no address" : String.join(",", addresses))
+          + " via " + port.path("defaultRouters").path(0).asText("-")
+          + (port.path("label").asText().equals(network.path("currentUplink").asText()) ? " <- controller traffic" : "")
+          + (port.has("error") ? ": " + port.path("error").path("description").asText() : ""));
+    }
+    show("why: " + StatusView.payload(nodeStatus().path("reported").path("config_list/global")).path("reason").asText());
+  }
+
+  /** nim's device network status as zedagent reports it (unwrapped from its info message). */
+  private JsonNode deviceNetwork() throws IOException {
+    return StatusView.payload(nodeStatus().path("reported").path("device_network/global"));
   }
 
   private static ExecResult expectOk(ExecResult result) {

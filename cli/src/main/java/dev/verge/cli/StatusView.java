@@ -14,9 +14,16 @@ import java.util.TreeMap;
  */
 final class StatusView {
   private final PrintStream out;
+  private final java.util.function.LongSupplier nowMs;
 
   StatusView(PrintStream out) {
+    this(out, System::currentTimeMillis);
+  }
+
+  /** nowMs: the wall clock the ages of reported times are measured against (fixed in tests). */
+  StatusView(PrintStream out, java.util.function.LongSupplier nowMs) {
     this.out = out;
+    this.nowMs = nowMs;
   }
 
   void render(JsonNode status) {
@@ -117,14 +124,24 @@ final class StatusView {
   }
 
   private void ports(JsonNode network) {
-    out.printf("PORTS (config %s, controller traffic on %s)%n", text(network, "dpcKey"), text(network, "currentUplink"));
-    out.printf("  %-10s %-12s %-5s %-5s %5s  %-20s %s%n", "LABEL", "INTERFACE", "UP", "MGMT", "COST", "ADDRESSES", "ERROR");
+    String inUse = text(network, "currentUplink");
+    out.printf("PORTS (config %s, controller traffic on %s)%n", text(network, "dpcKey"), inUse);
+    out.printf("  %-2s %-10s %-12s %-5s %-5s %5s %-6s %-20s %-15s %-16s %s%n", "", "LABEL", "INTERFACE", "UP", "MGMT",
+        "COST", "IP", "ADDRESSES", "GATEWAY", "LAST CHECK", "ERROR");
     network.path("ports").forEach(p -> {
       List<String> addresses = new ArrayList<>();
       p.path("ipAddrs").forEach(a -> addresses.add(a.asText()));
-      out.printf("  %-10s %-12s %-5s %-5s %5d  %-20s %s%n", text(p, "label"), text(p, "ifName"),
-          p.path("up").asBoolean(), p.path("isMgmt").asBoolean(), p.path("cost").asInt(),
-          addresses.isEmpty() ? "-" : String.join(",", addresses), p.path("error").path("description").asText("-"));
+      List<String> gateways = new ArrayList<>();
+      p.path("defaultRouters").forEach(a -> gateways.add(a.asText()));
+      out.printf("  %-2s %-10s %-12s %-5s %-5s %5d %-6s %-20s %-15s %-16s %s%n", text(p, "label").equals(inUse) ? "*" : "",
+          text(p, "label"), text(p, "ifName"), p.path("up").asBoolean(), p.path("isMgmt").asBoolean(),
+          p.path("cost").asInt(), text(p, "dhcpType").equals("client") ? "dhcp" : text(p, "dhcpType"),
+          addresses.isEmpty() ? "-" : String.join(",", addresses), gateways.isEmpty() ? "-" : String.join(",", gateways),
+          lastCheck(p.path("lastFailedMs").asLong(), p.path("lastSucceededMs").asLong()),
+          p.path("error").path("description").asText("-"));
+      if (!p.path("proxy").asText().isEmpty()) {
+        out.printf("     proxy %s%n", p.path("proxy").asText());
+      }
     });
   }
 
@@ -187,10 +204,14 @@ final class StatusView {
 
   /** nim's port config list: which config runs, and how each fared when last tested. */
   private void portConfigs(JsonNode list) {
-    int current = list.path("currentIndex").asInt(-1);
+    // Proto3 JSON leaves out a field at its default: no currentIndex is index 0 (none is -1).
+    int current = list.path("currentIndex").asInt(0);
     JsonNode configs = list.path("configs");
     out.printf("PORT CONFIGS (in use: %s)%n",
         current >= 0 && current < configs.size() ? text(configs.get(current), "key") : "none");
+    if (!list.path("reason").asText().isEmpty()) {
+      out.printf("  why: %s%n", list.path("reason").asText());
+    }
     out.printf("  %-2s %-12s %-9s %s%n", "", "KEY", "STATE", "LAST ERROR");
     for (int i = 0; i < configs.size(); i++) {
       JsonNode c = configs.get(i);
@@ -199,6 +220,30 @@ final class StatusView {
       String state = succeeded > failed ? "works" : failed > 0 ? "failed" : "untested";
       out.printf("  %-2s %-12s %-9s %s%n", i == current ? "*" : "", text(c, "key"), state, text(c, "lastError"));
     }
+  }
+
+  /** The port's newest check, as "ok 12s ago" or "failed 3s ago"; "-" when it was never checked. */
+  private String lastCheck(long failedMs, long succeededMs) {
+    if (failedMs == 0 && succeededMs == 0) {
+      return "-";
+    }
+    boolean ok = succeededMs > failedMs;
+    return (ok ? "ok " : "failed ") + age(nowMs.getAsLong() - Math.max(failedMs, succeededMs));
+  }
+
+  /** A short age; a time ahead of this clock (the device's clock differs) is "0s ago". */
+  static String age(long ms) {
+    long s = Math.max(0, ms) / 1000;
+    if (s < 120) {
+      return s + "s ago";
+    }
+    if (s < 120 * 60) {
+      return s / 60 + "m ago";
+    }
+    if (s < 48 * 3600) {
+      return s / 3600 + "h ago";
+    }
+    return s / 86400 + "d ago";
   }
 
   private static String text(JsonNode node, String field) {

@@ -35,6 +35,8 @@ class DemoIT {
         .contains("controller serving devices on 203.0.113.1:7443");
     assertThat(demo.stdout())
         .contains("the device verified the signature and acknowledged hash")
+        // the uplink's lease from the upstream's dnsmasq, and nim's verified choice of it
+        .contains("eth0 (DHCP) 203.0.113.2/24 via 203.0.113.1 <- controller traffic")
         .contains("zedagent/NetworkInstanceConfig 00000000-0000-4000-8000-000000000b01: local-1")
         .contains("(OVERLAPPING_SUBNET)")
         .contains("node connected=false")

@@ -58,21 +58,43 @@ class StatusViewTest {
         {"connected": true,
          "reported": {
            "device_network/global": {"dpcKey": "zedagent", "currentUplink": "wan1", "ports": [
-             {"label": "wan0", "ifName": "eth0", "isMgmt": true, "cost": 0, "error": {"description": "no carrier on eth0"}},
-             {"label": "wan1", "ifName": "eth1", "isMgmt": true, "up": true, "cost": 10, "ipAddrs": ["198.51.100.10/24"]}]},
-           "config_list/global": {"currentIndex": 0, "configs": [
+             {"label": "wan0", "ifName": "eth0", "isMgmt": true, "cost": 0, "error": {"description": "no carrier on eth0"},
+              "lastFailedMs": "1767225597000", "lastSucceededMs": "1767225500000"},
+             {"label": "wan1", "ifName": "eth1", "isMgmt": true, "up": true, "cost": 10, "dhcpType": "client",
+              "ipAddrs": ["198.51.100.10/24"], "defaultRouters": ["198.51.100.1"], "proxy": "http://198.51.100.3:3128",
+              "lastSucceededMs": "1767225588000"},
+             {"label": "lan0", "ifName": "eth2", "cost": 0}]},
+           "config_list/global": {"reason": "controller port wan0 lost (no carrier on eth0): switched to wan1",
+             "configs": [
              {"key": "zedagent", "lastSucceededMs": "20", "lastFailedMs": "10"},
              {"key": "lastresort", "lastFailedMs": "30", "lastError": "no management port reaches the controller"}]}}}
         """;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(json));
+    long now = 1767225600000L; // the status is read 3 s after wan0's last check failed, 12 s after wan1's succeeded
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8), () -> now)
+        .render(new ObjectMapper().readTree(json));
     String text = bytes.toString(StandardCharsets.UTF_8);
     assertThat(text).contains("PORTS (config zedagent, controller traffic on wan1)");
-    assertThat(text).containsPattern("wan0 +eth0 +false +true +0  - +no carrier on eth0");
-    assertThat(text).containsPattern("wan1 +eth1 +true +true +10  198.51.100.10/24 +-");
-    assertThat(text).contains("PORT CONFIGS (in use: zedagent)");
+    // Each port's newest check: how it went and how long ago; the failure's error follows.
+    assertThat(text).containsPattern("\n {5}wan0 +eth0 +false +true +0 +- +- +- +failed 3s ago +no carrier on eth0");
+    // The port in use is marked, with how it gets its address, its gateway and its proxy.
+    assertThat(text).containsPattern(
+        "\n  \\* +wan1 +eth1 +true +true +10 +dhcp +198.51.100.10/24 +198.51.100.1 +ok 12s ago +-");
+    assertThat(text).as("never checked").containsPattern("\n {5}lan0 +eth2 +false +false +0 +- +- +- +- +-");
+    assertThat(text).contains("     proxy http://198.51.100.3:3128");
+    assertThat(text).contains("PORT CONFIGS (in use: zedagent)\n  why: controller port wan0 lost (no carrier on eth0): "
+        + "switched to wan1");
     assertThat(text).containsPattern("\\* +zedagent +works +-");
     assertThat(text).containsPattern(" +lastresort +failed +no management port reaches the controller");
+  }
+
+  @Test
+  void agesAreShortAndATimeAheadOfTheClockIsNow() {
+    assertThat(StatusView.age(-5_000)).isEqualTo("0s ago");
+    assertThat(StatusView.age(119_999)).isEqualTo("119s ago");
+    assertThat(StatusView.age(3 * 60_000)).isEqualTo("3m ago");
+    assertThat(StatusView.age(5 * 3_600_000)).isEqualTo("5h ago");
+    assertThat(StatusView.age(3 * 86_400_000L)).isEqualTo("3d ago");
   }
 
   @Test

@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param domain option 15
  * @param leaseTime option 51
  * @param server the server that granted it (option 54)
+ * @param ntpServers option 42, in the server's order
  */
 public record DhcpLease(
     IpPrefix address,
@@ -22,9 +23,21 @@ public record DhcpLease(
     List<InetAddress> dnsServers,
     Optional<String> domain,
     Duration leaseTime,
-    Optional<InetAddress> server) {
+    Optional<InetAddress> server,
+    List<InetAddress> ntpServers) {
   public DhcpLease {
     routers = List.copyOf(routers);
     dnsServers = List.copyOf(dnsServers);
+    ntpServers = List.copyOf(ntpServers);
+  }
+
+  /** A lease without NTP servers. */
+  public DhcpLease(IpPrefix address, List<InetAddress> routers, List<InetAddress> dnsServers, Optional<String> domain,
+      Duration leaseTime, Optional<InetAddress> server) {
+    this(address, routers, dnsServers, domain, leaseTime, server, List.of());
+  }
+
+  public DhcpLease withNtpServers(List<InetAddress> servers) {
+    return new DhcpLease(address, routers, dnsServers, domain, leaseTime, server, servers);
   }
 }

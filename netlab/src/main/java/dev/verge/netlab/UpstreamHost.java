@@ -19,6 +19,7 @@ public final class UpstreamHost {
   private final String ifname;
   private final String address;
   private final Map<String, String> dnsRecords = new LinkedHashMap<>();
+  private final List<String> dhcpOptions = new ArrayList<>();
 
   /**
    * @param ns the namespace of the upstream host
@@ -44,6 +45,15 @@ public final class UpstreamHost {
   /** A name the DNS server answers (must be added before {@link #startDhcpAndDns}). */
   public UpstreamHost dnsRecord(String name, String ip) {
     dnsRecords.put(name, ip);
+    return this;
+  }
+
+  /**
+   * A further DHCP option the server hands out, in dnsmasq's form, e.g.
+   * {@code option:ntp-server,192.0.2.123} (must be added before {@link #startDhcpAndDns}).
+   */
+  public UpstreamHost dhcpOption(String option) {
+    dhcpOptions.add(option);
     return this;
   }
 
@@ -78,6 +88,7 @@ public final class UpstreamHost {
                 "--dhcp-option=option:dns-server," + address,
                 "--dhcp-authoritative"));
     dnsRecords.forEach((name, ip) -> command.add("--address=/" + name + "/" + ip));
+    dhcpOptions.forEach(option -> command.add("--dhcp-option=" + option));
     BackgroundProcess dnsmasq = ns.spawn("dnsmasq", command.toArray(String[]::new));
     dnsmasq.awaitOutput(out -> out.contains("DHCP, IP range"), Duration.ofSeconds(10));
     return dnsmasq;

@@ -45,7 +45,7 @@ public final class IntendedPorts {
     config.ifPresent(c -> addPorts(c, leases, ifIndexes, controllerPort, items));
     config.map(c -> resolver(c, leases, controllerPort)).filter(r -> !r.nameservers().isEmpty()).ifPresent(items::add);
     config.map(c -> new PortItems.TimeSources(byControllerPortFirst(c, controllerPort).stream()
-            .flatMap(p -> p.ntpServers().stream()).distinct().toList()))
+            .flatMap(p -> ntpServers(p, leases).stream()).distinct().toList()))
         .filter(t -> !t.servers().isEmpty()).ifPresent(items::add);
     return Graphs.newGraph(GraphSpec.named(NimAgent.NAME).describedAs("device ports")
         .withItems(items.toArray(Item[]::new)));
@@ -66,6 +66,14 @@ public final class IntendedPorts {
     Optional<String> domain = controllerPort.flatMap(label -> ports.stream().filter(p -> p.label().equals(label)).findFirst())
         .flatMap(p -> Optional.ofNullable(leases.get(p.ifName()))).flatMap(DhcpLease::domain);
     return new PortItems.ResolverConfig(List.copyOf(servers), domain);
+  }
+
+  /** A port's NTP servers: the configured ones, then its lease's (option 42) not already among them. */
+  public static List<String> ntpServers(Port port, Map<String, DhcpLease> leases) {
+    java.util.LinkedHashSet<String> servers = new java.util.LinkedHashSet<>(port.ntpServers());
+    Optional.ofNullable(leases.get(port.ifName()))
+        .ifPresent(l -> l.ntpServers().forEach(s -> servers.add(s.getHostAddress())));
+    return List.copyOf(servers);
   }
 
   /** The management ports, the one controller traffic uses first, then in cost order. */

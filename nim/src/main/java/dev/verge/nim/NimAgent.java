@@ -115,6 +115,8 @@ public final class NimAgent implements Agent {
   private Optional<PortConfigStatus> restoredControllerPriority = Optional.empty();
   /** What is on disk, so an unchanged list is not written again. */
   private ConfigListStatus persistedList = ConfigListStatus.getDefaultInstance();
+  /** The controller's port contents seen, by fingerprint (as offered to the list), for persistence. */
+  private final Map<String, DeviceConfig> controllerContents = new HashMap<>();
   /** Set on the loop when the agent stops: late kernel and DHCP events are dropped. */
   private boolean stopped;
 
@@ -212,8 +214,9 @@ public final class NimAgent implements Agent {
     if (!systemAdapters.all().isEmpty()) {
       PortConfig read = PortConfigReader.read(PortConfig.CONTROLLER, 0, physicalIo.all().values(), vlans.all().values(),
           bonds.all().values(), systemAdapters.all().values(), networks.all());
-      if (read.managementPorts().isEmpty() && !read.errors().isEmpty() && controllerConfig != null
-          && !controllerConfig.managementPorts().isEmpty()) {
+      boolean keptPrevious = read.managementPorts().isEmpty() && !read.errors().isEmpty() && controllerConfig != null
+          && !controllerConfig.managementPorts().isEmpty();
+      if (keptPrevious) {
         // Nothing usable is left of the new config: keep running the last good one, report why.
         read = controllerConfig.withPorts(controllerConfig.ports(), read.errors());
       } else if (controllerConfig == null && restoredControllerPriority.isPresent()
@@ -226,7 +229,16 @@ public final class NimAgent implements Agent {
       }
       restoredControllerPriority = Optional.empty();
       controllerConfig = new PortConfig(PortConfig.CONTROLLER, controllerConfigSeenMs, read.ports(), read.errors());
-      configs.add(applyLocalOverride(controllerConfig));
+      PortConfig offered = applyLocalOverride(controllerConfig);
+      if (!keptPrevious) {
+        // What it was read from: kept so that, once it is an older content behind a newer one, it
+        // can be persisted and survive a restart as the fallback.
+        controllerContents.putIfAbsent(offered.fingerprint(), DeviceConfig.newBuilder()
+            .addAllDeviceIo(physicalIo.all().values()).addAllVlans(vlans.all().values())
+            .addAllBonds(bonds.all().values()).addAllSystemAdapters(systemAdapters.all().values())
+            .addAllNetworks(networks.all().values()).build());
+      }
+      configs.add(offered);
     } else {
       controllerConfig = null;
     }
@@ -407,8 +419,8 @@ public final class NimAgent implements Agent {
           .addAllPorts(entry.config().ports().stream().filter(Port::hasIp).map(Port::label).toList()));
     }
     ConfigListStatus built = list.build();
-    configListStatus.publish(GLOBAL, built);
-    persistConfigList(built);
+    configListStatus.publish(GLOBAL, built.toBuilder().setReason(verifier.reason()).build());
+    persistConfigList(built); // the history only: a new reason alone is no reason to write
   }
 
   /** How often the ports' counters are published (zedagent sends the latest on its own schedule). */
@@ -476,6 +488,57 @@ public final class NimAgent implements Agent {
         .toList());
     restoredControllerPriority = persistedList.getConfigsList().stream()
         .filter(c -> c.getKey().equals(PortConfig.CONTROLLER)).findFirst();
+    // The controller's older contents (its newest comes back from the bus): from their files.
+    List<Verifier.Entry> fallbacks = new ArrayList<>();
+    persistedList.getConfigsList().stream()
+        .filter(c -> c.getKey().equals(PortConfig.CONTROLLER)).skip(1)
+        .forEach(c -> readControllerContent(c.getFingerprint()).ifPresent(content -> {
+          PortConfig older = PortConfigReader.read(PortConfig.CONTROLLER, c.getTimePriorityMs(), content);
+          controllerContents.put(older.fingerprint(), content);
+          fallbacks.add(new Verifier.Entry(older, c.getLastFailedMs(), c.getLastSucceededMs(), c.getLastError()));
+        }));
+    verifier.restoreFallbacks(fallbacks);
+  }
+
+  private Optional<DeviceConfig> readControllerContent(String fingerprint) {
+    java.nio.file.Path file = settings.controllerContentFile(fingerprint);
+    try {
+      return Optional.of(DeviceConfig.parseFrom(java.nio.file.Files.readAllBytes(file)));
+    } catch (java.io.IOException e) {
+      log.warn("nim: the controller's older port config {} is lost ({}): no fallback to it", fingerprint, e.toString());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Writes the content of every controller config in the list that has no file yet, and removes
+   * the files of contents the list no longer holds (before the list itself is written).
+   */
+  private void persistControllerContents(ConfigListStatus list) throws java.io.IOException {
+    java.util.Set<String> inList = new java.util.HashSet<>();
+    for (PortConfigStatus c : list.getConfigsList()) {
+      if (c.getKey().equals(PortConfig.CONTROLLER)) {
+        inList.add(c.getFingerprint());
+        java.nio.file.Path file = settings.controllerContentFile(c.getFingerprint());
+        DeviceConfig content = controllerContents.get(c.getFingerprint());
+        if (content != null && !java.nio.file.Files.exists(file)) {
+          java.nio.file.Files.createDirectories(file.getParent());
+          dev.verge.proto.AtomicFiles.write(file, content.toByteArray());
+        }
+      }
+    }
+    controllerContents.keySet().retainAll(inList);
+    java.nio.file.Path dir = settings.controllerContentFile("x").getParent();
+    if (java.nio.file.Files.isDirectory(dir)) {
+      try (var files = java.nio.file.Files.list(dir)) {
+        for (java.nio.file.Path f : files.toList()) {
+          String name = f.getFileName().toString();
+          if (name.endsWith(".pb") && !inList.contains(name.substring(0, name.length() - 3))) {
+            java.nio.file.Files.deleteIfExists(f);
+          }
+        }
+      }
+    }
   }
 
   /** Keeps the list's history for the next start; written only when it changed, atomically. */
@@ -484,6 +547,7 @@ public final class NimAgent implements Agent {
       return;
     }
     try {
+      persistControllerContents(list);
       dev.verge.proto.AtomicFiles.write(settings.configListFile(), list.toByteArray());
       persistedList = list;
     } catch (java.io.IOException e) {
@@ -493,7 +557,7 @@ public final class NimAgent implements Agent {
 
   /** One port as it is now: config, kernel, lease, test results. */
   private record PortView(Port port, Optional<Link> link, List<String> addresses, List<String> gateways,
-      List<String> dns, int table, String error) {
+      List<String> dns, List<String> ntp, int table, String error, Verifier.PortResult result) {
     dev.verge.topics.v1.Port bus(long now) {
       dev.verge.topics.v1.Port.Builder b = dev.verge.topics.v1.Port.newBuilder()
           .setLabel(port.label())
@@ -510,10 +574,12 @@ public final class NimAgent implements Agent {
           .addAllAddresses(addresses)
           .addAllGateways(gateways)
           .addAllDnsServers(dns)
-          .addAllNtpServers(port.ntpServers())
+          .addAllNtpServers(ntp)
           .setMtu(link.map(Link::mtu).orElse(0))
           .setMac(link.map(l -> l.mac().toString()).orElse(""))
           .setRoutingTable(table);
+      // zedagent's own controller session goes through the same proxy as nim's tests.
+      port.proxy().ifPresent(proxy -> b.setProxy(proxy.url()).addAllProxyExceptions(proxy.exceptions()));
       if (!error.isEmpty()) {
         b.setError(ErrorInfo.newBuilder().setDescription(error).setTimestampMs(now));
       }
@@ -530,11 +596,13 @@ public final class NimAgent implements Agent {
           .addAllIpAddrs(addresses)
           .addAllDefaultRouters(gateways)
           .addAllDnsServers(dns)
-          .addAllNtpServers(port.ntpServers())
+          .addAllNtpServers(ntp)
           .setUp(link.map(l -> l.up() && l.carrier()).orElse(false))
           .setCost(port.cost())
           .setMtu(link.map(Link::mtu).orElse(0))
-          .setMac(link.map(l -> l.mac().toString()).orElse(""));
+          .setMac(link.map(l -> l.mac().toString()).orElse(""))
+          .setLastFailedMs(result.lastFailedMs())
+          .setLastSucceededMs(result.lastSucceededMs());
       port.proxy().ifPresent(proxy -> b.setProxy(proxy.url()).addAllProxyExceptions(proxy.exceptions()));
       port.wireless().ifPresent(w -> b.setWireless(dev.verge.proto.info.v1.WirelessStatus.newBuilder()
           .setType(w.kind().word()).addAllNetworks(w.networks())
@@ -573,7 +641,8 @@ public final class NimAgent implements Agent {
           return r.lastFailedMs() > r.lastSucceededMs() ? Optional.of(r.lastError()) : Optional.empty();
         })
         .orElse("");
-    return new PortView(port, link, addresses, gateways, dns, port.hasIp() ? table : 0, error);
+    return new PortView(port, link, addresses, gateways, dns, IntendedPorts.ntpServers(port, leases),
+        port.hasIp() ? table : 0, error, verifier.portResult(port.label()));
   }
 
   // ---------------------------------------------------------------- configurators

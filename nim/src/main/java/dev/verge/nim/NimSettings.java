@@ -44,6 +44,14 @@ public record NimSettings(Path stateDir) {
     return stateDir.resolve("nim").resolve("ntp.sources");
   }
 
+  /**
+   * Where nim keeps a controller port config's content (a {@code DeviceConfig} with its port part)
+   * while the list holds it: an older one survives a restart as the fallback of the newest.
+   */
+  public Path controllerContentFile(String fingerprint) {
+    return stateDir.resolve("nim").resolve("ControllerConfigs").resolve(fingerprint + ".pb");
+  }
+
   /** Where nim keeps its config list's history across restarts (a {@code ConfigListStatus}). */
   public Path configListFile() {
     return stateDir.resolve("nim").resolve("ConfigList.pb");

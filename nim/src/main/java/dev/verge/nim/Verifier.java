@@ -83,6 +83,8 @@ public final class Verifier {
   private final Map<String, PortResult> portResults = new LinkedHashMap<>();
   /** Configs compression dropped while their source still offers them (a manual config outranked). */
   private final java.util.Set<String> retired = new java.util.HashSet<>();
+  /** Older contents of a source from before a restart, put back behind its newest content once it arrives. */
+  private final List<Entry> restoredFallbacks = new ArrayList<>();
   /** Test-better attempts in a row whose better config failed: each doubles the wait (bounded). */
   private int betterFailures;
   private boolean testingBetter;
@@ -179,6 +181,15 @@ public final class Verifier {
   }
 
   /**
+   * Older contents of a source kept as its fallbacks before a restart (best first, with their
+   * history): they go back behind the source's newest content when it first arrives, so a node
+   * restarted on a bad newest config still falls back to the one that worked.
+   */
+  public void restoreFallbacks(List<Entry> fallbacks) {
+    restoredFallbacks.addAll(fallbacks);
+  }
+
+  /**
    * The configs nim's sources give now, one per source key (controller, manual, override file,
    * last resort). Where each goes in the list is decided when it arrives ({@link PortConfigList});
    * a source whose content changed arrives again and its older content stays behind it as a
@@ -217,6 +228,7 @@ public final class Verifier {
       list.add(PortConfigList.insertionIndex(list, source), arriving);
       arrivals.add(source);
     }
+    putBackRestoredFallbacks();
     if (!arrivals.isEmpty()) {
       betterFailures = 0; // a new config deserves a fresh try at test-better time
       testingBetter = false;
@@ -247,6 +259,23 @@ public final class Verifier {
     } else {
       current = inUseIndex;
     }
+  }
+
+  private void putBackRestoredFallbacks() {
+    for (Entry fallback : restoredFallbacks) {
+      String key = fallback.config().key();
+      int last = -1;
+      for (int i = 0; i < list.size(); i++) {
+        if (list.get(i).config().key().equals(key)) {
+          last = i;
+        }
+      }
+      if (last >= 0 && indexOf(fallback.config()) < 0) {
+        list.add(last + 1, fallback);
+        log.info("nim: port config {} of before the restart is back as the fallback of the newest", key);
+      }
+    }
+    restoredFallbacks.clear();
   }
 
   /** Same source and same content: the same config, whatever its time priority. */

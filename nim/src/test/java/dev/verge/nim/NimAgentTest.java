@@ -207,6 +207,42 @@ class NimAgentTest {
     assertThat(world.network().getControllerPort()).isEqualTo("wan1");
   }
 
+  dev.verge.proto.info.v1.PortStatus portStatus(String label) {
+    Subscription<DeviceNetworkStatus> status = world.watch(NimTopics.DEVICE_NETWORK_STATUS);
+    world.observer.runPending();
+    return status.get("global").orElseThrow().getPortsList().stream().filter(p -> p.getLabel().equals(label))
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void eachPortsStatusSaysWhenItsLastCheckFailedAndWhenItsLastOneSucceeded() {
+    world = new NimWorld(dir, "eth0", "eth1");
+    twoStaticUplinks();
+    world.probe.fail("eth0", "connection refused");
+    long startedAt = world.loop.now().toEpochMilli();
+    world.start();
+    long verifiedBy = world.loop.now().toEpochMilli();
+
+    var wan0 = portStatus("wan0");
+    assertThat(wan0.getLastFailedMs()).as("wall clock of the failed verification").isBetween(startedAt, verifiedBy);
+    assertThat(wan0.getLastSucceededMs()).as("never succeeded").isZero();
+    assertThat(wan0.getError().getDescription()).isEqualTo("connection refused");
+    long failedAt = wan0.getLastFailedMs();
+    var wan1 = portStatus("wan1");
+    assertThat(wan1.getLastSucceededMs()).as("tested after wan0 failed").isBetween(failedAt, verifiedBy);
+    assertThat(wan1.getLastFailedMs()).isZero();
+
+    // eth0's upstream heals: after the hold-down the periodic better-port probe succeeds through it.
+    world.probe.heal("eth0");
+    world.advance(NimTimers.DEFAULT.holdDown().plus(NimTimers.DEFAULT.probeInterval()).plusSeconds(1));
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    wan0 = portStatus("wan0");
+    assertThat(wan0.getLastFailedMs()).as("the failure is kept").isEqualTo(failedAt);
+    assertThat(wan0.getLastSucceededMs()).as("not before the hold-down").isGreaterThanOrEqualTo(failedAt + NimTimers.DEFAULT.holdDown().toMillis())
+        .isLessThanOrEqualTo(world.loop.now().toEpochMilli());
+    assertThat(wan0.hasError()).as("the failure is older than the success").isFalse();
+  }
+
   @Test
   void withoutAControllerConfigTheLastResortRunsDhcpOnEveryEthernet() {
     world = new NimWorld(dir, "eth0", "eth1");
@@ -229,6 +265,26 @@ class NimAgentTest {
     var port = world.network().getPortsList().get(0);
     assertThat(port.getDnsServersList()).containsExactly("203.0.113.53");
     assertThat(port.getGatewaysList()).containsExactly("203.0.113.1");
+  }
+
+  @Test
+  void ntpServersOfTheLeaseJoinTheConfiguredOnesInTheSourcesFileAndPortStatus() throws Exception {
+    world = new NimWorld(dir, "eth0");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.networks.publish(Configs.DHCP_NET, dhcp().toBuilder()
+        .setIp(dhcp().getIp().toBuilder().addNtp("ntp.example.net").addNtp("203.0.113.123")).build());
+    world.adapters.publish("wan0", uplink("wan0", "eth0", 0, Configs.DHCP_NET));
+    world.start();
+    world.host.dhcpServer().offer("eth0", new DhcpLease(IpPrefix.parse("203.0.113.50/24"),
+        List.of(IpPrefix.literal("203.0.113.1")), List.of(), Optional.empty(), Duration.ofHours(1), Optional.empty(),
+        List.of(IpPrefix.literal("203.0.113.123"), IpPrefix.literal("203.0.113.124"))));
+    world.advance(Duration.ofSeconds(1));
+    // Configured first; the lease's option 42 after, without repeating a server.
+    java.nio.file.Path ntp = new NimSettings(world.stateDir).timeSources();
+    assertThat(java.nio.file.Files.readAllLines(ntp)).filteredOn(l -> l.startsWith("server")).containsExactly(
+        "server ntp.example.net iburst", "server 203.0.113.123 iburst", "server 203.0.113.124 iburst");
+    assertThat(world.network().getPorts(0).getNtpServersList())
+        .containsExactly("ntp.example.net", "203.0.113.123", "203.0.113.124");
   }
 
   @Test
@@ -379,6 +435,40 @@ class NimAgentTest {
     world.probe.heal("eth0");
     world.advance(NimTimers.DEFAULT.testBetterInterval());
     assertThat(world.network().getPortConfig()).isEqualTo("zedagent");
+  }
+
+  @Test
+  void aNodeRestartedOnABadNewestControllerConfigFallsBackToTheOlderOneWithoutTheController() throws Exception {
+    world = new NimWorld(dir, "eth0", "eth1");
+    world.physicalIo.publish("eth0", eth("eth0"));
+    world.physicalIo.publish("eth1", eth("eth1"));
+    world.networks.publish(NET0, staticNet(NET0, "192.0.2.0/24", "192.0.2.1", 0));
+    world.networks.publish(NET1, staticNet(NET1, "198.51.100.0/24", "198.51.100.1", 0));
+    world.adapters.publish("wan0", staticUplink("wan0", "eth0", 0, NET0, "192.0.2.10"));
+    world.start();
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+
+    // The controller moves its uplink to eth1, from where it cannot be reached: nim falls back.
+    world.probe.fail("eth1", "connection refused");
+    world.adapters.unpublish("wan0");
+    world.adapters.publish("wan1", staticUplink("wan1", "eth1", 0, NET1, "198.51.100.10"));
+    world.advance(NimTimers.DEFAULT.addressWait().plusSeconds(5));
+    assertThat(world.network().getControllerPort()).isEqualTo("wan0");
+    assertThat(world.agent.verifier().currentIndex()).isEqualTo(1);
+
+    // The node restarts with the controller unreachable: the bus has only the newest (bad) config.
+    world.advance(Duration.ofSeconds(30));
+    world.restart();
+    world.advance(NimTimers.DEFAULT.addressWait().plusSeconds(5));
+    assertThat(world.network().getControllerPort()).as("the older config, kept on disk, works again").isEqualTo("wan0");
+    assertThat(world.host.network().addresses("eth0")).extracting(a -> a.prefix().toString()).contains("192.0.2.10/24");
+    Subscription<ConfigListStatus> listStatus = world.watch(NimTopics.CONFIG_LIST_STATUS);
+    world.settle();
+    ConfigListStatus list = listStatus.get(NimAgent.GLOBAL).orElseThrow();
+    assertThat(list.getConfigsList()).extracting(c -> c.getKey() + " " + c.getPortsList())
+        .containsExactly("zedagent [wan1]", "zedagent [wan0]");
+    assertThat(list.getCurrentIndex()).isEqualTo(1);
+    assertThat(list.getConfigs(0).getLastError()).contains("connection refused");
   }
 
   @Test

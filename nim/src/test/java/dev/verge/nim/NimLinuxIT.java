@@ -88,7 +88,8 @@ class NimLinuxIT {
     // The controller stand-in: accepts every connection (busybox nc, persistent).
     ctl.spawn("controller", "busybox", "nc", "-ll", "-p", "8443", "-e", "true");
     new UpstreamHost(up0, "u0", "192.0.2.1/24");
-    new UpstreamHost(up1, "u1", "198.51.100.1/24").startDhcpAndDns("198.51.100.50", "198.51.100.60", Duration.ofHours(1));
+    new UpstreamHost(up1, "u1", "198.51.100.1/24").dhcpOption("option:ntp-server,198.51.100.123")
+        .startDhcpAndDns("198.51.100.50", "198.51.100.60", Duration.ofHours(1));
   }
 
   void startNim(Publication<?>... keep) {
@@ -171,6 +172,10 @@ class NimLinuxIT {
     // eth1's lease from the upstream's dnsmasq, installed by nim (the client only reports).
     await().atMost(WAIT).until(() -> dev.ipv4Addresses("eth1").stream().anyMatch(a -> a.matches("198\\.51\\.100\\.(5\\d|60)/24")));
     await().atMost(WAIT).until(() -> dev.ip("route", "show", "default").contains("via 198.51.100.1 dev eth1"));
+    // The lease's NTP server (option 42 from dnsmasq) is one of the device's time sources.
+    await().atMost(WAIT).until(() -> java.nio.file.Files.exists(new NimSettings(dir.resolve("state")).timeSources())
+        && java.nio.file.Files.readAllLines(new NimSettings(dir.resolve("state")).timeSources())
+            .contains("server 198.51.100.123 iburst"));
     assertThat(mainDefault()).startsWith("default via 192.0.2.1 dev eth0").contains("metric 5000");
     assertThat(dev.ip("rule", "show")).contains("15000:\tfrom 192.0.2.10 lookup");
     assertThat(routeToController()).contains("via 192.0.2.1 dev eth0");

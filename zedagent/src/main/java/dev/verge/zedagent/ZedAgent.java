@@ -39,6 +39,7 @@ import dev.verge.topics.v1.AgentGraphs;
 import dev.verge.topics.v1.AgentHealth;
 import dev.verge.topics.v1.DeviceNetwork;
 import dev.verge.zedagent.internal.ControllerChannels;
+import dev.verge.zedagent.internal.PortProxyDetector;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -98,6 +99,8 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   private final DeviceIdentity identity;
   private final ConfigCheck configCheck;
   private final ManagedChannel channel;
+  /** The proxy of the port nim has in use for controller traffic (read by grpc at each dial). */
+  private final PortProxyDetector proxies = new PortProxyDetector();
   private final DeviceServiceGrpc.DeviceServiceBlockingStub blocking;
   private final DeviceServiceGrpc.DeviceServiceStub async;
   /** The other agents' health and graphs, for the local API (written on the loop, read anywhere). */
@@ -139,7 +142,8 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     this.identity = DeviceIdentity.loadOrCreate(settings.stateDir().resolve("identity"), settings.serial());
     X509Certificate controllerCa = Certificates.readCertificate(settings.controllerCaPem());
     this.configCheck = new ConfigCheck(controllerCa);
-    this.channel = ControllerChannels.open(settings.controllerTarget(), settings.controllerAuthority(), controllerCa, identity);
+    this.channel = ControllerChannels.open(settings.controllerTarget(), settings.controllerAuthority(), controllerCa, identity,
+        proxies);
     this.blocking = DeviceServiceGrpc.newBlockingStub(channel);
     this.async = DeviceServiceGrpc.newStub(channel);
   }
@@ -175,12 +179,12 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     context.watch(NimTopics.DEVICE_NETWORK, new SubscriptionHandler<>() {
       @Override
       public void onCreate(String key, DeviceNetwork value) {
-        controllerPortIs(value.getControllerPort());
+        networkIs(value);
       }
 
       @Override
       public void onModify(String key, DeviceNetwork oldValue, DeviceNetwork newValue) {
-        controllerPortIs(newValue.getControllerPort());
+        networkIs(newValue);
       }
     });
     if (settings.localApi().isPresent()) {
@@ -253,19 +257,51 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   }
 
   /**
-   * nim moved controller traffic to another port: the session on the old one is stale (or the
-   * reconnect is waiting out its back-off), so dial again now, through the new port.
+   * nim's view of the device's ports: the proxy of the port in use for controller traffic is the
+   * one the controller session goes through; a new port or a new proxy means dialling again now.
    */
-  private void controllerPortIs(String port) {
-    if (port.equals(controllerPort)) {
+  private void networkIs(DeviceNetwork network) {
+    PortProxyDetector.PortProxy proxy = network.getPortsList().stream()
+        .filter(p -> p.getLabel().equals(network.getControllerPort()))
+        .findFirst()
+        .map(p -> new PortProxyDetector.PortProxy(p.getProxy(), p.getProxyExceptionsList()))
+        .orElse(PortProxyDetector.PortProxy.DIRECT);
+    boolean proxyChanged;
+    try {
+      proxyChanged = proxies.use(proxy);
+    } catch (IllegalArgumentException e) {
+      log.warn("port {}: keeping proxy '{}': {}", network.getControllerPort(), proxies.current().url(), e.getMessage());
+      proxyChanged = false;
+    }
+    if (proxyChanged) {
+      log.info("controller traffic on port {} goes {}", network.getControllerPort(),
+          proxy.url().isEmpty() ? "direct" : "through proxy " + proxy.url());
+      channel.enterIdle(); // the next dial resolves again, and so asks for the proxy again
+    }
+    boolean portChanged = !network.getControllerPort().equals(controllerPort);
+    String before = controllerPort;
+    controllerPort = network.getControllerPort();
+    if (portChanged && !before.isEmpty() && !controllerPort.isEmpty()) {
+      redialNow("controller traffic moved from port " + before + " to " + controllerPort);
+    } else if (proxyChanged && !controllerPort.isEmpty()) {
+      redialNow("the proxy of port " + controllerPort + " changed");
+    } else if (portChanged && !controllerPort.isEmpty() && !status().connected()) {
+      // nim just proved the controller reachable (e.g. the uplink's first DHCP lease): no need to
+      // wait out the back-off of the attempts that failed without a port.
+      redialNow("nim reaches the controller on port " + controllerPort);
+    }
+    // Otherwise no port works: the back-off goes on.
+  }
+
+  /**
+   * The session on the old port or proxy is stale (or the reconnect is waiting out its back-off),
+   * so dial again now, the new way.
+   */
+  private void redialNow(String why) {
+    if (closed) {
       return;
     }
-    String before = controllerPort;
-    controllerPort = port;
-    if (before.isEmpty() || port.isEmpty() || closed) {
-      return; // the first report, or no port works: the back-off goes on
-    }
-    log.info("controller traffic moved from port {} to {}: re-dialling now", before, port);
+    log.info("{}: re-dialling now", why);
     if (redial != null) {
       redial.cancel(false);
       redial = null;
@@ -278,6 +314,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     }
     failures = 0;
     telemetry.setOnline(false);
+    channel.enterIdle(); // a fresh connection, on the new route and through the new proxy
     connect();
   }
 

@@ -30,6 +30,7 @@ import dev.verge.topics.NimTopics;
 import dev.verge.topics.ZedagentTopics;
 import dev.verge.topics.v1.AgentHealth;
 import dev.verge.topics.v1.DeviceNetwork;
+import dev.verge.testkit.ConnectProxy;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -313,5 +314,53 @@ class ZedAgentTest {
     network.publish("global", DeviceNetwork.newBuilder().setControllerPort("eth1").setControllerPortChanges(1).build());
     await().atMost(Duration.ofSeconds(10)).until(() -> agent.status().connected());
     assertThat(agent.status().reconnects()).isGreaterThanOrEqualTo(reconnects);
+  }
+
+  @Test
+  void theControllerSessionGoesThroughTheProxyOfThePortNimHasInUse() throws Exception {
+    try (ConnectProxy proxy = ConnectProxy.start(java.net.InetAddress.getLoopbackAddress(), 0)) {
+      startNode(settings().withReconnectBackoff(Duration.ofSeconds(120), Duration.ofSeconds(120)));
+      Publication<DeviceNetwork> network = bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
+      network.publish("global", DeviceNetwork.newBuilder().setControllerPort("eth0")
+          .addPorts(dev.verge.topics.v1.Port.newBuilder().setLabel("eth0")).build());
+      await().atMost(WAIT).until(() -> agent.status().connected());
+      assertThat(proxy.requests()).as("eth0 has no proxy: direct").isEmpty();
+
+      // nim now reports a proxy on the port in use (an exception for another host only): zedagent
+      // re-dials through it at once, despite its long back-off.
+      network.publish("global", DeviceNetwork.newBuilder().setControllerPort("eth0")
+          .addPorts(dev.verge.topics.v1.Port.newBuilder().setLabel("eth0")
+              .setProxy("http://127.0.0.1:" + proxy.port()).addProxyExceptions("other.example")).build());
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> agent.status().connected() && !proxy.requests().isEmpty());
+      assertThat(proxy.requests()).first().isEqualTo("CONNECT 127.0.0.1:" + devicePort + " HTTP/1.1");
+      String applied = apply(example());
+      await().atMost(WAIT).until(() -> device().getAppliedHash().equals(applied));
+
+      // The controller listed as an exception: direct again, the proxy sees nothing more.
+      int seen = proxy.requests().size();
+      network.publish("global", DeviceNetwork.newBuilder().setControllerPort("eth0")
+          .addPorts(dev.verge.topics.v1.Port.newBuilder().setLabel("eth0")
+              .setProxy("http://127.0.0.1:" + proxy.port()).addProxyExceptions("127.0.0.1")).build());
+      DeviceConfig renamed = example().toBuilder()
+          .setNetworkInstances(0, example().getNetworkInstances(0).toBuilder().setDisplayName("renamed")).build();
+      String second = apply(renamed);
+      await().atMost(WAIT).until(() -> device().getAppliedHash().equals(second));
+      assertThat(proxy.requests()).hasSize(seen);
+    }
+  }
+
+  @Test
+  void aDeadProxyOnThePortInUseKeepsTheSessionDown() throws Exception {
+    int dead;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      dead = s.getLocalPort();
+    }
+    startNode(settings());
+    Publication<DeviceNetwork> network = bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
+    network.publish("global", DeviceNetwork.newBuilder().setControllerPort("eth0")
+        .addPorts(dev.verge.topics.v1.Port.newBuilder().setLabel("eth0").setProxy("http://127.0.0.1:" + dead)).build());
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> !agent.status().connected());
+    assertThat(agent.status().lastError()).contains("UNAVAILABLE");
   }
 }

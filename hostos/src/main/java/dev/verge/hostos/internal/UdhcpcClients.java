@@ -45,9 +45,10 @@ public final class UdhcpcClients implements DhcpClients {
   static final String SCRIPT = """
       #!/bin/sh
       # Verge's udhcpc event script: it reports, the agent decides. No address, route or resolv.conf
-      # is changed here. Fields: event, ip, mask (bits or dotted), routers, dns, domain, lease, server.
-      printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\\n' VERGE-DHCP "$1" "$ip" "${mask:-$subnet}" "$router" "$dns" \\
-        "$domain" "$lease" "$serverid"
+      # is changed here. Fields: event, ip, mask (bits or dotted), routers, dns, domain, lease, server,
+      # NTP servers (option 42, asked for with -O ntpsrv).
+      printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\\n' VERGE-DHCP "$1" "$ip" "${mask:-$subnet}" "$router" "$dns" \\
+        "$domain" "$lease" "$serverid" "$ntpsrv"
       exit 0
       """;
 
@@ -93,7 +94,9 @@ public final class UdhcpcClients implements DhcpClients {
       throw new HostException("start dhcp client on", link, Errno.EIO, "cannot write its script: " + e.getMessage());
     }
     List<String> command = new ArrayList<>(List.of(busybox, "udhcpc", "-f", "-i", link, "-s", script.toString(),
-        "-p", paths.run().resolve("udhcpc.pid").toString(), "-t", "3", "-T", "2", "-A", "5"));
+        "-p", paths.run().resolve("udhcpc.pid").toString(), "-t", "3", "-T", "2", "-A", "5",
+        // udhcpc does not ask for NTP servers by default, and servers send only what is asked for.
+        "-O", "ntpsrv"));
     options.hostname().ifPresent(h -> command.addAll(List.of("-x", "hostname:" + h)));
     options.vendorClass().ifPresent(v -> command.addAll(List.of("-V", v)));
     try {
@@ -211,7 +214,8 @@ public final class UdhcpcClients implements DhcpClients {
   record Report(String event, Optional<DhcpLease> lease) {
     static Optional<Report> parse(String line) {
       String[] fields = line.strip().split("\\|", -1);
-      if (fields.length != 9 || !fields[0].equals(MARK)) {
+      // Nine fields: a script written before NTP servers were reported (a client still running).
+      if ((fields.length != 9 && fields.length != 10) || !fields[0].equals(MARK)) {
         return Optional.empty();
       }
       String event = fields[1];
@@ -225,7 +229,8 @@ public final class UdhcpcClients implements DhcpClients {
         Duration leaseTime = Duration.ofSeconds(fields[7].isBlank() ? 0 : Long.parseLong(fields[7].strip()));
         Optional<InetAddress> server = fields[8].isBlank() ? Optional.empty() : Optional.of(IpPrefix.literal(fields[8].strip()));
         return Optional.of(new Report(event, Optional.of(
-            new DhcpLease(prefix, addresses(fields[4]), addresses(fields[5]), domain, leaseTime, server))));
+            new DhcpLease(prefix, addresses(fields[4]), addresses(fields[5]), domain, leaseTime, server,
+                fields.length > 9 ? addresses(fields[9]) : List.of()))));
       } catch (RuntimeException e) {
         LOG.warn("dhcp client reported what cannot be read: {}", line, e);
         return Optional.empty();
@@ -262,12 +267,12 @@ public final class UdhcpcClients implements DhcpClients {
     return String.join("|", MARK, event, lease.address().address().getHostAddress(),
         Integer.toString(lease.address().length()), hosts(lease.routers()), hosts(lease.dnsServers()),
         lease.domain().orElse(""), Long.toString(lease.leaseTime().toSeconds()),
-        lease.server().map(InetAddress::getHostAddress).orElse(""));
+        lease.server().map(InetAddress::getHostAddress).orElse(""), hosts(lease.ntpServers()));
   }
 
   /** The line our script prints for an event without a lease (deconfig, leasefail, nak). */
   public static String report(String event) {
-    return String.join("|", MARK, event, "", "", "", "", "", "", "");
+    return String.join("|", MARK, event, "", "", "", "", "", "", "", "");
   }
 
   private static String hosts(List<InetAddress> addresses) {

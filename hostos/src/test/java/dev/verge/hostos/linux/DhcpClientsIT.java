@@ -42,14 +42,16 @@ class DhcpClientsIT {
       Netns device = topology.namespace("dev");
       Netns upstream = topology.namespace("up");
       topology.veth(device, "eth0", upstream, "eth0");
-      UpstreamHost server = new UpstreamHost(upstream, "eth0", "192.0.2.1/24");
+      UpstreamHost server = new UpstreamHost(upstream, "eth0", "192.0.2.1/24")
+          .dhcpOption("option:ntp-server,192.0.2.123,192.0.2.124");
       server.startDhcpAndDns("192.0.2.50", "192.0.2.50", Duration.ofHours(1));
       try (LinuxHost host = LinuxHost.inNamespace(device.name(),
           LinuxHostSettings.under(Files.createDirectories(topology.workDir().resolve("state"))))) {
         host.dhcp().start("eth0", DhcpOptions.DEFAULT.withHostname("edge-1"), loop, events::add);
         DhcpLease expected = new DhcpLease(IpPrefix.parse("192.0.2.50/24"), List.of(IpPrefix.literal("192.0.2.1")),
             List.of(IpPrefix.literal("192.0.2.1")), Optional.empty(), Duration.ofHours(1),
-            Optional.of(IpPrefix.literal("192.0.2.1")));
+            Optional.of(IpPrefix.literal("192.0.2.1")),
+            List.of(IpPrefix.literal("192.0.2.123"), IpPrefix.literal("192.0.2.124"))); // option 42, asked for
         assertThat(events.poll(20, TimeUnit.SECONDS)).isEqualTo(new DhcpEvent.Bound("eth0", expected));
 
         host.dhcp().renew("eth0");
