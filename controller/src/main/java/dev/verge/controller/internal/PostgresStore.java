@@ -117,6 +117,18 @@ public final class PostgresStore implements ControllerStore {
     return read("read the onboarding list", c -> serials(c));
   }
 
+  /** Runs {@code sql} once per serial in one batch; the list as it is afterwards. */
+  private static List<String> changeOnboarding(Connection c, String sql, Collection<String> serials) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(sql)) {
+      for (String serial : serials) {
+        p.setString(1, serial);
+        p.addBatch();
+      }
+      p.executeBatch();
+    }
+    return serials(c);
+  }
+
   private static List<String> serials(Connection c) throws SQLException {
     List<String> serials = new ArrayList<>();
     try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT serial FROM onboarding ORDER BY serial")) {
@@ -129,30 +141,14 @@ public final class PostgresStore implements ControllerStore {
 
   @Override
   public List<String> addOnboarding(Collection<String> serials) throws IOException {
-    return write("add to the onboarding list", c -> {
-      try (PreparedStatement p = c.prepareStatement("INSERT INTO onboarding (serial) VALUES (?) ON CONFLICT DO NOTHING")) {
-        for (String serial : serials) {
-          p.setString(1, serial);
-          p.addBatch();
-        }
-        p.executeBatch();
-      }
-      return serials(c);
-    });
+    return write("add to the onboarding list",
+        c -> changeOnboarding(c, "INSERT INTO onboarding (serial) VALUES (?) ON CONFLICT DO NOTHING", serials));
   }
 
   @Override
   public List<String> removeOnboarding(Collection<String> serials) throws IOException {
-    return write("remove from the onboarding list", c -> {
-      try (PreparedStatement p = c.prepareStatement("DELETE FROM onboarding WHERE serial = ?")) {
-        for (String serial : serials) {
-          p.setString(1, serial);
-          p.addBatch();
-        }
-        p.executeBatch();
-      }
-      return serials(c);
-    });
+    return write("remove from the onboarding list",
+        c -> changeOnboarding(c, "DELETE FROM onboarding WHERE serial = ?", serials));
   }
 
   @Override
