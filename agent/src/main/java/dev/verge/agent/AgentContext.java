@@ -66,4 +66,11 @@ public interface AgentContext {
    * external items depend on links they do not own (physical NICs, another agent's devices).
    */
   void watchLinks(Predicate<Link> interesting);
+
+  /**
+   * Declares the links this agent makes (by its naming scheme), so that the ones an earlier run of
+   * it left in the kernel (a crash, kill -9) and its intent no longer has are deleted before its
+   * first reconcile: a node restarted on another config leaks no bridge or tap of the old one.
+   */
+  void ownLinks(Predicate<Link> owned);
 }

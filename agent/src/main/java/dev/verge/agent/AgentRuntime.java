@@ -3,6 +3,7 @@ package dev.verge.agent;
 import com.google.protobuf.Message;
 import dev.verge.agent.internal.InputSubscription;
 import dev.verge.agent.internal.KernelEventQueue;
+import dev.verge.agent.internal.LeftoverReplacingConfigurator;
 import dev.verge.agent.internal.LiveKernelView;
 import dev.verge.agent.internal.RetryBook;
 import dev.verge.agent.internal.RuntimeCounters;
@@ -76,6 +77,8 @@ public final class AgentRuntime implements AutoCloseable {
   private final RuntimeSettings settings;
   private final Reconciler reconciler;
   private final Map<String, Configurator> configurators = new HashMap<>();
+  /** The links of this agent's naming scheme ({@link AgentContext#ownLinks}). */
+  private final List<Predicate<Link>> ownedLinks = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<InputSubscription<?>> inputs = new ArrayList<>();
   private final List<Publication<?>> outputs = new ArrayList<>();
   private final List<Subscription<?>> watches = new ArrayList<>();
@@ -287,6 +290,9 @@ public final class AgentRuntime implements AutoCloseable {
       publishHealth();
       return;
     }
+    if (!firstReconcileDone) {
+      removeLeftoverLinks(intent);
+    }
     Status status = reconciler.reconcile(current, intent);
     if (status.newCurrentState() != null) {
       current = status.newCurrentState();
@@ -319,6 +325,34 @@ public final class AgentRuntime implements AutoCloseable {
     }
     publishHealth();
     publishMetrics(status);
+  }
+
+  /**
+   * Deletes the links of this agent's naming scheme ({@link AgentContext#ownLinks}) that an earlier
+   * run left and that no intended item stands on. The ones it does intend stay: their create
+   * replaces them ({@link LeftoverReplacingConfigurator}).
+   */
+  private void removeLeftoverLinks(GraphR intent) {
+    if (ownedLinks.isEmpty() || host == null) {
+      return;
+    }
+    Set<String> intended = new HashSet<>();
+    for (ItemEntry entry : intent.items(true)) {
+      if (entry.item() instanceof KernelBacked backed) {
+        intended.addAll(backed.kernelLinks());
+      }
+      intended.add(entry.item().name());
+    }
+    for (Link link : host.network().links()) {
+      if (!intended.contains(link.name()) && ownedLinks.stream().anyMatch(owned -> owned.test(link))) {
+        try {
+          host.network().deleteLink(link.name());
+          log.info("agent {}: deleted {}, left by an earlier run and not in its intent", name, link.name());
+        } catch (RuntimeException e) {
+          log.warn("agent {}: cannot delete leftover link {}: {}", name, link.name(), e.getMessage());
+        }
+      }
+    }
   }
 
   /** The agent's intent, checked; null when rejected ({@link #intentError} says why). */
@@ -715,7 +749,7 @@ public final class AgentRuntime implements AutoCloseable {
 
     @Override
     public void configure(String itemType, Configurator configurator) {
-      if (configurators.putIfAbsent(itemType, configurator) != null) {
+      if (configurators.putIfAbsent(itemType, new LeftoverReplacingConfigurator(configurator)) != null) {
         throw new IllegalArgumentException("item type " + itemType + " already has a configurator");
       }
     }
@@ -723,6 +757,11 @@ public final class AgentRuntime implements AutoCloseable {
     @Override
     public void requestReconcile(String reason) {
       AgentRuntime.this.requestReconcile(reason);
+    }
+
+    @Override
+    public void ownLinks(Predicate<Link> owned) {
+      ownedLinks.add(owned);
     }
 
     @Override

@@ -141,6 +141,26 @@ class AgentRuntimeTest {
   }
 
   @Test
+  void anAgentStartedOverWhatACrashedRunLeftConvergesOnItsIntentAndRemovesTheRest() {
+    // what a run killed with SIGKILL left: the bridge it still intends, with its address, and the
+    // bridge of an NI the config no longer has; a link of someone else's naming stays untouched
+    world.host.kernel().createLink(BR1, new dev.verge.hostos.LinkSpec.Bridge(false));
+    world.host.kernel().addAddress(BR1, dev.verge.hostos.IpPrefix.parse("10.1.0.1/24"));
+    world.host.kernel().createLink("bn-0dd0ld00", new dev.verge.hostos.LinkSpec.Bridge(false));
+    world.host.kernel().createLink("br-other", new dev.verge.hostos.LinkSpec.Bridge(false));
+    world.networkInstances().publish(NI1, localNi(NI1, "10.1.0.0/24", "10.1.0.1"));
+
+    world.start(new SampleBridgeAgent());
+
+    assertThat(last().failedItems()).isEmpty();
+    assertThat(ops(last())).contains("CREATE Bridge/" + BR1, "CREATE Address/" + BR1 + "/10.1.0.1/24");
+    assertThat(world.host.kernel().link(BR1)).isPresent();
+    assertThat(world.host.kernel().addresses(BR1)).hasSize(1);
+    assertThat(world.host.kernel().link("bn-0dd0ld00")).as("a leftover the intent does not have").isEmpty();
+    assertThat(world.host.kernel().link("br-other")).as("not the agent's").isPresent();
+  }
+
+  @Test
   void aLinkSetDownBehindTheAgentsBackIsSetUpAgain() {
     world.networkInstances().publish(NI1, localNi(NI1, "10.1.0.0/24", "10.1.0.1"));
     world.start(new SampleBridgeAgent());

@@ -144,6 +144,8 @@ public final class DomainmgrAgent implements Agent {
         domain -> vms.qemuStarts().getOrDefault(domain, -1)));
     // a VIF deleted behind our back, or a macvtap parent coming and going, changes what to do
     context.watchLinks(link -> ownLinks.contains(link.name()) || parentLinks.contains(link.name()));
+    // the taps and macvtaps of VIFs (zedrouter's nbu<adapter>x<app> names) an earlier run left
+    context.ownLinks(link -> link.name().matches("nbu\\d+x\\d+"));
   }
 
   @Override

@@ -168,6 +168,8 @@ public final class ZedrouterAgent implements Agent {
     timers.add(context.loop().every(probeTimers.interval(), this::probeUplinks));
     // ports come and go under nim, taps under domainmgr: their presence changes what can be built
     context.watchLinks(link -> externalLinks.contains(link.name()));
+    // the NI bridges (bn<N>) an earlier run left
+    context.ownLinks(link -> link.name().matches("bn\\d+"));
   }
 
   @Override

@@ -188,6 +188,7 @@ public final class SampleBridgeAgent implements Agent {
     status = context.output(STATUS, Durability.VOLATILE);
     NetworkStack net = context.host().network();
     context.configure(Bridge.TYPE, new BridgeConfigurator(net));
+    context.ownLinks(link -> link.name().startsWith("bn-"));
     context.configure(BridgeAddress.TYPE, new Configurator() {
       @Override
       public void create(OpContext ctx, Item item) {
