@@ -79,10 +79,18 @@ public final class DomainItems {
 
   /**
    * A running VM. Equal definitions (and restart counters) mean no restart: only a change of what
-   * QEMU was started with, or a bumped restart counter, recreates it.
+   * QEMU was started with, a bumped restart counter, or a changed planned address recreates it.
+   *
+   * @param guestAddresses the addresses zedrouter plans for the VIFs, in NIC order (empty for a
+   *     switch NI's): a guest learns its address by DHCP when it boots and its client does not ask
+   *     again before its lease's renewal time, so a renumbered network instance restarts the VM
    */
-  public record Vm(VmDefinition definition, int restartCounter) implements ValueItem {
+  public record Vm(VmDefinition definition, int restartCounter, List<String> guestAddresses) implements ValueItem {
     public static final String TYPE = "Vm";
+
+    public Vm {
+      guestAddresses = List.copyOf(guestAddresses);
+    }
 
     @Override
     public String name() {
@@ -156,6 +164,8 @@ public final class DomainItems {
     VmDefinition a = running.definition();
     VmDefinition b = next.definition();
     return running.restartCounter() == next.restartCounter()
+        && next.guestAddresses().size() >= running.guestAddresses().size()
+        && next.guestAddresses().subList(0, running.guestAddresses().size()).equals(running.guestAddresses())
         && b.nics().size() > a.nics().size()
         && b.nics().subList(0, a.nics().size()).equals(a.nics())
         && b.nics().subList(a.nics().size(), b.nics().size()).stream().allMatch(n -> n.attach() == VmDefinition.Attach.TAP)

@@ -234,7 +234,8 @@ public final class DomainmgrAgent implements Agent {
               nic.nic().mac().toString(), nic.nic().mtu()));
         }
       }
-      Vm wanted = new Vm(plan.vm().get(), plan.app().getRestartCounter());
+      Vm wanted = new Vm(plan.vm().get(), plan.app().getRestartCounter(),
+          plan.nics().stream().map(nic -> nic.vif().getIpAddress()).toList());
       Vm booted = running.get(wanted.name());
       if (booted != null && DomainItems.onlyNicsAppended(booted, wanted)) {
         items.add(booted);

@@ -29,7 +29,8 @@ class IntendedStateTest {
   }
 
   static Vm vm(Map<String, DomainPlanner.DomainPlan> plans) {
-    return new Vm(plans.get(APP1).vm().orElseThrow(), 0);
+    return new Vm(plans.get(APP1).vm().orElseThrow(), 0,
+        plans.get(APP1).nics().stream().map(nic -> nic.vif().getIpAddress()).toList());
   }
 
   @Test
@@ -40,6 +41,21 @@ class IntendedStateTest {
         .containsExactlyInAnyOrder("Tap/" + TAP1, "Tap/" + TAP2, "Vm/" + APP1);
     assertThat(graph.outgoingEdges(ItemRef.of(Vm.TYPE, APP1))).extracting(e -> e.to().toString())
         .containsExactly("Tap/" + TAP1, "Tap/" + TAP2);
+  }
+
+  @Test
+  void aRenumberedNetworkInstanceRestartsTheVmSoTheGuestLeasesItsNewAddress() {
+    Vm booted = vm(plans(256, NI1));
+    var renumbered = DomainPlanner.plan(new TreeMap<>(Map.of(APP1, app(APP1, 256, NI1))),
+        Map.of(APP1, plan(APP1, vif("nbu1x1", NI1, "02:00:00:00:01:01").toBuilder().setIpAddress("10.5.0.10").build())),
+        DomainPlannerTest.SETTINGS);
+
+    Vm wanted = (Vm) DomainmgrAgent.intendedState(renumbered, Map.of(APP1, booted))
+        .item(ItemRef.of(Vm.TYPE, APP1)).orElseThrow().item();
+
+    assertThat(wanted.definition()).as("QEMU's arguments do not change").isEqualTo(booted.definition());
+    assertThat(wanted.guestAddresses()).containsExactly("10.5.0.10");
+    assertThat(wanted.isEqual(booted)).as("so the reconciler recreates the VM").isFalse();
   }
 
   @Test
