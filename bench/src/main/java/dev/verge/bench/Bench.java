@@ -41,6 +41,7 @@ public final class Bench implements Callable<Integer> {
     GROUPS.put("zedrouter", List.of(ZedrouterBenchmark::main));
     GROUPS.put("domainmgr", List.of(DomainmgrBenchmark::main));
     GROUPS.put("vpn", List.of(VpnBenchmark::main));
+    GROUPS.put("node", List.of(NodeBenchmark::main));
   }
 
   @Parameters(

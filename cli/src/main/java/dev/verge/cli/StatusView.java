@@ -12,7 +12,7 @@ import java.util.TreeMap;
  * the agents report (ports, network instances, apps), one section per kind of report. A kind
  * without a section of its own is printed as compact JSON, so nothing an agent reports is hidden.
  */
-final class StatusView {
+public final class StatusView {
   private final PrintStream out;
   private final java.util.function.LongSupplier nowMs;
 
@@ -109,7 +109,7 @@ final class StatusView {
    * that holds the agent's status ({@code networkInstance}, {@code domain}...). That field, or the
    * report itself when it is no such wrapper.
    */
-  static JsonNode payload(JsonNode report) {
+  public static JsonNode payload(JsonNode report) {
     if (!report.has("objectId")) {
       return report;
     }

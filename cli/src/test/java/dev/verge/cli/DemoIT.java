@@ -22,7 +22,7 @@ class DemoIT {
     ExecResult demo =
         Exec.run(
             List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), VergeCommand.class.getName(), "demo"),
+                "-cp", System.getProperty("java.class.path"), VergeCommand.class.getName(), "demo", "--once"),
             Duration.ofMinutes(5)); // the demo boots two guest VMs under TCG
 
     assertThat(demo.exitCode()).as(demo.stdout() + demo.stderr()).isZero();

@@ -118,6 +118,21 @@ public final class BackgroundProcess implements AutoCloseable {
     List<ProcessHandle> children = process.descendants().toList();
     process.destroyForcibly();
     children.forEach(ProcessHandle::destroyForcibly);
+    awaitKilled();
+  }
+
+  /**
+   * Kills the process alone with SIGKILL, as {@code kill -9 PID} or the OOM killer would: its
+   * children (daemons, VMs) live on as orphans, for the next start of the program to find.
+   *
+   * @throws IllegalStateException if it is still there after 10 s
+   */
+  public void crash() {
+    process.destroyForcibly();
+    awaitKilled();
+  }
+
+  private void awaitKilled() {
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         throw new IllegalStateException(name + " survived SIGKILL for 10 s");

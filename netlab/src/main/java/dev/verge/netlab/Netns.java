@@ -1,10 +1,14 @@
 package dev.verge.netlab;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A network namespace created by a {@link NetTopology}. Every command runs inside it through
@@ -74,6 +78,23 @@ public final class Netns {
     command.add(mainClass);
     command.addAll(Arrays.asList(args));
     return spawn(processName, command.toArray(String[]::new));
+  }
+
+  /** The command names ({@code /proc/PID/comm}) of the processes inside the namespace, by pid. */
+  public Map<Long, String> processes() {
+    Map<Long, String> processes = new TreeMap<>();
+    for (String line : Exec.run("ip", "netns", "pids", name).stdout().split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      long pid = Long.parseLong(line.trim());
+      try {
+        processes.put(pid, Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip());
+      } catch (IOException e) {
+        // ended between the listing and the read
+      }
+    }
+    return processes;
   }
 
   public Netns bridge(String bridge) {
