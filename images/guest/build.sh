@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the small guest used by the VM tests: Debian's cloud kernel plus a busybox initramfs
-# whose init brings up every ethN with DHCP, prints its addresses on the serial console and runs
-# the check named on the kernel command line. Output (cached): <out>/vmlinuz, <out>/initrd.img.
+# whose init prints the user data of a cloud-init seed disk (label cidata) between
+# VERGE-USER-DATA-BEGIN/END lines, brings up every ethN with DHCP, prints its addresses on the
+# serial console and runs the check named on the kernel command line. Output (cached): <out>/vmlinuz, <out>/initrd.img.
 #
 #   images/guest/build.sh [out-dir]      default out-dir: build/guest under the repository
 #
@@ -57,9 +58,10 @@ cp "$here/init" "$root/init"
 cp "$here/lease.sh" "$root/bin/lease.sh"
 chmod 755 "$root/init" "$root/bin/lease.sh"
 
-# NIC drivers and everything they depend on, resolved from modules.dep.
+# NIC drivers, the virtio disk and FAT (+ its code pages) for the cloud-init seed disk, and
+# everything they depend on, resolved from modules.dep.
 moddir="$work/kernel/lib/modules/$kver"
-wanted=(virtio_pci virtio_net)
+wanted=(virtio_pci virtio_net virtio_blk vfat nls_cp437 nls_ascii nls_utf8)
 declare -A seen=()
 add_module() {
   local path

@@ -95,7 +95,7 @@ public final class DomainPlanner {
         try {
           vm = Optional.of(new VmDefinition(domainName(uuid), uuid, (int) memory, app.getVcpus() == 0 ? 1 : (int) app.getVcpus(),
               boot.get(), nics.stream().map(PlannedNic::nic).toList(),
-              settings.domainsDir().resolve(uuid).resolve("console.log"), List.of()));
+              settings.domainsDir().resolve(uuid).resolve("console.log"), List.of(), seed(uuid, app, settings)));
         } catch (IllegalArgumentException e) {
           errors.add(new DomainError("INVALID_DOMAIN", e.getMessage()));
         }
@@ -141,6 +141,20 @@ public final class DomainPlanner {
       }
     }
     return nics;
+  }
+
+  /** The app's NoCloud seed disk, when it has user data. */
+  private static Optional<VmDefinition.CloudInitSeed> seed(String uuid, AppInstanceConfig app, Settings settings) {
+    if (app.getUserData().isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new VmDefinition.CloudInitSeed(seedPath(settings, uuid), app.getUserData(), uuid,
+        VmDefinition.CloudInitSeed.hostnameOf(app.getDisplayName(), uuid)));
+  }
+
+  /** The app's cloud-init seed disk image, next to its console log. */
+  static Path seedPath(Settings settings, String uuid) {
+    return settings.domainsDir().resolve(uuid).resolve("seed.img");
   }
 
   /** The app's copy-on-write layer over its disk image. */

@@ -180,8 +180,7 @@ public final class DomainmgrAgent implements Agent {
           waiting.add(uuid);
         }
         VmDefinition d = vm.get();
-        vm = devices.map(list -> new VmDefinition(d.name(), d.uuid(), d.memoryMb(), d.vcpus(), d.boot(), d.nics(),
-            d.serialLog(), list));
+        vm = devices.map(d::withPassthrough);
       }
       result.put(uuid, new DomainPlan(uuid, plan.app(), vm, plan.nics(), errors));
     });
@@ -328,7 +327,7 @@ public final class DomainmgrAgent implements Agent {
     for (String key : domainStatus.snapshot().keySet()) {
       if (!plans.containsKey(key)) {
         domainStatus.unpublish(key);
-        removeOverlay(key);
+        removeAppFiles(key);
       }
     }
     for (String key : appVifs.snapshot().keySet()) {
@@ -345,17 +344,19 @@ public final class DomainmgrAgent implements Agent {
   }
 
   /**
-   * A deleted app's disk overlay goes with it (a restart keeps it: only the app's removal ends its
-   * disk). QEMU may still be shutting down with the file open; unlinking it is safe then.
+   * A deleted app's disk overlay and cloud-init seed go with it (a restart keeps them: only the
+   * app's removal ends its disk). QEMU may still be shutting down with a file open; unlinking is
+   * safe then.
    */
-  private void removeOverlay(String uuid) {
-    Path overlay = DomainPlanner.overlayPath(settings, uuid);
-    try {
-      if (java.nio.file.Files.deleteIfExists(overlay)) {
-        LOG.info("domain {}: app deleted, its disk overlay {} removed", uuid, overlay);
+  private void removeAppFiles(String uuid) {
+    for (Path file : List.of(DomainPlanner.overlayPath(settings, uuid), DomainPlanner.seedPath(settings, uuid))) {
+      try {
+        if (java.nio.file.Files.deleteIfExists(file)) {
+          LOG.info("domain {}: app deleted, its {} removed", uuid, file);
+        }
+      } catch (java.io.IOException e) {
+        LOG.warn("domain {}: cannot remove its {}: {}", uuid, file, e.getMessage());
       }
-    } catch (java.io.IOException e) {
-      LOG.warn("domain {}: cannot remove its disk overlay {}: {}", uuid, overlay, e.getMessage());
     }
   }
 

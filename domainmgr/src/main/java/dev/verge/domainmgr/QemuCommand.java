@@ -14,7 +14,7 @@ import java.util.List;
  * unit-tested (golden lists) without running anything.
  *
  * <p>PCI slots are given explicitly, in the definition's order (NICs first, then passthrough
- * devices), so the guest enumerates its interfaces in the adapter order of the config (eth0 is
+ * devices, then the cloud-init seed disk), so the guest enumerates its interfaces in the adapter order of the config (eth0 is
  * the first adapter) and a hot-plugged NIC never shifts the others.
  */
 public final class QemuCommand {
@@ -113,6 +113,11 @@ public final class QemuCommand {
     }
     for (VmDefinition.HostPciDevice device : vm.passthrough()) {
       args.addAll(List.of("-device", "vfio-pci,host=" + device.address() + ",addr=" + hex(slot++)));
+    }
+    if (vm.seed().isPresent()) {
+      // read-only for the guest; a slot of its own after the other devices, so NICs keep theirs
+      args.addAll(List.of("-drive", "file=" + vm.seed().get().image() + ",format=raw,if=none,id=seed,readonly=on",
+          "-device", "virtio-blk-pci,drive=seed,id=seed-disk,addr=" + hex(slot)));
     }
     return List.copyOf(args);
   }

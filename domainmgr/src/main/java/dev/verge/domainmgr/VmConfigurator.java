@@ -120,6 +120,11 @@ final class VmConfigurator extends RecreatedConfigurator {
     if (vm.boot() instanceof VmDefinition.DiskBoot disk) {
       createOverlay(disk);
     }
+    if (vm.seed().isPresent()) {
+      // (re)built at each start: a changed user data is a changed definition, so a new start
+      VmDefinition.CloudInitSeed seed = vm.seed().get();
+      NoCloudSeed.build(seed.image(), seed.userData(), seed.instanceId(), seed.hostname());
+    }
     launch((Vm) item, accel.get(), ctx.continueInBackground());
   }
 

@@ -22,6 +22,7 @@ import java.util.Set;
  * @param nics its network interfaces in guest order (eth0 first); PCI slots follow this order
  * @param serialLog the file the guest's serial console is written to
  * @param passthrough host PCI devices handed to the guest (VFs, passthrough adapters), in order
+ * @param seed the cloud-init NoCloud seed disk the guest sees read-only, when the app has user data
  */
 public record VmDefinition(
     String name,
@@ -31,13 +32,21 @@ public record VmDefinition(
     BootSource boot,
     List<Nic> nics,
     Path serialLog,
-    List<HostPciDevice> passthrough) {
+    List<HostPciDevice> passthrough,
+    Optional<CloudInitSeed> seed) {
+
+  /** A VM without user data. */
+  public VmDefinition(String name, String uuid, int memoryMb, int vcpus, BootSource boot, List<Nic> nics,
+      Path serialLog, List<HostPciDevice> passthrough) {
+    this(name, uuid, memoryMb, vcpus, boot, nics, serialLog, passthrough, Optional.empty());
+  }
 
   public VmDefinition {
     DaemonSpec.requireValidName(name);
     Objects.requireNonNull(uuid, "uuid");
     Objects.requireNonNull(boot, "boot source");
     Objects.requireNonNull(serialLog, "serial log");
+    Objects.requireNonNull(seed, "seed");
     nics = List.copyOf(nics);
     passthrough = List.copyOf(passthrough);
     if (memoryMb < 16) {
@@ -55,6 +64,42 @@ public record VmDefinition(
       if (!ifNames.add(nic.ifName())) {
         throw new IllegalArgumentException("domain " + name + ": interface " + nic.ifName() + " used twice");
       }
+    }
+  }
+
+  /** The same VM with other host devices. */
+  public VmDefinition withPassthrough(List<HostPciDevice> devices) {
+    return new VmDefinition(name, uuid, memoryMb, vcpus, boot, nics, serialLog, devices, seed);
+  }
+
+  /** The same VM with other NICs. */
+  public VmDefinition withNics(List<Nic> newNics) {
+    return new VmDefinition(name, uuid, memoryMb, vcpus, boot, newNics, serialLog, passthrough, seed);
+  }
+
+  /**
+   * A cloud-init NoCloud seed: written to {@code image} (a FAT disk labelled cidata, see
+   * {@link NoCloudSeed}) before QEMU starts. Part of the definition, so a change of the user data
+   * (or of the host name) restarts the VM with a rebuilt seed, and nothing else does.
+   *
+   * @param instanceId cloud-init's instance-id: the app's UUID
+   * @param hostname cloud-init's local-hostname: the app's name, made a valid host name
+   */
+  public record CloudInitSeed(Path image, String userData, String instanceId, String hostname) {
+    public CloudInitSeed {
+      Objects.requireNonNull(image, "seed image");
+      Objects.requireNonNull(userData, "user data");
+      Objects.requireNonNull(instanceId, "instance id");
+      if (hostname == null || !hostname.matches("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")) {
+        throw new IllegalArgumentException("seed host name must be a host name label, not " + hostname);
+      }
+    }
+
+    /** A host name label from an app's display name: other characters become '-', at most 63; the UUID if nothing is left. */
+    public static String hostnameOf(String displayName, String uuid) {
+      String label = displayName.replaceAll("[^A-Za-z0-9-]", "-").replaceAll("^-+", "");
+      label = label.substring(0, Math.min(63, label.length())).replaceAll("-+$", "");
+      return label.isEmpty() ? uuid : label;
     }
   }
 

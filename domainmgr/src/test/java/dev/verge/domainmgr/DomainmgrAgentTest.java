@@ -237,6 +237,49 @@ class DomainmgrAgentTest {
     assertThat(sha256(base)).isEqualTo(baseHash);
   }
 
+  /**
+   * User data becomes the app's NoCloud seed (real mkfs.vfat and mtools; the VM is the sim's): the
+   * seed holds it and the meta-data; a change elsewhere keeps QEMU and the seed, a changed user
+   * data restarts QEMU with a rebuilt seed, and the seed goes with the app.
+   */
+  @Test
+  void userDataIsASeedDiskRebuiltWithARestartOnlyWhenItChangesAndRemovedWithTheApp() throws Exception {
+    AppInstanceConfig withUserData = app(APP1, 256, NI1, NI2).toBuilder().setDisplayName("web")
+        .setUserData("#cloud-config\nruncmd: [echo one]\n").build();
+    apps.publish(APP1, withUserData);
+    plans.publish(APP1, plan(APP1, vif("nbu1x1", NI1, "02:00:00:00:01:01"), vif("nbu2x1", NI2, "02:00:00:00:01:02")));
+    settle();
+
+    Path seed = dir.resolve("domains").resolve(APP1).resolve("seed.img");
+    assertThat(status.snapshot().get(APP1).getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+    assertThat(run("mtype", "-i", seed.toString(), "::user-data")).isEqualTo("#cloud-config\nruncmd: [echo one]\n");
+    assertThat(run("mtype", "-i", seed.toString(), "::meta-data"))
+        .isEqualTo("instance-id: " + APP1 + "\nlocal-hostname: web\n");
+    long pid = qemuPid(APP1);
+    java.nio.file.attribute.FileTime built = java.nio.file.Files.getLastModifiedTime(seed);
+
+    apps.publish(APP1, withUserData.toBuilder().setPurgeCounter(7).build()); // nothing the VM sees
+    settle();
+    assertThat(qemuPid(APP1)).isEqualTo(pid);
+    assertThat(java.nio.file.Files.getLastModifiedTime(seed)).isEqualTo(built);
+
+    apps.publish(APP1, withUserData.toBuilder().setUserData("#cloud-config\nruncmd: [echo two]\n").build());
+    settle();
+    settle();
+    assertThat(status.snapshot().get(APP1).getState()).isEqualTo(DomainStatus.State.STATE_RUNNING);
+    assertThat(qemuPid(APP1)).isNotEqualTo(pid);
+    assertThat(run("mtype", "-i", seed.toString(), "::user-data")).isEqualTo("#cloud-config\nruncmd: [echo two]\n");
+
+    apps.unpublish(APP1);
+    settle();
+    assertThat(qemuRunning(APP1)).isFalse();
+    assertThat(seed).doesNotExist();
+  }
+
+  private long qemuPid(String app) {
+    return world.host.simDaemons().status(VmConfigurator.daemonName(app)).orElseThrow().pid();
+  }
+
   private static String run(String... command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());

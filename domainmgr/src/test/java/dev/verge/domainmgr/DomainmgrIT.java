@@ -185,6 +185,27 @@ class DomainmgrIT {
     }
   }
 
+  /**
+   * The guest's user data by both of cloud-init's ways: its init prints the cidata seed disk's
+   * user-data between marker lines, then fetches it from zedrouter's metadata server at EVE's
+   * OpenStack path (through the 169.254.169.254 DNAT of its NI).
+   */
+  @Test
+  void theGuestGetsItsUserDataFromTheSeedDiskAndFromTheMetadataServer() throws Exception {
+    String userData = "#cloud-config\nruncmd:\n  - echo hello from the edge\n";
+    String url = "http://169.254.169.254/openstack/latest/user_data";
+    apps.publish(APP1, guest(APP1, "wget:" + url, NI1).toBuilder().setUserData(userData).build());
+
+    await().atMost(BOOT).until(() -> status.snapshot().containsKey(APP1)
+        && console(status.snapshot().get(APP1)).contains("VERGE-READY"));
+    String console = console(status.snapshot().get(APP1)).replace("\r\n", "\n");
+    assertThat(console).contains("VERGE-SEED /dev/vda instance-id: " + APP1 + " local-hostname: guest ");
+    assertThat(console).contains("VERGE-USER-DATA-BEGIN\n" + userData + "VERGE-USER-DATA-END\n");
+    // the guest prints the body with its newlines as spaces
+    assertThat(console).contains("VERGE-CHECK OK wget:" + url + " " + userData.replace('\n', ' '));
+    assertThat(status.snapshot().get(APP1).getErrorsList()).isEmpty();
+  }
+
   @Test
   void anAdapterAddedToARunningAppIsHotPluggedAndGetsALeaseWithoutARestart() throws Exception {
     GuestImage hotplug = image.withNicHotplug(dir.resolve("guest"));

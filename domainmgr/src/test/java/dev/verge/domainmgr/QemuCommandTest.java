@@ -102,4 +102,30 @@ class QemuCommandTest {
         nic("b", "02:00:00:00:00:01", NicModel.E1000, 1500)), List.of()))
         .hasMessage("domain app1: duplicate MAC 02:00:00:00:00:01");
   }
+
+  @Test
+  void userDataIsAReadOnlySeedDiskInTheSlotAfterTheOtherDevices() {
+    VmDefinition plain = kernelVm(
+        List.of(nic("nbu1x1", "02:16:3e:00:00:01", NicModel.VIRTIO_NET_PCI, 1500),
+            nic("nbu2x1", "02:16:3e:00:00:02", NicModel.E1000, 1400)),
+        List.of(new VmDefinition.HostPciDevice(PciAddress.of("0000:03:00.1"), "eth2 VF 1")));
+    VmDefinition vm = new VmDefinition(plain.name(), plain.uuid(), plain.memoryMb(), plain.vcpus(), plain.boot(),
+        plain.nics(), plain.serialLog(), plain.passthrough(), Optional.of(new VmDefinition.CloudInitSeed(
+            Path.of("/var/verge/domains/app1/seed.img"), "#cloud-config\n", plain.uuid(), "web")));
+
+    List<String> args = QemuCommand.build(vm, QemuCommand.Accel.TCG, RUN);
+
+    assertThat(args).startsWith(QemuCommand.build(plain, QemuCommand.Accel.TCG, RUN).toArray(String[]::new));
+    assertThat(args.subList(QemuCommand.build(plain, QemuCommand.Accel.TCG, RUN).size(), args.size())).containsExactly(
+        "-drive", "file=/var/verge/domains/app1/seed.img,format=raw,if=none,id=seed,readonly=on",
+        "-device", "virtio-blk-pci,drive=seed,id=seed-disk,addr=0x6");
+  }
+
+  @Test
+  void aSeedHostNameIsTheAppNameMadeAHostNameLabel() {
+    assertThat(VmDefinition.CloudInitSeed.hostnameOf("web server #2", "u")).isEqualTo("web-server--2");
+    assertThat(VmDefinition.CloudInitSeed.hostnameOf("--", "6f0a1c2e-0000-4000-8000-000000000021"))
+        .isEqualTo("6f0a1c2e-0000-4000-8000-000000000021");
+    assertThat(VmDefinition.CloudInitSeed.hostnameOf("a".repeat(70), "u")).hasSize(63);
+  }
 }

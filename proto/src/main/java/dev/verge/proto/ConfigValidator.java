@@ -42,6 +42,11 @@ import java.util.UUID;
 public final class ConfigValidator {
   /** Default ceiling on a config's serialized size. */
   public static final int DEFAULT_MAX_BYTES = 1 << 20;
+  /**
+   * Ceiling on an app's cloud-init user data, in bytes of UTF-8. EVE's API names none; 32 KiB is
+   * the ceiling EVE's metadata server puts on what an app posts to it, and plenty for cloud-config.
+   */
+  public static final int MAX_USER_DATA_BYTES = 32 * 1024;
   /** Port labels every device has, besides its ports' own names and shared labels. */
   public static final Set<String> IMPLICIT_PORT_LABELS = Set.of("all", "uplink", "freeuplink");
   private static final java.util.regex.Pattern HOST_NAME =
@@ -414,6 +419,11 @@ public final class ConfigValidator {
         }
         if (app.hasBoot()) {
           checkBoot(app.getBoot(), path + ".boot");
+        }
+        int userDataBytes = app.getUserDataBytes().size();
+        if (userDataBytes > MAX_USER_DATA_BYTES) {
+          add(path + ".user_data", TOO_LARGE, "user data is " + userDataBytes + " bytes; the limit is "
+              + MAX_USER_DATA_BYTES + " (32 KiB)");
         }
       }
     }

@@ -191,4 +191,33 @@ class ConfigValidatorTest {
     assertThat(violations).extracting(ConfigViolation::fieldPath, ConfigViolation::reason)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("apps[0].boot.kernel.kernel", ConfigViolation.MISSING_VALUE));
   }
+
+  @Test
+  void userDataUpToTheLimitIsAcceptedAndOneByteMoreIsRefusedAtItsField() throws Exception {
+    String atLimit = "#cloud-config\n" + "x".repeat(ConfigValidator.MAX_USER_DATA_BYTES - 14);
+    assertThat(violationsAfter(c -> {
+      c.getAppsBuilder(0).setUserData(atLimit);
+      return c;
+    })).isEmpty();
+
+    List<ConfigViolation> violations = violationsAfter(c -> {
+      c.getAppsBuilder(0).setUserData(atLimit + "y");
+      return c;
+    });
+
+    assertThat(violations).extracting(ConfigViolation::fieldPath, ConfigViolation::reason)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("apps[0].user_data", ConfigViolation.TOO_LARGE));
+    assertThat(violations.get(0).toString()).contains("32769 bytes");
+  }
+
+  @Test
+  void userDataIsMeasuredInBytesNotCharacters() throws Exception {
+    // 11,000 three-byte characters: under the limit in characters, over it in UTF-8 bytes
+    List<ConfigViolation> violations = violationsAfter(c -> {
+      c.getAppsBuilder(0).setUserData("\u20ac".repeat(11_000));
+      return c;
+    });
+
+    assertThat(violations).extracting(ConfigViolation::fieldPath).containsExactly("apps[0].user_data");
+  }
 }

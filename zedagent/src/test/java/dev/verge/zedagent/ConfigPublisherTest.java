@@ -103,6 +103,38 @@ class ConfigPublisherTest {
     }
   }
 
+  /**
+   * zedrouter (metadata server) and domainmgr (seed disk) both read the app's user data from the
+   * APPS topic: the split carries the app config whole, and a change of only its user data is a
+   * change.
+   */
+  @Test
+  void anAppsUserDataReachesTheAppsTopicAndAChangeOfItIsRepublished() throws Exception {
+    Subscription<dev.verge.proto.config.v1.AppInstanceConfig> apps =
+        bus.subscribe(ZedagentTopics.APPS, loop, new SubscriptionHandler<>() {});
+    var app = dev.verge.proto.config.v1.AppInstanceConfig.newBuilder()
+        .setId(UuidAndVersion.newBuilder().setUuid("c1").setVersion("1")).setDisplayName("web")
+        .setUserData("#cloud-config\nruncmd: [echo one]\n").build();
+    DeviceConfig first = DeviceConfig.newBuilder().addApps(app).build();
+    DeviceConfig second = DeviceConfig.newBuilder()
+        .addApps(app.toBuilder().setUserData("#cloud-config\nruncmd: [echo two]\n")).build();
+
+    try (ConfigPublisher publisher = new ConfigPublisher(new ConfigPublisher.Outputs() {
+      @Override
+      public <T extends com.google.protobuf.Message> dev.verge.pubsub.Publication<T> publish(dev.verge.pubsub.Topic<T> topic) {
+        return bus.publish(topic, Durability.PERSISTENT, loop);
+      }
+    })) {
+      publisher.apply(first);
+      LoopBarrier.await(loop, WAIT);
+      assertThat(apps.snapshot().get("c1").getUserData()).isEqualTo("#cloud-config\nruncmd: [echo one]\n");
+
+      assertThat(publisher.apply(second)).isEqualTo(1);
+      LoopBarrier.await(loop, WAIT);
+      assertThat(apps.snapshot().get("c1").getUserData()).isEqualTo("#cloud-config\nruncmd: [echo two]\n");
+    }
+  }
+
   @Test
   void keysThatCannotBeBusKeysAreEscapedNotRefused() {
     assertThat(ConfigPublisher.busKey("a/b")).isEqualTo("a%2Fb");

@@ -14,8 +14,16 @@ public record Metadata(Map<String, Ni> byBridge) {
   /** One NI: its uplink's IPv4 (empty when air-gapped or without an address) and its apps by IP. */
   public record Ni(Optional<String> externalIpv4, Map<String, App> appsByIp) {}
 
-  /** An app as its metadata names it: EVE gives its UUID as the host name. */
-  public record App(String uuid, String name) {}
+  /**
+   * An app as its metadata names it: EVE gives its UUID as the host name.
+   *
+   * @param userData its cloud-init user data as configured (plain text; empty = none)
+   */
+  public record App(String uuid, String name, String userData) {
+    public App(String uuid, String name) {
+      this(uuid, name, "");
+    }
+  }
 
   public Optional<App> app(String bridge, String callerIp) {
     return Optional.ofNullable(byBridge.get(bridge)).map(ni -> ni.appsByIp().get(callerIp));

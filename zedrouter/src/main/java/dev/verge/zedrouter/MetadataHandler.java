@@ -23,7 +23,9 @@ import java.util.function.Supplier;
 
 /**
  * EVE's metadata API for the apps of one NI: {@code /eve/v1/network.json}, {@code
- * /eve/v1/external_ipv4} and {@code /eve/v1/hostname}. The caller is known by its source address
+ * /eve/v1/external_ipv4} and {@code /eve/v1/hostname}; and, as EVE's msrv does, the part of the
+ * OpenStack metadata API cloud-init reads: {@code /openstack/<version>/user_data} (the caller's
+ * own user data, 404 when it has none) and {@code /openstack/<version>/meta_data.json}. The caller is known by its source address
  * (the DNAT to the gateway keeps it); a caller that is no app of this NI is refused, so one NI's
  * apps never learn about another's even if a packet found its way here.
  */
@@ -73,6 +75,28 @@ final class MetadataHandler extends SimpleChannelInboundHandler<FullHttpRequest>
           ? text(HttpResponseStatus.NO_CONTENT, "")
           : text(HttpResponseStatus.OK, external);
       case "/eve/v1/hostname" -> text(HttpResponseStatus.OK, app.get().uuid());
+      case "/openstack", "/openstack/" -> text(HttpResponseStatus.OK, "latest\n");
+      default -> path.startsWith("/openstack/") ? openstack(path, app.get())
+          : text(HttpResponseStatus.NOT_FOUND, "no such metadata: " + path + "\n");
+    };
+  }
+
+  /** {@code /openstack/<version>/<file>}: any version gets the same answers, as from EVE. */
+  private static FullHttpResponse openstack(String path, Metadata.App app) throws Exception {
+    String[] parts = path.substring("/openstack/".length()).split("/");
+    String file = parts.length == 2 && !parts[0].isEmpty() ? parts[1] : "";
+    return switch (file) {
+      case "user_data" -> app.userData().isEmpty()
+          ? text(HttpResponseStatus.NOT_FOUND, "no user data for this app\n")
+          : response(HttpResponseStatus.OK, "text/plain; charset=utf-8", app.userData());
+      case "meta_data.json" -> {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("uuid", app.uuid());
+        body.put("hostname", app.name());
+        body.put("name", app.name());
+        body.put("launch_index", 0);
+        yield response(HttpResponseStatus.OK, "application/json", JSON.writeValueAsString(body) + "\n");
+      }
       default -> text(HttpResponseStatus.NOT_FOUND, "no such metadata: " + path + "\n");
     };
   }

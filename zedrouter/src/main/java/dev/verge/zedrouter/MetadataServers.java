@@ -63,9 +63,23 @@ final class MetadataServers extends RecreatedConfigurator implements AutoCloseab
       return; // the sim: the item's presence in the current state is the whole server
     }
     InetSocketAddress address = new InetSocketAddress(server.gateway(), PORT);
-    MetadataHandler handler = new MetadataHandler(server.bridge(), metadata::get);
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(group())
+    ServerBootstrap bootstrap = bootstrap(group(), new MetadataHandler(server.bridge(), metadata::get));
+    // The listening socket is created by bind()'s caller: inside the namespace.
+    ChannelFuture bound = host.openInNamespace(() -> bootstrap.bind(address));
+    if (!bound.awaitUninterruptibly(5, TimeUnit.SECONDS) || !bound.isSuccess()) {
+      bound.channel().close();
+      Throwable cause = bound.cause();
+      throw new HostException("serve metadata", address.getHostString() + ":" + PORT,
+          cause == null ? Errno.ETIMEDOUT : Errno.inMessage(String.valueOf(cause.getMessage())).orElse(Errno.EIO),
+          cause == null ? "binding took over 5 s" : String.valueOf(cause.getMessage()));
+    }
+    servers.put(server.bridge(), bound.channel());
+  }
+
+  /** One NI's server, not yet bound: HTTP/1.1 with small request limits, answered by {@code handler}. */
+  static ServerBootstrap bootstrap(EventLoopGroup group, MetadataHandler handler) {
+    return new ServerBootstrap()
+        .group(group)
         .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_REUSEADDR, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -78,16 +92,6 @@ final class MetadataServers extends RecreatedConfigurator implements AutoCloseab
                 .addLast(handler);
           }
         });
-    // The listening socket is created by bind()'s caller: inside the namespace.
-    ChannelFuture bound = host.openInNamespace(() -> bootstrap.bind(address));
-    if (!bound.awaitUninterruptibly(5, TimeUnit.SECONDS) || !bound.isSuccess()) {
-      bound.channel().close();
-      Throwable cause = bound.cause();
-      throw new HostException("serve metadata", address.getHostString() + ":" + PORT,
-          cause == null ? Errno.ETIMEDOUT : Errno.inMessage(String.valueOf(cause.getMessage())).orElse(Errno.EIO),
-          cause == null ? "binding took over 5 s" : String.valueOf(cause.getMessage()));
-    }
-    servers.put(server.bridge(), bound.channel());
   }
 
   @Override

@@ -432,9 +432,10 @@ public final class ZedrouterAgent implements Agent {
     }
   }
 
-  /** Per local NI: its uplink's IPv4 and its apps by VIF address. */
+  /** Per local NI: its uplink's IPv4 and its apps (with their user data) by VIF address. */
   private Metadata metadataFor(List<VifPlan> vifs) {
     Map<String, Metadata.Ni> byBridge = new HashMap<>();
+    Map<String, AppInstanceConfig> configs = appConfigs.all();
     for (NiSpec ni : running.values()) {
       if (!ni.isRouted()) {
         continue;
@@ -444,7 +445,8 @@ public final class ZedrouterAgent implements Agent {
       Map<String, Metadata.App> apps = new HashMap<>();
       vifs.stream().filter(v -> v.niUuid().equals(ni.uuid())).forEach(v -> v.ip().ifPresent(ip -> {
         AppPlanner.AppPlan plan = appPlans.get(v.appUuid());
-        apps.put(ip.getHostAddress(), new Metadata.App(v.appUuid(), plan == null ? "" : plan.appName()));
+        String userData = Optional.ofNullable(configs.get(v.appUuid())).map(AppInstanceConfig::getUserData).orElse("");
+        apps.put(ip.getHostAddress(), new Metadata.App(v.appUuid(), plan == null ? "" : plan.appName(), userData));
       }));
       byBridge.put(ni.bridge(), new Metadata.Ni(external, Map.copyOf(apps)));
     }

@@ -13,8 +13,10 @@ import org.junit.jupiter.api.Test;
 class MetadataHandlerTest {
   static final String APP = "6ba7b810-9dad-41d1-80b4-00c04fd430c8";
   final Metadata metadata = new Metadata(Map.of(
-      "bn1", new Metadata.Ni(Optional.of("192.0.2.10"), Map.of("10.1.0.128", new Metadata.App(APP, "web"))),
-      "bn2", new Metadata.Ni(Optional.empty(), Map.of("10.2.0.128", new Metadata.App("other", "db")))));
+      "bn1", new Metadata.Ni(Optional.of("192.0.2.10"), Map.of(
+          "10.1.0.128", new Metadata.App(APP, "web", "#cloud-config\nruncmd: [echo web]\n"),
+          "10.1.0.129", new Metadata.App("plain", "cache"))),
+      "bn2", new Metadata.Ni(Optional.empty(), Map.of("10.2.0.128", new Metadata.App("other", "db", "#cloud-config\nruncmd: [echo db]\n")))));
   final MetadataHandler bn1 = new MetadataHandler("bn1", () -> metadata);
 
   static String body(FullHttpResponse response) {
@@ -47,5 +49,24 @@ class MetadataHandlerTest {
     MetadataHandler bn2 = new MetadataHandler("bn2", () -> metadata);
     assertThat(bn2.answer(HttpMethod.GET, "/eve/v1/external_ipv4", "10.2.0.128", 1).status())
         .isEqualTo(HttpResponseStatus.NO_CONTENT);
+  }
+
+  @Test
+  void eachAppGetsItsOwnUserDataAtTheOpenstackPathAndAnAppWithoutGets404() throws Exception {
+    FullHttpResponse web = bn1.answer(HttpMethod.GET, "/openstack/latest/user_data", "10.1.0.128", 1);
+    assertThat(web.status()).isEqualTo(HttpResponseStatus.OK);
+    assertThat(body(web)).isEqualTo("#cloud-config\nruncmd: [echo web]\n");
+    assertThat(body(bn1.answer(HttpMethod.GET, "/openstack/2012-08-10/user_data", "10.1.0.128", 1)))
+        .isEqualTo("#cloud-config\nruncmd: [echo web]\n");
+
+    assertThat(bn1.answer(HttpMethod.GET, "/openstack/latest/user_data", "10.1.0.129", 1).status())
+        .isEqualTo(HttpResponseStatus.NOT_FOUND);
+    FullHttpResponse fromOtherNi = bn1.answer(HttpMethod.GET, "/openstack/latest/user_data", "10.2.0.128", 1);
+    assertThat(fromOtherNi.status()).isEqualTo(HttpResponseStatus.FORBIDDEN);
+    assertThat(body(fromOtherNi)).doesNotContain("echo");
+    assertThat(body(bn1.answer(HttpMethod.GET, "/openstack/latest/meta_data.json", "10.1.0.128", 1)))
+        .isEqualTo("{\"uuid\":\"" + APP + "\",\"hostname\":\"web\",\"name\":\"web\",\"launch_index\":0}\n");
+    assertThat(bn1.answer(HttpMethod.GET, "/openstack/latest/vendor_data.json", "10.1.0.128", 1).status())
+        .isEqualTo(HttpResponseStatus.NOT_FOUND);
   }
 }

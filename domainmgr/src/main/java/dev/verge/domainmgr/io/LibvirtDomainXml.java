@@ -29,7 +29,7 @@ import org.w3c.dom.Element;
  * A VM definition as a libvirt domain XML, for operators who run or inspect the same VM under
  * libvirt: the same memory, CPUs, boot source, serial log, NICs and host devices, at the same
  * guest PCI slots as {@link QemuCommand} gives them (NICs first in adapter order, then the host
- * devices). Host devices are {@code managed='no'}: domainmgr binds them to vfio-pci itself.
+ * devices, then the cloud-init seed disk). Host devices are {@code managed='no'}: domainmgr binds them to vfio-pci itself.
  */
 public final class LibvirtDomainXml {
   private LibvirtDomainXml() {}
@@ -129,6 +129,9 @@ public final class LibvirtDomainXml {
       address(child(child(hostdev, "source"), "address"), device.address());
       guestSlot(hostdev, slot++);
     }
+    if (vm.seed().isPresent()) {
+      seed(devices, vm.seed().get(), vm.boot() instanceof DiskBoot ? "vdb" : "vda", slot);
+    }
     Element serial = child(devices, "serial");
     serial.setAttribute("type", "file");
     child(serial, "source").setAttribute("path", vm.serialLog().toString());
@@ -154,6 +157,22 @@ public final class LibvirtDomainXml {
     Element target = child(disk, "target");
     target.setAttribute("dev", "vda");
     target.setAttribute("bus", "virtio");
+  }
+
+  /** The cloud-init seed: a raw virtio disk the guest may only read, at the slot QemuCommand gives it. */
+  private static void seed(Element devices, VmDefinition.CloudInitSeed seed, String targetDev, int slot) {
+    Element disk = child(devices, "disk");
+    disk.setAttribute("type", "file");
+    disk.setAttribute("device", "disk");
+    Element driver = child(disk, "driver");
+    driver.setAttribute("name", "qemu");
+    driver.setAttribute("type", "raw");
+    child(disk, "source").setAttribute("file", seed.image().toString());
+    Element target = child(disk, "target");
+    target.setAttribute("dev", targetDev);
+    target.setAttribute("bus", "virtio");
+    child(disk, "readonly");
+    guestSlot(disk, slot);
   }
 
   private static void nic(Element devices, Nic nic, NicAttachment attachment, int slot) {

@@ -121,4 +121,30 @@ class LibvirtDomainXmlTest {
             Map.of("nbu1x1", new OnBridge("bn1"), "nbu2x1", new OnBridge("bn2"))))
         .hasMessage("NIC nbu2x1 is a macvtap: it cannot be exported on a bridge");
   }
+
+  @Test
+  void theCloudInitSeedIsAReadOnlyVirtioDiskAfterTheHostDevicesAndTheDomainStaysValid() throws Exception {
+    VmDefinition plain = vm(KERNEL);
+    VmDefinition.CloudInitSeed seed = new VmDefinition.CloudInitSeed(
+        Path.of("/run/verge/domains/app-6ba7b810/seed.img"), "#cloud-config\n", UUID, "web");
+    VmDefinition withSeed = new VmDefinition(plain.name(), plain.uuid(), plain.memoryMb(), plain.vcpus(),
+        plain.boot(), plain.nics(), plain.serialLog(), plain.passthrough(), Optional.of(seed));
+
+    String xml = LibvirtDomainXml.export(withSeed, QemuCommand.Accel.TCG, ATTACHMENTS);
+    Verdict verdict = validate(xml);
+
+    assertThat(verdict.exitCode()).as(verdict.output() + "\n" + xml).isZero();
+    String disk = xml.substring(xml.indexOf("<disk"), xml.indexOf("</disk>"));
+    assertThat(disk).contains("device=\"disk\"", "<driver name=\"qemu\" type=\"raw\"/>",
+        "<source file=\"/run/verge/domains/app-6ba7b810/seed.img\"/>", "<target bus=\"virtio\" dev=\"vda\"/>",
+        "<readonly/>", "slot=\"0x07\"");
+
+    VmDefinition.DiskBoot boot = new VmDefinition.DiskBoot(Path.of("/persist/img/base.raw"),
+        VmDefinition.DiskFormat.RAW, Optional.empty(), Path.of("/persist/domains/a/overlay.qcow2"));
+    String diskBoot = LibvirtDomainXml.export(new VmDefinition(plain.name(), plain.uuid(), plain.memoryMb(),
+        plain.vcpus(), boot, plain.nics(), plain.serialLog(), plain.passthrough(), Optional.of(seed)),
+        QemuCommand.Accel.TCG, ATTACHMENTS);
+    assertThat(validate(diskBoot).exitCode()).isZero();
+    assertThat(diskBoot).contains("<target bus=\"virtio\" dev=\"vda\"/>", "<target bus=\"virtio\" dev=\"vdb\"/>");
+  }
 }
