@@ -229,8 +229,16 @@ public final class AppPlanner {
             + protocol));
       }
       Acl.Action action = action(ace, ni, acePath, protocol, lport, errors);
+      Acl.Direction direction = direction(ace.getDir());
+      if (ni.kind() == NiSpec.Kind.SWITCH && direction != Acl.Direction.BOTH && !(action instanceof Acl.Drop)) {
+        // a one-way allow needs the replies let back in by connection state, which a switch NI's
+        // bridge table does not have (no CONFIG_NF_CONNTRACK_BRIDGE): it judges every frame alone
+        errors.add(new NiError("ACE_DIRECTION_ON_SWITCH", acePath + ".dir", "on switch network instance " + ni.uuid()
+            + " an allow or limit ACE applies both ways: its bridge firewall has no connection tracking"
+            + " (CONFIG_NF_CONNTRACK_BRIDGE) to let only the replies of one direction back"));
+      }
       if (errors.size() == before) {
-        acls.add(new Acl(ace.getId(), ace.getName(), direction(ace.getDir()), matches, action));
+        acls.add(new Acl(ace.getId(), ace.getName(), direction, matches, action));
       }
     }
     return acls;

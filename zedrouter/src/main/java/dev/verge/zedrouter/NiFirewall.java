@@ -52,6 +52,98 @@ public final class NiFirewall {
     return TableRef.of(NftFamily.INET, "zedrouter-" + bridge);
   }
 
+  /** The NI's table: {@code inet} for a routed NI, {@code bridge} for a switch NI. */
+  public static TableRef tableRef(NiSpec ni) {
+    return ni.isRouted() ? tableRef(ni.bridge()) : TableRef.of(NftFamily.BRIDGE, "zedrouter-" + ni.bridge());
+  }
+
+  /**
+   * A switch NI's ruleset: one {@code bridge} table whose forward chains find each VIF's chain by its
+   * bridge port, egress by the frame's in-port, ingress by its out-port (so a frame between two apps
+   * passes the sender's egress and the receiver's ingress ACEs, as in EVE).
+   *
+   * <p>The bridge family has no connection tracking on this kernel (CONFIG_NF_CONNTRACK_BRIDGE is off),
+   * so every frame walks the ACEs: an ACE compiled for both directions matches a reply by its mirrored
+   * addresses and ports (EVE's switch NI filters egress in raw, before conntrack, too). ACE counters
+   * therefore count frames, not flows. Implicit allows, both ways as EVE's: ARP, DHCP, DNS.
+   */
+  public static Table switchNi(NiSpec ni, List<VifPlan> vifs) {
+    if (ni.isRouted()) {
+      throw new IllegalArgumentException("not a switch NI: " + ni.uuid());
+    }
+    List<String> counters = new ArrayList<>();
+    List<Chain> vifChains = new ArrayList<>();
+    List<MapElement> egress = new ArrayList<>();
+    List<MapElement> ingress = new ArrayList<>();
+    for (VifPlan vif : vifs) {
+      String out = "eg-" + vif.vifName();
+      String in = "in-" + vif.vifName();
+      // QEMU's VIF is the tap itself; a "-emu" twin (EVE's) would match the same prefix
+      egress.add(MapElement.of(Value.name(vif.vifName()), new Stmt.Jump(out)));
+      ingress.add(MapElement.of(Value.name(vif.vifName()), new Stmt.Jump(in)));
+      List<Rule> outRules = new ArrayList<>(switchImplicitAllows(true));
+      List<Rule> inRules = new ArrayList<>(switchImplicitAllows(false));
+      for (Acl acl : vif.acls()) {
+        counters.add(aceCounter(vif.vifName(), acl.id()));
+        if (acl.action() instanceof Acl.Limit) {
+          counters.add(rateDropCounter(vif.vifName(), acl.id()));
+        }
+        if (acl.direction().egress()) {
+          outRules.addAll(switchAceRules(vif.vifName(), acl, true));
+        }
+        if (acl.direction().ingress()) {
+          inRules.addAll(switchAceRules(vif.vifName(), acl, false));
+        }
+      }
+      counters.add(dropCounter(vif.vifName()));
+      outRules.add(Rule.commented("implicit drop", Stmt.counter(dropCounter(vif.vifName())), Stmt.DROP));
+      inRules.add(Rule.commented("implicit drop", Stmt.counter(dropCounter(vif.vifName())), Stmt.DROP));
+      vifChains.add(Chain.regular(out, outRules));
+      vifChains.add(Chain.regular(in, inRules));
+    }
+    // two base chains: an accept in the sender's egress chain ends only the first, so the receiver's
+    // ingress chain still judges the frame
+    Chain egressChain = Chain.base("egress", BaseChain.filter(Hook.FORWARD, BaseChain.PRIORITY_FILTER,
+        BaseChain.Policy.ACCEPT), List.of(Rule.of(Stmt.vmap(Field.IIFNAME, "egress"))));
+    Chain ingressChain = Chain.base("ingress", BaseChain.filter(Hook.FORWARD, BaseChain.PRIORITY_FILTER + 10,
+        BaseChain.Policy.ACCEPT), List.of(Rule.of(Stmt.vmap(Field.OIFNAME, "ingress"))));
+    Table table = Table.of(NftFamily.BRIDGE, tableRef(ni).name()).withChain(egressChain).withChain(ingressChain);
+    for (Chain chain : vifChains) {
+      table = table.withChain(chain);
+    }
+    table = table.withMap(NftMap.verdicts("egress", DataType.IFNAME, egress.toArray(MapElement[]::new)))
+        .withMap(NftMap.verdicts("ingress", DataType.IFNAME, ingress.toArray(MapElement[]::new)));
+    for (String counter : counters) {
+      table = table.withCounter(counter);
+    }
+    return table;
+  }
+
+  /** ARP, the app's DHCP client and DNS, both ways; {@code egress}: frames from the app. */
+  private static List<Rule> switchImplicitAllows(boolean egress) {
+    return List.of(
+        Rule.commented("arp", Stmt.match(Field.ETHER_TYPE, Value.name("arp")), Stmt.ACCEPT),
+        Rule.commented("dhcp", Stmt.match(egress ? Field.UDP_SPORT : Field.UDP_DPORT, Value.num(68)),
+            Stmt.match(egress ? Field.UDP_DPORT : Field.UDP_SPORT, Value.num(67)), Stmt.ACCEPT),
+        Rule.commented("dns", Stmt.match(egress ? Field.UDP_DPORT : Field.UDP_SPORT, Value.num(53)), Stmt.ACCEPT),
+        Rule.commented("dns over tcp", Stmt.match(egress ? Field.TCP_DPORT : Field.TCP_SPORT, Value.num(53)),
+            Stmt.ACCEPT));
+  }
+
+  /** An ACE frame by frame: no conntrack marks, no established shortcut. */
+  private static List<Rule> switchAceRules(String vif, Acl acl, boolean egress) {
+    List<Stmt> match = aceMatch(acl, egress);
+    String counter = aceCounter(vif, acl.id());
+    String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
+    if (acl.action() instanceof Acl.Drop) {
+      return List.of(rule(comment, match, Stmt.counter(counter), Stmt.DROP));
+    } else if (acl.action() instanceof Acl.Limit l) {
+      return List.of(rule(comment, match, Stmt.limit(l.rate(), l.per(), l.burst()), Stmt.counter(counter), Stmt.ACCEPT),
+          rule(comment + " over limit", match, Stmt.counter(rateDropCounter(vif, acl.id())), Stmt.DROP));
+    }
+    return List.of(rule(comment, match, Stmt.counter(counter), Stmt.ACCEPT));
+  }
+
   public static String aceCounter(String vif, int aceId) {
     return "ace-" + vif + "-" + aceId;
   }
@@ -236,6 +328,24 @@ public final class NiFirewall {
 
   /** The rules of one ACE for one direction; {@code egress}: packets from the app. */
   private static List<Rule> aceRules(String vif, Acl acl, boolean egress) {
+    List<Stmt> match = aceMatch(acl, egress);
+    String counter = aceCounter(vif, acl.id());
+    String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
+    List<Rule> rules = new ArrayList<>();
+    if (acl.action() instanceof Acl.Drop) {
+      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.DROP));
+    } else if (acl.action() instanceof Acl.Limit l) {
+      rules.add(rule(comment, match, Stmt.limit(l.rate(), l.per(), l.burst()), Stmt.counter(counter),
+          Stmt.setCtMark(Value.num(acl.id() | MARK_LIMITED)), Stmt.ACCEPT));
+      rules.add(rule(comment + " over limit", match, Stmt.counter(rateDropCounter(vif, acl.id())), Stmt.DROP));
+    } else {
+      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.ACCEPT));
+    }
+    return rules;
+  }
+
+  /** An ACE's match terms for one direction; {@code egress}: packets from the app. */
+  private static List<Stmt> aceMatch(Acl acl, boolean egress) {
     List<Stmt> match = new ArrayList<>();
     Optional<Integer> protocol = acl.protocol();
     boolean hasPorts = acl.matches().stream().anyMatch(m -> m instanceof Acl.LocalPortMatch || m instanceof Acl.ForeignPortMatch);
@@ -253,19 +363,7 @@ public final class NiFirewall {
         match.add(Stmt.match(portField(protocol.orElseThrow(), egress), Value.num(fp.port())));
       }
     }
-    String counter = aceCounter(vif, acl.id());
-    String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
-    List<Rule> rules = new ArrayList<>();
-    if (acl.action() instanceof Acl.Drop) {
-      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.DROP));
-    } else if (acl.action() instanceof Acl.Limit l) {
-      rules.add(rule(comment, match, Stmt.limit(l.rate(), l.per(), l.burst()), Stmt.counter(counter),
-          Stmt.setCtMark(Value.num(acl.id() | MARK_LIMITED)), Stmt.ACCEPT));
-      rules.add(rule(comment + " over limit", match, Stmt.counter(rateDropCounter(vif, acl.id())), Stmt.DROP));
-    } else {
-      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.ACCEPT));
-    }
-    return rules;
+    return match;
   }
 
   private static Rule rule(String comment, List<Stmt> match, Stmt... then) {
