@@ -89,10 +89,10 @@ public final class NiFirewall {
           counters.add(rateDropCounter(vif.vifName(), acl.id()));
         }
         if (acl.direction().egress()) {
-          outRules.addAll(switchAceRules(vif.vifName(), acl, true));
+          outRules.addAll(switchAceRules(vif.vifName(), acl, true, ni));
         }
         if (acl.direction().ingress()) {
-          inRules.addAll(switchAceRules(vif.vifName(), acl, false));
+          inRules.addAll(switchAceRules(vif.vifName(), acl, false, ni));
         }
       }
       counters.add(dropCounter(vif.vifName()));
@@ -131,8 +131,11 @@ public final class NiFirewall {
   }
 
   /** An ACE frame by frame: no conntrack marks, no established shortcut. */
-  private static List<Rule> switchAceRules(String vif, Acl acl, boolean egress) {
-    List<Stmt> match = aceMatch(acl, egress);
+  private static List<Rule> switchAceRules(String vif, Acl acl, boolean egress, NiSpec ni) {
+    if (!adapterInUse(acl, ni)) {
+      return List.of();
+    }
+    List<Stmt> match = aceMatch(acl, egress, ni);
     String counter = aceCounter(vif, acl.id());
     String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
     if (acl.action() instanceof Acl.Drop) {
@@ -199,7 +202,7 @@ public final class NiFirewall {
         String counter = aceCounter(vif.vifName(), acl.id());
         counters.add(counter);
         if (acl.action() instanceof Acl.PortMap pm) {
-          if (uplink.isPresent() && uplinkAddress.isPresent()) {
+          if (uplink.isPresent() && uplinkAddress.isPresent() && adapterInUse(acl, ni)) {
             portMaps.add(Rule.commented("portmap " + counter,
                 Stmt.match(Field.IIFNAME, Value.name(uplink.get())),
                 Stmt.match(Field.IP_DADDR, new Value.Addr(uplinkAddress.get())),
@@ -238,10 +241,10 @@ public final class NiFirewall {
           counters.add(rateDropCounter(vif.vifName(), acl.id()));
         }
         if (acl.direction().egress()) {
-          outRules.addAll(aceRules(vif.vifName(), acl, true));
+          outRules.addAll(aceRules(vif.vifName(), acl, true, ni));
         }
         if (acl.direction().ingress()) {
-          inRules.addAll(aceRules(vif.vifName(), acl, false));
+          inRules.addAll(aceRules(vif.vifName(), acl, false, ni));
         }
       }
       counters.add(dropCounter(vif.vifName()));
@@ -314,6 +317,13 @@ public final class NiFirewall {
     for (String host : hosts) {
       table = table.withSet(NftSet.of(hostSet(host), DataType.IPV4_ADDR));
     }
+    // EVE's eidset: the NI's apps and its static DNS entries
+    Set<InetAddress> eids = new LinkedHashSet<>();
+    vifs.forEach(v -> v.ip().ifPresent(eids::add));
+    ip.staticDns().forEach(d -> d.addresses().stream().map(IpPrefix::literal)
+        .filter(a -> a instanceof java.net.Inet4Address).forEach(eids::add));
+    table = table.withSet(NftSet.of(EID_SET, DataType.IPV4_ADDR,
+        eids.stream().map(a -> (Value) new Value.Addr(a)).toArray(Value[]::new)));
     for (String counter : counters) {
       table = table.withCounter(counter);
     }
@@ -327,8 +337,11 @@ public final class NiFirewall {
   }
 
   /** The rules of one ACE for one direction; {@code egress}: packets from the app. */
-  private static List<Rule> aceRules(String vif, Acl acl, boolean egress) {
-    List<Stmt> match = aceMatch(acl, egress);
+  private static List<Rule> aceRules(String vif, Acl acl, boolean egress, NiSpec ni) {
+    if (!adapterInUse(acl, ni)) {
+      return List.of();
+    }
+    List<Stmt> match = aceMatch(acl, egress, ni);
     String counter = aceCounter(vif, acl.id());
     String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
     List<Rule> rules = new ArrayList<>();
@@ -344,8 +357,21 @@ public final class NiFirewall {
     return rules;
   }
 
+  /** The set of an NI's endpoints an {@code eidset} match looks the far side up in. */
+  public static final String EID_SET = "eids";
+
+  /**
+   * Whether an ACE's {@code adapter} terms (if any) name the NI's port in use: if not, the ACE cannot
+   * match now and is left out (its counter stays).
+   */
+  static boolean adapterInUse(Acl acl, NiSpec ni) {
+    return acl.matches().stream().filter(m -> m instanceof Acl.AdapterMatch).map(m -> ((Acl.AdapterMatch) m).label())
+        .allMatch(label -> ni.uplink().port().isPresent()
+            && (label.equals(ni.uplink().label()) || label.equals(ni.uplink().port().get().getLabel())));
+  }
+
   /** An ACE's match terms for one direction; {@code egress}: packets from the app. */
-  private static List<Stmt> aceMatch(Acl acl, boolean egress) {
+  private static List<Stmt> aceMatch(Acl acl, boolean egress, NiSpec ni) {
     List<Stmt> match = new ArrayList<>();
     Optional<Integer> protocol = acl.protocol();
     boolean hasPorts = acl.matches().stream().anyMatch(m -> m instanceof Acl.LocalPortMatch || m instanceof Acl.ForeignPortMatch);
@@ -361,6 +387,11 @@ public final class NiFirewall {
         match.add(Stmt.match(portField(protocol.orElseThrow(), !egress), Value.num(lp.port())));
       } else if (m instanceof Acl.ForeignPortMatch fp) {
         match.add(Stmt.match(portField(protocol.orElseThrow(), egress), Value.num(fp.port())));
+      } else if (m instanceof Acl.EidSetMatch) {
+        match.add(Stmt.match(egress ? Field.IP_DADDR : Field.IP_SADDR, Value.set(EID_SET)));
+      } else if (m instanceof Acl.AdapterMatch) {
+        // adapterInUse checked the label: the port in use is the one it names
+        match.add(Stmt.match(egress ? Field.OIFNAME : Field.IIFNAME, Value.name(ni.uplink().ifName().orElseThrow())));
       }
     }
     return match;

@@ -106,6 +106,14 @@ public final class NiGraph {
           own.add(new Items.BridgePort(port.getIfName(), br));
         });
         own.add(new Items.NftTable(NiFirewall.switchNi(ni, onNi)));
+        Optional<SwitchVlan> uplinkVlans = SwitchVlan.uplink(onNi.stream().flatMap(v -> v.vlan().stream()).toList());
+        uplinkVlans.ifPresent(trunk -> {
+          own.add(new Items.BridgeVlanFiltering(br));
+          ni.uplink().port().ifPresent(port -> own.add(new Items.PortVlans(port.getIfName(), br, trunk)));
+        });
+        if (uplinkVlans.isPresent()) {
+          onNi.forEach(vif -> items.add(new Items.PortVlans(vif.vifName(), br, vif.vlan().orElseThrow())));
+        }
       }
       items.addAll(own);
       byNi.put(ni.uuid(), own.stream().map(Item::ref).toList());

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.verge.agent.AgentNode;
 import dev.verge.agent.RuntimeSettings;
+import dev.verge.hostos.Bridges;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
 import dev.verge.netlab.BackgroundProcess;
@@ -54,6 +55,7 @@ class SwitchNiAclIT {
   BackgroundProcess httpd;
   BackgroundProcess dhcp;
   dev.verge.pubsub.Publication<dev.verge.proto.config.v1.NetworkInstanceConfig> nis;
+  dev.verge.pubsub.Publication<dev.verge.proto.config.v1.AppInstanceConfig> apps;
 
   @BeforeEach
   void start() throws Exception {
@@ -79,7 +81,7 @@ class SwitchNiAclIT {
     bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE).publish("global", ports(l2Port("lan", "eth1")));
     nis = bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE);
     nis.publish(NI1, switchNi(NI1, "lan"));
-    var apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
+    apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
     apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "protocol", "tcp", "fport", "80"))));
     apps.publish(APP2, app(APP2, "other", vif(NI1, drop(ace(7, "protocol", "tcp", "fport", "80")),
         ace(8, "protocol", "icmp"))));
@@ -140,5 +142,29 @@ class SwitchNiAclIT {
     // the NI gone, no table is left behind
     nis.unpublish(NI1);
     await().atMost(WAIT).until(() -> !dev.exec("nft", "list", "tables").stdout().contains("zedrouter-bn1"));
+  }
+
+  /**
+   * An access VLAN needs the bridge to filter VLANs: on a kernel without it (this machine's) the NI
+   * says so precisely, naming the missing feature; on one with it the VIF gets its VLAN.
+   */
+  @Test
+  void anAccessVlanNeedsBridgeVlanFilteringAndAKernelWithoutItIsNamed() {
+    boolean kernelFilters = dev.exec("ip", "link", "add", "vfprobe0", "type", "bridge", "vlan_filtering", "1")
+        .exitCode() == 0;
+    dev.exec("ip", "link", "del", "vfprobe0");
+    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "protocol", "tcp", "fport", "80")).toBuilder()
+        .setAccessVlanId(10).build()));
+    Subscription<NetworkInstanceStatus> status =
+        bus.subscribe(ZedrouterTopics.NETWORK_INSTANCE_STATUS, observer, new SubscriptionHandler<>() {});
+    if (kernelFilters) {
+      await().atMost(WAIT).until(() -> dev.exec("bridge", "vlan", "show", "dev", "nbu1x1").stdout().contains("10 PVID"));
+      return;
+    }
+    await().atMost(WAIT).until(() -> status.snapshot().containsKey(NI1)
+        && status.snapshot().get(NI1).getErrorsList().stream()
+            .anyMatch(e -> e.getDescription().contains(Bridges.NO_VLAN_FILTERING)));
+    assertThat(status.snapshot().get(NI1).getState()).isNotEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+    assertThat(status.snapshot().get(NI1).getErrorsList()).extracting(e -> e.getReason()).contains("KERNEL_REFUSED");
   }
 }
