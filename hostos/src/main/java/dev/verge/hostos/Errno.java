@@ -27,6 +27,7 @@ public record Errno(int code, String name, String description) {
   public static final Errno ERANGE = new Errno(34, "ERANGE", "Numerical result out of range");
   public static final Errno ENAMETOOLONG = new Errno(36, "ENAMETOOLONG", "File name too long");
   public static final Errno ENOTEMPTY = new Errno(39, "ENOTEMPTY", "Directory not empty");
+  public static final Errno EPROTO = new Errno(71, "EPROTO", "Protocol error");
   public static final Errno EPROTONOSUPPORT =
       new Errno(93, "EPROTONOSUPPORT", "Protocol not supported");
   public static final Errno EOPNOTSUPP = new Errno(95, "EOPNOTSUPP", "Operation not supported");
@@ -46,7 +47,7 @@ public record Errno(int code, String name, String description) {
           entry(EPERM), entry(ENOENT), entry(ESRCH), entry(EINTR), entry(EIO), entry(ECHILD), entry(EBADF),
           entry(EAGAIN), entry(ENOMEM), entry(EACCES), entry(EBUSY), entry(EEXIST), entry(ENODEV),
           entry(EISDIR), entry(EINVAL), entry(ENOSPC), entry(ERANGE), entry(ENAMETOOLONG), entry(ENOTEMPTY),
-          entry(EPROTONOSUPPORT), entry(EOPNOTSUPP), entry(EAFNOSUPPORT), entry(EADDRINUSE),
+          entry(EPROTO), entry(EPROTONOSUPPORT), entry(EOPNOTSUPP), entry(EAFNOSUPPORT), entry(EADDRINUSE),
           entry(EADDRNOTAVAIL), entry(ENETDOWN), entry(ENETUNREACH), entry(ENOBUFS),
           entry(ETIMEDOUT), entry(EHOSTUNREACH));
 

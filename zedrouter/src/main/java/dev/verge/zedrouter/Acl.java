@@ -49,6 +49,19 @@ public record Acl(int id, String name, Direction direction, List<Match> matches,
 
   public record LocalPortMatch(int port) implements Match {}
 
+  /**
+   * EVE's {@code eidset}: the far side is one of the NI's own endpoints (its apps' VIFs and its
+   * static DNS entries), so apps of one NI can be let talk to each other and nowhere else.
+   */
+  public record EidSetMatch() implements Match {}
+
+  /**
+   * EVE's {@code adapter}: the traffic leaves (egress) or came in (ingress) by the device port with
+   * this label; with a port map, the map applies only on that port. It holds while the NI's port in
+   * use carries the label (the NI's own label, or the port's).
+   */
+  public record AdapterMatch(String label) implements Match {}
+
   public record ForeignPortMatch(int port) implements Match {}
 
   public sealed interface Action {}

@@ -141,14 +141,51 @@ public final class AppPlanner {
           }
         }
       }
+      Optional<SwitchVlan> vlan = vlan(adapter, ni, path, errors);
+      if (vlan.isEmpty() && !ni.isRouted()) {
+        continue;
+      }
       vifs.add(new VifPlan(uuid, app.getDisplayName(), appNumber, adapterNumber, adapter.getName(), ni.uuid(),
-          ni.bridge(), VifPlan.vifName(adapterNumber, appNumber), mac, ip, staticIp, ni.mtu(), acls));
+          ni.bridge(), VifPlan.vifName(adapterNumber, appNumber), mac, ip, staticIp, ni.mtu(), acls, vlan));
     }
     if (errors.isEmpty()) {
       claims.forEach(Runnable::run);
       return new AppPlan(uuid, app.getDisplayName(), vifs, List.of());
     }
     return new AppPlan(uuid, app.getDisplayName(), List.of(), errors);
+  }
+
+  /** The VIF's VLANs on a switch NI; empty on a routed NI, or (with an error) when they are wrong. */
+  private static Optional<SwitchVlan> vlan(NetworkAdapter adapter, NiSpec ni, String path, List<NiError> errors) {
+    int access = adapter.getAccessVlanId();
+    List<Integer> trunk = adapter.getTrunkVlanIdsList();
+    if (ni.isRouted()) {
+      if (access > 1 || !trunk.isEmpty()) {
+        errors.add(new NiError("VLAN_ON_ROUTED_NI", path + (trunk.isEmpty() ? ".access_vlan_id" : ".trunk_vlan_ids"),
+            "VLANs are for switch network instances; network instance " + ni.uuid() + " routes"));
+      }
+      return Optional.empty();
+    }
+    if (access > 1) {
+      if (access > SwitchVlan.LAST_VID) {
+        errors.add(new NiError("BAD_VLAN_ID", path + ".access_vlan_id", "access VLAN " + access + " is not in "
+            + SwitchVlan.FIRST_VID + ".." + SwitchVlan.LAST_VID));
+        return Optional.empty();
+      }
+      if (!trunk.isEmpty()) {
+        errors.add(new NiError("TRUNK_VLANS_ON_ACCESS_PORT", path + ".trunk_vlan_ids", "an access port (VLAN "
+            + access + ") carries no trunk VLANs " + trunk));
+        return Optional.empty();
+      }
+      return Optional.of(new SwitchVlan.Access(access));
+    }
+    Optional<Integer> bad = trunk.stream().filter(v -> v < SwitchVlan.FIRST_VID || v > SwitchVlan.LAST_VID).findFirst();
+    if (bad.isPresent()) {
+      errors.add(new NiError("BAD_VLAN_ID", path + ".trunk_vlan_ids", "trunk VLAN " + bad.get() + " is not in "
+          + SwitchVlan.FIRST_VID + ".." + SwitchVlan.LAST_VID));
+      return Optional.empty();
+    }
+    return Optional.of(new SwitchVlan.Trunk(new java.util.TreeSet<>(trunk)));
   }
 
   // ---------------------------------------------------------------- ACEs
@@ -216,11 +253,35 @@ public final class AppPlanner {
               matches.add(new Acl.ForeignPortMatch(port.get()));
             }
           }
-          case "eidset", "adapter" -> errors.add(new NiError("UNSUPPORTED_ACE_MATCH", mPath, "match type "
-              + m.getType() + " is not supported by zedrouter yet"));
+          case "eidset" -> {
+            if (ni.kind() == NiSpec.Kind.SWITCH) {
+              errors.add(new NiError("EIDSET_ON_SWITCH", mPath, "an eidset match needs the addresses of the NI's apps;"
+                  + " switch network instance " + ni.uuid() + " does not assign them"));
+            } else {
+              matches.add(new Acl.EidSetMatch());
+            }
+          }
+          case "adapter" -> {
+            Set<String> labels = new java.util.LinkedHashSet<>();
+            if (!ni.uplink().isAirGapped()) {
+              labels.add(ni.uplink().label());
+            }
+            ni.uplink().candidates().forEach(p -> labels.add(p.getLabel()));
+            if (!labels.contains(value)) {
+              errors.add(new NiError("UNKNOWN_ACE_ADAPTER", mPath, "adapter '" + value + "' is no port of network instance "
+                  + ni.uuid() + (labels.isEmpty() ? " (it is air-gapped)" : " (its ports: " + String.join(", ", labels) + ")")));
+            } else {
+              matches.add(new Acl.AdapterMatch(value));
+            }
+          }
           default -> errors.add(new NiError("UNKNOWN_ACE_MATCH", mPath, "unknown match type '" + m.getType()
-              + "' (ip, host, protocol, lport, fport)"));
+              + "' (ip, host, eidset, protocol, lport, fport, adapter)"));
         }
+      }
+      if (matches.stream().anyMatch(x -> x instanceof Acl.EidSetMatch)
+          && matches.stream().anyMatch(x -> x instanceof Acl.HostMatch)) {
+        errors.add(new NiError("EIDSET_WITH_HOST", acePath + ".matches", "an ACE matches eidset or host, not both"
+            + " (the far side is either one of the NI's endpoints or the named host)"));
       }
       if (hasPort && protocol == null) {
         errors.add(new NiError("PORT_WITHOUT_PROTOCOL", acePath + ".matches", "a port match needs a protocol match (tcp or udp)"));
@@ -229,8 +290,16 @@ public final class AppPlanner {
             + protocol));
       }
       Acl.Action action = action(ace, ni, acePath, protocol, lport, errors);
+      Acl.Direction direction = direction(ace.getDir());
+      if (ni.kind() == NiSpec.Kind.SWITCH && direction != Acl.Direction.BOTH && !(action instanceof Acl.Drop)) {
+        // a one-way allow needs the replies let back in by connection state, which a switch NI's
+        // bridge table does not have (no CONFIG_NF_CONNTRACK_BRIDGE): it judges every frame alone
+        errors.add(new NiError("ACE_DIRECTION_ON_SWITCH", acePath + ".dir", "on switch network instance " + ni.uuid()
+            + " an allow or limit ACE applies both ways: its bridge firewall has no connection tracking"
+            + " (CONFIG_NF_CONNTRACK_BRIDGE) to let only the replies of one direction back"));
+      }
       if (errors.size() == before) {
-        acls.add(new Acl(ace.getId(), ace.getName(), direction(ace.getDir()), matches, action));
+        acls.add(new Acl(ace.getId(), ace.getName(), direction, matches, action));
       }
     }
     return acls;

@@ -106,6 +106,52 @@ final class Configurators {
         }
       }
     });
+    context.configure(Items.BridgeVlanFiltering.TYPE, new RecreatedConfigurator() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        // a kernel without CONFIG_BRIDGE_VLAN_FILTERING refuses with Bridges.NO_VLAN_FILTERING, which
+        // reaches the NI's status as the item's failure
+        net.setVlanFiltering(((Items.BridgeVlanFiltering) item).bridge(), true);
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        String bridge = ((Items.BridgeVlanFiltering) item).bridge();
+        if (net.link(bridge).isPresent()) {
+          net.setVlanFiltering(bridge, false);
+        }
+      }
+    });
+    context.configure(Items.PortVlans.TYPE, new RecreatedConfigurator() {
+      @Override
+      public void create(OpContext ctx, Item item) {
+        var p = (Items.PortVlans) item;
+        java.util.Set<Integer> wanted = new java.util.HashSet<>();
+        for (dev.verge.hostos.BridgeVlanRange range : p.vlan().ranges()) {
+          net.addBridgeVlans(p.link(), range);
+          for (int vid = range.first(); vid <= range.last(); vid++) {
+            wanted.add(vid);
+          }
+        }
+        // exactly these: an access port leaves the default VLAN 1 it joined the bridge with
+        for (dev.verge.hostos.BridgeVlan present : net.bridgeVlans(p.link())) {
+          if (!wanted.contains(present.vid())) {
+            net.deleteBridgeVlans(p.link(), present.vid(), present.vid());
+          }
+        }
+      }
+
+      @Override
+      public void delete(OpContext ctx, Item item) {
+        var p = (Items.PortVlans) item;
+        if (net.link(p.link()).isPresent() && net.link(p.link()).get().masterIndex() != 0) {
+          for (dev.verge.hostos.BridgeVlan present : net.bridgeVlans(p.link())) {
+            net.deleteBridgeVlans(p.link(), present.vid(), present.vid());
+          }
+          net.addBridgeVlans(p.link(), dev.verge.hostos.BridgeVlanRange.access(1)); // as a port joins
+        }
+      }
+    });
     context.configure(Items.NiRoute.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {

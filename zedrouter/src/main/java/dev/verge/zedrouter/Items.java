@@ -107,6 +107,47 @@ public final class Items {
     }
   }
 
+  /** VLAN filtering on a switch NI's bridge: on while any of its ports asks for a VLAN. */
+  public record BridgeVlanFiltering(String bridge) implements ValueItem {
+    public static final String TYPE = "BridgeVlanFiltering";
+
+    @Override
+    public String name() {
+      return bridge;
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(Bridge.TYPE, bridge).describedAs("filtering is the bridge's"));
+    }
+  }
+
+  /** The exact VLANs of a port on a bridge that filters VLANs (an access VLAN, or a trunk's). */
+  public record PortVlans(String link, String bridge, SwitchVlan vlan) implements ValueItem {
+    public static final String TYPE = "PortVlans";
+
+    @Override
+    public String name() {
+      return link;
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
+    }
+
+    @Override
+    public List<Dependency> dependencies() {
+      return List.of(Dependency.on(BridgePort.TYPE, link).describedAs("VLANs are a bridge port's"),
+          Dependency.on(BridgeVlanFiltering.TYPE, bridge).describedAs("the bridge filters VLANs"));
+    }
+  }
+
   /**
    * A route of an NI's own table.
    *

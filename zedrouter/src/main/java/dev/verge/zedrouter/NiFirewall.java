@@ -52,6 +52,101 @@ public final class NiFirewall {
     return TableRef.of(NftFamily.INET, "zedrouter-" + bridge);
   }
 
+  /** The NI's table: {@code inet} for a routed NI, {@code bridge} for a switch NI. */
+  public static TableRef tableRef(NiSpec ni) {
+    return ni.isRouted() ? tableRef(ni.bridge()) : TableRef.of(NftFamily.BRIDGE, "zedrouter-" + ni.bridge());
+  }
+
+  /**
+   * A switch NI's ruleset: one {@code bridge} table whose forward chains find each VIF's chain by its
+   * bridge port, egress by the frame's in-port, ingress by its out-port (so a frame between two apps
+   * passes the sender's egress and the receiver's ingress ACEs, as in EVE).
+   *
+   * <p>The bridge family has no connection tracking on this kernel (CONFIG_NF_CONNTRACK_BRIDGE is off),
+   * so every frame walks the ACEs: an ACE compiled for both directions matches a reply by its mirrored
+   * addresses and ports (EVE's switch NI filters egress in raw, before conntrack, too). ACE counters
+   * therefore count frames, not flows. Implicit allows, both ways as EVE's: ARP, DHCP, DNS.
+   */
+  public static Table switchNi(NiSpec ni, List<VifPlan> vifs) {
+    if (ni.isRouted()) {
+      throw new IllegalArgumentException("not a switch NI: " + ni.uuid());
+    }
+    List<String> counters = new ArrayList<>();
+    List<Chain> vifChains = new ArrayList<>();
+    List<MapElement> egress = new ArrayList<>();
+    List<MapElement> ingress = new ArrayList<>();
+    for (VifPlan vif : vifs) {
+      String out = "eg-" + vif.vifName();
+      String in = "in-" + vif.vifName();
+      // QEMU's VIF is the tap itself; a "-emu" twin (EVE's) would match the same prefix
+      egress.add(MapElement.of(Value.name(vif.vifName()), new Stmt.Jump(out)));
+      ingress.add(MapElement.of(Value.name(vif.vifName()), new Stmt.Jump(in)));
+      List<Rule> outRules = new ArrayList<>(switchImplicitAllows(true));
+      List<Rule> inRules = new ArrayList<>(switchImplicitAllows(false));
+      for (Acl acl : vif.acls()) {
+        counters.add(aceCounter(vif.vifName(), acl.id()));
+        if (acl.action() instanceof Acl.Limit) {
+          counters.add(rateDropCounter(vif.vifName(), acl.id()));
+        }
+        if (acl.direction().egress()) {
+          outRules.addAll(switchAceRules(vif.vifName(), acl, true, ni));
+        }
+        if (acl.direction().ingress()) {
+          inRules.addAll(switchAceRules(vif.vifName(), acl, false, ni));
+        }
+      }
+      counters.add(dropCounter(vif.vifName()));
+      outRules.add(Rule.commented("implicit drop", Stmt.counter(dropCounter(vif.vifName())), Stmt.DROP));
+      inRules.add(Rule.commented("implicit drop", Stmt.counter(dropCounter(vif.vifName())), Stmt.DROP));
+      vifChains.add(Chain.regular(out, outRules));
+      vifChains.add(Chain.regular(in, inRules));
+    }
+    // two base chains: an accept in the sender's egress chain ends only the first, so the receiver's
+    // ingress chain still judges the frame
+    Chain egressChain = Chain.base("egress", BaseChain.filter(Hook.FORWARD, BaseChain.PRIORITY_FILTER,
+        BaseChain.Policy.ACCEPT), List.of(Rule.of(Stmt.vmap(Field.IIFNAME, "egress"))));
+    Chain ingressChain = Chain.base("ingress", BaseChain.filter(Hook.FORWARD, BaseChain.PRIORITY_FILTER + 10,
+        BaseChain.Policy.ACCEPT), List.of(Rule.of(Stmt.vmap(Field.OIFNAME, "ingress"))));
+    Table table = Table.of(NftFamily.BRIDGE, tableRef(ni).name()).withChain(egressChain).withChain(ingressChain);
+    for (Chain chain : vifChains) {
+      table = table.withChain(chain);
+    }
+    table = table.withMap(NftMap.verdicts("egress", DataType.IFNAME, egress.toArray(MapElement[]::new)))
+        .withMap(NftMap.verdicts("ingress", DataType.IFNAME, ingress.toArray(MapElement[]::new)));
+    for (String counter : counters) {
+      table = table.withCounter(counter);
+    }
+    return table;
+  }
+
+  /** ARP, the app's DHCP client and DNS, both ways; {@code egress}: frames from the app. */
+  private static List<Rule> switchImplicitAllows(boolean egress) {
+    return List.of(
+        Rule.commented("arp", Stmt.match(Field.ETHER_TYPE, Value.name("arp")), Stmt.ACCEPT),
+        Rule.commented("dhcp", Stmt.match(egress ? Field.UDP_SPORT : Field.UDP_DPORT, Value.num(68)),
+            Stmt.match(egress ? Field.UDP_DPORT : Field.UDP_SPORT, Value.num(67)), Stmt.ACCEPT),
+        Rule.commented("dns", Stmt.match(egress ? Field.UDP_DPORT : Field.UDP_SPORT, Value.num(53)), Stmt.ACCEPT),
+        Rule.commented("dns over tcp", Stmt.match(egress ? Field.TCP_DPORT : Field.TCP_SPORT, Value.num(53)),
+            Stmt.ACCEPT));
+  }
+
+  /** An ACE frame by frame: no conntrack marks, no established shortcut. */
+  private static List<Rule> switchAceRules(String vif, Acl acl, boolean egress, NiSpec ni) {
+    if (!adapterInUse(acl, ni)) {
+      return List.of();
+    }
+    List<Stmt> match = aceMatch(acl, egress, ni);
+    String counter = aceCounter(vif, acl.id());
+    String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
+    if (acl.action() instanceof Acl.Drop) {
+      return List.of(rule(comment, match, Stmt.counter(counter), Stmt.DROP));
+    } else if (acl.action() instanceof Acl.Limit l) {
+      return List.of(rule(comment, match, Stmt.limit(l.rate(), l.per(), l.burst()), Stmt.counter(counter), Stmt.ACCEPT),
+          rule(comment + " over limit", match, Stmt.counter(rateDropCounter(vif, acl.id())), Stmt.DROP));
+    }
+    return List.of(rule(comment, match, Stmt.counter(counter), Stmt.ACCEPT));
+  }
+
   public static String aceCounter(String vif, int aceId) {
     return "ace-" + vif + "-" + aceId;
   }
@@ -107,7 +202,7 @@ public final class NiFirewall {
         String counter = aceCounter(vif.vifName(), acl.id());
         counters.add(counter);
         if (acl.action() instanceof Acl.PortMap pm) {
-          if (uplink.isPresent() && uplinkAddress.isPresent()) {
+          if (uplink.isPresent() && uplinkAddress.isPresent() && adapterInUse(acl, ni)) {
             portMaps.add(Rule.commented("portmap " + counter,
                 Stmt.match(Field.IIFNAME, Value.name(uplink.get())),
                 Stmt.match(Field.IP_DADDR, new Value.Addr(uplinkAddress.get())),
@@ -146,10 +241,10 @@ public final class NiFirewall {
           counters.add(rateDropCounter(vif.vifName(), acl.id()));
         }
         if (acl.direction().egress()) {
-          outRules.addAll(aceRules(vif.vifName(), acl, true));
+          outRules.addAll(aceRules(vif.vifName(), acl, true, ni));
         }
         if (acl.direction().ingress()) {
-          inRules.addAll(aceRules(vif.vifName(), acl, false));
+          inRules.addAll(aceRules(vif.vifName(), acl, false, ni));
         }
       }
       counters.add(dropCounter(vif.vifName()));
@@ -222,6 +317,13 @@ public final class NiFirewall {
     for (String host : hosts) {
       table = table.withSet(NftSet.of(hostSet(host), DataType.IPV4_ADDR));
     }
+    // EVE's eidset: the NI's apps and its static DNS entries
+    Set<InetAddress> eids = new LinkedHashSet<>();
+    vifs.forEach(v -> v.ip().ifPresent(eids::add));
+    ip.staticDns().forEach(d -> d.addresses().stream().map(IpPrefix::literal)
+        .filter(a -> a instanceof java.net.Inet4Address).forEach(eids::add));
+    table = table.withSet(NftSet.of(EID_SET, DataType.IPV4_ADDR,
+        eids.stream().map(a -> (Value) new Value.Addr(a)).toArray(Value[]::new)));
     for (String counter : counters) {
       table = table.withCounter(counter);
     }
@@ -235,7 +337,41 @@ public final class NiFirewall {
   }
 
   /** The rules of one ACE for one direction; {@code egress}: packets from the app. */
-  private static List<Rule> aceRules(String vif, Acl acl, boolean egress) {
+  private static List<Rule> aceRules(String vif, Acl acl, boolean egress, NiSpec ni) {
+    if (!adapterInUse(acl, ni)) {
+      return List.of();
+    }
+    List<Stmt> match = aceMatch(acl, egress, ni);
+    String counter = aceCounter(vif, acl.id());
+    String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
+    List<Rule> rules = new ArrayList<>();
+    if (acl.action() instanceof Acl.Drop) {
+      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.DROP));
+    } else if (acl.action() instanceof Acl.Limit l) {
+      rules.add(rule(comment, match, Stmt.limit(l.rate(), l.per(), l.burst()), Stmt.counter(counter),
+          Stmt.setCtMark(Value.num(acl.id() | MARK_LIMITED)), Stmt.ACCEPT));
+      rules.add(rule(comment + " over limit", match, Stmt.counter(rateDropCounter(vif, acl.id())), Stmt.DROP));
+    } else {
+      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.ACCEPT));
+    }
+    return rules;
+  }
+
+  /** The set of an NI's endpoints an {@code eidset} match looks the far side up in. */
+  public static final String EID_SET = "eids";
+
+  /**
+   * Whether an ACE's {@code adapter} terms (if any) name the NI's port in use: if not, the ACE cannot
+   * match now and is left out (its counter stays).
+   */
+  static boolean adapterInUse(Acl acl, NiSpec ni) {
+    return acl.matches().stream().filter(m -> m instanceof Acl.AdapterMatch).map(m -> ((Acl.AdapterMatch) m).label())
+        .allMatch(label -> ni.uplink().port().isPresent()
+            && (label.equals(ni.uplink().label()) || label.equals(ni.uplink().port().get().getLabel())));
+  }
+
+  /** An ACE's match terms for one direction; {@code egress}: packets from the app. */
+  private static List<Stmt> aceMatch(Acl acl, boolean egress, NiSpec ni) {
     List<Stmt> match = new ArrayList<>();
     Optional<Integer> protocol = acl.protocol();
     boolean hasPorts = acl.matches().stream().anyMatch(m -> m instanceof Acl.LocalPortMatch || m instanceof Acl.ForeignPortMatch);
@@ -251,21 +387,14 @@ public final class NiFirewall {
         match.add(Stmt.match(portField(protocol.orElseThrow(), !egress), Value.num(lp.port())));
       } else if (m instanceof Acl.ForeignPortMatch fp) {
         match.add(Stmt.match(portField(protocol.orElseThrow(), egress), Value.num(fp.port())));
+      } else if (m instanceof Acl.EidSetMatch) {
+        match.add(Stmt.match(egress ? Field.IP_DADDR : Field.IP_SADDR, Value.set(EID_SET)));
+      } else if (m instanceof Acl.AdapterMatch) {
+        // adapterInUse checked the label: the port in use is the one it names
+        match.add(Stmt.match(egress ? Field.OIFNAME : Field.IIFNAME, Value.name(ni.uplink().ifName().orElseThrow())));
       }
     }
-    String counter = aceCounter(vif, acl.id());
-    String comment = "ace " + acl.id() + (acl.name().isEmpty() ? "" : " " + acl.name());
-    List<Rule> rules = new ArrayList<>();
-    if (acl.action() instanceof Acl.Drop) {
-      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.DROP));
-    } else if (acl.action() instanceof Acl.Limit l) {
-      rules.add(rule(comment, match, Stmt.limit(l.rate(), l.per(), l.burst()), Stmt.counter(counter),
-          Stmt.setCtMark(Value.num(acl.id() | MARK_LIMITED)), Stmt.ACCEPT));
-      rules.add(rule(comment + " over limit", match, Stmt.counter(rateDropCounter(vif, acl.id())), Stmt.DROP));
-    } else {
-      rules.add(rule(comment, match, Stmt.counter(counter), Stmt.setCtMark(Value.num(acl.id())), Stmt.ACCEPT));
-    }
-    return rules;
+    return match;
   }
 
   private static Rule rule(String comment, List<Stmt> match, Stmt... then) {

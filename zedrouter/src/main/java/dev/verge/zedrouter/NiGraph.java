@@ -27,7 +27,8 @@ import java.util.TreeSet;
  *       with the subnet, the uplink's connected prefixes and default route, and a last-resort
  *       {@code unreachable} default so an NI's traffic never falls through to another table; rules
  *       10000 (from the subnet) and 11000 (to it); the NI's nftables table; IPv4 forwarding.
- *   <li>Switch NI: the bridge with the uplink port enslaved, no address, no NAT.
+ *   <li>Switch NI: the bridge with the uplink port enslaved, no address, no NAT; its ACLs in a
+ *       {@code bridge} table.
  *   <li>Each VIF whose tap exists goes on its NI's bridge.
  * </ul>
  */
@@ -104,6 +105,15 @@ public final class NiGraph {
           external.add(port.getIfName());
           own.add(new Items.BridgePort(port.getIfName(), br));
         });
+        own.add(new Items.NftTable(NiFirewall.switchNi(ni, onNi)));
+        Optional<SwitchVlan> uplinkVlans = SwitchVlan.uplink(onNi.stream().flatMap(v -> v.vlan().stream()).toList());
+        uplinkVlans.ifPresent(trunk -> {
+          own.add(new Items.BridgeVlanFiltering(br));
+          ni.uplink().port().ifPresent(port -> own.add(new Items.PortVlans(port.getIfName(), br, trunk)));
+        });
+        if (uplinkVlans.isPresent()) {
+          onNi.forEach(vif -> items.add(new Items.PortVlans(vif.vifName(), br, vif.vlan().orElseThrow())));
+        }
       }
       items.addAll(own);
       byNi.put(ni.uuid(), own.stream().map(Item::ref).toList());

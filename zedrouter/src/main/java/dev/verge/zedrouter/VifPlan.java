@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param vifName {@code nbu<adapter>x<app>}, EVE's naming
  * @param ip the address DHCP reserves for it; empty on a switch NI
  * @param staticIp whether {@code ip} was configured rather than allocated
+ * @param vlan its VLANs on a switch NI (a trunk of every VLAN unless configured); empty on a routed NI
  */
 public record VifPlan(
     String appUuid,
@@ -29,12 +30,14 @@ public record VifPlan(
     Optional<InetAddress> ip,
     boolean staticIp,
     int mtu,
-    List<Acl> acls) {
+    List<Acl> acls,
+    Optional<SwitchVlan> vlan) {
   public VifPlan {
     Objects.requireNonNull(vifName);
     Objects.requireNonNull(mac);
     Objects.requireNonNull(ip);
     acls = List.copyOf(acls);
+    Objects.requireNonNull(vlan);
   }
 
   public static String vifName(int adapterNumber, int appNumber) {

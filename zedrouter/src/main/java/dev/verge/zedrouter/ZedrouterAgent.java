@@ -344,7 +344,9 @@ public final class ZedrouterAgent implements Agent {
           .setDisplayName(app.getDisplayName());
       vifs.forEach(v -> status.addVifs(AppVifStatus.newBuilder().setName(v.adapterName()).setVifName(v.vifName())
           .setNetworkUuid(v.niUuid()).setMac(v.mac().toString())
-          .addAllIpAddrs(v.ip().map(ip -> List.of(ip.getHostAddress())).orElse(List.of()))));
+          .addAllIpAddrs(v.ip().map(ip -> List.of(ip.getHostAddress())).orElse(List.of()))
+          .setAccessVlanId(v.vlan().filter(vlan -> vlan instanceof SwitchVlan.Access)
+              .map(vlan -> ((SwitchVlan.Access) vlan).vid()).orElse(0))));
       appErrors.getOrDefault(uuid, List.of()).forEach(e -> status.addErrors(e.toErrorInfo(EntityType.ENTITY_TYPE_APP, uuid, now)));
       appStatus.publish(uuid, status.build());
       if (plan != null) {

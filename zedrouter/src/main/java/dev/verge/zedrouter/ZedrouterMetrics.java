@@ -59,7 +59,7 @@ final class ZedrouterMetrics {
 
   private static Map<String, CounterValues> counters(Host host, NiSpec ni) {
     try {
-      return host.firewall().counters(NiFirewall.tableRef(ni.bridge()));
+      return host.firewall().counters(NiFirewall.tableRef(ni));
     } catch (HostException | IllegalStateException e) {
       return Map.of(); // the table is not there (yet): no counters to tell
     }

@@ -9,6 +9,7 @@ public enum DataType {
   INET_SERVICE("inet_service", "internet network service"),
   IFNAME("ifname", "network interface name"),
   ETHER_ADDR("ether_addr", "Ethernet address"),
+  ETHER_TYPE("ether_type", "Ethernet protocol"),
   MARK("mark", "packet mark"),
   INET_PROTO("inet_proto", "Internet protocol"),
   ICMP_TYPE("icmp_type", "ICMP type"),

@@ -107,6 +107,7 @@ public sealed interface Field extends Expr {
   Field ICMPV6_TYPE = new Payload(PayloadField.ICMPV6_TYPE);
   Field ETHER_SADDR = new Payload(PayloadField.ETHER_SADDR);
   Field ETHER_DADDR = new Payload(PayloadField.ETHER_DADDR);
+  Field ETHER_TYPE = new Payload(PayloadField.ETHER_TYPE);
   Field CT_STATE = new Ct(CtKey.STATE);
   Field CT_STATUS = new Ct(CtKey.STATUS);
   Field CT_MARK = new Ct(CtKey.MARK);
@@ -180,7 +181,8 @@ public sealed interface Field extends Expr {
     ICMP_TYPE("icmp", "type", DataType.ICMP_TYPE),
     ICMPV6_TYPE("icmpv6", "type", DataType.ICMPV6_TYPE),
     ETHER_SADDR("ether", "saddr", DataType.ETHER_ADDR),
-    ETHER_DADDR("ether", "daddr", DataType.ETHER_ADDR);
+    ETHER_DADDR("ether", "daddr", DataType.ETHER_ADDR),
+    ETHER_TYPE("ether", "type", DataType.ETHER_TYPE);
 
     private final String protocol;
     private final String field;

@@ -29,6 +29,10 @@ public final class Symbols {
           Map.entry("nd-router-advert", 134), Map.entry("nd-neighbor-solicit", 135),
           Map.entry("nd-neighbor-advert", 136), Map.entry("nd-redirect", 137));
 
+  /** EtherTypes a frame's {@code ether type} names. */
+  public static final Map<String, Integer> ETHER_TYPES = Map.of("ip", 0x0800, "arp", 0x0806, "ip6", 0x86dd,
+      "vlan", 0x8100);
+
   public static final Map<String, Integer> NFPROTOS = Map.of("ipv4", 2, "ipv6", 10);
 
   public static final Set<String> CT_STATES = Set.of("invalid", "established", "related", "new", "untracked");
@@ -46,6 +50,7 @@ public final class Symbols {
           case ICMP_TYPE -> ICMP_TYPES;
           case ICMPV6_TYPE -> ICMPV6_TYPES;
           case NFPROTO -> NFPROTOS;
+          case ETHER_TYPE -> ETHER_TYPES;
           default -> Map.of();
         };
     return Optional.ofNullable(table.get(symbol));
@@ -58,7 +63,7 @@ public final class Symbols {
       case CT_STATE -> CT_STATES.contains(symbol);
       case CT_STATUS -> CT_STATUSES.contains(symbol);
       case TCP_FLAG -> TCP_FLAGS.contains(symbol);
-      case INET_PROTO, ICMP_TYPE, ICMPV6_TYPE, NFPROTO -> number(type, symbol).isPresent();
+      case INET_PROTO, ICMP_TYPE, ICMPV6_TYPE, NFPROTO, ETHER_TYPE -> number(type, symbol).isPresent();
       default -> false;
     };
   }

@@ -21,6 +21,8 @@ import java.util.Set;
  * @param tcpFlags a TCP segment's flags by nft's names ({@code syn}, {@code ack}...)
  * @param tcpMss the MSS option of a TCP segment; 0 when it carries none
  * @param routeMtu the MTU of the route the packet takes (what {@code rt mtu} reads)
+ * @param etherType the frame's EtherType: {@link #ETHER_ARP} for an ARP packet (its addresses are the
+ *     sender's and target's protocol addresses; it has no IP header), else IPv4 or IPv6
  */
 public record Packet(
     Optional<String> inInterface,
@@ -40,7 +42,12 @@ public record Packet(
     boolean bridged,
     Set<String> tcpFlags,
     int tcpMss,
-    int routeMtu) {
+    int routeMtu,
+    int etherType) {
+
+  public static final int ETHER_IPV4 = 0x0800;
+  public static final int ETHER_ARP = 0x0806;
+  public static final int ETHER_IPV6 = 0x86dd;
 
   /** The connection tracking state of a packet. */
   public enum CtState {
@@ -77,7 +84,8 @@ public record Packet(
     boolean syn = protocol == 6;
     return new Packet(Optional.empty(), Optional.empty(), Optional.empty(), IpPrefix.literal(source),
         IpPrefix.literal(destination), protocol, sport, dport, icmpType, CtState.NEW, Set.of(), 0, 0, length,
-        false, syn ? Set.of("syn") : Set.of(), syn ? ETHERNET_MSS : 0, 1500);
+        false, syn ? Set.of("syn") : Set.of(), syn ? ETHERNET_MSS : 0, 1500,
+        IpPrefix.literal(source) instanceof Inet4Address ? ETHER_IPV4 : ETHER_IPV6);
   }
 
   /** A TCP segment of a new connection (60 bytes, a SYN with options). */
@@ -88,6 +96,17 @@ public record Packet(
   /** A UDP datagram (of 64 bytes). */
   public static Packet udp(String source, int sourcePort, String destination, int destinationPort) {
     return of(source, destination, 17, sourcePort, destinationPort, 0, 64);
+  }
+
+  /** An ARP request from {@code sender} asking for {@code target}'s address (a broadcast frame of 42 bytes). */
+  public static Packet arp(String sender, String target) {
+    Packet p = of(sender, target, 0, 0, 0, 0, 42);
+    return new Packet(p.inInterface, p.outInterface, p.etherSource, p.source, p.destination, 0, 0, 0, 0,
+        CtState.UNTRACKED, Set.of(), 0, 0, 42, true, Set.of(), 0, 1500, ETHER_ARP);
+  }
+
+  public boolean isArp() {
+    return etherType == ETHER_ARP;
   }
 
   /** An echo request, as busybox ping sends it (84 bytes in IPv4, 104 in IPv6). */
@@ -104,24 +123,24 @@ public record Packet(
     int replyIcmp = protocol == 1 && icmpType == 8 ? 0 : protocol == 58 && icmpType == 128 ? 129 : icmpType;
     return new Packet(outInterface, inInterface, Optional.empty(), destination, source, protocol,
         destinationPort, sourcePort, replyIcmp, CtState.ESTABLISHED, ctStatus, 0, ctMark, length, bridged,
-        tcpFlags.contains("syn") ? Set.of("syn", "ack") : tcpFlags, tcpMss, routeMtu);
+        tcpFlags.contains("syn") ? Set.of("syn", "ack") : tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   /** The packet on a route of this MTU (the sim firewall does not route; the caller says where it goes). */
   public Packet withRouteMtu(int mtu) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, mtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, mtu, etherType);
   }
 
   /** A TCP segment with these flags and MSS option (0: none). */
   public Packet withTcp(int mss, String... flags) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, Set.of(flags), mss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, Set.of(flags), mss, routeMtu, etherType);
   }
 
   Packet withTcpMss(int mss) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, mss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, mss, routeMtu, etherType);
   }
 
   public boolean isIpv4() {
@@ -130,56 +149,56 @@ public record Packet(
 
   public Packet in(String ifname) {
     return new Packet(Optional.of(ifname), outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   public Packet out(String ifname) {
     return new Packet(inInterface, Optional.of(ifname), etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   public Packet withEtherSource(String mac) {
     return new Packet(inInterface, outInterface, Optional.of(MacAddress.of(mac)), source, destination, protocol,
-        sourcePort, destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        sourcePort, destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   public Packet withCtState(CtState state) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, state, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, state, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   public Packet withCtStatus(String... status) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, Set.of(status), mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, ctState, Set.of(status), mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   public Packet withMark(int newMark) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, newMark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, newMark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   public Packet withCtMark(int newCtMark) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, newCtMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, newCtMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   public Packet withLength(int newLength) {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, newLength, bridged, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, newLength, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   public Packet asBridged() {
     return new Packet(inInterface, outInterface, etherSource, source, destination, protocol, sourcePort,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, true, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, true, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   Packet withSource(InetAddress address, int port) {
     return new Packet(inInterface, outInterface, etherSource, address, destination, protocol, port,
-        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        destinationPort, icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 
   Packet withDestination(InetAddress address, int port) {
     return new Packet(inInterface, outInterface, etherSource, source, address, protocol, sourcePort, port,
-        icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu);
+        icmpType, ctState, ctStatus, mark, ctMark, length, bridged, tcpFlags, tcpMss, routeMtu, etherType);
   }
 }

@@ -289,7 +289,7 @@ final class PacketEvaluator {
         // As in the kernel: no device reads as the empty name (so != "x" matches), not as no match.
         case IIFNAME -> Optional.of(packet.inInterface().orElse(""));
         case OIFNAME -> Optional.of(packet.outInterface().orElse(""));
-        case L4PROTO -> Optional.of((long) packet.protocol());
+        case L4PROTO -> packet.isArp() ? Optional.empty() : Optional.of((long) packet.protocol());
         case MARK -> Optional.of(Integer.toUnsignedLong(packet.mark()));
         case NFPROTO -> Optional.of(packet.isIpv4() ? 2L : 10L);
       };
@@ -317,14 +317,14 @@ final class PacketEvaluator {
       return Optional.of(parts);
     }
     Field.PayloadField payload = ((Field.Payload) field).field();
-    int protocol = packet.protocol();
-    boolean v4 = packet.isIpv4();
+    int protocol = packet.isArp() ? -1 : packet.protocol();
+    boolean v4 = packet.isIpv4() && !packet.isArp();
     return switch (payload) {
       case IP_SADDR -> v4 ? Optional.of(packet.source()) : Optional.empty();
       case IP_DADDR -> v4 ? Optional.of(packet.destination()) : Optional.empty();
       case IP_PROTOCOL -> v4 ? Optional.of((long) protocol) : Optional.empty();
-      case IP6_SADDR -> v4 ? Optional.empty() : Optional.of(packet.source());
-      case IP6_DADDR -> v4 ? Optional.empty() : Optional.of(packet.destination());
+      case IP6_SADDR -> v4 || packet.isArp() ? Optional.empty() : Optional.of(packet.source());
+      case IP6_DADDR -> v4 || packet.isArp() ? Optional.empty() : Optional.of(packet.destination());
       case TCP_SPORT -> protocol == 6 ? Optional.of((long) packet.sourcePort()) : Optional.empty();
       case TCP_DPORT -> protocol == 6 ? Optional.of((long) packet.destinationPort()) : Optional.empty();
       case TCP_FLAGS -> protocol == 6 ? Optional.of(packet.tcpFlags()) : Optional.empty();
@@ -337,6 +337,7 @@ final class PacketEvaluator {
       case ICMPV6_TYPE -> protocol == 58 ? Optional.of((long) packet.icmpType()) : Optional.empty();
       case ETHER_SADDR -> packet.etherSource().map(m -> m.value());
       case ETHER_DADDR -> Optional.empty();
+      case ETHER_TYPE -> Optional.of((long) packet.etherType());
     };
   }
 

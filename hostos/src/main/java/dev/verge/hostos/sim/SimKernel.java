@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -635,6 +636,48 @@ public final class SimKernel implements NetworkStack {
   public List<BridgeVlan> bridgeVlans(String name) {
     synchronized (lock) {
       return List.copyOf(requireVlanCapable("list bridge vlans of", name, name).vlans.values());
+    }
+  }
+
+  /**
+   * How the bridge forwards a frame that came in on {@code inPort} to {@code outPort}, as the
+   * kernel's VLAN filtering does (br_allowed_ingress, br_allowed_egress): an untagged frame takes the
+   * in-port's PVID (none: dropped), a tagged one must be of a VLAN of the in-port; it leaves only by a
+   * port of its VLAN, untagged where that port's VLAN is untagged. Without filtering every frame goes
+   * through as it came.
+   *
+   * @param tag the frame's 802.1Q VLAN id; empty for an untagged frame
+   * @return empty when the frame is not delivered to {@code outPort}; else the tag it leaves with
+   *     (empty: untagged)
+   */
+  public Optional<OptionalInt> bridgeFrame(String inPort, OptionalInt tag, String outPort) {
+    synchronized (lock) {
+      SimLink in = require("forward a frame from", inPort, inPort);
+      SimLink out = require("forward a frame to", outPort, outPort);
+      SimLink bridge = links.get(in.master);
+      if (bridge == null || !bridge.kind.equals("bridge") || out.master != in.master || in == out) {
+        return Optional.empty();
+      }
+      if (!bridge.vlanFiltering) {
+        return Optional.of(tag);
+      }
+      int vid;
+      if (tag.isEmpty()) {
+        Optional<BridgeVlan> pvid = in.vlans.values().stream().filter(BridgeVlan::pvid).findFirst();
+        if (pvid.isEmpty()) {
+          return Optional.empty();
+        }
+        vid = pvid.get().vid();
+      } else if (in.vlans.containsKey(tag.getAsInt())) {
+        vid = tag.getAsInt();
+      } else {
+        return Optional.empty();
+      }
+      BridgeVlan egress = out.vlans.get(vid);
+      if (egress == null) {
+        return Optional.empty();
+      }
+      return Optional.of(egress.untagged() ? OptionalInt.empty() : OptionalInt.of(vid));
     }
   }
 

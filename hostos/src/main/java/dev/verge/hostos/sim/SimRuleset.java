@@ -388,6 +388,10 @@ final class SimRuleset {
   }
 
   private void checkRule(NftCommand command, SimTable table, SimChain chain, Rule rule) {
+    if (table.ref.family() == NftFamily.BRIDGE && rule.statements().stream().anyMatch(SimRuleset::usesConntrack)) {
+      // as this machine's kernel: the bridge family has no conntrack without CONFIG_NF_CONNTRACK_BRIDGE
+      throw refused(command, Errno.EPROTO, "Could not process rule: " + Errno.EPROTO.description());
+    }
     for (Stmt stmt : rule.statements()) {
       if (stmt instanceof Stmt.Match m) {
         checkMatch(command, table, m);
@@ -429,6 +433,22 @@ final class SimRuleset {
         }
       }
     }
+  }
+
+  private static boolean usesConntrack(Stmt stmt) {
+    if (stmt instanceof Stmt.Match m) {
+      return readsConntrack(m.left());
+    }
+    return stmt instanceof Stmt.Mangle m && readsConntrack(m.key());
+  }
+
+  private static boolean readsConntrack(Field field) {
+    if (field instanceof Field.Masked m) {
+      return readsConntrack(m.field());
+    } else if (field instanceof Field.Concat c) {
+      return c.fields().stream().anyMatch(SimRuleset::readsConntrack);
+    }
+    return field instanceof Field.Ct;
   }
 
   private static void checkMatch(NftCommand command, SimTable table, Stmt.Match match) {
@@ -587,6 +607,12 @@ final class SimRuleset {
           return n.value() >= 0 && n.value() <= 0xffffffffL ? Optional.empty() : Optional.of("Value too large");
         }
         return Optional.of("Could not parse packet mark");
+      case ETHER_TYPE:
+        if (value instanceof Value.Num n) {
+          return n.value() >= 0 && n.value() <= 0xffff ? Optional.empty() : Optional.of("Value too large");
+        }
+        return value instanceof Value.Name n && Symbols.isSymbolOf(type, n.name()) ? Optional.empty()
+            : Optional.of("Could not parse Ethernet protocol");
       case ETHER_ADDR:
         return value instanceof Value.Mac ? Optional.empty() : Optional.of("Could not parse Ethernet address");
       case IFNAME:

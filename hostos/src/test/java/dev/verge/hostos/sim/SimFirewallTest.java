@@ -265,6 +265,26 @@ class SimFirewallTest {
   }
 
   @Test
+  void aBridgeTableMatchesArpByEtherTypeAndHasNoConntrack() {
+    install(Table.of(NftFamily.BRIDGE, "l2").withChain(
+        Chain.base("fwd", BaseChain.filter(Hook.FORWARD, 0, BaseChain.Policy.DROP), List.of(
+            rule("arp", Stmt.match(Field.ETHER_TYPE, Value.name("arp")), Stmt.ACCEPT),
+            rule("ip", Stmt.match(Field.L4PROTO, Value.num(17)), Stmt.ACCEPT)))));
+    Packet arp = Packet.arp("10.0.0.2", "10.0.0.1").in("vif1").out("eth1");
+    assertThat(firewall.evaluate(Hook.FORWARD, arp).matchedComments()).containsExactly("arp");
+    // an ARP packet has no IP header: protocol matches do not apply to it
+    Packet udp = Packet.udp("10.0.0.2", 5, "10.0.0.1", 7).in("vif1").out("eth1").asBridged();
+    assertThat(firewall.evaluate(Hook.FORWARD, udp).matchedComments()).containsExactly("ip");
+
+    // this kernel has no CONFIG_NF_CONNTRACK_BRIDGE: nft refuses ct expressions in the bridge family
+    HostException refused = catchThrowableOfType(HostException.class, () -> install(Table.of(NftFamily.BRIDGE, "l2")
+        .withChain(Chain.base("fwd", BaseChain.filter(Hook.FORWARD, 0, BaseChain.Policy.ACCEPT),
+            List.of(rule("established", Stmt.ctState("established"), Stmt.ACCEPT))))));
+    assertThat(refused.errno()).isEqualTo(Errno.EPROTO);
+    assertThat(firewall.evaluate(Hook.FORWARD, arp).matchedComments()).containsExactly("arp"); // unchanged
+  }
+
+  @Test
   void ctStateFlagsAndStatusMatch() {
     install(Table.of(NftFamily.INET, "fw").withChain(forward(BaseChain.Policy.DROP,
         rule("established", Stmt.ctState("established", "related"), Stmt.ACCEPT),
