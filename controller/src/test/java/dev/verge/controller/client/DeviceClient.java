@@ -94,6 +94,37 @@ public final class DeviceClient implements AutoCloseable {
     return certs;
   }
 
+  /**
+   * Step 1 without blocking a thread (a fleet simulation re-dials thousands of devices at once):
+   * completes with the certificates once the signing certificate is trusted, or exceptionally.
+   */
+  public java.util.concurrent.CompletableFuture<ControllerCerts> trustControllerSignerAsync(X509Certificate pinnedCa) {
+    java.util.concurrent.CompletableFuture<ControllerCerts> trusted = new java.util.concurrent.CompletableFuture<>();
+    async.withDeadlineAfter(CALL_DEADLINE_SECONDS, TimeUnit.SECONDS).getControllerCerts(GetControllerCertsRequest.getDefaultInstance(),
+        new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(ControllerCerts certs) {
+            try {
+              verifier.trustIssuedBy(certs.getSigningCertDer().toByteArray(), pinnedCa);
+              trusted.complete(certs);
+            } catch (GeneralSecurityException | RuntimeException e) {
+              trusted.completeExceptionally(e);
+            }
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            trusted.completeExceptionally(error);
+          }
+
+          @Override
+          public void onCompleted() {
+            trusted.completeExceptionally(new IllegalStateException("no controller certificates in the answer"));
+          }
+        });
+    return trusted;
+  }
+
   /** Step 2: onboard with the device serial (the certificate comes from the TLS handshake). */
   public OnboardResponse onboard(String serial) {
     return deadline().onboard(OnboardRequest.newBuilder().setSerial(serial).build());
