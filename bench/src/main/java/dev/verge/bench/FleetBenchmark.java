@@ -90,6 +90,8 @@ public final class FleetBenchmark {
     StoreLocation database = cluster.newDatabase();
     List<FailoverDevice> devices = new ArrayList<>();
     ScheduledExecutorService ticker = Executors.newScheduledThreadPool(16);
+    // Reconnect timers of their own: a device's back-off must not wait behind other devices' blocking uploads.
+    ScheduledExecutorService reconnects = Executors.newScheduledThreadPool(2);
     Replica a = null;
     Replica b = null;
     try {
@@ -107,7 +109,7 @@ public final class FleetBenchmark {
       List<Future<FailoverDevice>> pending = new ArrayList<>();
       List<Integer> ports = List.of(a.devicePort, b.devicePort);
       for (int i = 0; i < DEVICES; i++) {
-        FailoverDevice device = new FailoverDevice(serial(run, i), ca, ports, i % 2, ticker);
+        FailoverDevice device = new FailoverDevice(serial(run, i), ca, ports, i % 2, reconnects);
         pending.add(setup.submit(() -> {
           device.start();
           return device;
@@ -142,6 +144,7 @@ public final class FleetBenchmark {
       if (!JFR_DIR.isEmpty()) {
         b.dumpFlightRecording("fleet", Path.of(JFR_DIR, "replica-b-run" + (run + 1) + ".jfr"));
       }
+      System.out.printf(Locale.ROOT, "# fleet run %d: killing replica B at %d ms since the epoch%n", run + 1, System.currentTimeMillis());
       long killedAt = System.nanoTime();
       b.kill();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -157,10 +160,11 @@ public final class FleetBenchmark {
       }
       double failoverMs = (lastResumed - killedAt) / 1e6;
       // Where the failover time goes, per device: noticing the loss, re-dialling (TLS + certificates), Hello answered.
-      System.out.printf(Locale.ROOT, "# fleet run %d failover stages (ms, p50/p99/max): kill->loss noticed %s; loss->re-dialled %s;"
-          + " re-dialled->resumed %s%n", run + 1,
+      System.out.printf(Locale.ROOT, "# fleet run %d failover stages (ms, p50/p99/max): kill->loss noticed %s; loss->dial (back-off) %s;"
+          + " dial->TLS up and certificates fetched %s; ->resumed (Hello answered) %s%n", run + 1,
           spread(onB.stream().mapToLong(d -> d.streamLostAtNanos.get() - killedAt)),
-          spread(onB.stream().mapToLong(d -> d.redialedAtNanos.get() - d.streamLostAtNanos.get())),
+          spread(onB.stream().mapToLong(d -> d.dialStartedAtNanos.get() - d.streamLostAtNanos.get())),
+          spread(onB.stream().mapToLong(d -> d.redialedAtNanos.get() - d.dialStartedAtNanos.get())),
           spread(onB.stream().mapToLong(d -> d.resumedAtNanos.get() - d.redialedAtNanos.get())));
       if (!JFR_DIR.isEmpty()) {
         a.dumpFlightRecording("fleet", Path.of(JFR_DIR, "replica-a-run" + (run + 1) + ".jfr"));
@@ -170,6 +174,7 @@ public final class FleetBenchmark {
       return new Run(heapA, heapB, pushP99, fresh / (double) DEVICES, failoverMs);
     } finally {
       ticker.shutdownNow();
+      reconnects.shutdownNow();
       devices.parallelStream().forEach(FailoverDevice::close);
       if (a != null) {
         a.close();

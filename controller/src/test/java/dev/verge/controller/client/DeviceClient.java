@@ -85,6 +85,27 @@ public final class DeviceClient implements AutoCloseable {
   }
 
   /**
+   * The device's TLS setup, built once and reused for every dial (as a device keeps its own): its
+   * certificate and key, trusting only {@code controllerCa}.
+   */
+  public static io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tlsContext(Certificates.Identity device,
+      X509Certificate controllerCa) {
+    try {
+      return io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+          .keyManager(device.keys().getPrivate(), device.certificate())
+          .trustManager(controllerCa)
+          .build();
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalStateException("cannot set up TLS for the device: " + e.getMessage(), e);
+    }
+  }
+
+  /** A mutual-TLS channel with a TLS setup made by {@link #tlsContext}. */
+  public static ManagedChannel tlsChannel(String host, int port, io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls) {
+    return NettyChannelBuilder.forAddress(host, port).sslContext(tls).keepAliveTime(30, TimeUnit.SECONDS).build();
+  }
+
+  /**
    * Step 1: fetch the controller's certificates and trust its signing certificate, after checking
    * that the CA the device pinned issued it.
    */
@@ -222,6 +243,12 @@ public final class DeviceClient implements AutoCloseable {
 
   private DeviceServiceGrpc.DeviceServiceBlockingStub deadline() {
     return blocking.withDeadlineAfter(CALL_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Drops a client whose connection is already gone, without waiting for its channel to terminate. */
+  public void abandon() {
+    disconnect();
+    channel.shutdownNow();
   }
 
   @Override

@@ -36,6 +36,8 @@ public final class FailoverDevice implements AutoCloseable {
   private final ScheduledExecutorService reconnects;
   private final AtomicInteger replicaIndex;
   private volatile DeviceClient client;
+  /** Built at the first dial and reused by every re-dial, as a device keeps its TLS setup. */
+  private volatile io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls;
   private volatile String lastApplied = "";
   private volatile boolean closing;
   private volatile String uuid = "";
@@ -51,6 +53,8 @@ public final class FailoverDevice implements AutoCloseable {
   public final AtomicLong configReceivedAtNanos = new AtomicLong();
   /** last stream loss noticed, */
   public final AtomicLong streamLostAtNanos = new AtomicLong();
+  /** last re-dial started (after the back-off), */
+  public final AtomicLong dialStartedAtNanos = new AtomicLong();
   /** and last re-dial done (the new replica's certificates fetched over a fresh TLS connection). */
   public final AtomicLong redialedAtNanos = new AtomicLong();
   public final ConcurrentLinkedQueue<String> appliedHashes = new ConcurrentLinkedQueue<>();
@@ -93,7 +97,10 @@ public final class FailoverDevice implements AutoCloseable {
   }
 
   private DeviceClient newClient() {
-    ManagedChannel channel = DeviceClient.tlsChannel("localhost", replicaPorts.get(replica()), identity, controllerCa);
+    if (tls == null) {
+      tls = DeviceClient.tlsContext(identity, controllerCa);
+    }
+    ManagedChannel channel = DeviceClient.tlsChannel("localhost", replicaPorts.get(replica()), tls);
     return new DeviceClient(channel);
   }
 
@@ -146,10 +153,11 @@ public final class FailoverDevice implements AutoCloseable {
   }
 
   private void redial(DeviceClient dead, int attempt) {
-    dead.close();
+    dead.abandon();
     if (closing) {
       return;
     }
+    dialStartedAtNanos.set(System.nanoTime());
     DeviceClient fresh = newClient();
     fresh.trustControllerSignerAsync(controllerCa).whenComplete((certs, error) -> {
       if (closing) {
