@@ -50,6 +50,10 @@ public final class FleetBenchmark {
   private static final int RUNS = Integer.getInteger("verge.bench.fleet.runs", 3);
   private static final long INTERVAL_MS = Long.getLong("verge.bench.fleet.interval_ms", 15_000);
   private static final int PUSH_SAMPLES = 100;
+  /** Extra JVM options of both replicas, e.g. a flight recording: {@code -Dverge.bench.fleet.replica_opts="-XX:StartFlightRecording=..."}. */
+  private static final String REPLICA_OPTS = System.getProperty("verge.bench.fleet.replica_opts", "");
+  /** When set, both replicas run a profiling flight recording, written there: B's before it is killed, A's after the failover. */
+  private static final String JFR_DIR = System.getProperty("verge.bench.fleet.jfr_dir", "");
 
   private FleetBenchmark() {}
 
@@ -86,12 +90,14 @@ public final class FleetBenchmark {
     StoreLocation database = cluster.newDatabase();
     List<FailoverDevice> devices = new ArrayList<>();
     ScheduledExecutorService ticker = Executors.newScheduledThreadPool(16);
+    // Reconnect timers of their own: a device's back-off must not wait behind other devices' blocking uploads.
+    ScheduledExecutorService reconnects = Executors.newScheduledThreadPool(2);
     Replica a = null;
     Replica b = null;
     try {
-      a = Replica.start("replica-a", dir.resolve("a"), database, "-Xmx1g");
+      a = Replica.start("replica-a", dir.resolve("a"), database, replicaOptions());
       copyTree(dir.resolve("a/pki"), dir.resolve("b/pki"));
-      b = Replica.start("replica-b", dir.resolve("b"), database, "-Xmx1g");
+      b = Replica.start("replica-b", dir.resolve("b"), database, replicaOptions());
       X509Certificate ca = ControllerKeys.existingCa(dir.resolve("a")).orElseThrow().certificate();
       OnboardingRequest.Builder serials = OnboardingRequest.newBuilder();
       for (int i = 0; i < DEVICES; i++) {
@@ -103,7 +109,7 @@ public final class FleetBenchmark {
       List<Future<FailoverDevice>> pending = new ArrayList<>();
       List<Integer> ports = List.of(a.devicePort, b.devicePort);
       for (int i = 0; i < DEVICES; i++) {
-        FailoverDevice device = new FailoverDevice(serial(run, i), ca, ports, i % 2, ticker);
+        FailoverDevice device = new FailoverDevice(serial(run, i), ca, ports, i % 2, reconnects);
         pending.add(setup.submit(() -> {
           device.start();
           return device;
@@ -135,6 +141,10 @@ public final class FleetBenchmark {
       double heapB = b.heapAfterGcBytes() / (1024.0 * 1024.0);
 
       List<FailoverDevice> onB = devices.stream().filter(d -> d.replica() == 1).toList();
+      if (!JFR_DIR.isEmpty()) {
+        b.dumpFlightRecording("fleet", Path.of(JFR_DIR, "replica-b-run" + (run + 1) + ".jfr"));
+      }
+      System.out.printf(Locale.ROOT, "# fleet run %d: killing replica B at %d ms since the epoch%n", run + 1, System.currentTimeMillis());
       long killedAt = System.nanoTime();
       b.kill();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -149,11 +159,22 @@ public final class FleetBenchmark {
         lastResumed = Math.max(lastResumed, device.resumedAtNanos.get());
       }
       double failoverMs = (lastResumed - killedAt) / 1e6;
+      // Where the failover time goes, per device: noticing the loss, re-dialling (TLS + certificates), Hello answered.
+      System.out.printf(Locale.ROOT, "# fleet run %d failover stages (ms, p50/p99/max): kill->loss noticed %s; loss->dial (back-off) %s;"
+          + " dial->TLS up and certificates fetched %s; ->resumed (Hello answered) %s%n", run + 1,
+          spread(onB.stream().mapToLong(d -> d.streamLostAtNanos.get() - killedAt)),
+          spread(onB.stream().mapToLong(d -> d.dialStartedAtNanos.get() - d.streamLostAtNanos.get())),
+          spread(onB.stream().mapToLong(d -> d.redialedAtNanos.get() - d.dialStartedAtNanos.get())),
+          spread(onB.stream().mapToLong(d -> d.resumedAtNanos.get() - d.redialedAtNanos.get())));
+      if (!JFR_DIR.isEmpty()) {
+        a.dumpFlightRecording("fleet", Path.of(JFR_DIR, "replica-a-run" + (run + 1) + ".jfr"));
+      }
       System.out.printf(Locale.ROOT, "# fleet run %d: %d devices, %d upload failures, %d moved from B to A, info every %d ms%n",
           run + 1, DEVICES, failures.get(), onB.size(), INTERVAL_MS);
       return new Run(heapA, heapB, pushP99, fresh / (double) DEVICES, failoverMs);
     } finally {
       ticker.shutdownNow();
+      reconnects.shutdownNow();
       devices.parallelStream().forEach(FailoverDevice::close);
       if (a != null) {
         a.close();
@@ -167,15 +188,40 @@ public final class FleetBenchmark {
     }
   }
 
+  private static String[] replicaOptions() {
+    List<String> options = new ArrayList<>(List.of("-Xmx1g"));
+    if (!JFR_DIR.isEmpty()) {
+      options.add("-XX:StartFlightRecording=name=fleet,settings=profile");
+    }
+    if (!REPLICA_OPTS.isBlank()) {
+      options.addAll(List.of(REPLICA_OPTS.trim().split("\\s+")));
+    }
+    return options.toArray(String[]::new);
+  }
+
+  /** p50/p99/max in ms of nanosecond durations. */
+  private static String spread(java.util.stream.LongStream nanos) {
+    long[] sorted = nanos.sorted().toArray();
+    if (sorted.length == 0) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%.0f/%.0f/%.0f", sorted[sorted.length / 2] / 1e6,
+        sorted[Math.min(sorted.length - 1, sorted.length * 99 / 100)] / 1e6, sorted[sorted.length - 1] / 1e6);
+  }
+
   /** Applies through replica A to devices on both replicas, one at a time, until each device acknowledges. */
   private static double pushAckP99(Replica a, List<FailoverDevice> devices) throws Exception {
     long[] samples = new long[PUSH_SAMPLES];
+    long[] stored = new long[PUSH_SAMPLES];
+    long[] delivered = new long[PUSH_SAMPLES];
+    long[] verified = new long[PUSH_SAMPLES];
     for (int i = 0; i < PUSH_SAMPLES; i++) {
       FailoverDevice device = devices.get((i * 7919) % devices.size());
       long start = System.nanoTime();
       ApplyConfigResponse applied = a.admin().applyConfig(ApplyConfigRequest.newBuilder().setDeviceUuid(device.uuid())
           .setConfig(DeviceConfig.newBuilder().setControllerEpoch(1)
               .addConfigItems(ConfigItem.newBuilder().setKey("push").setValue(String.valueOf(i)))).build());
+      long storedAt = System.nanoTime();
       String hash = device.appliedEvents.poll(30, TimeUnit.SECONDS);
       while (hash != null && !hash.equals(applied.getConfigHash())) {
         hash = device.appliedEvents.poll(30, TimeUnit.SECONDS);
@@ -183,8 +229,17 @@ public final class FleetBenchmark {
       if (hash == null) {
         throw new IllegalStateException("push " + i + " to " + device.serial() + " was not acknowledged in 30 s");
       }
-      samples[i] = System.nanoTime() - start;
+      long end = System.nanoTime();
+      samples[i] = end - start;
+      // Stages: apply stored (the admin call returns after the commit and pg_notify), config received on the device's
+      // stream (notification → the holding replica reads, signs and sends), verified and applied by the device.
+      stored[i] = storedAt - start;
+      delivered[i] = device.configReceivedAtNanos.get() - storedAt;
+      verified[i] = end - device.configReceivedAtNanos.get();
     }
+    System.out.printf(Locale.ROOT, "# push_ack stages (ms, p50/p99/max): apply stored %s; stored->config on device %s;"
+        + " device verified+applied %s%n", spread(Arrays.stream(stored)), spread(Arrays.stream(delivered)),
+        spread(Arrays.stream(verified)));
     Arrays.sort(samples);
     return samples[PUSH_SAMPLES * 99 / 100] / 1e6;
   }

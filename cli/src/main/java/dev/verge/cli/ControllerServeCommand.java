@@ -55,6 +55,15 @@ final class ControllerServeCommand implements Callable<Integer> {
           + "Default: the embedded file store in --data-dir (one controller). Replicas share one CA: copy <data-dir>/pki from the first.")
   String store;
 
+  @Option(names = "--otlp-endpoint", paramLabel = "URL",
+      description = {"Also push the metrics to an OpenTelemetry collector over OTLP/HTTP (protobuf), e.g. http://collector:4318",
+          "(a URL without a path gets /v1/metrics). Default: off; the Prometheus /metrics endpoint is there either way."})
+  String otlpEndpoint;
+
+  @Option(names = "--otlp-interval", paramLabel = "SECONDS", defaultValue = "60",
+      description = "Seconds between two OTLP exports (default: ${DEFAULT-VALUE}).")
+  long otlpIntervalSeconds;
+
   @Override
   public Integer call() throws Exception {
     if (keepConfigs < 0) {
@@ -67,6 +76,13 @@ final class ControllerServeCommand implements Callable<Integer> {
         settings = settings.withStore(dev.verge.controller.store.StoreLocation.parse(store));
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--store: " + e.getMessage());
+      }
+    }
+    if (otlpEndpoint != null) {
+      try {
+        settings = settings.withOtlp(ControllerSettings.OtlpExport.parse(otlpEndpoint, java.time.Duration.ofSeconds(otlpIntervalSeconds)));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--otlp-endpoint: " + e.getMessage());
       }
     }
     if (adminListen != null) {
@@ -85,6 +101,9 @@ final class ControllerServeCommand implements Callable<Integer> {
       if (server.remoteAdminPort() >= 0) {
         out.printf("remote admin: %s:%d (mutual TLS, operator certificates only)%n",
             settings.remoteAdmin().getHostString(), server.remoteAdminPort());
+      }
+      if (settings.otlp() != null) {
+        out.printf("metrics over OTLP: %s every %d s%n", settings.otlp().endpoint(), settings.otlp().interval().toSeconds());
       }
       out.printf("store: %s%n", settings.store() == null ? "embedded, " + dataDir.toAbsolutePath() : settings.store());
       out.printf("device trust anchor: %s%n", dataDir.resolve("pki").resolve("ca.crt"));

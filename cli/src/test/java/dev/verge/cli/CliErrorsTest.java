@@ -88,6 +88,15 @@ class CliErrorsTest {
   }
 
   @Test
+  void anOtlpEndpointThatIsNotHttpIsAUsageError() {
+    Run run = verge("controller", "serve", "--data-dir", dir.resolve("data").toString(), "--otlp-endpoint", "grpc://collector:4317");
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).isEqualTo("error: --otlp-endpoint: OTLP/HTTP needs an http:// or https:// URL, not grpc://collector:4317"
+        + " (see 'verge controller serve --help')" + NL);
+  }
+
+  @Test
   void aControllerPortInUseIsARuntimeErrorInOneLine() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       Run run = verge("controller", "serve", "--data-dir", dir.resolve("data").toString(), "--listen", "127.0.0.1",

@@ -16,6 +16,7 @@ import dev.verge.controller.telemetry.FlowLogSink;
 import dev.verge.controller.internal.FleetMetrics;
 import dev.verge.controller.internal.TelemetryStore;
 import dev.verge.controller.internal.OperatorAccess;
+import dev.verge.controller.internal.OtlpMetrics;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
 import java.io.IOException;
@@ -36,6 +37,8 @@ public final class Controller {
   private final DeviceServiceImpl deviceService;
   private final AdminServiceImpl adminService;
   private final FleetMetrics fleetMetrics;
+  /** The metrics pushed over OTLP; null when not asked for (the default). */
+  private final OtlpMetrics otlpMetrics;
   private final OperatorAccess operatorAccess;
   private final String replica;
   private final FlowLogSink flowLogs;
@@ -74,6 +77,7 @@ public final class Controller {
     store.onConfigStored(deviceService::configStored); // applies made on other replicas
     this.adminService = new AdminServiceImpl(store, telemetry, sessions, signer, settings.maxConfigBytes());
     this.fleetMetrics = new FleetMetrics(store, telemetry, sessions);
+    this.otlpMetrics = settings.otlp() == null ? null : OtlpMetrics.start(settings.otlp(), replica, store, telemetry, sessions);
     this.operatorAccess = new OperatorAccess(keys.ca().certificate(), store::deviceByFingerprint);
   }
 
@@ -132,6 +136,9 @@ public final class Controller {
    */
   public void shutdown() {
     sessions.closeAll();
+    if (otlpMetrics != null) {
+      otlpMetrics.close(); // a last export, while the store can still be read
+    }
     try {
       flowLogs.close();
     } catch (IOException e) {

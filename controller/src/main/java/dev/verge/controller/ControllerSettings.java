@@ -25,6 +25,8 @@ import java.util.List;
  *     from the controller CA (port 0 = any); null = off, the default
  * @param store where devices and configs live: null = the embedded file store in {@code dataDir} (the
  *     default, one controller); a PostgreSQL location = a store several replicas share
+ * @param otlp where and how often to push the metrics over OTLP; null = off, the default (the
+ *     Prometheus endpoint is there either way)
  */
 public record ControllerSettings(
     Path dataDir,
@@ -39,7 +41,46 @@ public record ControllerSettings(
     int maxFlowBatches,
     int configHistoryLimit,
     InetSocketAddress remoteAdmin,
-    dev.verge.controller.store.StoreLocation store) {
+    dev.verge.controller.store.StoreLocation store,
+    OtlpExport otlp) {
+
+  /**
+   * Push the metrics to an OpenTelemetry collector over OTLP/HTTP (protobuf) every {@code interval}.
+   *
+   * @param endpoint the collector's metrics URL, e.g. {@code http://collector:4318/v1/metrics}
+   */
+  public record OtlpExport(java.net.URI endpoint, Duration interval) {
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(60);
+
+    public OtlpExport {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("the OTLP export interval must be positive, not " + interval);
+      }
+    }
+
+    /**
+     * Reads an operator's URL: http(s) with a host; a URL without a path gets the standard
+     * {@code /v1/metrics} (as OTEL_EXPORTER_OTLP_ENDPOINT does).
+     */
+    public static OtlpExport parse(String url, Duration interval) {
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(url);
+      } catch (java.net.URISyntaxException e) {
+        throw new IllegalArgumentException("not a URL: " + url + " (" + e.getReason() + ")");
+      }
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+        throw new IllegalArgumentException("OTLP/HTTP needs an http:// or https:// URL, not " + url);
+      }
+      if (uri.getHost() == null) {
+        throw new IllegalArgumentException("no host in " + url);
+      }
+      if (uri.getRawPath() == null || uri.getRawPath().isEmpty() || "/".equals(uri.getRawPath())) {
+        uri = uri.resolve("/v1/metrics");
+      }
+      return new OtlpExport(uri, interval);
+    }
+  }
 
   public static final int DEFAULT_DEVICE_PORT = 7443;
   public static final int DEFAULT_ADMIN_PORT = 7444;
@@ -57,7 +98,7 @@ public record ControllerSettings(
   /** Defaults: devices on all interfaces on 7443, admin on the data directory's socket only, metrics 7445 on loopback, 1 MiB configs. */
   public static ControllerSettings defaults(Path dataDir) {
     return new ControllerSettings(dataDir, "0.0.0.0", DEFAULT_DEVICE_PORT, -1, DEFAULT_METRICS_PORT,
-        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000, DEFAULT_CONFIG_HISTORY_LIMIT, null, null);
+        List.of(), 1 << 20, Duration.ofHours(1), 720, 1000, DEFAULT_CONFIG_HISTORY_LIMIT, null, null, null);
   }
 
   /** Any free ports (tests, benchmarks). */
@@ -67,33 +108,39 @@ public record ControllerSettings(
 
   public ControllerSettings withPorts(String bind, int device, int admin, int metrics) {
     return new ControllerSettings(dataDir, bind, device, admin, metrics, serverNames, maxConfigBytes, metricsRetention,
-        maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store);
+        maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store, otlp);
   }
 
   public ControllerSettings withServerNames(List<String> names) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, names, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store, otlp);
   }
 
   public ControllerSettings withMaxConfigBytes(int bytes) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, bytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store, otlp);
   }
 
   public ControllerSettings withConfigHistoryLimit(int versions) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, versions, remoteAdmin, store);
+        metricsRetention, maxMetricSamples, maxFlowBatches, versions, remoteAdmin, store, otlp);
   }
 
   /** Keep devices and configs in a PostgreSQL store shared with other replicas (null = the embedded store). */
   public ControllerSettings withStore(dev.verge.controller.store.StoreLocation location) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, location);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, location, otlp);
+  }
+
+  /** Export the metrics over OTLP (null = off, the default). */
+  public ControllerSettings withOtlp(OtlpExport export) {
+    return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, remoteAdmin, store, export);
   }
 
   /** Also serve the admin API over mutual TLS for operator certificates on {@code address} (null = off). */
   public ControllerSettings withRemoteAdmin(InetSocketAddress address) {
     return new ControllerSettings(dataDir, deviceBind, devicePort, adminPort, metricsPort, serverNames, maxConfigBytes,
-        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, address, store);
+        metricsRetention, maxMetricSamples, maxFlowBatches, configHistoryLimit, address, store, otlp);
   }
 }

@@ -156,13 +156,12 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
         return;
       }
       session = sessions.open(device, response);
-      var current = store.currentConfig(device);
+      // One store call (one transaction on PostgreSQL): note the stream, read the current config,
+      // and acknowledge it when the device resumes by its hash.
+      var current = store.streamResumed(device, sessions.replica(), lastAppliedHash);
       String currentHash = current.map(c -> c.getConfigHash()).orElse("");
       if (currentHash.isEmpty() || currentHash.equals(lastAppliedHash)) {
         // Resume: the device runs the current config already (or there is none here: it keeps its own).
-        if (!currentHash.isEmpty()) {
-          store.recordAck(device, currentHash, true, List.of());
-        }
         session.noteCurrent(currentHash);
         session.send(ControllerMessage.newBuilder().setUpToDate(UpToDate.newBuilder().setConfigHash(currentHash)).build());
       } else {

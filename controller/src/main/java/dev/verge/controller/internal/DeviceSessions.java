@@ -103,13 +103,17 @@ public final class DeviceSessions {
     }
   }
 
+  /**
+   * Registers the device's new stream here (replacing an older one); the caller notes it in the
+   * store ({@link ControllerStore#streamResumed}) after this, so a config stored meanwhile finds
+   * the session and is pushed.
+   */
   public Session open(String device, StreamObserver<ControllerMessage> stream) {
     Session session = new Session(device, stream);
     Session previous = sessions.put(device, session);
     if (previous != null) {
       previous.close(Status.ABORTED.withDescription("superseded by a newer stream from the same device"));
     }
-    store.streamOpened(device, replica);
     return session;
   }
 

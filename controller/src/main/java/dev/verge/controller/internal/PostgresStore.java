@@ -58,6 +58,13 @@ public final class PostgresStore implements ControllerStore {
   private final int historyLimit;
   private final String replica;
   private final List<Consumer<String>> configListeners = new CopyOnWriteArrayList<>();
+  /**
+   * Onboarded devices by certificate fingerprint. Every device call is identified by its
+   * certificate, and a binding never changes once made (a device is never re-bound to another
+   * certificate, nor deleted), so a found one is kept; a miss is asked again (onboarding may be
+   * under way on another replica).
+   */
+  private final java.util.Map<String, String> deviceByFingerprint = new java.util.concurrent.ConcurrentHashMap<>();
   private final Thread listenerThread;
   private volatile boolean closed;
   /** The LISTEN session; only the listener thread uses it once started. */
@@ -205,7 +212,11 @@ public final class PostgresStore implements ControllerStore {
 
   @Override
   public Optional<String> deviceByFingerprint(String fingerprint) {
-    return read("find a device by certificate", c -> {
+    String known = deviceByFingerprint.get(fingerprint);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    Optional<String> found = read("find a device by certificate", c -> {
       try (PreparedStatement p = c.prepareStatement("SELECT uuid FROM devices WHERE cert_fingerprint = ?")) {
         p.setString(1, fingerprint);
         try (ResultSet rs = p.executeQuery()) {
@@ -213,6 +224,8 @@ public final class PostgresStore implements ControllerStore {
         }
       }
     });
+    found.ifPresent(uuid -> deviceByFingerprint.put(fingerprint, uuid));
+    return found;
   }
 
   // ---- devices ----
@@ -434,22 +447,7 @@ public final class PostgresStore implements ControllerStore {
     write("record the answer of " + uuid, c -> {
       highestVersion(c, uuid);
       if (accepted) {
-        // A resume acknowledging what is already known writes nothing.
-        try (PreparedStatement p = c.prepareStatement("""
-            UPDATE devices SET applied_hash = ?, applied_at_ms = ?,
-              rejected_hash = CASE WHEN rejected_hash = ? THEN '' ELSE rejected_hash END,
-              rejection_errors = CASE WHEN rejected_hash = ? THEN NULL ELSE rejection_errors END
-            WHERE uuid = ? AND applied_hash <> ?""")) {
-          p.setString(1, hash);
-          p.setLong(2, clock.millis());
-          p.setString(3, hash);
-          p.setString(4, hash);
-          p.setString(5, uuid);
-          p.setString(6, hash);
-          if (p.executeUpdate() > 0) {
-            prune(c, uuid, highestVersion(c, uuid)); // the version kept for the old acknowledgement may go now
-          }
-        }
+        acknowledgeApplied(c, uuid, hash, highestVersion(c, uuid));
       } else {
         try (PreparedStatement p = c.prepareStatement("UPDATE devices SET rejected_hash = ?, rejection_errors = ? WHERE uuid = ?")) {
           p.setString(1, hash);
@@ -460,6 +458,25 @@ public final class PostgresStore implements ControllerStore {
       }
       return null;
     });
+  }
+
+  /** Records that the device runs {@code hash}; a resume acknowledging what is already known writes nothing. */
+  private void acknowledgeApplied(Connection c, String uuid, String hash, long highest) throws SQLException {
+    try (PreparedStatement p = c.prepareStatement("""
+        UPDATE devices SET applied_hash = ?, applied_at_ms = ?,
+          rejected_hash = CASE WHEN rejected_hash = ? THEN '' ELSE rejected_hash END,
+          rejection_errors = CASE WHEN rejected_hash = ? THEN NULL ELSE rejection_errors END
+        WHERE uuid = ? AND applied_hash <> ?""")) {
+      p.setString(1, hash);
+      p.setLong(2, clock.millis());
+      p.setString(3, hash);
+      p.setString(4, hash);
+      p.setString(5, uuid);
+      p.setString(6, hash);
+      if (p.executeUpdate() > 0) {
+        prune(c, uuid, highest); // the version kept for the old acknowledgement may go now
+      }
+    }
   }
 
   // ---- info ----
@@ -540,6 +557,31 @@ public final class PostgresStore implements ControllerStore {
       // Only "connected" in other replicas' answers suffers; the stream itself works.
       LOG.warn("{}", e.getMessage());
     }
+  }
+
+  @Override
+  public Optional<ConfigVersion> streamResumed(String uuid, String holder, String lastAppliedHash) throws IOException {
+    return write("open the stream of " + uuid, c -> {
+      try (PreparedStatement p = c.prepareStatement("""
+          INSERT INTO streams (device, replica, opened_at_ms) VALUES (?, ?, ?)
+          ON CONFLICT (device) DO UPDATE SET replica = excluded.replica, opened_at_ms = excluded.opened_at_ms""")) {
+        p.setString(1, uuid);
+        p.setString(2, holder);
+        p.setLong(3, clock.millis());
+        p.executeUpdate();
+      } catch (SQLException e) {
+        if ("23503".equals(e.getSQLState())) { // the stream row's device reference: no such device
+          throw new UnknownDeviceException(uuid);
+        }
+        throw e;
+      }
+      long highest = highestVersion(c, uuid);
+      Optional<ConfigVersion> current = version(c, uuid, highest);
+      if (current.isPresent() && current.get().getConfigHash().equals(lastAppliedHash)) {
+        acknowledgeApplied(c, uuid, lastAppliedHash, highest); // writes only when it is news
+      }
+      return current;
+    });
   }
 
   @Override

@@ -96,6 +96,21 @@ public interface ControllerStore extends AutoCloseable {
   /** Notes that replica {@code replica} holds the device's config stream (shared stores only). */
   default void streamOpened(String uuid, String replica) {}
 
+  /**
+   * A device opened its config stream on {@code replica}, saying it runs {@code lastAppliedHash}:
+   * notes the stream, returns the config to serve and, when that is the one the device runs (a
+   * resume by hash), records it as acknowledged. A shared store does all three in one transaction
+   * (a fleet reconnecting to one replica at once is mostly this call).
+   */
+  default Optional<ConfigVersion> streamResumed(String uuid, String replica, String lastAppliedHash) throws IOException {
+    streamOpened(uuid, replica);
+    Optional<ConfigVersion> current = currentConfig(uuid);
+    if (current.isPresent() && current.get().getConfigHash().equals(lastAppliedHash)) {
+      recordAck(uuid, lastAppliedHash, true, List.of());
+    }
+    return current;
+  }
+
   default void streamClosed(String uuid, String replica) {}
 
   /** Whether a live replica other than {@code replica} holds the device's stream. */

@@ -85,6 +85,27 @@ public final class DeviceClient implements AutoCloseable {
   }
 
   /**
+   * The device's TLS setup, built once and reused for every dial (as a device keeps its own): its
+   * certificate and key, trusting only {@code controllerCa}.
+   */
+  public static io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tlsContext(Certificates.Identity device,
+      X509Certificate controllerCa) {
+    try {
+      return io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+          .keyManager(device.keys().getPrivate(), device.certificate())
+          .trustManager(controllerCa)
+          .build();
+    } catch (javax.net.ssl.SSLException e) {
+      throw new IllegalStateException("cannot set up TLS for the device: " + e.getMessage(), e);
+    }
+  }
+
+  /** A mutual-TLS channel with a TLS setup made by {@link #tlsContext}. */
+  public static ManagedChannel tlsChannel(String host, int port, io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls) {
+    return NettyChannelBuilder.forAddress(host, port).sslContext(tls).keepAliveTime(30, TimeUnit.SECONDS).build();
+  }
+
+  /**
    * Step 1: fetch the controller's certificates and trust its signing certificate, after checking
    * that the CA the device pinned issued it.
    */
@@ -92,6 +113,37 @@ public final class DeviceClient implements AutoCloseable {
     ControllerCerts certs = deadline().getControllerCerts(GetControllerCertsRequest.getDefaultInstance());
     verifier.trustIssuedBy(certs.getSigningCertDer().toByteArray(), pinnedCa);
     return certs;
+  }
+
+  /**
+   * Step 1 without blocking a thread (a fleet simulation re-dials thousands of devices at once):
+   * completes with the certificates once the signing certificate is trusted, or exceptionally.
+   */
+  public java.util.concurrent.CompletableFuture<ControllerCerts> trustControllerSignerAsync(X509Certificate pinnedCa) {
+    java.util.concurrent.CompletableFuture<ControllerCerts> trusted = new java.util.concurrent.CompletableFuture<>();
+    async.withDeadlineAfter(CALL_DEADLINE_SECONDS, TimeUnit.SECONDS).getControllerCerts(GetControllerCertsRequest.getDefaultInstance(),
+        new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(ControllerCerts certs) {
+            try {
+              verifier.trustIssuedBy(certs.getSigningCertDer().toByteArray(), pinnedCa);
+              trusted.complete(certs);
+            } catch (GeneralSecurityException | RuntimeException e) {
+              trusted.completeExceptionally(e);
+            }
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            trusted.completeExceptionally(error);
+          }
+
+          @Override
+          public void onCompleted() {
+            trusted.completeExceptionally(new IllegalStateException("no controller certificates in the answer"));
+          }
+        });
+    return trusted;
   }
 
   /** Step 2: onboard with the device serial (the certificate comes from the TLS handshake). */
@@ -191,6 +243,12 @@ public final class DeviceClient implements AutoCloseable {
 
   private DeviceServiceGrpc.DeviceServiceBlockingStub deadline() {
     return blocking.withDeadlineAfter(CALL_DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Drops a client whose connection is already gone, without waiting for its channel to terminate. */
+  public void abandon() {
+    disconnect();
+    channel.shutdownNow();
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,6 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * applied, reconnections and when the device was last resumed.
  */
 public final class FailoverDevice implements AutoCloseable {
+  /** zedagent's defaults (ZedAgentSettings): first back-off after losing the controller, and the longest. */
+  private static final long RECONNECT_MIN_MS = 500;
+  private static final long RECONNECT_MAX_MS = 30_000;
   private final String serial;
   private final Certificates.Identity identity = Certificates.selfSigned("device", false, Duration.ofDays(30));
   private final X509Certificate controllerCa;
@@ -32,6 +36,8 @@ public final class FailoverDevice implements AutoCloseable {
   private final ScheduledExecutorService reconnects;
   private final AtomicInteger replicaIndex;
   private volatile DeviceClient client;
+  /** Built at the first dial and reused by every re-dial, as a device keeps its TLS setup. */
+  private volatile io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls;
   private volatile String lastApplied = "";
   private volatile boolean closing;
   private volatile String uuid = "";
@@ -43,6 +49,14 @@ public final class FailoverDevice implements AutoCloseable {
   public final AtomicInteger appliedAfterLastReconnect = new AtomicInteger();
   /** System.nanoTime() when the stream was last (re)established and answered (UpToDate or a config); 0 = never. */
   public final AtomicLong resumedAtNanos = new AtomicLong();
+  /** Stage timestamps (System.nanoTime()) for a benchmark's breakdown: last config message received, */
+  public final AtomicLong configReceivedAtNanos = new AtomicLong();
+  /** last stream loss noticed, */
+  public final AtomicLong streamLostAtNanos = new AtomicLong();
+  /** last re-dial started (after the back-off), */
+  public final AtomicLong dialStartedAtNanos = new AtomicLong();
+  /** and last re-dial done (the new replica's certificates fetched over a fresh TLS connection). */
+  public final AtomicLong redialedAtNanos = new AtomicLong();
   public final ConcurrentLinkedQueue<String> appliedHashes = new ConcurrentLinkedQueue<>();
   /** Each applied hash as it is acknowledged, for a caller timing push → ack. */
   public final java.util.concurrent.LinkedBlockingQueue<String> appliedEvents = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -82,11 +96,12 @@ public final class FailoverDevice implements AutoCloseable {
     connect(client);
   }
 
-  private DeviceClient newClient() throws Exception {
-    ManagedChannel channel = DeviceClient.tlsChannel("localhost", replicaPorts.get(replica()), identity, controllerCa);
-    DeviceClient fresh = new DeviceClient(channel);
-    fresh.trustControllerSigner(controllerCa);
-    return fresh;
+  private DeviceClient newClient() {
+    if (tls == null) {
+      tls = DeviceClient.tlsContext(identity, controllerCa);
+    }
+    ManagedChannel channel = DeviceClient.tlsChannel("localhost", replicaPorts.get(replica()), tls);
+    return new DeviceClient(channel);
   }
 
   private void connect(DeviceClient current) {
@@ -103,37 +118,60 @@ public final class FailoverDevice implements AutoCloseable {
     }, new DeviceClient.StreamListener() {
       @Override
       public void onMessage(ControllerMessage message) {
-        resumedAtNanos.compareAndSet(0, System.nanoTime());
+        long now = System.nanoTime();
+        if (message.hasConfig()) {
+          configReceivedAtNanos.set(now);
+        }
+        resumedAtNanos.compareAndSet(0, now);
       }
 
       @Override
       public void onClosed(Throwable error) {
         if (!closing) {
-          failOver(current);
+          streamLostAtNanos.set(System.nanoTime());
+          failOver(current, 1);
         }
       }
     });
   }
 
-  /** The replica went away: dial the next one (after a short pause, as a device's back-off would). */
-  private void failOver(DeviceClient dead) {
+  /**
+   * The replica went away: dial the next one after a back-off, as a node's zedagent does
+   * (ZedAgent.backoff: 500 ms doubling up to 30 s, each wait jittered to [0.5, 1]x so a fleet does
+   * not reconnect in lockstep), and like it fetch the controller's certificates on every connect.
+   * The re-dial blocks no thread: a simulated fleet must not queue its devices behind a small pool.
+   */
+  private void failOver(DeviceClient dead, int attempt) {
     resumedAtNanos.set(0);
     replicaIndex.incrementAndGet();
-    reconnects.schedule(() -> {
-      dead.close();
+    reconnects.schedule(() -> redial(dead, attempt), backoffMillis(attempt), TimeUnit.MILLISECONDS);
+  }
+
+  static long backoffMillis(int attempt) {
+    long base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS << Math.min(20, Math.max(0, attempt - 1)));
+    return (long) (base * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
+  }
+
+  private void redial(DeviceClient dead, int attempt) {
+    dead.abandon();
+    if (closing) {
+      return;
+    }
+    dialStartedAtNanos.set(System.nanoTime());
+    DeviceClient fresh = newClient();
+    fresh.trustControllerSignerAsync(controllerCa).whenComplete((certs, error) -> {
       if (closing) {
-        return;
-      }
-      try {
-        DeviceClient fresh = newClient();
+        fresh.close();
+      } else if (error != null) {
+        failOver(fresh, attempt + 1); // that replica is not there either: keep trying the next
+      } else {
+        redialedAtNanos.set(System.nanoTime());
         client = fresh;
         reconnections.incrementAndGet();
         appliedAfterLastReconnect.set(0);
         connect(fresh);
-      } catch (Exception e) {
-        failOver(dead); // that replica is not there either: keep trying the next
       }
-    }, 100, TimeUnit.MILLISECONDS);
+    });
   }
 
   /** Steady telemetry: the device's network info and interface counters, through the replica it is on. */

@@ -44,11 +44,15 @@ public final class Replica implements AutoCloseable {
     return start(name, dataDir, store, "-Xmx512m");
   }
 
-  public static Replica start(String name, Path dataDir, StoreLocation store, String maxHeap) throws Exception {
+  /** As above with the replica JVM's own options (heap size, a flight recording for profiling). */
+  public static Replica start(String name, Path dataDir, StoreLocation store, String... jvmOptions) throws Exception {
     String javaBinary = ProcessHandle.current().info().command().orElse("java");
     String uri = "postgresql://" + store.user() + "@" + store.host() + ":" + store.port() + "/" + store.database();
-    Process process = new ProcessBuilder(javaBinary, maxHeap, "-cp", System.getProperty("java.class.path"),
-        ReplicaProcess.class.getName(), dataDir.toString(), uri).redirectErrorStream(true).start();
+    List<String> command = new java.util.ArrayList<>();
+    command.add(javaBinary);
+    command.addAll(List.of(jvmOptions));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), ReplicaProcess.class.getName(), dataDir.toString(), uri));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     List<String> output = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     java.util.concurrent.CompletableFuture<Matcher> ready = new java.util.concurrent.CompletableFuture<>();
     Thread reader = new Thread(() -> {
@@ -100,6 +104,16 @@ public final class Replica implements AutoCloseable {
     return text.lines().filter(l -> l.startsWith("verge_controller_heap_used_bytes ")).findFirst()
         .map(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1).trim()))
         .orElseThrow(() -> new IllegalStateException(name + " has no heap gauge"));
+  }
+
+  /** Writes the replica's flight recording named {@code recording} (started with -XX:StartFlightRecording) to {@code file}. */
+  public void dumpFlightRecording(String recording, Path file) throws Exception {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process dump = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "JFR.dump", "name=" + recording,
+        "filename=" + file.toAbsolutePath()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (!dump.waitFor(60, TimeUnit.SECONDS) || dump.exitValue() != 0) {
+      throw new IllegalStateException("jcmd JFR.dump on " + name + " failed");
+    }
   }
 
   public boolean alive() {

@@ -114,6 +114,23 @@ public abstract class ControllerStoreContract {
   }
 
   @Test
+  void aStreamResumedWithTheCurrentHashIsAcknowledgedOnceAndAnyOtherHashIsNot() throws Exception {
+    ControllerStore store = open();
+    String device = onboarded(store, "SN-1");
+    assertThat(store.streamResumed(device, "replica-1", "")).as("nothing stored yet").isEmpty();
+    ConfigVersion first = store.apply(device, config(1)).version();
+    assertThat(store.streamResumed(device, "replica-1", "sha256:an-older-one")).contains(first);
+    assertThat(store.device(device).orElseThrow().getAppliedHash()).as("the device runs another config").isEmpty();
+    clock.advance(Duration.ofSeconds(5));
+    long resumedAt = clock.millis();
+    assertThat(store.streamResumed(device, "replica-1", first.getConfigHash())).contains(first);
+    assertThat(store.device(device).orElseThrow().getAppliedHash()).isEqualTo(first.getConfigHash());
+    clock.advance(Duration.ofSeconds(5));
+    store.streamResumed(device, "replica-1", first.getConfigHash());
+    assertThat(store.device(device).orElseThrow().getAppliedAtMs()).as("a second resume is no news").isEqualTo(resumedAt);
+  }
+
+  @Test
   void theSameContentIsNotStoredAgain() throws Exception {
     ControllerStore store = open();
     String device = onboarded(store, "SN-1");

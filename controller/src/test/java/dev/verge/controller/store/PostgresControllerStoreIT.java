@@ -80,6 +80,39 @@ class PostgresControllerStoreIT extends ControllerStoreContract {
   }
 
   @Test
+  void aStreamResumedOnOneReplicaIsSeenHeldThereByTheOther() throws Exception {
+    ControllerStore a = PostgresStore.open(database, clock, 0, "replica-a");
+    ControllerStore b = PostgresStore.open(database, clock, 0, "replica-b");
+    try {
+      a.addOnboarding(List.of("SN-1"));
+      String device = a.onboard("SN-1", "fp").deviceUuid();
+      assertThat(b.streamHeldElsewhere(device, "replica-b")).isFalse();
+      a.streamResumed(device, "replica-a", "");
+      assertThat(b.streamHeldElsewhere(device, "replica-b")).isTrue();
+      assertThat(b.streamsHeldElsewhere("replica-b")).containsExactly(device);
+      assertThatThrownBy(() -> a.streamResumed("no-such-device", "replica-a", ""))
+          .isInstanceOf(ControllerStore.UnknownDeviceException.class);
+    } finally {
+      a.close();
+      b.close();
+    }
+  }
+
+  @Test
+  void aDeviceFoundByItsCertificateIsNotAskedForAgainButAMissIs() throws Exception {
+    ControllerStore a = open();
+    ControllerStore b = open();
+    assertThat(a.deviceByFingerprint("fp")).isEmpty();
+    b.addOnboarding(List.of("SN-1"));
+    String device = b.onboard("SN-1", "fp").deviceUuid();
+    assertThat(a.deviceByFingerprint("fp")).as("onboarded on the other replica meanwhile").contains(device);
+    try (Connection c = cluster.connect(database.database()); Statement s = c.createStatement()) {
+      s.executeUpdate("ALTER TABLE devices RENAME TO devices_elsewhere");
+    }
+    assertThat(a.deviceByFingerprint("fp")).as("kept: no query").contains(device);
+  }
+
+  @Test
   void anUnreachableDatabaseFailsTheStartWithItsReason() {
     StoreLocation nowhere = new StoreLocation("127.0.0.1", 1, "verge", "verge", "", "");
     assertThatThrownBy(() -> PostgresStore.open(nowhere, clock, 0, "r"))
