@@ -42,4 +42,11 @@ public interface Links {
   java.util.Map<String, LinkStats> stats();
 
   Optional<Link> link(String name);
+
+  /**
+   * The member a bond sends through now (the kernel's active slave, as in active-backup), or empty
+   * when none is active (no member has carrier, or the mode has no single active member). A link
+   * that is not a bond is EOPNOTSUPP.
+   */
+  Optional<String> bondActiveMember(String bond);
 }

@@ -10,6 +10,8 @@ import java.util.Optional;
  * @param virtualFunctions the VFs (virtfnN links) of a physical function, by N
  * @param physicalFunction the PF (physfn link) of a virtual function
  * @param netInterfaces the network interfaces the bound driver made of it
+ * @param bridge a PCI-to-PCI or CardBus bridge (class 0x0604/0x0607): vfio-pci never takes one,
+ *     and vfio lets it stay with its driver in a group that is passed through
  */
 public record PciDevice(
     PciAddress address,
@@ -21,7 +23,8 @@ public record PciDevice(
     int numVfs,
     List<PciAddress> virtualFunctions,
     Optional<PciAddress> physicalFunction,
-    List<String> netInterfaces) {
+    List<String> netInterfaces,
+    boolean bridge) {
   public PciDevice {
     virtualFunctions = List.copyOf(virtualFunctions);
     netInterfaces = List.copyOf(netInterfaces);

@@ -351,6 +351,47 @@ public abstract class NetworkStackContract {
     assertThat(link(a).hasMaster()).isFalse();
   }
 
+  /** The active member follows carrier: the primary first, the other when the primary's far end goes down. */
+  @Test
+  void anActiveBackupBondSendsThroughItsPrimaryAndFailsOverWhenItLosesCarrier() {
+    String bond = name("bab");
+    String a = vethPair();
+    String b = vethPair();
+    Bond spec = new Bond(BondMode.ACTIVE_BACKUP, 100, 0, 0, 0, List.of(), LinkSpec.LacpRate.SLOW, Optional.of(a));
+    if (!supports("bond")) {
+      assertThat(refusal(() -> stack().createLink(bond, spec)).getMessage())
+          .isEqualTo("cannot create bond " + bond + ": kernel has no bonding support (EOPNOTSUPP)");
+      return;
+    }
+    stack().createLink(bond, spec);
+    stack().setMaster(a, bond);
+    stack().setMaster(b, bond);
+    for (String up : List.of(a + "p", b + "p", a, b, bond)) {
+      stack().setUp(up, true);
+    }
+    assertThat(refusal(() -> stack().bondActiveMember(a)).getMessage())
+        .isEqualTo("cannot read the active member of " + a + ": " + a + " is not a bond (EOPNOTSUPP)");
+    awaitActiveMember(bond, Optional.of(a));
+    stack().setUp(a + "p", false); // the far end of a's cable: a loses carrier
+    awaitActiveMember(bond, Optional.of(b));
+    stack().setUp(b + "p", false);
+    awaitActiveMember(bond, Optional.empty());
+  }
+
+  /** The kernel's MII monitor notices a carrier change within its interval (100 ms here). */
+  private void awaitActiveMember(String bond, Optional<String> expected) {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!stack().bondActiveMember(bond).equals(expected) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+    assertThat(stack().bondActiveMember(bond)).as("active member of " + bond).isEqualTo(expected);
+  }
+
   @Test
   void aVrfTakesPortsOrIsPreciselyRefusedByAKernelWithoutVrf() {
     String vrf = name("vrf");

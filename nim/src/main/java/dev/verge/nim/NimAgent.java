@@ -557,7 +557,8 @@ public final class NimAgent implements Agent {
 
   /** One port as it is now: config, kernel, lease, test results. */
   private record PortView(Port port, Optional<Link> link, List<String> addresses, List<String> gateways,
-      List<String> dns, List<String> ntp, int table, String error, Verifier.PortResult result) {
+      List<String> dns, List<String> ntp, int table, String error, Verifier.PortResult result,
+      String bondActiveMember) {
     dev.verge.topics.v1.Port bus(long now) {
       dev.verge.topics.v1.Port.Builder b = dev.verge.topics.v1.Port.newBuilder()
           .setLabel(port.label())
@@ -608,7 +609,7 @@ public final class NimAgent implements Agent {
           .setType(w.kind().word()).addAllNetworks(w.networks())
           .setRadio("no radio is driven on this device: config and status only")));
       port.bond().ifPresent(bond -> b.setBond(dev.verge.proto.info.v1.BondStatus.newBuilder()
-          .setMode(bond.spec().mode().name()).addAllMembers(bond.members())));
+          .setMode(bond.spec().mode().name()).setActiveMember(bondActiveMember).addAllMembers(bond.members())));
       if (!error.isEmpty()) {
         b.setError(ErrorInfo.newBuilder().setDescription(error).setTimestampMs(now));
       }
@@ -642,7 +643,19 @@ public final class NimAgent implements Agent {
         })
         .orElse("");
     return new PortView(port, link, addresses, gateways, dns, IntendedPorts.ntpServers(port, leases),
-        port.hasIp() ? table : 0, error, verifier.portResult(port.label()));
+        port.hasIp() ? table : 0, error, verifier.portResult(port.label()), bondActiveMember(port, link));
+  }
+
+  /** The member a bond port sends through now, as the kernel says; empty while the bond is not there. */
+  private String bondActiveMember(Port port, Optional<Link> link) {
+    if (port.bond().isEmpty() || link.isEmpty() || !link.get().kind().equals("bond")) {
+      return "";
+    }
+    try {
+      return context.host().network().bondActiveMember(port.ifName()).orElse("");
+    } catch (dev.verge.hostos.HostException gone) {
+      return ""; // deleted since the link was read
+    }
   }
 
   // ---------------------------------------------------------------- configurators

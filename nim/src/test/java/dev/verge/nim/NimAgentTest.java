@@ -352,6 +352,12 @@ class NimAgentTest {
     assertThat(world.network().getControllerPort()).isEqualTo("m100");
     assertThat(world.network().getPortsList()).extracting(p -> p.getLabel() + ":" + p.getKind())
         .containsExactly("eth0:ethernet", "eth1:ethernet", "eth2:ethernet", "bond0:bond", "m200:vlan", "m100:vlan");
+    // the status names the member the bond sends through: the primary (first) one, then the other
+    assertThat(portStatus("bond0").getBond().getActiveMember()).isEqualTo("eth1");
+    assertThat(portStatus("bond0").getBond().getMembersList()).containsExactly("eth1", "eth2");
+    world.host.kernel().setCarrier("eth1", false);
+    world.settle();
+    assertThat(portStatus("bond0").getBond().getActiveMember()).isEqualTo("eth2");
   }
 
   @Test

@@ -236,6 +236,9 @@ public record AdapterAssignments(Map<String, AppDevices> apps, List<VfCount> vfC
           continue;
         }
         for (PciDevice sibling : inventory.iommuGroupOf(device)) {
+          if (sibling.bridge()) {
+            continue; // the group's bridge stays with its driver: vfio-pci refuses bridges, vfio allows them
+          }
           siblingConflict(app, member, device, sibling).ifPresentOrElse(errors::add,
               () -> devices.add(sibling.address()));
         }

@@ -285,6 +285,18 @@ public final class LinuxNetworkStack implements NetworkStack {
   }
 
   /** The kernel's RTM_NEWLINK answer about one link; ENODEV if there is none. */
+  @Override
+  public Optional<String> bondActiveMember(String bond) {
+    String operation = "read the active member of";
+    ByteBuffer message = getLink(operation, bond);
+    if (!Rtnetlink.link(message).kind().equals("bond")) {
+      throw new HostException(operation, bond, Errno.EOPNOTSUPP, bond + " is not a bond");
+    }
+    int active = Rtnetlink.bondActiveMember(message);
+    return active == 0 ? Optional.empty()
+        : links().stream().filter(l -> l.index() == active).map(Link::name).findFirst();
+  }
+
   private ByteBuffer getLink(String operation, String name) {
     int index = requireIndex(operation, name, name);
     return socket.execute(RTM_GETLINK, 0, m -> linkHeader(m, index, 0, 0), failure(operation, name)).stream()

@@ -69,7 +69,8 @@ public final class LinuxSysfs implements Sysfs {
             number(dir.resolve("sriov_numvfs")),
             vfs,
             linkTarget(dir.resolve("physfn")).map(PciAddress::of),
-            list(dir.resolve("net")).stream().map(p -> p.getFileName().toString()).sorted().toList()));
+            list(dir.resolve("net")).stream().map(p -> p.getFileName().toString()).sorted().toList(),
+            isBridgeClass(hex(dir.resolve("class")))));
   }
 
   @Override
@@ -206,6 +207,12 @@ public final class LinuxSysfs implements Sysfs {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  /** Class 0x06 subclass 04 (PCI-to-PCI) or 07 (CardBus): the bridges with a header of their own. */
+  private static boolean isBridgeClass(int pciClass) {
+    int classAndSubclass = pciClass >> 8;
+    return classAndSubclass == 0x0604 || classAndSubclass == 0x0607;
   }
 
   private static int hex(Path file) {

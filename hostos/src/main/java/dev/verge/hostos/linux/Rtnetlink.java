@@ -109,6 +109,7 @@ final class Rtnetlink {
   static final int IFLA_VXLAN_PORT = 15;
   static final int IFLA_VRF_TABLE = 1;
   static final int IFLA_BOND_MODE = 1;
+  static final int IFLA_BOND_ACTIVE_SLAVE = 2;
   static final int IFLA_BOND_MIIMON = 3;
   static final int IFLA_BOND_UPDELAY = 4;
   static final int IFLA_BOND_DOWNDELAY = 5;
@@ -193,6 +194,11 @@ final class Rtnetlink {
   static boolean vlanFiltering(ByteBuffer message) {
     ByteBuffer raw = linkAttributes(message).nested(IFLA_LINKINFO).nested(IFLA_INFO_DATA).raw(IFLA_BR_VLAN_FILTERING);
     return raw != null && raw.remaining() > 0 && raw.get(0) != 0;
+  }
+
+  /** A bond's active member from its link message (IFLA_BOND_ACTIVE_SLAVE), 0 if none. */
+  static int bondActiveMember(ByteBuffer message) {
+    return linkAttributes(message).nested(IFLA_LINKINFO).nested(IFLA_INFO_DATA).u32(IFLA_BOND_ACTIVE_SLAVE, 0);
   }
 
   /** A bridge port's flags from its AF_BRIDGE link message (IFLA_PROTINFO), or empty if absent. */

@@ -101,6 +101,8 @@ public final class SimKernel implements NetworkStack {
     LinkStats counters = LinkStats.ZERO;
     /** A bridge's VLAN filtering switch. */
     boolean vlanFiltering;
+    /** A bond's settings (its mode and primary decide which member is active). */
+    LinkSpec.Bond bond;
     /** Flags of a bridge port; DEFAULTS again whenever it joins a bridge. */
     BridgePortSettings portFlags = BridgePortSettings.DEFAULTS;
     /** VLANs of a bridge port or of the bridge itself, by id. */
@@ -228,6 +230,9 @@ public final class SimKernel implements NetworkStack {
             if (spec instanceof LinkSpec.Bridge bridge) {
               link.vlanFiltering = bridge.vlanFiltering();
               link.vlans.put(DEFAULT_PVID, new BridgeVlan(DEFAULT_PVID, true, true));
+            }
+            if (spec instanceof LinkSpec.Bond bond) {
+              link.bond = bond;
             }
             link.lower = spec instanceof LinkSpec.Vxlan ? null : parent;
             if (peerName != null) {
@@ -476,6 +481,31 @@ public final class SimKernel implements NetworkStack {
   public Optional<Link> link(String name) {
     synchronized (lock) {
       return find(name).map(this::snapshot);
+    }
+  }
+
+  /**
+   * As the kernel's modes with one active member (active-backup, tlb, alb) choose it, without
+   * its history: the primary while it has carrier, else the first member (by index) with carrier.
+   */
+  @Override
+  public Optional<String> bondActiveMember(String bond) {
+    synchronized (lock) {
+      String operation = "read the active member of";
+      SimLink link = require(operation, bond, bond);
+      if (!link.kind.equals("bond")) {
+        throw new HostException(operation, bond, Errno.EOPNOTSUPP, bond + " is not a bond");
+      }
+      if (!Set.of(LinkSpec.BondMode.ACTIVE_BACKUP, LinkSpec.BondMode.BALANCE_TLB, LinkSpec.BondMode.BALANCE_ALB)
+          .contains(link.bond.mode())) {
+        return Optional.empty();
+      }
+      List<SimLink> withCarrier = link.home.links.values().stream()
+          .filter(l -> l.master == link.index && carrier(l))
+          .sorted(java.util.Comparator.comparingInt(l -> l.index)).toList();
+      return withCarrier.stream().filter(l -> link.bond.primary().filter(l.name::equals).isPresent()).findFirst()
+          .or(() -> withCarrier.stream().findFirst())
+          .map(l -> l.name);
     }
   }
 
