@@ -43,6 +43,8 @@ final class ViciVpnTunnels implements VpnTunnels {
     String lastError = "";
     /** What lost the tunnel (or kept it from coming up) since it was last established: why charon retries. */
     String cause = "";
+    /** Why the peer's certificate is not accepted, in charon's words, gathered until we send AUTH_FAILED. */
+    String peerAuthDetail = "";
     /** The unique id of the IKE_SA last replaced by a rekey, whose DELETE is no failure. */
     String rekeyedIkeSa = "";
     /** The last request charon sent on the IKE_SA was DPD's: giving up on it is DPD declaring the peer dead. */
@@ -215,6 +217,7 @@ final class ViciVpnTunnels implements VpnTunnels {
       t.state = t.state.established(peer, loop.now().toEpochMilli());
       t.lastError = "";
       t.cause = "";
+      t.peerAuthDetail = "";
       t.dpdSent = false;
       log.info("VPN {}: established with {}", t.item.niUuid(), t.state.peer());
       changed.accept(t.item.niUuid());
@@ -247,7 +250,7 @@ final class ViciVpnTunnels implements VpnTunnels {
       return;
     }
     boolean established = t.state.state() == VpnState.State.ESTABLISHED;
-    if (msg.startsWith("generating ") && msg.contains(" request ")) {
+    if (msg.startsWith("generating ") && msg.contains(" request ") && !msg.contains("N(AUTH_FAILED)")) {
       // IKEv2's DPD is an empty INFORMATIONAL request; a rekey or other request is not DPD's
       t.dpdSent = msg.startsWith("generating INFORMATIONAL request") && msg.endsWith("[ ]");
     } else if (msg.startsWith("received DELETE for IKE_SA") && !event.text("ikesa-uniqueid").equals(t.rekeyedIkeSa)) {
@@ -256,10 +259,23 @@ final class ViciVpnTunnels implements VpnTunnels {
       t.lastError = "the peer closed the tunnel (" + msg + ")";
       fail(t, t.lastError);
       t.cause = t.lastError;
-    } else if (msg.startsWith("initiating IKE_SA") && !t.cause.isEmpty()) {
+    } else if (msg.startsWith("initiating IKE_SA")) {
+      t.peerAuthDetail = ""; // a new attempt: what a former one said of the peer's certificate is stale
+      if (t.cause.isEmpty()) {
+        return; // the first attempt after the load, nothing to retry after
+      }
       t.state = t.state.retrying("retrying after " + t.cause);
       log.info("VPN {}: charon retries (attempt {}) after {}", t.item.niUuid(), t.state.retries(), t.cause);
       changed.accept(t.item.niUuid());
+    } else if (msg.startsWith("generating INFORMATIONAL request") && msg.contains("N(AUTH_FAILED)")) {
+      // we refused the peer's authentication (its certificate): IKE's reasons came in the lines before
+      t.lastError = "the peer's authentication failed: " + (t.peerAuthDetail.isEmpty() ? msg : t.peerAuthDetail);
+      fail(t, t.lastError);
+      t.cause = t.lastError;
+    } else if (msg.trim().startsWith("no issuer certificate found") || msg.trim().startsWith("issuer is")
+        || msg.contains("no trusted") || msg.startsWith("signature validation failed")
+        || msg.contains("constraint check failed") || msg.contains("certificate status is not available")) {
+      t.peerAuthDetail = t.peerAuthDetail.isEmpty() ? msg.trim() : t.peerAuthDetail + "; " + msg.trim();
     } else if (isFailure(msg)) {
       t.lastError = explain(t.item.backend(), msg);
       if (msg.contains("giving up after") && established) {

@@ -337,8 +337,11 @@ class VpnIT {
     long replacedAt = System.nanoTime();
     gateway.stop("charon");
     startGatewayCharon(impostor, ca);
-    Seen refused = awaitSeen(replacedAt, WAIT, v -> "FAILED".equals(v.getState()) && v.getReason().contains("no trusted"));
-    assertThat(refused.vpn().getReason()).contains("gw.example");
+    Seen refused = awaitSeen(replacedAt, WAIT, v -> "FAILED".equals(v.getState())
+        && v.getReason().startsWith("the peer's authentication failed"));
+    assertThat(refused.vpn().getReason()).contains("no issuer certificate found for \"CN=gw.example\"")
+        .contains("issuer is \"CN=Another CA\"");
+    assertThat(ni().getVpnState()).isEqualTo("FAILED"); // no retry: another attempt would meet the same certificate
     assertThat(app.exec("ping", "-c", "1", "-W", "1", "10.2.0.5").exitCode()).isNotZero();
   }
 
