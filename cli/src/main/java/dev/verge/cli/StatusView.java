@@ -175,7 +175,8 @@ public final class StatusView {
         vpn.path("packetsIn").asLong(), vpn.path("bytesOut").asLong(), vpn.path("packetsOut").asLong(),
         rekey == 0 ? "never" : java.time.Instant.ofEpochMilli(rekey).toString());
     if (!text(vpn, "reason").equals("-")) {
-      out.printf("    vpn reason: %s%n", text(vpn, "reason"));
+      long retries = vpn.path("retries").asLong();
+      out.printf("    vpn reason: %s%s%n", text(vpn, "reason"), retries == 0 ? "" : " (charon's attempt " + retries + ")");
     }
   }
 

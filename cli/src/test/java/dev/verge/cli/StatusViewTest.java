@@ -53,6 +53,23 @@ class StatusViewTest {
   }
 
   @Test
+  void aVpnTunnelThatCharonRetriesSaysWhichAttemptItIs() throws Exception {
+    String status = """
+        {"reported": {
+          "network_instance/11111111-0000-4000-8000-000000000003": {
+            "id": {"uuid": "11111111-0000-4000-8000-000000000003"}, "displayName": "site-b", "type": "vpn",
+            "state": "STATE_ONLINE", "bridgeName": "bn3", "bridgeIp": "10.1.0.1", "selectedPort": "eth0",
+            "vpnState": "CONNECTING",
+            "vpn": {"state": "CONNECTING", "reason": "retrying after peer dead (DPD): giving up after 3 retransmits",
+                    "peer": "192.0.2.2", "localAddress": "192.0.2.10", "ipsecBackend": "libipsec", "retries": 3}}
+        }}""";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8)).render(new ObjectMapper().readTree(status));
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines().toList()).contains(
+        "    vpn reason: retrying after peer dead (DPD): giving up after 3 retransmits (charon's attempt 3)");
+  }
+
+  @Test
   void portsAndPortConfigsGetSectionsOfTheirOwn() throws Exception {
     String json = """
         {"connected": true,

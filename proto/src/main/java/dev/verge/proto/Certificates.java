@@ -76,15 +76,35 @@ public final class Certificates {
     }
   }
 
+  /** An RSA key pair, for peers that only do RSA (a strongSwan charon without its openssl plugin). */
+  public static KeyPair newRsaKeyPair(int bits) {
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+      generator.initialize(bits, RANDOM);
+      return generator.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("RSA is required by every JDK", e);
+    }
+  }
+
   /** A self-signed certificate; a CA certificate when {@code ca}, else an end-entity one. */
   public static Identity selfSigned(String commonName, boolean ca, Duration validity) {
-    KeyPair keys = newEcKeyPair();
+    return selfSigned(commonName, ca, validity, newEcKeyPair());
+  }
+
+  /** A self-signed certificate of the given keys. */
+  public static Identity selfSigned(String commonName, boolean ca, Duration validity, KeyPair keys) {
     return new Identity(keys, build(keys, new X500Name("CN=" + commonName), null, keys.getPrivate(), List.of(), ca, false, validity));
   }
 
   /** An end-entity certificate issued by {@code issuer}, with DNS or IP subject alternative names. */
   public static Identity issue(Identity issuer, String commonName, Collection<String> altNames, Duration validity) {
-    KeyPair keys = newEcKeyPair();
+    return issue(issuer, commonName, altNames, validity, newEcKeyPair());
+  }
+
+  /** An end-entity certificate of the given keys issued by {@code issuer}. */
+  public static Identity issue(Identity issuer, String commonName, Collection<String> altNames, Duration validity,
+      KeyPair keys) {
     return new Identity(keys, build(keys, new X500Name("CN=" + commonName), issuer.certificate(), issuer.keys().getPrivate(),
         altNames, false, false, validity));
   }
@@ -120,7 +140,8 @@ public final class Certificates {
         }
         builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
       }
-      X509CertificateHolder holder = builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer));
+      X509CertificateHolder holder = builder.build(new JcaContentSignerBuilder(
+          "RSA".equals(signer.getAlgorithm()) ? "SHA256withRSA" : "SHA256withECDSA").build(signer));
       return new JcaX509CertificateConverter().getCertificate(holder);
     } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
       throw new IllegalStateException("cannot build certificate for " + subject, e);

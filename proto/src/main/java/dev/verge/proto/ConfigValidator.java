@@ -396,7 +396,12 @@ public final class ConfigValidator {
       for (int s = 0; s < vpn.getRemoteSubnetsCount(); s++) {
         prefix(vpn.getRemoteSubnets(s), path + ".remote_subnets[" + s + "]");
       }
-      if (vpn.getPskRef().isEmpty()) {
+      if (!vpn.getLocalCertificate().isEmpty()) {
+        // certificate authentication: no key to reference (the device checks the PEM itself)
+        if (!vpn.getPskRef().isEmpty()) {
+          add(path + ".psk_ref", INVALID_VALUE, "give either a pre-shared key or a certificate, not both");
+        }
+      } else if (vpn.getPskRef().isEmpty()) {
         add(path + ".psk_ref", MISSING_VALUE, "name the config item that holds the pre-shared key");
       } else {
         reference(configItemKeys, vpn.getPskRef(), path + ".psk_ref", "config item");

@@ -130,6 +130,19 @@ class ConfigValidatorTest {
   }
 
   @Test
+  void aVpnWithACertificateNeedsNoPskButNotBoth() throws Exception {
+    assertThat(violationsAfter(c -> {
+      c.getNetworkInstancesBuilder(1).getVpnBuilder().clearPskRef().setLocalCertificate("-----BEGIN CERTIFICATE-----")
+          .setLocalKey("-----BEGIN PRIVATE KEY-----").setCaCertificate("-----BEGIN CERTIFICATE-----");
+      return c;
+    })).isEmpty();
+    assertThat(violationsAfter(c -> {
+      c.getNetworkInstancesBuilder(1).getVpnBuilder().setLocalCertificate("-----BEGIN CERTIFICATE-----");
+      return c;
+    })).extracting(ConfigViolation::fieldPath).containsExactly("network_instances[1].vpn.psk_ref");
+  }
+
+  @Test
   void portmapWithoutLocalPortIsReported() throws Exception {
     var violations = violationsAfter(c -> {
       c.getAppsBuilder(0).getInterfacesBuilder(0).getAclsBuilder(0).removeMatches(1);

@@ -263,13 +263,15 @@ public final class Items {
   }
 
   /**
-   * A VPN NI's tunnel, loaded into its charon over VICI: the PSK and the connection. Charon
+   * A VPN NI's tunnel, loaded into its charon over VICI: the PSK, or the private key (the
+   * certificates are the connection's), and the connection. Charon
    * initiates it, and restarts it after DPD or a close.
    *
    * @param listenAddress the NI's gateway address item: charon's route to the remote subnets uses it as source
    */
   public record VpnTunnel(String niUuid, String charon, dev.verge.hostos.vici.SiteToSite connection, String psk,
-      dev.verge.hostos.vici.IpsecBackend backend, String listenAddress) implements ValueItem {
+      java.util.Optional<dev.verge.hostos.vici.Pem.PrivateKey> key, dev.verge.hostos.vici.IpsecBackend backend,
+      String listenAddress) implements ValueItem {
     public static final String TYPE = "VpnTunnel";
 
     @Override

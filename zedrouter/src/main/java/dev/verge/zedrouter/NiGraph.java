@@ -97,7 +97,8 @@ public final class NiGraph {
           Items.Charon charon = new Items.Charon(vpn.charon(ni.bridgeNumber()));
           own.add(charon);
           uplinkAddress(ni).ifPresent(local -> own.add(new Items.VpnTunnel(ni.uuid(), charon.name(),
-              vpn.connection(vpnConnectionName(ni), local), vpn.psk(), vpn.backend(), address.name())));
+              vpn.connection(vpnConnectionName(ni), local), vpn.psk(), vpn.certificates().map(VpnPlan.Certificates::key),
+              vpn.backend(), address.name())));
         });
         forwarding |= ni.uplink().port().isPresent();
       } else {

@@ -5,6 +5,7 @@ import dev.verge.hostos.HostException;
 import dev.verge.hostos.vici.Charons;
 import dev.verge.hostos.vici.IkeSa;
 import dev.verge.hostos.vici.IpsecBackend;
+import dev.verge.hostos.vici.Pem;
 import dev.verge.hostos.vici.ViciClient;
 import dev.verge.hostos.vici.ViciMessage;
 import dev.verge.pubsub.AgentLoop;
@@ -40,6 +41,14 @@ final class ViciVpnTunnels implements VpnTunnels {
     VpnState state;
     /** IKE's last word on this connection that explains a failure. */
     String lastError = "";
+    /** What lost the tunnel (or kept it from coming up) since it was last established: why charon retries. */
+    String cause = "";
+    /** Why the peer's certificate is not accepted, in charon's words, gathered until we send AUTH_FAILED. */
+    String peerAuthDetail = "";
+    /** The unique id of the IKE_SA last replaced by a rekey, whose DELETE is no failure. */
+    String rekeyedIkeSa = "";
+    /** The last request charon sent on the IKE_SA was DPD's: giving up on it is DPD declaring the peer dead. */
+    boolean dpdSent;
 
     Tunnel(Items.VpnTunnel item, ViciClient vici) {
       this.item = item;
@@ -89,7 +98,16 @@ final class ViciVpnTunnels implements VpnTunnels {
     try {
       tunnel = new Tunnel(item, vici);
       String name = item.connection().name();
-      vici.loadShared(name, "IKE", item.psk(), List.of(item.connection().localId(), item.connection().remoteId()));
+      if (item.connection().certificates().isPresent()) {
+        // ours and its key, and the CA pinned for the peer: charon finds the key by our certificate
+        var certificates = item.connection().certificates().get();
+        vici.loadCert(ViciClient.CertificateKind.X509, certificates.certificate());
+        vici.loadCert(ViciClient.CertificateKind.X509_CA, certificates.ca());
+        Pem.PrivateKey key = item.key().orElseThrow();
+        vici.loadKey(key.type(), key.der());
+      } else {
+        vici.loadShared(name, "IKE", item.psk(), List.of(item.connection().localId(), item.connection().remoteId()));
+      }
       // start_action=start: charon initiates on load, and again after DPD or a close
       vici.loadConn(name, item.connection().toVici());
     } catch (RuntimeException e) {
@@ -117,13 +135,14 @@ final class ViciVpnTunnels implements VpnTunnels {
     changed.accept(item.niUuid());
   }
 
-  /** Unloads the connection (no restart), terminates its SAs, drops its PSK; charon may be gone. */
+  /** Unloads the connection (no restart), terminates its SAs, drops its credentials; charon may be gone. */
   private void remove(Tunnel tunnel) {
     String name = tunnel.item.connection().name();
     try {
       tunnel.vici.unloadConn(name);
       terminateQuietly(tunnel);
-      tunnel.vici.unloadShared(name);
+      // its PSK or certificates and key: the charon is the NI's own, everything it holds is this tunnel's
+      tunnel.vici.clearCreds();
     } catch (HostException e) {
       log.info("VPN {}: unload: {}", tunnel.item.niUuid(), e.getMessage());
     } finally {
@@ -181,9 +200,11 @@ final class ViciVpnTunnels implements VpnTunnels {
     if (tunnels.get(t.item.niUuid()) != t || !t.mine(event)) {
       return;
     }
-    if (!event.isYes("up")) {
+    // the SA given up on goes down after charon has started the next attempt: it is retrying, not failed
+    if (!event.isYes("up") && !(t.state.state() == VpnState.State.CONNECTING && t.state.retries() > 0)) {
       String reason = t.lastError.isEmpty() ? lastFailureInLog(t.item).orElse("IKE_SA went down") : t.lastError;
       fail(t, reason);
+      t.cause = reason;
     }
   }
 
@@ -195,6 +216,9 @@ final class ViciVpnTunnels implements VpnTunnels {
       String peer = event.section(t.item.connection().name()).map(m -> m.text("remote-host")).orElse("");
       t.state = t.state.established(peer, loop.now().toEpochMilli());
       t.lastError = "";
+      t.cause = "";
+      t.peerAuthDetail = "";
+      t.dpdSent = false;
       log.info("VPN {}: established with {}", t.item.niUuid(), t.state.peer());
       changed.accept(t.item.niUuid());
     }
@@ -205,9 +229,17 @@ final class ViciVpnTunnels implements VpnTunnels {
       return;
     }
     t.state = t.state.rekeyed(loop.now().toEpochMilli());
+    // an IKE rekey's old SA is deleted next, by either side: that DELETE closes nothing
+    event.section(t.item.connection().name()).flatMap(m -> m.section("old"))
+        .ifPresent(old -> t.rekeyedIkeSa = old.text("uniqueid"));
     changed.accept(t.item.niUuid());
   }
 
+  /**
+   * charon's log lines (level 1) say what its events do not: a DPD request sent, a peer's DELETE,
+   * a request given up on, and each new attempt it starts by itself (keyingtries 0, dpd_action and
+   * close_action restart) — which makes the tunnel CONNECTING again, not FAILED.
+   */
   private void onLog(Tunnel t, ViciMessage event) {
     if (tunnels.get(t.item.niUuid()) != t) {
       return;
@@ -217,11 +249,49 @@ final class ViciVpnTunnels implements VpnTunnels {
     if (!t.item.connection().name().equals(event.text("ikesa-name")) && !"KNL".equals(group)) {
       return;
     }
-    if (isFailure(msg)) {
+    boolean established = t.state.state() == VpnState.State.ESTABLISHED;
+    if (msg.startsWith("generating ") && msg.contains(" request ") && !msg.contains("N(AUTH_FAILED)")) {
+      // IKEv2's DPD is an empty INFORMATIONAL request; a rekey or other request is not DPD's
+      t.dpdSent = msg.startsWith("generating INFORMATIONAL request") && msg.endsWith("[ ]");
+    } else if (msg.startsWith("received DELETE for IKE_SA") && !event.text("ikesa-uniqueid").equals(t.rekeyedIkeSa)) {
+      // the peer closes it (not the old IKE_SA of a rekey): charon restarts it before the SA's down
+      // event comes, so the failure is told here, and is what the retries are after
+      t.lastError = "the peer closed the tunnel (" + msg + ")";
+      fail(t, t.lastError);
+      t.cause = t.lastError;
+    } else if (msg.startsWith("initiating IKE_SA")) {
+      t.peerAuthDetail = ""; // a new attempt: what a former one said of the peer's certificate is stale
+      if (t.cause.isEmpty()) {
+        return; // the first attempt after the load, nothing to retry after
+      }
+      t.state = t.state.retrying("retrying after " + t.cause);
+      log.info("VPN {}: charon retries (attempt {}) after {}", t.item.niUuid(), t.state.retries(), t.cause);
+      changed.accept(t.item.niUuid());
+    } else if (msg.startsWith("generating INFORMATIONAL request") && msg.contains("N(AUTH_FAILED)")) {
+      // we refused the peer's authentication (its certificate): IKE's reasons came in the lines before
+      t.lastError = "the peer's authentication failed: " + (t.peerAuthDetail.isEmpty() ? msg : t.peerAuthDetail);
+      fail(t, t.lastError);
+      t.cause = t.lastError;
+    } else if (msg.trim().startsWith("no issuer certificate found") || msg.trim().startsWith("issuer is")
+        || msg.contains("no trusted") || msg.startsWith("signature validation failed")
+        || msg.contains("constraint check failed") || msg.contains("certificate status is not available")) {
+      t.peerAuthDetail = t.peerAuthDetail.isEmpty() ? msg.trim() : t.peerAuthDetail + "; " + msg.trim();
+    } else if (isFailure(msg)) {
       t.lastError = explain(t.item.backend(), msg);
-      if (msg.contains("giving up") || msg.contains("AUTHENTICATION_FAILED") || msg.contains("NO_PROPOSAL_CHOSEN")
-          || msg.contains("unable to install")) {
+      if (msg.contains("giving up after") && established) {
+        // an established IKE_SA whose request (DPD's, or a rekey's) went unanswered: the peer is gone
+        t.lastError = (t.dpdSent ? "peer dead (DPD): " : "peer dead: ") + msg;
         fail(t, t.lastError);
+        t.cause = t.lastError;
+      } else if (msg.contains("giving up after") && t.state.retries() > 0) {
+        // charon gives this attempt up and starts the next: still connecting, with what the attempt came to
+        t.state = t.state.withState(VpnState.State.CONNECTING, "retrying after " + t.cause + " (attempt "
+            + t.state.retries() + ": " + msg + ")");
+        changed.accept(t.item.niUuid());
+      } else if (msg.contains("giving up") || msg.contains("AUTHENTICATION_FAILED") || msg.contains("NO_PROPOSAL_CHOSEN")
+          || msg.contains("unable to install") || msg.contains("no trusted") || msg.contains("no private key found")) {
+        fail(t, t.lastError);
+        t.cause = t.lastError;
       }
     }
   }
@@ -251,7 +321,9 @@ final class ViciVpnTunnels implements VpnTunnels {
 
   static boolean isFailure(String msg) {
     return msg.contains("giving up after") || msg.contains("notify error") || msg.contains("failed")
-        || msg.contains("unable to") || msg.contains("no shared key") || msg.contains("NO_PROPOSAL_CHOSEN");
+        || msg.contains("unable to") || msg.contains("no shared key") || msg.contains("NO_PROPOSAL_CHOSEN")
+        // certificate authentication: the peer's certificate chains to no CA of ours, or our key is missing
+        || msg.contains("no trusted") || msg.contains("no private key found");
   }
 
   /** IKE's line, and for the xfrm backend the kernel feature that is missing when the kernel refused. */

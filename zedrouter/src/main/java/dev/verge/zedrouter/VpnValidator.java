@@ -2,6 +2,9 @@ package dev.verge.zedrouter;
 
 import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.vici.IpsecBackend;
+import dev.verge.hostos.vici.Pem;
+import dev.verge.hostos.vici.ViciClient;
+import java.security.cert.X509Certificate;
 import dev.verge.proto.config.v1.VpnSettings;
 import dev.verge.topics.v1.DeviceNetwork;
 import dev.verge.topics.v1.Port;
@@ -13,7 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Checks a VPN NI's tunnel settings: a peer address, a PSK, remote subnets that are prefixes and
+ * Checks a VPN NI's tunnel settings: a peer address, a PSK or certificates, remote subnets that are prefixes and
  * overlap nothing else the device routes, and proposals made of algorithms the charon we run has
  * (its plugins: aes, sha1/sha2, hmac, gmp): an unknown name is refused here, not by IKE later.
  */
@@ -37,7 +40,15 @@ final class VpnValidator {
       errors.add(new NiError("BAD_VPN_PEER", "vpn.peer", "peer '" + peer + "' is not an IPv4 address"));
     }
     String psk = vpn.getPsk();
-    if (psk.isEmpty()) {
+    boolean certificateAuth = !vpn.getLocalCertificate().isEmpty() || !vpn.getLocalKey().isEmpty()
+        || !vpn.getCaCertificate().isEmpty();
+    Optional<VpnPlan.Certificates> certificates = Optional.empty();
+    if (certificateAuth) {
+      if (!psk.isEmpty() || !vpn.getPskRef().isEmpty()) {
+        errors.add(new NiError("AMBIGUOUS_AUTH", "vpn.psk", "give either a pre-shared key or certificates, not both"));
+      }
+      certificates = certificates(vpn, errors);
+    } else if (psk.isEmpty()) {
       errors.add(new NiError("MISSING_PSK", "vpn.psk", "a VPN network instance needs a pre-shared key"
           + (vpn.getPskRef().isEmpty() ? "" : " (psk_ref '" + vpn.getPskRef() + "' is not resolved by zedrouter yet)")));
     } else if (psk.length() < 8) {
@@ -103,8 +114,61 @@ final class VpnValidator {
     return Optional.of(new VpnPlan(peer, local, remote, psk,
         ike.isEmpty() ? VpnPlan.DEFAULT_IKE_PROPOSALS : ike, esp.isEmpty() ? VpnPlan.DEFAULT_ESP_PROPOSALS : esp,
         vpn.getLocalId(), vpn.getRemoteId().isEmpty() ? peer : vpn.getRemoteId(),
-        seconds(vpn.getDpdDelaySeconds(), VpnPlan.DEFAULT_DPD), seconds(vpn.getIkeRekeySeconds(), VpnPlan.DEFAULT_IKE_REKEY),
-        seconds(vpn.getChildRekeySeconds(), VpnPlan.DEFAULT_CHILD_REKEY), vpn.getNatOtherTraffic(), backend));
+        seconds(vpn.getDpdDelaySeconds(), VpnPlan.DEFAULT_DPD), seconds(vpn.getDpdTimeoutSeconds(), VpnPlan.DEFAULT_DPD_TIMEOUT),
+        seconds(vpn.getIkeRekeySeconds(), VpnPlan.DEFAULT_IKE_REKEY),
+        seconds(vpn.getChildRekeySeconds(), VpnPlan.DEFAULT_CHILD_REKEY), vpn.getNatOtherTraffic(), backend,
+        certificates));
+  }
+
+  /**
+   * The device's certificate, its key and the peer's CA, each parsed here so that a missing or
+   * malformed one is told by field, before charon sees it; the key must be the certificate's.
+   */
+  private static Optional<VpnPlan.Certificates> certificates(VpnSettings vpn, List<NiError> errors) {
+    int before = errors.size();
+    Optional<X509Certificate> certificate = certificate("vpn.local_certificate", "the device's certificate",
+        vpn.getLocalCertificate(), errors);
+    Optional<Pem.PrivateKey> key = Optional.empty();
+    if (vpn.getLocalKey().isEmpty()) {
+      errors.add(new NiError("MISSING_KEY", "vpn.local_key", "certificate authentication needs the device's private key"
+          + " (PEM)"));
+    } else {
+      try {
+        key = Optional.of(Pem.privateKey(vpn.getLocalKey()));
+      } catch (IllegalArgumentException e) {
+        errors.add(new NiError("BAD_KEY", "vpn.local_key", "the device's private key: " + e.getMessage()));
+      }
+    }
+    if (key.isPresent() && key.get().type() == ViciClient.KeyType.ECDSA) {
+      errors.add(new NiError("UNSUPPORTED_KEY", "vpn.local_key", "an ECDSA key needs strongSwan's openssl plugin,"
+          + " which the device's charon does not have (its public key plugin is gmp: RSA only); use an RSA key"));
+    } else if (key.isPresent() && certificate.isPresent() && !Pem.matches(certificate.get(), key.get())) {
+      errors.add(new NiError("KEY_MISMATCH", "vpn.local_key", "the private key does not belong to the certificate of "
+          + certificate.get().getSubjectX500Principal().getName()));
+    }
+    Optional<X509Certificate> ca = certificate("vpn.ca_certificate", "the peer's CA certificate",
+        vpn.getCaCertificate(), errors);
+    if (ca.isPresent() && ca.get().getBasicConstraints() < 0) {
+      errors.add(new NiError("BAD_CERTIFICATE", "vpn.ca_certificate", "the peer's CA certificate ("
+          + ca.get().getSubjectX500Principal().getName() + ") is not a CA certificate (no basicConstraints CA:TRUE)"));
+    }
+    if (errors.size() > before) {
+      return Optional.empty();
+    }
+    return Optional.of(new VpnPlan.Certificates(Pem.der(certificate.get()), key.get(), Pem.der(ca.get())));
+  }
+
+  private static Optional<X509Certificate> certificate(String field, String what, String pem, List<NiError> errors) {
+    if (pem.isEmpty()) {
+      errors.add(new NiError("MISSING_CERTIFICATE", field, "certificate authentication needs " + what + " (PEM)"));
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Pem.certificate(pem));
+    } catch (IllegalArgumentException e) {
+      errors.add(new NiError("BAD_CERTIFICATE", field, what + ": " + e.getMessage()));
+      return Optional.empty();
+    }
   }
 
   private static Duration seconds(int value, Duration absent) {

@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 
 import dev.verge.agent.AgentNode;
 import dev.verge.agent.RuntimeSettings;
+import dev.verge.hostos.DaemonSpec;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
 import dev.verge.hostos.linux.ProcessSupervisor;
 import dev.verge.hostos.vici.CharonSpec;
 import dev.verge.hostos.vici.Charons;
+import dev.verge.hostos.vici.Der;
+import dev.verge.hostos.vici.Pem;
 import dev.verge.hostos.vici.IpsecBackend;
 import dev.verge.hostos.vici.SiteToSite;
 import dev.verge.hostos.vici.ViciClient;
@@ -19,8 +22,10 @@ import dev.verge.netlab.DhcpClient;
 import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
 import dev.verge.netlab.Root;
+import dev.verge.proto.Certificates;
 import dev.verge.proto.config.v1.NetworkInstanceConfig;
 import dev.verge.proto.info.v1.NetworkInstanceStatus;
+import dev.verge.proto.info.v1.VpnStatus;
 import dev.verge.pubsub.AgentLoop;
 import dev.verge.pubsub.Durability;
 import dev.verge.pubsub.PubSub;
@@ -62,7 +67,12 @@ class VpnIT {
   AgentLoop observer;
   AgentNode node;
   dev.verge.pubsub.Publication<NetworkInstanceConfig> nis;
+  dev.verge.pubsub.Publication<dev.verge.topics.v1.DeviceNetwork> devicePorts;
   Subscription<NetworkInstanceStatus> status;
+  /** Every VPN status the NI published, with when it arrived: short-lived states are kept for the asserts. */
+  final List<Seen> history = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  record Seen(long nanos, VpnStatus vpn) {}
 
   @BeforeEach
   void start() throws Exception {
@@ -87,34 +97,92 @@ class VpnIT {
     host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
     bus = PubSub.inJvm(PubSubConfig.defaults());
     observer = AgentLoop.create("observer");
-    bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE)
-        .publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
+    devicePorts = bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
+    devicePorts.publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
     nis = bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE);
     bus.publish(ZedagentTopics.APPS, Durability.VOLATILE)
         .publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
-    status = bus.subscribe(ZedrouterTopics.NETWORK_INSTANCE_STATUS, observer, new SubscriptionHandler<>() {});
+    status = bus.subscribe(ZedrouterTopics.NETWORK_INSTANCE_STATUS, observer, new SubscriptionHandler<>() {
+      @Override
+      public void onCreate(String key, NetworkInstanceStatus value) {
+        record(value);
+      }
+
+      @Override
+      public void onModify(String key, NetworkInstanceStatus oldValue, NetworkInstanceStatus newValue) {
+        if (!oldValue.getVpn().equals(newValue.getVpn())) {
+          record(newValue);
+        }
+      }
+
+      private void record(NetworkInstanceStatus value) {
+        if (value.hasVpn()) {
+          history.add(new Seen(System.nanoTime(), value.getVpn()));
+        }
+      }
+    });
   }
 
-  /** The remote gateway: its own charon, answering (never initiating) the device's tunnel. */
+  /**
+   * The remote gateway: its own charon, answering (never initiating) the device's tunnel. It is not
+   * restarted when it dies: the tests decide when the peer comes back.
+   */
   private void startGatewayCharon(String psk) throws Exception {
-    CharonSpec spec = CharonSpec.standard("charon", IpsecBackend.LIBIPSEC);
-    Charons.writeConfig(gateway, spec);
-    gateway.start(spec.daemonSpec(gateway.paths("charon")));
-    try (ViciClient vici = Charons.connect(gateway, spec, WAIT)) {
+    try (ViciClient vici = startGatewayCharon()) {
       vici.loadShared("site", "IKE", psk, List.of("dev.example", "gw.example"));
-      vici.loadConn("site", new SiteToSite("site", "192.0.2.2", "%any", "gw.example", "dev.example", Optional.empty(),
-          VpnPlan.DEFAULT_IKE_PROPOSALS, VpnPlan.DEFAULT_ESP_PROPOSALS, Duration.ofSeconds(2), Duration.ofHours(4),
-          Duration.ofHours(1), List.of("10.2.0.0/24"), List.of("10.1.0.0/24"), false).toVici());
+      vici.loadConn("site", gatewayConnection(Optional.empty()).toVici());
     }
   }
 
+  /** The gateway authenticating with {@code own}'s certificate, accepting the device's issued by {@code deviceCa}. */
+  private void startGatewayCharon(Certificates.Identity own, Certificates.Identity deviceCa) throws Exception {
+    try (ViciClient vici = startGatewayCharon()) {
+      Der certificate = new Der(Certificates.der(own.certificate()));
+      Der ca = new Der(Certificates.der(deviceCa.certificate()));
+      vici.loadCert(ViciClient.CertificateKind.X509, certificate);
+      vici.loadCert(ViciClient.CertificateKind.X509_CA, ca);
+      Pem.PrivateKey key = Pem.privateKey(Certificates.toPem(own.keys().getPrivate()));
+      vici.loadKey(key.type(), key.der());
+      vici.loadConn("site", gatewayConnection(Optional.of(new SiteToSite.PubkeyAuth(certificate, ca))).toVici());
+    }
+  }
+
+  private ViciClient startGatewayCharon() {
+    CharonSpec spec = CharonSpec.standard("charon", IpsecBackend.LIBIPSEC);
+    Charons.writeConfig(gateway, spec);
+    gateway.start(spec.daemonSpec(gateway.paths("charon")).withRestart(DaemonSpec.RestartPolicy.NEVER));
+    return Charons.connect(gateway, spec, WAIT);
+  }
+
+  private static SiteToSite gatewayConnection(Optional<SiteToSite.PubkeyAuth> certificates) {
+    // %any: it answers on whichever of its addresses the device reaches it at
+    return new SiteToSite("site", "%any", "%any", "gw.example", "dev.example", certificates,
+        VpnPlan.DEFAULT_IKE_PROPOSALS, VpnPlan.DEFAULT_ESP_PROPOSALS, Duration.ofSeconds(2), Duration.ofHours(4),
+        Duration.ofHours(1), List.of("10.2.0.0/24"), List.of("10.1.0.0/24"), false);
+  }
+
+  /** DPD every 2 s of silence, the peer dead after 4 s without an answer. */
   private static NetworkInstanceConfig vpnNi(String psk) {
     return withVpn(vpn(NI1, "10.1.0.0/24", "eth0"), v -> v.setPeer("192.0.2.2").setPsk(psk).setLocalId("dev.example")
-        .setRemoteId("gw.example").setDpdDelaySeconds(2));
+        .setRemoteId("gw.example").setDpdDelaySeconds(2).setDpdTimeoutSeconds(4));
+  }
+
+  /** The device authenticating with its certificate and key, accepting the gateway's issued by {@code gatewayCa}. */
+  private static NetworkInstanceConfig certificateNi(Certificates.Identity device, Certificates.Identity gatewayCa) {
+    return withVpn(vpnNi(PSK), v -> v.clearPsk().setLocalCertificate(Certificates.toPem(device.certificate()))
+        .setLocalKey(Certificates.toPem(device.keys().getPrivate()))
+        .setCaCertificate(Certificates.toPem(gatewayCa.certificate())));
+  }
+
+  /** The first status published after {@code sinceNanos} that matches, waiting for it. */
+  private Seen awaitSeen(long sinceNanos, Duration wait, java.util.function.Predicate<VpnStatus> what) {
+    await().atMost(wait).until(() -> history.stream().anyMatch(s -> s.nanos() >= sinceNanos && what.test(s.vpn())));
+    return history.stream().filter(s -> s.nanos() >= sinceNanos && what.test(s.vpn())).findFirst().orElseThrow();
   }
 
   @AfterEach
-  void stop() {
+  void stop(org.junit.jupiter.api.TestInfo test) {
+    keepDaemonLogs(test);
     if (node != null) {
       node.close();
     }
@@ -128,6 +196,20 @@ class VpnIT {
     }
     if (topology != null) {
       topology.close();
+    }
+  }
+
+  /** The charons' logs (device and gateway) outlive the temp dir, under target/vpnit-logs, to read after a failure. */
+  private void keepDaemonLogs(org.junit.jupiter.api.TestInfo test) {
+    Path keep = Path.of("target", "vpnit-logs", test.getTestMethod().map(m -> m.getName()).orElse("unknown"));
+    try (var files = Files.walk(dir)) {
+      Files.createDirectories(keep);
+      for (Path log : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+        Files.copy(log, keep.resolve(dir.relativize(log).toString().replace('/', '_')),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (java.io.IOException e) {
+      System.err.println("VpnIT: daemon logs not kept: " + e);
     }
   }
 
@@ -190,15 +272,114 @@ class VpnIT {
     nis.publish(NI1, vpnNi(PSK));
     startNode();
     await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
-    // the peer stops: DPD finds out and the NI says so
+    // the peer stops and says so (SIGTERM: charon sends a DELETE); charon restarts the tunnel at once
+    long stoppedAt = System.nanoTime();
     gateway.stop("charon");
-    await().atMost(WAIT).until(() -> "FAILED".equals(ni().getVpnState()));
-    assertThat(ni().getVpn().getReason()).isNotEmpty();
+    Seen failed = awaitSeen(stoppedAt, WAIT, v -> "FAILED".equals(v.getState()));
+    assertThat(failed.vpn().getReason()).contains("the peer closed the tunnel");
+    awaitSeen(stoppedAt, WAIT, v -> "CONNECTING".equals(v.getState()) && v.getRetries() > 0);
     // it comes back: the device re-establishes the tunnel by itself
     startGatewayCharon(PSK);
     await().atMost(Duration.ofSeconds(60)).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
     try (ViciClient vici = Charons.connect(gateway, CharonSpec.standard("charon", IpsecBackend.LIBIPSEC), WAIT)) {
       assertThat(vici.listSas("site")).anyMatch(sa -> sa.established() && sa.remoteHost().equals("192.0.2.10"));
+    }
+  }
+
+  @Test
+  void aKilledPeerIsFoundDeadByDpdInTimeThenRetriedUntilItComesBack() throws Exception {
+    nis.publish(NI1, vpnNi(PSK));
+    startNode();
+    await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
+    // SIGKILL: no DELETE reaches the device; only DPD can tell (2 s of silence, then 4 s without an answer)
+    long pid = gateway.status("charon").orElseThrow().pid();
+    long killedAt = System.nanoTime();
+    gw.execOk("kill", "-KILL", Long.toString(pid));
+    Seen dead = awaitSeen(killedAt, WAIT, v -> "FAILED".equals(v.getState()));
+    long deadAfterMs = (dead.nanos() - killedAt) / 1_000_000;
+    assertThat(dead.vpn().getReason()).startsWith("peer dead (DPD)");
+    // not before the 4 s timeout ran out, and before the delay and timeout and a DPD period of slack
+    assertThat(deadAfterMs).isBetween(3_500L, 9_000L);
+    // charon tries again by itself: status says so, and counts
+    Seen retrying = awaitSeen(dead.nanos(), WAIT, v -> "CONNECTING".equals(v.getState()) && v.getRetries() >= 2);
+    assertThat(retrying.vpn().getReason()).startsWith("retrying after peer dead (DPD)");
+    assertThat(ni().getVpnState()).isEqualTo("CONNECTING");
+    // the peer is back: the next attempt gets through, no one intervenes
+    gateway.stop("charon"); // its dead run
+    startGatewayCharon(PSK);
+    await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
+    assertThat(ni().getVpn().getRetries()).isZero();
+    assertThat(lease().router()).isEqualTo("10.1.0.1");
+    assertThat(app.exec("ping", "-c", "1", "-W", "2", "10.2.0.5").exitCode()).isZero();
+  }
+
+  @Test
+  void certificatesOfTheTunnelsCaBringItUpAndAGatewayCertificateOfAnotherCaIsRefused() throws Exception {
+    Duration day = Duration.ofDays(1);
+    Certificates.Identity ca = Certificates.selfSigned("Verge VPN test CA", true, day, Certificates.newRsaKeyPair(2048));
+    Certificates.Identity device = Certificates.issue(ca, "dev.example", List.of("dev.example"), day,
+        Certificates.newRsaKeyPair(2048));
+    Certificates.Identity gatewayId = Certificates.issue(ca, "gw.example", List.of("gw.example"), day,
+        Certificates.newRsaKeyPair(2048));
+    gateway.stop("charon"); // the PSK one
+    startGatewayCharon(gatewayId, ca);
+    nis.publish(NI1, certificateNi(device, ca));
+    startNode();
+    await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
+    assertThat(ni().getErrorsList()).isEmpty();
+    assertThat(lease().router()).isEqualTo("10.1.0.1");
+    assertThat(app.exec("ping", "-c", "1", "-W", "2", "10.2.0.5").exitCode()).isZero();
+
+    // a gateway whose certificate another CA issued (same name): the device refuses it, saying why
+    Certificates.Identity otherCa = Certificates.selfSigned("Another CA", true, day, Certificates.newRsaKeyPair(2048));
+    Certificates.Identity impostor = Certificates.issue(otherCa, "gw.example", List.of("gw.example"), day,
+        Certificates.newRsaKeyPair(2048));
+    long replacedAt = System.nanoTime();
+    gateway.stop("charon");
+    startGatewayCharon(impostor, ca);
+    Seen refused = awaitSeen(replacedAt, WAIT, v -> "FAILED".equals(v.getState())
+        && v.getReason().startsWith("the peer's authentication failed"));
+    assertThat(refused.vpn().getReason()).contains("no issuer certificate found for \"CN=gw.example\"")
+        .contains("issuer is \"CN=Another CA\"");
+    assertThat(ni().getVpnState()).isEqualTo("FAILED"); // no retry: another attempt would meet the same certificate
+    assertThat(app.exec("ping", "-c", "1", "-W", "1", "10.2.0.5").exitCode()).isNotZero();
+  }
+
+  /**
+   * Two uplinks to the gateway (eth0 and, costlier, eth1), whose address 203.0.113.2 is reachable
+   * over either; eth0 goes down, the NI's probes fail it over to eth1, and the tunnel is loaded
+   * afresh from eth1's address.
+   */
+  @Test
+  void afterAFailoverTheTunnelComesUpFromTheOtherUplinksAddressAndCarriesTrafficAgain() throws Exception {
+    topology.veth(dev, "eth1", gw, "eth1");
+    dev.address("eth1", "198.51.100.10/24");
+    gw.address("eth1", "198.51.100.1/24");
+    gw.execOk("ip", "address", "add", "203.0.113.2/32", "dev", "lo");
+    // as nim would have it: the peer over each uplink, the cheaper one first
+    dev.execOk("ip", "route", "add", "203.0.113.2/32", "via", "192.0.2.2", "dev", "eth0", "metric", "10");
+    dev.execOk("ip", "route", "add", "203.0.113.2/32", "via", "198.51.100.1", "dev", "eth1", "metric", "20");
+    devicePorts.publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.2"),
+        port("eth1", "eth1", 1, "198.51.100.10/24", "198.51.100.1")));
+    nis.publish(NI1, withVpn(vpnNi(PSK).toBuilder().setPort(vpnNi(PSK).getPort().toBuilder().setName("uplink")).build(),
+        v -> v.setPeer("203.0.113.2")));
+    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1), UplinkFailoverIT.TIMERS,
+        ZedrouterAgent::defaultProbe), bus, host, RuntimeSettings.DEFAULT);
+    await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
+    assertThat(ni().getSelectedPort()).isEqualTo("eth0");
+    assertThat(ni().getVpn().getLocalAddress()).isEqualTo("192.0.2.10");
+    assertThat(lease().router()).isEqualTo("10.1.0.1");
+    assertThat(app.exec("ping", "-c", "1", "-W", "2", "10.2.0.5").exitCode()).isZero();
+
+    long downAt = System.nanoTime();
+    dev.execOk("ip", "link", "set", "eth0", "down");
+    await().atMost(WAIT).until(() -> ni().getSelectedPort().equals("eth1"));
+    Seen up = awaitSeen(downAt, WAIT, v -> "ESTABLISHED".equals(v.getState()) && "198.51.100.10".equals(v.getLocalAddress()));
+    assertThat(up.vpn().getPeer()).isEqualTo("203.0.113.2");
+    assertThat(ni().getVpnState()).isEqualTo("ESTABLISHED");
+    await().atMost(WAIT).until(() -> app.exec("ping", "-c", "1", "-W", "1", "10.2.0.5").exitCode() == 0);
+    try (ViciClient vici = Charons.connect(gateway, CharonSpec.standard("charon", IpsecBackend.LIBIPSEC), WAIT)) {
+      assertThat(vici.listSas("site")).anyMatch(sa -> sa.established() && sa.remoteHost().equals("198.51.100.10"));
     }
   }
 

@@ -143,6 +143,6 @@ public record CharonSpec(
   }
 
   private static String seconds(Duration d) {
-    return String.format(java.util.Locale.ROOT, "%.1f", d.toMillis() / 1000.0);
+    return String.format(java.util.Locale.ROOT, "%.3f", d.toMillis() / 1000.0);
   }
 }

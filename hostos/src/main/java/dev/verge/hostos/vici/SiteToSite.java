@@ -12,8 +12,8 @@ import java.util.Optional;
  * @param remoteAddress the peer gateway
  * @param localId our IKE identity
  * @param remoteId the identity the peer must prove
- * @param certificate empty: PSK authentication; else the name of a loaded certificate to
- *     authenticate with (the peer is then checked against the loaded CAs)
+ * @param certificates empty: PSK authentication; else our certificate (its key loaded with
+ *     {@code load-key}) and the CA the peer's certificate must chain to
  * @param ikeProposals IKE proposals in strongSwan's syntax ({@code aes256-sha256-modp3072})
  * @param espProposals ESP proposals
  * @param dpdDelay how often the peer is checked when idle; zero: never
@@ -29,7 +29,7 @@ public record SiteToSite(
     String remoteAddress,
     String localId,
     String remoteId,
-    Optional<String> certificate,
+    Optional<PubkeyAuth> certificates,
     List<String> ikeProposals,
     List<String> espProposals,
     Duration dpdDelay,
@@ -45,12 +45,19 @@ public record SiteToSite(
     remoteSubnets = List.copyOf(remoteSubnets);
   }
 
+  /**
+   * Certificate authentication: ours, sent to the peer, and the one CA whose certificates we accept
+   * from it (pinned per connection, whatever else the charon trusts).
+   */
+  public record PubkeyAuth(Der certificate, Der ca) {}
+
   /** The connection as {@code load-conn} wants it: {@code {name: {...}}}'s inner section. */
   public ViciMessage toVici() {
-    String auth = certificate.isPresent() ? "pubkey" : "psk";
+    String auth = certificates.isPresent() ? "pubkey" : "psk";
     ViciMessage.Builder local = ViciMessage.builder().put("auth", auth).put("id", localId);
-    certificate.ifPresent(cert -> local.putList("certs", List.of(cert)));
-    ViciMessage remote = ViciMessage.builder().put("auth", auth).put("id", remoteId).build();
+    certificates.ifPresent(c -> local.putDerList("certs", List.of(c.certificate())));
+    ViciMessage.Builder remote = ViciMessage.builder().put("auth", auth).put("id", remoteId);
+    certificates.ifPresent(c -> remote.putDerList("cacerts", List.of(c.ca())));
     ViciMessage child = ViciMessage.builder()
         .putList("local_ts", localSubnets)
         .putList("remote_ts", remoteSubnets)
@@ -72,8 +79,11 @@ public record SiteToSite(
         // retry for ever: the tunnel comes back by itself once the peer does
         .put("keyingtries", 0)
         .put("unique", "replace")
+        // the local address is pinned to an uplink's: a new uplink is a new tunnel, loaded by the
+        // caller, not a MOBIKE roam (whose address updates would also stand in for DPD's checks)
+        .put("mobike", false)
         .putSection("local", local.build())
-        .putSection("remote", remote)
+        .putSection("remote", remote.build())
         .putSection("children", ViciMessage.builder().putSection(name, child).build())
         .build();
   }

@@ -178,6 +178,59 @@ public final class ViciClient implements AutoCloseable {
     command("unload-shared", ViciMessage.builder().put("id", id).build());
   }
 
+  /** What {@code load-cert} is told a certificate is: an end entity's, or a CA to trust. */
+  public enum CertificateKind {
+    /** An end entity's certificate (ours, to send and to find our key by). */
+    X509("X509", "NONE"),
+    /** A CA certificate: a trust anchor for the peers' certificates. */
+    X509_CA("X509", "CA");
+
+    final String type;
+    final String flag;
+
+    CertificateKind(String type, String flag) {
+      this.type = type;
+      this.flag = flag;
+    }
+  }
+
+  /** The private key types {@code load-key} takes, as it names them. */
+  public enum KeyType {
+    RSA("rsa"),
+    ECDSA("ecdsa");
+
+    final String vici;
+
+    KeyType(String vici) {
+      this.vici = vici;
+    }
+  }
+
+  /** The {@code load-cert} request: {@code type}, {@code flag}, {@code data} (DER). */
+  static ViciMessage loadCertRequest(CertificateKind kind, Der certificate) {
+    return ViciMessage.builder().put("type", kind.type).put("flag", kind.flag).put("data", certificate).build();
+  }
+
+  /** The {@code load-key} request: {@code type}, {@code data} (DER). */
+  static ViciMessage loadKeyRequest(KeyType type, Der key) {
+    return ViciMessage.builder().put("type", type.vici).put("data", key).build();
+  }
+
+  /** Loads a certificate into charon's credentials. */
+  public void loadCert(CertificateKind kind, Der certificate) {
+    command("load-cert", loadCertRequest(kind, certificate));
+  }
+
+  /** Loads a private key; returns charon's id of it (the SHA-1 of its public key, hex). */
+  public String loadKey(KeyType type, Der key) {
+    return command("load-key", loadKeyRequest(type, key)).text("id");
+  }
+
+  /** Drops every credential loaded over VICI: certificates, keys and shared secrets. */
+  public void clearCreds() {
+    command("clear-creds", ViciMessage.EMPTY);
+  }
+
   /** What an {@code initiate} came to, with charon's log lines of the attempt (IKE's reasons). */
   public record InitiateResult(boolean success, String error, List<String> log) {
     /** The last IKE-level line of the log, the best reason charon gives for a failure. */

@@ -86,13 +86,13 @@ public final class ViciCodec {
         writeName(out, key);
         for (Object item : list) {
           out.write(LIST_ITEM);
-          writeValue(out, (String) item);
+          writeValue(out, item);
         }
         out.write(LIST_END);
       } else {
         out.write(KEY_VALUE);
         writeName(out, key);
-        writeValue(out, (String) value);
+        writeValue(out, value);
       }
     });
   }
@@ -106,8 +106,9 @@ public final class ViciCodec {
     out.writeBytes(b);
   }
 
-  private static void writeValue(ByteArrayOutputStream out, String value) {
-    byte[] b = value.getBytes(StandardCharsets.UTF_8);
+  /** A text value as UTF-8, a binary one ({@link Der}) as it is. */
+  private static void writeValue(ByteArrayOutputStream out, Object value) {
+    byte[] b = value instanceof Der der ? der.bytes() : ((String) value).getBytes(StandardCharsets.UTF_8);
     out.write(b.length >> 8);
     out.write(b.length & 0xff);
     out.writeBytes(b);

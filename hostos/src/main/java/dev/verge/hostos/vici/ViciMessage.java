@@ -32,7 +32,10 @@ public final class ViciMessage {
     return entries.keySet();
   }
 
-  /** The raw entries: {@link String}, {@code List<String>} or {@link ViciMessage}, in wire order. */
+  /**
+   * The raw entries: {@link String}, {@code List<String>} or {@link ViciMessage}, in wire order; a
+   * message built to be sent may also hold binary values ({@link Der}, alone or in lists).
+   */
   public Map<String, Object> entries() {
     return entries;
   }
@@ -108,6 +111,18 @@ public final class ViciMessage {
       return add(key, value ? "yes" : "no");
     }
 
+    /** A binary value (a certificate, a key), sent as its bytes. */
+    public Builder put(String key, Der value) {
+      requireEncodable(key, value);
+      return add(key, value);
+    }
+
+    /** A list of binary values ({@code certs}, {@code cacerts}). */
+    public Builder putDerList(String key, List<Der> values) {
+      values.forEach(v -> requireEncodable(key, v));
+      return add(key, List.copyOf(values));
+    }
+
     public Builder putList(String key, List<String> values) {
       values.forEach(v -> requireEncodable(key, v));
       return add(key, List.copyOf(values));
@@ -132,6 +147,12 @@ public final class ViciMessage {
         throw new IllegalArgumentException("VICI value of '" + key + "' longer than 65535 bytes");
       }
       return value;
+    }
+
+    private static void requireEncodable(String key, Der value) {
+      if (value.length() > 65535) {
+        throw new IllegalArgumentException("VICI value of '" + key + "' longer than 65535 bytes");
+      }
     }
 
     public ViciMessage build() {

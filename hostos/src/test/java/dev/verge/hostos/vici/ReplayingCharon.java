@@ -22,6 +22,8 @@ final class ReplayingCharon implements AutoCloseable {
   private final ServerSocketChannel server;
   private final Map<String, List<byte[]>> script = new ConcurrentHashMap<>();
   final List<ViciPacket> received = new CopyOnWriteArrayList<>();
+  /** What was received, as the bytes on the wire (without the length prefix). */
+  final List<byte[]> receivedBytes = new CopyOnWriteArrayList<>();
   private volatile SocketChannel client;
   private final Thread thread;
 
@@ -36,6 +38,12 @@ final class ReplayingCharon implements AutoCloseable {
   /** Answers {@code command} with these recordings, in order. */
   ReplayingCharon answer(String command, String... recordings) {
     script.put(command, java.util.Arrays.stream(recordings).map(Recorded::packet).toList());
+    return this;
+  }
+
+  /** Answers {@code command} with this reply (made up, for commands no recording has). */
+  ReplayingCharon answerWith(String command, ViciMessage reply) {
+    script.put(command, List.of(ViciCodec.encode(new ViciPacket(ViciPacket.Type.CMD_RESPONSE, java.util.Optional.empty(), reply))));
     return this;
   }
 
@@ -58,6 +66,7 @@ final class ReplayingCharon implements AutoCloseable {
           return;
         }
         ViciPacket packet = ViciCodec.decode(body.array());
+        receivedBytes.add(body.array());
         received.add(packet);
         switch (packet.type()) {
           case EVENT_REGISTER, EVENT_UNREGISTER -> write(c, new byte[] {0, 0, 0, 1, 5});

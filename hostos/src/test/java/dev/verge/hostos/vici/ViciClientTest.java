@@ -1,5 +1,6 @@
 package dev.verge.hostos.vici;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -118,5 +119,31 @@ class ViciClientTest {
   void connectingToNoSocketSaysSo() {
     HostException e = assertThrows(HostException.class, () -> ViciClient.connect(dir.resolve("none.vici"), TIMEOUT));
     assertTrue(e.getMessage().contains("connect VICI"), e.getMessage());
+  }
+
+  @Test
+  void loadKeyAndLoadCertSendTheirRequestsAndReadCharonsAnswer() throws Exception {
+    byte[] key = {0x30, 0x03, 0x02, 0x01, 0x00};
+    try (ReplayingCharon charon = new ReplayingCharon(dir.resolve("charon.vici"))
+            .answerWith("load-key", ViciMessage.builder().put("success", true).put("id", "3a9f").build())
+            .answerWith("load-cert", ViciMessage.builder().put("success", false)
+                .put("errmsg", "parsing X509 certificate failed").build());
+        ViciClient client = ViciClient.connect(dir.resolve("charon.vici"), TIMEOUT)) {
+      assertEquals("3a9f", client.loadKey(ViciClient.KeyType.RSA, new Der(key)));
+      assertArrayEquals(ViciCodec.encode(ViciPacket.request("load-key",
+              ViciClient.loadKeyRequest(ViciClient.KeyType.RSA, new Der(key)))),
+          withLength(charon.receivedBytes.get(0)));
+      HostException refused = assertThrows(HostException.class,
+          () -> client.loadCert(ViciClient.CertificateKind.X509, new Der(new byte[] {0x30, 0x00})));
+      assertTrue(refused.getMessage().contains("run VICI load-cert"), refused.getMessage());
+      assertTrue(refused.reason().contains("parsing X509 certificate failed"), refused.reason());
+      assertEquals("NONE", charon.received.get(1).message().text("flag"));
+    }
+  }
+
+  private static byte[] withLength(byte[] body) {
+    byte[] p = new byte[body.length + 4];
+    java.nio.ByteBuffer.wrap(p).putInt(body.length).put(body);
+    return p;
   }
 }

@@ -108,4 +108,95 @@ class ViciCodecTest {
     assertThrows(IllegalArgumentException.class,
         () -> ViciMessage.builder().put("a", "1").put("a", "2"));
   }
+
+  /** Bytes as the VICI wire has them, for expectations written out element by element. */
+  private static final class Wire {
+    private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+
+    Wire b(int... bytes) {
+      for (int x : bytes) {
+        out.write(x);
+      }
+      return this;
+    }
+
+    /** An 8-bit length and the name. */
+    Wire name(String name) {
+      return b(name.length()).raw(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    /** A 16-bit big-endian length and the value. */
+    Wire value(byte[] value) {
+      return b(value.length >> 8, value.length & 0xff).raw(value);
+    }
+
+    Wire raw(byte[] bytes) {
+      out.writeBytes(bytes);
+      return this;
+    }
+
+    /** With the 32-bit length prefix charon reads first. */
+    byte[] packet() {
+      byte[] body = out.toByteArray();
+      return new Wire().b(0, 0, body.length >> 8, body.length & 0xff).raw(body).out.toByteArray();
+    }
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  @Test
+  void loadCertCarriesTypeFlagAndTheDerBytesAsTheyAre() {
+    // 300 bytes, so the value's 16-bit length has a high byte; 0x00 and 0xff pass untouched
+    byte[] der = new byte[300];
+    for (int i = 0; i < der.length; i++) {
+      der[i] = (byte) (i * 7);
+    }
+    der[0] = 0x30;
+    byte[] encoded = ViciCodec.encode(ViciPacket.request("load-cert",
+        ViciClient.loadCertRequest(ViciClient.CertificateKind.X509_CA, new Der(der))));
+    byte[] expected = new Wire()
+        .b(0).name("load-cert")                              // CMD_REQUEST, its name
+        .b(3).name("type").value(ascii("X509"))             // KEY_VALUE type = X509
+        .b(3).name("flag").value(ascii("CA"))               // KEY_VALUE flag = CA: a trust anchor
+        .b(3).name("data").value(der)                       // KEY_VALUE data = the DER, 0x01 0x2c long
+        .packet();
+    assertArrayEquals(expected, encoded);
+    assertEquals(0x01, encoded[4 + 1 + 10 + 1 + 5 + 2 + 4 + 1 + 5 + 2 + 2 + 1 + 5]);
+    assertEquals(0x2c, encoded[4 + 1 + 10 + 1 + 5 + 2 + 4 + 1 + 5 + 2 + 2 + 1 + 5 + 1]);
+    byte[] endEntity = ViciCodec.encode(ViciPacket.request("load-cert",
+        ViciClient.loadCertRequest(ViciClient.CertificateKind.X509, new Der(new byte[] {0x30, 0x00}))));
+    assertArrayEquals(new Wire().b(0).name("load-cert").b(3).name("type").value(ascii("X509"))
+        .b(3).name("flag").value(ascii("NONE")).b(3).name("data").value(new byte[] {0x30, 0x00}).packet(), endEntity);
+  }
+
+  @Test
+  void loadKeyNamesTheKeyTypeAsCharonDoes() {
+    byte[] der = {0x30, (byte) 0x82, 0x00, 0x01, (byte) 0xff};
+    assertArrayEquals(new Wire().b(0).name("load-key").b(3).name("type").value(ascii("rsa"))
+            .b(3).name("data").value(der).packet(),
+        ViciCodec.encode(ViciPacket.request("load-key", ViciClient.loadKeyRequest(ViciClient.KeyType.RSA, new Der(der)))));
+    assertArrayEquals(new Wire().b(0).name("load-key").b(3).name("type").value(ascii("ecdsa"))
+            .b(3).name("data").value(der).packet(),
+        ViciCodec.encode(ViciPacket.request("load-key", ViciClient.loadKeyRequest(ViciClient.KeyType.ECDSA, new Der(der)))));
+  }
+
+  @Test
+  void certificatesInLoadConnAreListsOfDer() {
+    SiteToSite conn = new SiteToSite("s", "192.0.2.1", "192.0.2.2", "a", "b",
+        Optional.of(new SiteToSite.PubkeyAuth(new Der(new byte[] {0x30, 1}), new Der(new byte[] {0x30, 2}))),
+        List.of("aes256-sha256-modp3072"), List.of("aes256-sha256-modp3072"), java.time.Duration.ofSeconds(10),
+        java.time.Duration.ofHours(4), java.time.Duration.ofHours(1), List.of("10.1.0.0/24"), List.of("10.2.0.0/24"), true);
+    ViciMessage vici = conn.toVici();
+    byte[] local = ViciCodec.encodeMessage(vici.section("local").orElseThrow());
+    assertArrayEquals(new Wire().b(3).name("auth").value(ascii("pubkey")).b(3).name("id").value(ascii("a"))
+        .b(4).name("certs").b(5).value(new byte[] {0x30, 1}).b(6)   // LIST_START certs, one LIST_ITEM, LIST_END
+        .out.toByteArray(), local);
+    byte[] remote = ViciCodec.encodeMessage(vici.section("remote").orElseThrow());
+    assertArrayEquals(new Wire().b(3).name("auth").value(ascii("pubkey")).b(3).name("id").value(ascii("b"))
+        .b(4).name("cacerts").b(5).value(new byte[] {0x30, 2}).b(6)
+        .out.toByteArray(), remote);
+    assertEquals("no", vici.text("mobike"));
+  }
 }
