@@ -51,8 +51,11 @@ import java.util.stream.Stream;
  * </ul>
  */
 public final class MaxConfigBenchmark {
-  /** The heap bound of the launcher ({@code verge}) and the service units. */
-  /** The launcher's settings for node and controller (`verge`, daemon_java_opts, VERGE_HEAP). */
+  /**
+   * The launcher's settings for the controller (`verge`, daemon_java_opts, VERGE_HEAP), used for
+   * both children here: the node's own settings ({@link NodeBenchmark#NODE_JVM_OPTS}) bound the heap
+   * to the same 256 MiB but start it small, so this figure is the node's worst case, pre-touched.
+   */
   static final List<String> JVM_OPTS =
       List.of(
           "-XX:+UseSerialGC",

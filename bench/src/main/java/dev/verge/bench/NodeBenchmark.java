@@ -71,7 +71,7 @@ public final class NodeBenchmark {
    * images/systemd): keep them the same. {@code -Dverge.bench.node.jvm="..."} measures others.
    */
   static final List<String> NODE_JVM_OPTS = List.of(System.getProperty("verge.bench.node.jvm",
-      "-XX:+UseSerialGC -Xms32m -Xmx256m -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m"
+      "-XX:+UseSerialGC -Xms32m -Xmx256m -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m"
           + " -XX:+ExitOnOutOfMemoryError").split(" "));
 
   private NodeBenchmark() {}
@@ -216,6 +216,8 @@ public final class NodeBenchmark {
 
   private static BackgroundProcess startNode(Netns dev, Path work, Path state, Path token, int run) {
     List<String> command = new ArrayList<>();
+    // as the launcher runs it: glibc's malloc keeps at most 2 arenas (not 8 per core) for the node's many threads
+    command.addAll(List.of("env", "MALLOC_ARENA_MAX=2"));
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(NODE_JVM_OPTS);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), VergeCommand.class.getName(),
