@@ -129,6 +129,7 @@ class NodeEndToEndIT {
 
   @AfterAll
   static void stop() throws Exception {
+    keepLogs();
     if (topo != null) {
       topo.close(); // kills everything left in the namespaces, orphans included
     }
@@ -137,6 +138,30 @@ class NodeEndToEndIT {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
+  }
+
+  /**
+   * The node's, controller's and daemons' logs and the VM consoles, copied out of the throw-away
+   * directories before they go, so a failed run (often in CI) can be read afterwards.
+   */
+  private static void keepLogs() throws Exception {
+    Path kept = Path.of("target", "NodeEndToEndIT-logs");
+    for (Path dir : new Path[] {work, state}) {
+      if (dir == null || !Files.isDirectory(dir)) {
+        continue;
+      }
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path file : files.filter(Files::isRegularFile).toList()) {
+          String name = file.getFileName().toString();
+          if (name.endsWith(".log") || name.endsWith(".console") || name.contains("console") || name.equals("leases")) {
+            Path target = kept.resolve(dir == work ? "work" : "state").resolve(dir.relativize(file));
+            Files.createDirectories(target.getParent());
+            Files.copy(file, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          }
+        }
+      }
+    }
+    System.out.println("NodeEndToEndIT: logs kept in " + kept.toAbsolutePath());
   }
 
   @Test
@@ -295,7 +320,35 @@ class NodeEndToEndIT {
    * The node runs the config with this hash, reports that many network instances ONLINE, and the
    * app's domain runs with its console showing the planned address leased.
    */
-  private static void awaitConverged(String hash, int networkInstances) {
+  private static void awaitConverged(String hash, int networkInstances) throws Exception {
+    try {
+      awaitConvergedOnce(hash, networkInstances);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      printWhyNotConverged();
+      throw e;
+    }
+  }
+
+  /** What the node shows when it did not converge: its domain and NI reports, the processes, the VM console, its log. */
+  private static void printWhyNotConverged() {
+    try {
+      JsonNode status = nodeStatus();
+      System.out.println("NodeEndToEndIT: not converged; applied " + status.path("appliedHash").asText());
+      status.path("reported").fields().forEachRemaining(report -> {
+        if (report.getKey().startsWith("domain/") || report.getKey().startsWith("network_instance/")) {
+          System.out.println("  " + report.getKey() + ": " + StatusView.payload(report.getValue()));
+        }
+      });
+      System.out.println("  processes: " + devNs.processes());
+      DomainmgrDemoSteps.consoleTail(status).forEach(l -> System.out.println("  console: " + l));
+    } catch (Exception | AssertionError e) {
+      System.out.println("NodeEndToEndIT: no status: " + e);
+    }
+    List<String> log = node.output().lines().toList();
+    log.subList(Math.max(0, log.size() - 60), log.size()).forEach(l -> System.out.println("  node: " + l));
+  }
+
+  private static void awaitConvergedOnce(String hash, int networkInstances) {
     await().atMost(WAIT).pollInterval(Duration.ofMillis(300)).ignoreExceptions().untilAsserted(() -> {
       JsonNode status = nodeStatus();
       assertThat(status.path("appliedHash").asText()).isEqualTo(hash);
