@@ -68,11 +68,13 @@ public final class NodeBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
   /**
    * The launcher's JVM settings for {@code verge node run} (daemon_java_opts in {@code verge}, and
-   * images/systemd): keep them the same. {@code -Dverge.bench.node.jvm="..."} measures others.
+   * images/systemd): keep them the same. {@code -Dverge.bench.node.jvm="..."} (or the environment
+   * variable {@code VERGE_BENCH_NODE_JVM}) measures others.
    */
   static final List<String> NODE_JVM_OPTS = List.of(System.getProperty("verge.bench.node.jvm",
-      "-XX:+UseSerialGC -Xms32m -Xmx256m -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m"
-          + " -XX:+ExitOnOutOfMemoryError").split(" "));
+      System.getenv().getOrDefault("VERGE_BENCH_NODE_JVM",
+          "-XX:+UseSerialGC -Xms32m -Xmx256m -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m"
+              + " -XX:+ExitOnOutOfMemoryError")).split(" "));
 
   private NodeBenchmark() {}
 
@@ -126,6 +128,13 @@ public final class NodeBenchmark {
     System.out.printf(Locale.ROOT, "# node.rss: the node JVM (%s) with %d local NIs and %d apps of 2 VIFs running;"
         + " not counted, processes in its namespace: %s%n", String.join(" ", NODE_JVM_OPTS),
         NETWORK_INSTANCES, APPS, daemons);
+    if (NODE_JVM_OPTS.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
+      // where the resident set goes, when asked for: -Dverge.bench.node.jvm="... -XX:NativeMemoryTracking=summary"
+      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(node.pid()), "VM.native_memory", "summary").redirectErrorStream(true).start();
+      new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+          .filter(l -> l.contains("committed=")).forEach(l -> System.out.println("# nmt " + l.strip()));
+    }
 
     long[] samples = new long[RESTARTS];
     for (int i = 0; i < RESTARTS; i++) {
@@ -142,6 +151,7 @@ public final class NodeBenchmark {
           firstReconciles(node.output(), start.toLocalDate()));
       await("the node to converge again", () -> converged(dev, token));
     }
+    System.out.printf(Locale.ROOT, "# node.rss after the restarts: %.1f MB%n", rssBytes(node.pid()) / (1024.0 * 1024.0));
     node.close();
     Arrays.sort(samples);
     bench("node.start_to_first_reconcile", samples[RESTARTS / 2], "ms");
@@ -220,6 +230,10 @@ public final class NodeBenchmark {
     command.addAll(List.of("env", "MALLOC_ARENA_MAX=2"));
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(NODE_JVM_OPTS);
+    if (System.getenv("VERGE_BENCH_NODE_CDS") != null) {
+      Path archive = state.resolve("node.jsa");
+      command.add(Files.exists(archive) ? "-XX:SharedArchiveFile=" + archive : "-XX:ArchiveClassesAtExit=" + archive);
+    }
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), VergeCommand.class.getName(),
         "node", "run", "--controller", CONTROLLER_IP + ":7443",
         "--ca-cert", work.resolve("controller/pki/ca.crt").toString(), "--serial", SERIAL,

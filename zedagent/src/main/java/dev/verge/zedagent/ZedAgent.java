@@ -98,11 +98,13 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   private final ExecutorService io;
   private final DeviceIdentity identity;
   private final ConfigCheck configCheck;
-  private final ManagedChannel channel;
+  private final X509Certificate controllerCa;
+  /** Made at the first dial, on the I/O thread: building it loads gRPC and TLS, a second that a restart need not wait for. */
+  private Stubs stubs;
   /** The proxy of the port nim has in use for controller traffic (read by grpc at each dial). */
   private final PortProxyDetector proxies = new PortProxyDetector();
-  private final DeviceServiceGrpc.DeviceServiceBlockingStub blocking;
-  private final DeviceServiceGrpc.DeviceServiceStub async;
+  private record Stubs(ManagedChannel channel, DeviceServiceGrpc.DeviceServiceBlockingStub blocking,
+      DeviceServiceGrpc.DeviceServiceStub async) {}
   /** The other agents' health and graphs, for the local API (written on the loop, read anywhere). */
   private final Map<String, AgentHealth> agentHealth = new ConcurrentHashMap<>();
   private final Map<String, AgentGraphs> agentGraphs = new ConcurrentHashMap<>();
@@ -135,17 +137,33 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   private java.util.concurrent.Future<?> redial;
   private volatile AgentStatus status;
 
-  /** Loads (or makes) the device identity and prepares the controller channel; nothing runs yet. */
+  /** Loads (or makes) the device identity and reads the controller's CA; nothing runs yet. */
   public ZedAgent(ZedAgentSettings settings) throws IOException, GeneralSecurityException {
     this.settings = settings;
     this.io = Executors.newSingleThreadExecutor(r -> daemon(r, "zedagent-io"));
     this.identity = DeviceIdentity.loadOrCreate(settings.stateDir().resolve("identity"), settings.serial());
-    X509Certificate controllerCa = Certificates.readCertificate(settings.controllerCaPem());
+    this.controllerCa = Certificates.readCertificate(settings.controllerCaPem());
     this.configCheck = new ConfigCheck(controllerCa);
-    this.channel = ControllerChannels.open(settings.controllerTarget(), settings.controllerAuthority(), controllerCa, identity,
-        proxies);
-    this.blocking = DeviceServiceGrpc.newBlockingStub(channel);
-    this.async = DeviceServiceGrpc.newStub(channel);
+  }
+
+  /** The controller channel and its stubs, made on first use (any thread). */
+  private synchronized Stubs stubs() {
+    if (stubs == null) {
+      if (closed) {
+        throw new IllegalStateException("zedagent has stopped");
+      }
+      ManagedChannel channel = ControllerChannels.open(settings.controllerTarget(), settings.controllerAuthority(),
+          controllerCa, identity, proxies);
+      stubs = new Stubs(channel, DeviceServiceGrpc.newBlockingStub(channel), DeviceServiceGrpc.newStub(channel));
+    }
+    return stubs;
+  }
+
+  /** The next dial resolves and connects afresh (no channel yet: it will anyway). */
+  private synchronized void idleChannel() {
+    if (stubs != null) {
+      stubs.channel().enterIdle();
+    }
   }
 
   /** zedagent alone on a loop of its own (tools and benchmarks); a node runs it with its agents. */
@@ -187,6 +205,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
         networkIs(newValue);
       }
     });
+    restore(); // first: the other agents wait for the restored config, not for the local API
     if (settings.localApi().isPresent()) {
       try {
         localApi = LocalApi.start(settings.localApi().get(), settings.localApiToken(), this,
@@ -195,7 +214,6 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
         throw new java.io.UncheckedIOException("cannot serve the local API on " + settings.localApi().get(), e);
       }
     }
-    restore();
     connect();
   }
 
@@ -276,7 +294,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     if (proxyChanged) {
       log.info("controller traffic on port {} goes {}", network.getControllerPort(),
           proxy.url().isEmpty() ? "direct" : "through proxy " + proxy.url());
-      channel.enterIdle(); // the next dial resolves again, and so asks for the proxy again
+      idleChannel(); // the next dial resolves again, and so asks for the proxy again
     }
     boolean portChanged = !network.getControllerPort().equals(controllerPort);
     String before = controllerPort;
@@ -314,7 +332,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     }
     failures = 0;
     telemetry.setOnline(false);
-    channel.enterIdle(); // a fresh connection, on the new route and through the new proxy
+    idleChannel(); // a fresh connection, on the new route and through the new proxy
     connect();
   }
 
@@ -381,14 +399,14 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     io.execute(
         () -> {
           try {
-            ControllerCerts certs = withDeadline(blocking).getControllerCerts(GetControllerCertsRequest.getDefaultInstance());
+            ControllerCerts certs = withDeadline(stubs().blocking()).getControllerCerts(GetControllerCertsRequest.getDefaultInstance());
             String problem = configCheck.trustSigner(certs.getSigningCertDer().toByteArray());
             if (!problem.isEmpty()) {
               log.error("controller signing certificate rejected: {}", problem);
             }
             OnboardResponse onboarded = null;
             if (deviceUuid.isEmpty()) {
-              onboarded = withDeadline(blocking).onboard(OnboardRequest.newBuilder().setSerial(settings.serial()).build());
+              onboarded = withDeadline(stubs().blocking()).onboard(OnboardRequest.newBuilder().setSerial(settings.serial()).build());
             }
             boolean signerTrusted = problem.isEmpty();
             OnboardResponse newOnboarding = onboarded;
@@ -433,7 +451,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     if (stream != null) {
       return; // a re-dial raced a connect already under way
     }
-    stream = async.connect(responses);
+    stream = stubs().async().connect(responses);
     currentResponses = responses;
     stream.onNext(DeviceMessage.newBuilder().setHello(Hello.newBuilder().setLastAppliedHash(appliedHash)).build());
   }
@@ -565,17 +583,17 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   private final class GrpcUploader implements TelemetryReporter.Uploader {
     @Override
     public void uploadInfo(List<InfoMessage> items) {
-      withDeadline(blocking).uploadInfo(InfoUpload.newBuilder().addAllItems(items).build());
+      withDeadline(stubs().blocking()).uploadInfo(InfoUpload.newBuilder().addAllItems(items).build());
     }
 
     @Override
     public void uploadMetrics(MetricsMessage metrics) {
-      withDeadline(blocking).uploadMetrics(MetricsUpload.newBuilder().setMetrics(metrics).build());
+      withDeadline(stubs().blocking()).uploadMetrics(MetricsUpload.newBuilder().setMetrics(metrics).build());
     }
 
     @Override
     public void uploadFlowLogs(List<FlowBatch> batches) {
-      withDeadline(blocking).uploadFlowLogs(FlowLogUpload.newBuilder().addAllBatches(batches).build());
+      withDeadline(stubs().blocking()).uploadFlowLogs(FlowLogUpload.newBuilder().addAllBatches(batches).build());
     }
   }
 
@@ -596,7 +614,11 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     if (telemetry != null) {
       telemetry.close();
     }
-    channel.shutdownNow();
+    synchronized (this) {
+      if (stubs != null) {
+        stubs.channel().shutdownNow();
+      }
+    }
     io.shutdownNow();
   }
 
