@@ -230,9 +230,11 @@ public final class NodeBenchmark {
     command.addAll(List.of("env", "MALLOC_ARENA_MAX=2"));
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(NODE_JVM_OPTS);
-    if (System.getenv("VERGE_BENCH_NODE_CDS") != null) {
+    if (!"0".equals(System.getenv("VERGE_BENCH_NODE_CDS"))) {
+      // as the launcher does (node_cds_opts): the first run writes the class archive as it stops, the restarts map it
       Path archive = state.resolve("node.jsa");
       command.add(Files.exists(archive) ? "-XX:SharedArchiveFile=" + archive : "-XX:ArchiveClassesAtExit=" + archive);
+      command.addAll(List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
     }
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), VergeCommand.class.getName(),
         "node", "run", "--controller", CONTROLLER_IP + ":7443",

@@ -90,6 +90,8 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private int step;
+  /** The controller's namespace, whose end of the node's eth0 the demo cuts (root only). */
+  private Netns upstream;
   private Host ctrl;
   private Host edge;
   private Path work;
@@ -119,12 +121,25 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("Verge demo: a controller pushes signed config to an edge node that dials out to it.");
     if (Root.isRoot()) {
       Netns upstream = topo.namespace("upstream");
+      Netns upstream2 = topo.namespace("upstream2");
       Netns device = topo.namespace("device");
       topo.veth(upstream, "eth0", device, "eth0");
-      // The node's uplink is DHCP (examples/edge-basic.yaml; before any config, nim's last resort
-      // is DHCP too): the upstream runs a real DHCP server that leases the device 203.0.113.2.
+      topo.veth(upstream2, "eth0", device, "eth1");
+      // The node's uplinks are DHCP (examples/edge-site.yaml; before any config, nim's last resort
+      // is DHCP too): each upstream runs a real DHCP server; the first one is the controller's own.
       new UpstreamHost(upstream, "eth0", "203.0.113.1/24")
           .startDhcpAndDns("203.0.113.2", "203.0.113.2", Duration.ofHours(1));
+      new UpstreamHost(upstream2, "eth0", "100.64.0.1/24")
+          .startDhcpAndDns("100.64.0.2", "100.64.0.2", Duration.ofHours(1));
+      // The second upstream is another provider (carrier-grade NAT space, as an LTE backup would be):
+      // it reaches the controller's network over a transit link.
+      topo.veth(upstream, "eth1", upstream2, "eth1");
+      upstream.address("eth1", "192.0.2.1/30").route("100.64.0.0/24", "192.0.2.2");
+      // the controller's address also on loopback, so that it still answers over the transit link
+      // when the demo cuts eth0 (a down link takes its addresses' local routes with it)
+      upstream.ip("addr", "add", "203.0.113.1/32", "dev", "lo");
+      upstream2.address("eth1", "192.0.2.2/30").defaultRoute("192.0.2.1").forwarding();
+      this.upstream = upstream;
       ctrl = new Host("upstream namespace " + upstream.name(), upstream, topo, "203.0.113.1");
       edge = new Host("device namespace " + device.name(), device, topo, "203.0.113.2");
       devicePort = 7443;
@@ -132,8 +147,9 @@ final class DemoCommand implements Callable<Integer> {
       metricsPort = 7445;
       localApiPort = 8088;
       System.out.println("Running as root: the controller is in " + upstream.name() + " (203.0.113.1), the node in "
-          + device.name() + " (203.0.113.2), joined by a veth that is the node's uplink eth0;");
-      System.out.println("the node's nim gets that address by DHCP from dnsmasq in " + upstream.name() + ".");
+          + device.name() + ", with two uplinks: eth0 to " + upstream.name() + " and eth1 to a second provider, "
+          + upstream2.name() + " (100.64.0.1), which routes to the controller;");
+      System.out.println("the node's nim leases each port's address by DHCP from the dnsmasq of its upstream.");
     } else {
       ctrl = new Host("this machine (loopback)", null, topo, "127.0.0.1");
       edge = ctrl;
@@ -184,13 +200,17 @@ final class DemoCommand implements Callable<Integer> {
     String uuid = device.path("deviceUuid").asText();
     show("device " + uuid + " onboarded, certificate " + device.path("certFingerprint").asText().substring(0, 16) + "...");
 
-    heading("Apply a config", "examples/edge-basic.yaml: an uplink, a local network instance, an app");
+    // as root the site of two uplinks, a local and a switch NI and an app on both; on the sim one uplink
+    String example = Root.isRoot() ? "examples/edge-site.yaml" : "examples/edge-basic.yaml";
+    heading("Apply a config", example + (Root.isRoot()
+        ? ": two uplinks, a local and a switch network instance, an app VM with a VIF on each"
+        : ": an uplink, a local network instance, an app"));
     if (Root.isRoot()) {
       // dnsmasq reads zedrouter's DHCP host and option files after dropping root: the path must be traversable
       Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
       DomainmgrDemoSteps.placeGuestImage(work.resolve("node"), this::show);
     }
-    Path config = RepoPaths.root().resolve("examples/edge-basic.yaml");
+    Path config = RepoPaths.root().resolve(example);
     JsonNode applied = adminJson("apply", "-d", uuid, "-f", config.toString());
     String hash = applied.path("configHash").asText();
     show("stored as version " + applied.path("version").asText() + ", hash " + hash.substring(0, 16) + "..., pushed="
@@ -237,8 +257,13 @@ final class DemoCommand implements Callable<Integer> {
         throw e;
       }
       app.get(0).forEach(this::show);
+      showAclDrop();
     } else {
       show("skipped: booting a VM needs root (taps and namespaces)");
+    }
+
+    if (upstream != null) {
+      cutAndRestoreTheUplink();
     }
 
     heading("Reject bad input at the controller", "an overlapping subnet, with the exact field path");
@@ -362,6 +387,93 @@ final class DemoCommand implements Callable<Integer> {
     ExecResult result = edge.verge("node", "status", "-o", "json", "--local-api", "127.0.0.1:" + localApiPort,
         "--token-file", work.resolve("local-api.token").toString());
     return JSON.readTree(expectOk(result).stdout());
+  }
+
+  /** The app's ACL at work: its guest pings the upstream at boot, a flow no ACE allows, dropped and counted. */
+  private void showAclDrop() throws IOException {
+    heading("An ACL drop, counted", "the guest pings 203.0.113.1; its VIF allows only example.com and port 8080: dropped");
+    List<String> drops = new ArrayList<>();
+    await("the dropped ping in zedrouter's metrics", () -> {
+      drops.clear();
+      List<JsonNode> networkInstances = new ArrayList<>();
+      nodeStatus().path("metrics").forEach(agentMetrics -> agentMetrics.path("networkInstances").forEach(networkInstances::add));
+      for (JsonNode ni : networkInstances) {
+        for (JsonNode vif : ni.path("interfaces")) {
+          if (vif.path("aclDrops").asLong() > 0) {
+            List<String> aces = new ArrayList<>();
+            vif.path("aces").forEach(a -> aces.add(a.path("name").asText() + " " + a.path("packets").asLong()));
+            drops.add(vif.path("ifName").asText() + ": " + vif.path("aclDrops").asLong()
+                + " packet(s) dropped by the implicit drop at the end of its ACL; ACE counters: " + String.join(", ", aces));
+          }
+        }
+      }
+      // and the guest has given up (its three pings went unanswered)
+      return !drops.isEmpty() && DomainmgrDemoSteps.consoleTail(nodeStatus()).stream().anyMatch(l -> l.contains("VERGE-CHECK"));
+    });
+    drops.forEach(this::show);
+    DomainmgrDemoSteps.consoleTail(nodeStatus()).stream().filter(l -> l.contains("VERGE-CHECK"))
+        .forEach(l -> show("guest console: " + l.strip()));
+  }
+
+  /**
+   * Failover on the real node: the controller's end of eth0 goes down; nim moves controller
+   * traffic to eth1, zedrouter moves the local NI's NAT, zedagent re-dials over eth1; then back.
+   */
+  private void cutAndRestoreTheUplink() throws IOException {
+    heading("Cut the active uplink", "the upstream's end of eth0 goes down; the node moves to eth1 and keeps its controller");
+    long cut = System.nanoTime();
+    upstream.ip("link", "set", "eth0", "down");
+    await("nim to move controller traffic to eth1", () -> deviceNetwork().path("currentUplink").asText().equals("eth1"));
+    long nimMoved = millisSince(cut);
+    await("local-1's NAT to move to eth1", () -> niUplink("local-1").equals("eth1"));
+    long niMoved = millisSince(cut);
+    await("the node's controller session to run over eth1",
+        () -> controllerSessionFrom().equals("100.64.0.2") && nodeStatus().path("connected").asBoolean());
+    long controllerBack = millisSince(cut);
+    show(String.format(java.util.Locale.ROOT, "nim: controller traffic on eth1 %d ms after the cut (EVE waits for its 300 s timer)",
+        nimMoved));
+    show(String.format(java.util.Locale.ROOT, "zedrouter: local-1 NATs out of eth1 %d ms after the cut", niMoved));
+    show(String.format(java.util.Locale.ROOT, "zedagent: connected to the controller again over eth1 %d ms after the cut"
+        + " (its TCP session from 100.64.0.2)", controllerBack));
+    ZedrouterDemoStep.show(nodeStatus(), this::show);
+
+    heading("Restore it", "after its hold-down and a successful probe, the node returns to the preferred eth0");
+    long back = System.nanoTime();
+    upstream.ip("link", "set", "eth0", "up");
+    await("nim to return to eth0", () -> deviceNetwork().path("currentUplink").asText().equals("eth0"));
+    long nimBack = millisSince(back);
+    await("local-1's NAT to return to eth0", () -> niUplink("local-1").equals("eth0"));
+    long niBack = millisSince(back);
+    await("the node's controller session to return to eth0",
+        () -> controllerSessionFrom().equals("203.0.113.2") && nodeStatus().path("connected").asBoolean());
+    show(String.format(java.util.Locale.ROOT, "back on eth0 %d ms after the link came back (nim), local-1 %d ms,"
+        + " the controller session %d ms", nimBack, niBack, millisSince(back)));
+  }
+
+  /** The local address of the node's established TCP session to the controller (ss in its namespace), or "". */
+  private String controllerSessionFrom() {
+    return edge.run("ss", "-Htn", "state", "established", "dst", ctrl.address() + ":" + devicePort).stdout().lines()
+        .map(l -> l.trim().split("\\s+"))
+        .filter(f -> f.length >= 4)
+        .map(f -> f[2].substring(0, f[2].lastIndexOf(':')))
+        .findFirst().orElse("");
+  }
+
+  private static long millisSince(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  /** The port a network instance (by display name) sends its traffic out of, as zedrouter reports it. */
+  private String niUplink(String displayName) throws IOException {
+    var reports = nodeStatus().path("reported").fields();
+    while (reports.hasNext()) {
+      var report = reports.next();
+      JsonNode ni = StatusView.payload(report.getValue());
+      if (report.getKey().startsWith("network_instance/") && ni.path("displayName").asText().equals(displayName)) {
+        return ni.path("selectedPort").asText();
+      }
+    }
+    return "";
   }
 
   /** nim's uplink as `verge node status` reports it: its lease and why it carries controller traffic. */

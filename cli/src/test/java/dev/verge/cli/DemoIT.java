@@ -30,13 +30,24 @@ class DemoIT {
     // the node in namespaces of their own, the node reaching the controller over its uplink.
     assertThat(demo.stdout())
         .containsPattern("Running as root: the controller is in vg-\\d+-\\d+-upstream \\(203\\.0\\.113\\.1\\), the node in "
-            + "vg-\\d+-\\d+-device \\(203\\.0\\.113\\.2\\)")
+            + "vg-\\d+-\\d+-device, with two uplinks")
         .doesNotContain("Not root")
         .contains("controller serving devices on 203.0.113.1:7443");
     assertThat(demo.stdout())
         .contains("the device verified the signature and acknowledged hash")
         // the uplink's lease from the upstream's dnsmasq, and nim's verified choice of it
         .contains("eth0 (DHCP) 203.0.113.2/24 via 203.0.113.1 <- controller traffic")
+        .contains("eth1 (DHCP) 100.64.0.2/24 via 100.64.0.1")
+        .containsPattern("switch-1: ONLINE, bridge bn\\d+")
+        .contains("on an L2 segment without DHCP: no address") // the app's VIF on the switch NI
+        // the app's ACL dropped its guest's ping and counted it
+        .containsPattern("packet\\(s\\) dropped by the implicit drop at the end of its ACL; ACE counters: allow-web \\d+")
+        .contains("VERGE-CHECK FAIL ping:203.0.113.1")
+        // failover on the node itself: eth0 cut, everything moves to eth1 and the controller is reached again
+        .containsPattern("nim: controller traffic on eth1 \\d+ ms after the cut")
+        .containsPattern("zedrouter: local-1 NATs out of eth1 \\d+ ms after the cut")
+        .containsPattern("zedagent: connected to the controller again over eth1 \\d+ ms after the cut")
+        .containsPattern("back on eth0 \\d+ ms after the link came back")
         .contains("zedagent/NetworkInstanceConfig 00000000-0000-4000-8000-000000000b01: local-1")
         .contains("(OVERLAPPING_SUBNET)")
         .contains("node connected=false")
