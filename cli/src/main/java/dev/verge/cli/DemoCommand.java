@@ -90,6 +90,8 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private int step;
+  private NetTopology topo;
+  private VpnDemoStep vpn;
   private Host ctrl;
   private Host edge;
   private Path work;
@@ -104,15 +106,30 @@ final class DemoCommand implements Callable<Integer> {
       System.err.println("demo: --once and --keep-going exclude each other");
       return 2;
     }
-    try (NetTopology topo = NetTopology.create("demo")) {
+    vpn = new VpnDemoStep(this::heading, this::show);
+    try (NetTopology topo = NetTopology.create("demo"); VpnDemoStep closesBeforeTheTopology = vpn) {
       work = topo.workDir();
+      this.topo = topo;
       setUp(topo);
-      return run();
+      run();
     } catch (DemoFailure e) {
       System.out.println();
       System.out.println("demo FAILED: " + e.getMessage());
       return 1;
     }
+    return leftBehind().isEmpty() ? 0 : 1;
+  }
+
+  /** What outlived the demo's clean-up (the VPN step's charons), said as it is printed. */
+  private List<Long> leftBehind() {
+    List<Long> alive = vpn.charonPids().stream()
+        .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList();
+    if (!vpn.charonPids().isEmpty()) {
+      System.out.println(alive.isEmpty()
+          ? "Cleaned up: charon pids " + vpn.charonPids() + " ended, their TUN devices and the namespaces are gone."
+          : "demo FAILED: charon pids " + alive + " outlived the demo");
+    }
+    return alive;
   }
 
   private void setUp(NetTopology topo) throws IOException {
@@ -155,7 +172,7 @@ final class DemoCommand implements Callable<Integer> {
     AtomicFiles.writeSecret(file, token.getBytes(StandardCharsets.US_ASCII));
   }
 
-  private int run() throws Exception {
+  private void run() throws Exception {
     heading("Start the controller", "device API over mutual TLS, admin API on loopback");
     BackgroundProcess controller = startController();
     show(controller.output().lines().filter(l -> l.contains("controller serving")).findFirst().orElse(""));
@@ -289,6 +306,35 @@ final class DemoCommand implements Callable<Integer> {
     metrics.stdout().lines().filter(l -> l.startsWith("verge_") && !l.startsWith("#")).limit(6).forEach(this::show);
 
     try {
+      vpn.run(topo, ctrl.ns(), edge.ns(), config, work, new VpnDemoStep.Demo() {
+        @Override
+        public void apply(Path file) throws Exception {
+          String applied = adminJson("apply", "-d", uuid, "-f", file.toString()).path("configHash").asText();
+          DemoCommand.await("the device to acknowledge " + file.getFileName(),
+              () -> deviceRecord(uuid).path("appliedHash").asText().equals(applied));
+        }
+
+        @Override
+        public JsonNode nodeStatus() throws Exception {
+          return DemoCommand.this.nodeStatus();
+        }
+
+        @Override
+        public String nodeStatusText() {
+          return expectOk(edge.verge("node", "status", "--local-api", "127.0.0.1:" + localApiPort,
+              "--token-file", work.resolve("local-api.token").toString())).stdout();
+        }
+
+        @Override
+        public void await(String what, Callable<Boolean> check) {
+          DemoCommand.await(what, check::call);
+        }
+      });
+    } catch (IllegalStateException e) {
+      throw new DemoFailure("vpn: " + e.getMessage());
+    }
+
+    try {
       new NimDemoSteps(this::heading, this::show).run(work);
     } catch (IllegalStateException e) {
       throw new DemoFailure("nim: " + e.getMessage());
@@ -303,13 +349,13 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("Demo complete" + (Root.isRoot() ? "" : " (on loopback and the sim host: run as root for the real kernel)")
         + ": onboarding, a signed push and its acknowledgement, validation, a controller outage and");
-    System.out.println("resume, the local override, telemetry, nim's uplink failover, zedrouter's network instances and");
+    System.out.println("resume, the local override, telemetry, " + (Root.isRoot() ? "a VPN tunnel to a remote site, " : "")
+        + "nim's uplink failover, zedrouter's network instances and");
     System.out.println("domainmgr's app VM all ran" + (Root.isRoot() ? " on the real kernel in throw-away namespaces." : "."));
     if (keepGoing) {
       System.out.println("Still running (--keep-going); state in " + work + ". Ctrl-C to stop and clean up.");
       Thread.currentThread().join();
     }
-    return 0;
   }
 
   private BackgroundProcess startController() {
