@@ -120,16 +120,24 @@ final class DemoCommand implements Callable<Integer> {
     return leftBehind().isEmpty() ? 0 : 1;
   }
 
-  /** What outlived the demo's clean-up (the VPN step's charons), said as it is printed. */
-  private List<Long> leftBehind() {
-    List<Long> alive = vpn.charonPids().stream()
-        .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList();
-    if (!vpn.charonPids().isEmpty()) {
-      System.out.println(alive.isEmpty()
-          ? "Cleaned up: charon pids " + vpn.charonPids() + " ended, their TUN devices and the namespaces are gone."
-          : "demo FAILED: charon pids " + alive + " outlived the demo");
+  /**
+   * What outlived the demo's clean-up, said as it is printed: the VPN step's charons, and the
+   * namespaces (a TUN device goes with its namespace once no charon holds it).
+   */
+  private List<String> leftBehind() {
+    List<String> left = new ArrayList<>();
+    vpn.charonPids().stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+        .forEach(pid -> left.add("charon pid " + pid));
+    List<String> namespaces = NetTopology.listNamespaces();
+    topo.namespaceNames().stream().filter(namespaces::contains).forEach(ns -> left.add("namespace " + ns));
+    if (!left.isEmpty()) {
+      System.out.println("demo FAILED: outlived the demo: " + String.join(", ", left));
+    } else if (!vpn.charonPids().isEmpty()) {
+      System.out.println("Cleaned up: charon pids " + vpn.charonPids() + " ended, the namespaces "
+          + topo.namespaceNames().stream().map(n -> n.substring(n.lastIndexOf('-') + 1)).toList()
+          + " and the TUN devices in them are gone.");
     }
-    return alive;
+    return left;
   }
 
   private void setUp(NetTopology topo) throws IOException {

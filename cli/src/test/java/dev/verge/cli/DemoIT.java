@@ -56,7 +56,8 @@ class DemoIT {
         .containsPattern("vpn ESTABLISHED peer 198\\.51\\.100\\.2 .* in [1-9]\\d* B/[1-9]\\d* pkts out [1-9]\\d* B/[1-9]\\d* pkts");
     // and both charons (the node's, the gateway's) ended with the demo: no charon, no TUN device left
     java.util.regex.Matcher cleaned = java.util.regex.Pattern
-        .compile("Cleaned up: charon pids \\[(\\d+), (\\d+)\\] ended").matcher(demo.stdout());
+        .compile("Cleaned up: charon pids \\[(\\d+), (\\d+)\\] ended, the namespaces \\[.*site.*\\] and the TUN devices")
+        .matcher(demo.stdout());
     assertThat(cleaned.find()).as("the demo's clean-up line").isTrue();
     for (String pid : List.of(cleaned.group(1), cleaned.group(2))) {
       assertThat(ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false))
