@@ -2,17 +2,15 @@ package dev.verge.bench;
 
 import dev.verge.agent.AgentNode;
 import dev.verge.agent.RuntimeSettings;
+import dev.verge.hostos.DaemonSpec;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
 import dev.verge.hostos.linux.ProcessSupervisor;
-import dev.verge.hostos.vici.CharonSpec;
-import dev.verge.hostos.vici.Charons;
-import dev.verge.hostos.vici.IpsecBackend;
-import dev.verge.hostos.vici.SiteToSite;
-import dev.verge.hostos.vici.ViciClient;
+import dev.verge.hostos.vici.SiteGateway;
 import dev.verge.netlab.BackgroundProcess;
 import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
+import dev.verge.netlab.RemoteSite;
 import dev.verge.netlab.Root;
 import dev.verge.proto.common.v1.UuidAndVersion;
 import dev.verge.proto.config.v1.Ace;
@@ -76,21 +74,20 @@ public final class VpnBenchmark {
     Files.setPosixFilePermissions(scratch, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     try (NetTopology topology = NetTopology.create("vpnbench")) {
       Netns dev = topology.namespace("dev");
-      Netns gw = topology.namespace("gw");
-      Netns rlan = topology.namespace("rlan");
+      RemoteSite site = RemoteSite.create(topology, "gw", "rlan");
+      Netns gw = site.gateway();
       topology.veth(dev, "eth0", gw, "eth0");
       dev.address("eth0", "192.0.2.10/24");
       gw.address("eth0", "192.0.2.2/24");
-      topology.veth(gw, "lan0", rlan, "eth0");
-      gw.address("lan0", "10.2.0.1/24").forwarding();
-      rlan.address("eth0", "10.2.0.5/24").defaultRoute("10.2.0.1");
-      BackgroundProcess remoteIperf = rlan.spawn("iperf3", "iperf3", "-s", "-B", "10.2.0.5", "-p", "5201");
+      BackgroundProcess remoteIperf =
+          site.lanHost().namespace().spawn("iperf3", "iperf3", "-s", "-B", RemoteSite.HOST, "-p", "5201");
       BackgroundProcess upstreamIperf = gw.spawn("iperf3", "iperf3", "-s", "-B", "192.0.2.2", "-p", "5202");
       try (ProcessSupervisor gateway = new ProcessSupervisor(scratch.resolve("gw-daemons"), gw.execPrefix());
           LinuxHost host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(scratch.resolve("daemons"), Path.of("/sys")));
           PubSub bus = PubSub.inJvm(PubSubConfig.defaults());
           AgentLoop observer = AgentLoop.create("bench-vpn-observer")) {
-        startGatewayCharon(gateway);
+        new SiteGateway(gateway, DaemonSpec.RestartPolicy.DEFAULT).startWithPsk(SiteGateway.answering("gw.example",
+            "dev.example", Optional.empty(), List.of(RemoteSite.LAN), List.of("10.1.0.0/24"), Duration.ofSeconds(30)), PSK, WAIT);
         bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE).publish("global", DeviceNetwork.newBuilder()
             .addPorts(Port.newBuilder().setLabel("eth0").setIfName("eth0").setUsage(Port.Usage.USAGE_MANAGEMENT).setUp(true)
                 .setCarrier(true).setMtu(1500).addAddresses("192.0.2.10/24").addGateways("192.0.2.2"))
@@ -122,7 +119,7 @@ public final class VpnBenchmark {
           System.out.flush();
 
           Netns vpnApp = attachApp(topology, dev, "vpnapp", apps, plans, VPN_APP, VPN_NI);
-          double vpn = throughput(vpnApp, "10.2.0.5", 5201);
+          double vpn = throughput(vpnApp, RemoteSite.HOST, 5201);
           nis.publish(LOCAL_NI, localNi());
           Netns localApp = attachApp(topology, dev, "localapp", apps, plans, LOCAL_APP, LOCAL_NI);
           await(() -> status.snapshot().containsKey(LOCAL_NI)
@@ -144,23 +141,11 @@ public final class VpnBenchmark {
     return ni == null ? "" : ni.getVpnState();
   }
 
-  private static void startGatewayCharon(ProcessSupervisor gateway) {
-    CharonSpec spec = CharonSpec.standard("charon", IpsecBackend.LIBIPSEC);
-    Charons.writeConfig(gateway, spec);
-    gateway.start(spec.daemonSpec(gateway.paths("charon")));
-    try (ViciClient vici = Charons.connect(gateway, spec, WAIT)) {
-      vici.loadShared("site", "IKE", PSK, List.of("dev.example", "gw.example"));
-      vici.loadConn("site", new SiteToSite("site", "192.0.2.2", "%any", "gw.example", "dev.example", Optional.empty(),
-          List.of("aes256-sha256-modp3072"), List.of("aes256-sha256-modp3072"), Duration.ofSeconds(30),
-          Duration.ofHours(4), Duration.ofHours(1), List.of("10.2.0.0/24"), List.of("10.1.0.0/24"), false).toVici());
-    }
-  }
-
   private static NetworkInstanceConfig vpnNi() {
     return NetworkInstanceConfig.newBuilder().setId(UuidAndVersion.newBuilder().setUuid(VPN_NI).setVersion("1"))
         .setType(NetworkInstanceConfig.Type.TYPE_VPN).setActivate(true).setPort(Adapter.newBuilder().setName("eth0"))
         .setIp(IpSpec.newBuilder().setSubnet("10.1.0.0/24"))
-        .setVpn(VpnSettings.newBuilder().setPeer("192.0.2.2").addRemoteSubnets("10.2.0.0/24").setPsk(PSK)
+        .setVpn(VpnSettings.newBuilder().setPeer("192.0.2.2").addRemoteSubnets(RemoteSite.LAN).setPsk(PSK)
             .setLocalId("dev.example").setRemoteId("gw.example"))
         .build();
   }

@@ -92,6 +92,8 @@ final class DemoCommand implements Callable<Integer> {
   private int step;
   /** The controller's namespace, whose end of the node's eth0 the demo cuts (root only). */
   private Netns upstream;
+  private NetTopology topo;
+  private VpnDemoStep vpn;
   private Host ctrl;
   private Host edge;
   private Path work;
@@ -106,15 +108,38 @@ final class DemoCommand implements Callable<Integer> {
       System.err.println("demo: --once and --keep-going exclude each other");
       return 2;
     }
-    try (NetTopology topo = NetTopology.create("demo")) {
+    vpn = new VpnDemoStep(this::heading, this::show);
+    try (NetTopology topo = NetTopology.create("demo"); VpnDemoStep closesBeforeTheTopology = vpn) {
       work = topo.workDir();
+      this.topo = topo;
       setUp(topo);
-      return run();
+      run();
     } catch (DemoFailure e) {
       System.out.println();
       System.out.println("demo FAILED: " + e.getMessage());
       return 1;
     }
+    return leftBehind().isEmpty() ? 0 : 1;
+  }
+
+  /**
+   * What outlived the demo's clean-up, said as it is printed: the VPN step's charons, and the
+   * namespaces (a TUN device goes with its namespace once no charon holds it).
+   */
+  private List<String> leftBehind() {
+    List<String> left = new ArrayList<>();
+    vpn.charonPids().stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+        .forEach(pid -> left.add("charon pid " + pid));
+    List<String> namespaces = NetTopology.listNamespaces();
+    topo.namespaceNames().stream().filter(namespaces::contains).forEach(ns -> left.add("namespace " + ns));
+    if (!left.isEmpty()) {
+      System.out.println("demo FAILED: outlived the demo: " + String.join(", ", left));
+    } else if (!vpn.charonPids().isEmpty()) {
+      System.out.println("Cleaned up: charon pids " + vpn.charonPids() + " ended, the namespaces "
+          + topo.namespaceNames().stream().map(n -> n.substring(n.lastIndexOf('-') + 1)).toList()
+          + " and the TUN devices in them are gone.");
+    }
+    return left;
   }
 
   private void setUp(NetTopology topo) throws IOException {
@@ -171,7 +196,7 @@ final class DemoCommand implements Callable<Integer> {
     AtomicFiles.writeSecret(file, token.getBytes(StandardCharsets.US_ASCII));
   }
 
-  private int run() throws Exception {
+  private void run() throws Exception {
     heading("Start the controller", "device API over mutual TLS, admin API on loopback");
     BackgroundProcess controller = startController();
     show(controller.output().lines().filter(l -> l.contains("controller serving")).findFirst().orElse(""));
@@ -314,6 +339,35 @@ final class DemoCommand implements Callable<Integer> {
     metrics.stdout().lines().filter(l -> l.startsWith("verge_") && !l.startsWith("#")).limit(6).forEach(this::show);
 
     try {
+      vpn.run(topo, ctrl.ns(), edge.ns(), config, work, new VpnDemoStep.Demo() {
+        @Override
+        public void apply(Path file) throws Exception {
+          String applied = adminJson("apply", "-d", uuid, "-f", file.toString()).path("configHash").asText();
+          DemoCommand.await("the device to acknowledge " + file.getFileName(),
+              () -> deviceRecord(uuid).path("appliedHash").asText().equals(applied));
+        }
+
+        @Override
+        public JsonNode nodeStatus() throws Exception {
+          return DemoCommand.this.nodeStatus();
+        }
+
+        @Override
+        public String nodeStatusText() {
+          return expectOk(edge.verge("node", "status", "--local-api", "127.0.0.1:" + localApiPort,
+              "--token-file", work.resolve("local-api.token").toString())).stdout();
+        }
+
+        @Override
+        public void await(String what, Callable<Boolean> check) {
+          DemoCommand.await(what, check::call);
+        }
+      });
+    } catch (IllegalStateException e) {
+      throw new DemoFailure("vpn: " + e.getMessage());
+    }
+
+    try {
       new NimDemoSteps(this::heading, this::show).run(work);
     } catch (IllegalStateException e) {
       throw new DemoFailure("nim: " + e.getMessage());
@@ -328,13 +382,13 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println();
     System.out.println("Demo complete" + (Root.isRoot() ? "" : " (on loopback and the sim host: run as root for the real kernel)")
         + ": onboarding, a signed push and its acknowledgement, validation, a controller outage and");
-    System.out.println("resume, the local override, telemetry, nim's uplink failover, zedrouter's network instances and");
+    System.out.println("resume, the local override, telemetry, " + (Root.isRoot() ? "a VPN tunnel to a remote site, " : "")
+        + "nim's uplink failover, zedrouter's network instances and");
     System.out.println("domainmgr's app VM all ran" + (Root.isRoot() ? " on the real kernel in throw-away namespaces." : "."));
     if (keepGoing) {
       System.out.println("Still running (--keep-going); state in " + work + ". Ctrl-C to stop and clean up.");
       Thread.currentThread().join();
     }
-    return 0;
   }
 
   private BackgroundProcess startController() {

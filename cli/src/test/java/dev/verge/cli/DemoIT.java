@@ -57,6 +57,23 @@ class DemoIT {
         .contains("verge_controller_devices_connected 1")
         .contains("VERGE-CHECK OK ping:192.0.2.1") // the app VM domainmgr booted pinged the upstream
         .contains("Demo complete");
+    // the VPN step: the node's tunnel to the remote site's gateway is up, as verge node status shows it...
+    assertThat(demo.stdout())
+        .contains("site-vpn     vpn     ONLINE")
+        .contains("vpn ESTABLISHED peer 198.51.100.2 from 203.0.113.2 (libipsec)")
+        .contains("the gateway's charon: IKE_SA ESTABLISHED with 203.0.113.2")
+        // ...the app on the VPN NI fetched the remote LAN host's page, and the SA counted it both ways
+        .contains("VERGE-CHECK OK wget:http://10.2.0.5/ hello from the remote site LAN")
+        .containsPattern("vpn ESTABLISHED peer 198\\.51\\.100\\.2 .* in [1-9]\\d* B/[1-9]\\d* pkts out [1-9]\\d* B/[1-9]\\d* pkts");
+    // and both charons (the node's, the gateway's) ended with the demo: no charon, no TUN device left
+    java.util.regex.Matcher cleaned = java.util.regex.Pattern
+        .compile("Cleaned up: charon pids \\[(\\d+), (\\d+)\\] ended, the namespaces \\[.*site.*\\] and the TUN devices")
+        .matcher(demo.stdout());
+    assertThat(cleaned.find()).as("the demo's clean-up line").isTrue();
+    for (String pid : List.of(cleaned.group(1), cleaned.group(2))) {
+      assertThat(ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false))
+          .as("charon " + pid + " after the demo").isFalse();
+    }
     assertThat(NetTopology.listNamespaces()).as("namespaces after the demo").isEqualTo(before);
   }
 }

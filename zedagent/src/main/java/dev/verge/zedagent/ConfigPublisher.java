@@ -2,10 +2,12 @@ package dev.verge.zedagent;
 
 import com.google.protobuf.Message;
 import dev.verge.proto.config.v1.DeviceConfig;
+import dev.verge.proto.config.v1.NetworkInstanceConfig;
 import dev.verge.proto.config.v1.PhysicalIo;
 import dev.verge.pubsub.Publication;
 import dev.verge.pubsub.Topic;
 import dev.verge.topics.ZedagentTopics;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +63,7 @@ public final class ConfigPublisher implements AutoCloseable {
             slice(outputs, ZedagentTopics.BONDS, DeviceConfig::getBondsList, b -> b.getLogicalLabel()),
             slice(outputs, ZedagentTopics.SYSTEM_ADAPTERS, DeviceConfig::getSystemAdaptersList, a -> a.getName()),
             slice(outputs, ZedagentTopics.NETWORKS, DeviceConfig::getNetworksList, n -> n.getId().getUuid()),
-            slice(outputs, ZedagentTopics.NETWORK_INSTANCES, DeviceConfig::getNetworkInstancesList,
+            slice(outputs, ZedagentTopics.NETWORK_INSTANCES, ConfigPublisher::networkInstances,
                 ni -> ni.getId().getUuid()),
             slice(outputs, ZedagentTopics.APPS, DeviceConfig::getAppsList, app -> app.getId().getUuid()),
             slice(outputs, ZedagentTopics.CONFIG_ITEMS, DeviceConfig::getConfigItemsList, item -> item.getKey()));
@@ -83,6 +85,25 @@ public final class ConfigPublisher implements AutoCloseable {
       changes += slice.apply(config);
     }
     return changes;
+  }
+
+  /**
+   * The config's NIs, each VPN NI's {@code psk_ref} resolved: its pre-shared key is the value of
+   * the config item it names, so zedrouter gets the key and a new key (the item changed) reloads
+   * the tunnel. A reference to no item is left unresolved: zedrouter reports it in the NI's status.
+   */
+  static List<NetworkInstanceConfig> networkInstances(DeviceConfig config) {
+    Map<String, String> items = new HashMap<>();
+    config.getConfigItemsList().forEach(item -> items.put(item.getKey(), item.getValue()));
+    return config.getNetworkInstancesList().stream().map(ni -> {
+      String ref = ni.getVpn().getPskRef();
+      if (ref.isEmpty() || !ni.getVpn().getPsk().isEmpty() || !items.containsKey(ref)) {
+        return ni;
+      }
+      NetworkInstanceConfig.Builder resolved = ni.toBuilder();
+      resolved.getVpnBuilder().setPsk(items.get(ref));
+      return resolved.build();
+    }).toList();
   }
 
   private static String ioKey(PhysicalIo io) {

@@ -135,6 +135,25 @@ class ConfigPublisherTest {
     }
   }
 
+  /** The controller takes a VPN NI's key as a config item it names (psk_ref); zedrouter needs the key itself. */
+  @Test
+  void aVpnNisPskRefIsResolvedFromItsConfigItemAndAMissingItemIsLeftForZedrouterToReport() {
+    NetworkInstanceConfig.Builder vpn = ni("v1", "site").toBuilder().setType(NetworkInstanceConfig.Type.TYPE_VPN);
+    vpn.getVpnBuilder().setPeer("198.51.100.2").setPskRef("site-psk");
+    DeviceConfig config = DeviceConfig.newBuilder().addNetworkInstances(vpn)
+        .addNetworkInstances(vpn.clone().setId(UuidAndVersion.newBuilder().setUuid("v2")).setVpn(
+            vpn.getVpn().toBuilder().setPskRef("no-such-item")))
+        .addNetworkInstances(ni("l1", "local"))
+        .addConfigItems(ConfigItem.newBuilder().setKey("site-psk").setValue("a key of the site")).build();
+
+    List<NetworkInstanceConfig> nis = ConfigPublisher.networkInstances(config);
+
+    assertThat(nis.get(0).getVpn().getPsk()).isEqualTo("a key of the site");
+    assertThat(nis.get(0).getVpn().getPskRef()).isEqualTo("site-psk");
+    assertThat(nis.get(1).getVpn().getPsk()).isEmpty();
+    assertThat(nis.get(2)).isEqualTo(ni("l1", "local"));
+  }
+
   @Test
   void keysThatCannotBeBusKeysAreEscapedNotRefused() {
     assertThat(ConfigPublisher.busKey("a/b")).isEqualTo("a%2Fb");

@@ -50,7 +50,7 @@ final class VpnValidator {
       certificates = certificates(vpn, errors);
     } else if (psk.isEmpty()) {
       errors.add(new NiError("MISSING_PSK", "vpn.psk", "a VPN network instance needs a pre-shared key"
-          + (vpn.getPskRef().isEmpty() ? "" : " (psk_ref '" + vpn.getPskRef() + "' is not resolved by zedrouter yet)")));
+          + (vpn.getPskRef().isEmpty() ? "" : " (psk_ref '" + vpn.getPskRef() + "' names no config item)")));
     } else if (psk.length() < 8) {
       errors.add(new NiError("WEAK_PSK", "vpn.psk", "the pre-shared key has " + psk.length()
           + " characters; at least 8 are needed"));

@@ -10,17 +10,16 @@ import dev.verge.hostos.DaemonSpec;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
 import dev.verge.hostos.linux.ProcessSupervisor;
-import dev.verge.hostos.vici.CharonSpec;
-import dev.verge.hostos.vici.Charons;
 import dev.verge.hostos.vici.Der;
 import dev.verge.hostos.vici.Pem;
-import dev.verge.hostos.vici.IpsecBackend;
+import dev.verge.hostos.vici.SiteGateway;
 import dev.verge.hostos.vici.SiteToSite;
 import dev.verge.hostos.vici.ViciClient;
 import dev.verge.netlab.BackgroundProcess;
 import dev.verge.netlab.DhcpClient;
 import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
+import dev.verge.netlab.RemoteSite;
 import dev.verge.netlab.Root;
 import dev.verge.proto.Certificates;
 import dev.verge.proto.config.v1.NetworkInstanceConfig;
@@ -62,7 +61,8 @@ class VpnIT {
   Netns rlan;
   Netns app;
   LinuxHost host;
-  ProcessSupervisor gateway;
+  ProcessSupervisor gatewayDaemons;
+  SiteGateway gateway;
   PubSub bus;
   AgentLoop observer;
   AgentNode node;
@@ -80,18 +80,17 @@ class VpnIT {
     Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     topology = NetTopology.create("vpn");
     dev = topology.namespace("dev");
-    gw = topology.namespace("gw");
-    rlan = topology.namespace("rlan");
+    RemoteSite site = RemoteSite.create(topology, "gw", "rlan");
+    gw = site.gateway();
+    rlan = site.lanHost().namespace();
     app = topology.namespace("app");
     topology.veth(dev, "eth0", gw, "eth0");
     dev.address("eth0", "192.0.2.10/24");
     gw.address("eth0", "192.0.2.2/24");
-    topology.veth(gw, "lan0", rlan, "eth0");
-    gw.address("lan0", "10.2.0.1/24").forwarding();
-    rlan.address("eth0", "10.2.0.5/24").defaultRoute("10.2.0.1");
     topology.veth(dev, "nbu1x1", app, "eth0");
 
-    gateway = new ProcessSupervisor(dir.resolve("gw-daemons"), gw.execPrefix());
+    gatewayDaemons = new ProcessSupervisor(dir.resolve("gw-daemons"), gw.execPrefix());
+    gateway = new SiteGateway(gatewayDaemons, DaemonSpec.RestartPolicy.NEVER);
     startGatewayCharon(PSK);
 
     host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
@@ -127,38 +126,26 @@ class VpnIT {
    * The remote gateway: its own charon, answering (never initiating) the device's tunnel. It is not
    * restarted when it dies: the tests decide when the peer comes back.
    */
-  private void startGatewayCharon(String psk) throws Exception {
-    try (ViciClient vici = startGatewayCharon()) {
-      vici.loadShared("site", "IKE", psk, List.of("dev.example", "gw.example"));
-      vici.loadConn("site", gatewayConnection(Optional.empty()).toVici());
-    }
+  private void startGatewayCharon(String psk) {
+    gateway.startWithPsk(gatewayConnection(Optional.empty()), psk, WAIT);
   }
 
   /** The gateway authenticating with {@code own}'s certificate, accepting the device's issued by {@code deviceCa}. */
   private void startGatewayCharon(Certificates.Identity own, Certificates.Identity deviceCa) throws Exception {
-    try (ViciClient vici = startGatewayCharon()) {
+    try (ViciClient vici = gateway.start(WAIT)) {
       Der certificate = new Der(Certificates.der(own.certificate()));
       Der ca = new Der(Certificates.der(deviceCa.certificate()));
       vici.loadCert(ViciClient.CertificateKind.X509, certificate);
       vici.loadCert(ViciClient.CertificateKind.X509_CA, ca);
       Pem.PrivateKey key = Pem.privateKey(Certificates.toPem(own.keys().getPrivate()));
       vici.loadKey(key.type(), key.der());
-      vici.loadConn("site", gatewayConnection(Optional.of(new SiteToSite.PubkeyAuth(certificate, ca))).toVici());
+      vici.loadConn(SiteGateway.CONNECTION, gatewayConnection(Optional.of(new SiteToSite.PubkeyAuth(certificate, ca))).toVici());
     }
   }
 
-  private ViciClient startGatewayCharon() {
-    CharonSpec spec = CharonSpec.standard("charon", IpsecBackend.LIBIPSEC);
-    Charons.writeConfig(gateway, spec);
-    gateway.start(spec.daemonSpec(gateway.paths("charon")).withRestart(DaemonSpec.RestartPolicy.NEVER));
-    return Charons.connect(gateway, spec, WAIT);
-  }
-
   private static SiteToSite gatewayConnection(Optional<SiteToSite.PubkeyAuth> certificates) {
-    // %any: it answers on whichever of its addresses the device reaches it at
-    return new SiteToSite("site", "%any", "%any", "gw.example", "dev.example", certificates,
-        VpnPlan.DEFAULT_IKE_PROPOSALS, VpnPlan.DEFAULT_ESP_PROPOSALS, Duration.ofSeconds(2), Duration.ofHours(4),
-        Duration.ofHours(1), List.of("10.2.0.0/24"), List.of("10.1.0.0/24"), false);
+    return SiteGateway.answering("gw.example", "dev.example", certificates, List.of(RemoteSite.LAN), List.of("10.1.0.0/24"),
+        Duration.ofSeconds(2));
   }
 
   /** DPD every 2 s of silence, the peer dead after 4 s without an answer. */
@@ -191,8 +178,8 @@ class VpnIT {
       bus.close();
       host.close();
     }
-    if (gateway != null) {
-      gateway.close();
+    if (gatewayDaemons != null) {
+      gatewayDaemons.close();
     }
     if (topology != null) {
       topology.close();
@@ -260,8 +247,7 @@ class VpnIT {
     await().atMost(WAIT).until(() -> host.daemons().status("charon-bn1").isEmpty());
     assertThat(ProcessHandle.of(charonPid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     await().atMost(WAIT).until(() -> !dev.ip("link", "show").contains("ipsec"));
-    CharonSpec gwSpec = CharonSpec.standard("charon", IpsecBackend.LIBIPSEC);
-    try (ViciClient vici = Charons.connect(gateway, gwSpec, WAIT)) {
+    try (ViciClient vici = gateway.connect(WAIT)) {
       await().atMost(WAIT).until(() -> vici.listSas("").isEmpty());
     }
     assertThat(dev.exec("ip", "route", "show", "table", "901").stdout()).isEmpty();
@@ -274,7 +260,7 @@ class VpnIT {
     await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
     // the peer stops and says so (SIGTERM: charon sends a DELETE); charon restarts the tunnel at once
     long stoppedAt = System.nanoTime();
-    gateway.stop("charon");
+    gateway.stop();
     // FAILED lasts until charon's next attempt, often the same millisecond: the bus may deliver only the
     // CONNECTING that replaced it, which carries the same cause ("retrying after the peer closed ...")
     Seen failed = awaitSeen(stoppedAt, WAIT, v -> v.getReason().contains("the peer closed the tunnel"));
@@ -283,7 +269,7 @@ class VpnIT {
     // it comes back: the device re-establishes the tunnel by itself
     startGatewayCharon(PSK);
     await().atMost(Duration.ofSeconds(60)).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
-    try (ViciClient vici = Charons.connect(gateway, CharonSpec.standard("charon", IpsecBackend.LIBIPSEC), WAIT)) {
+    try (ViciClient vici = gateway.connect(WAIT)) {
       assertThat(vici.listSas("site")).anyMatch(sa -> sa.established() && sa.remoteHost().equals("192.0.2.10"));
     }
   }
@@ -294,7 +280,7 @@ class VpnIT {
     startNode();
     await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
     // SIGKILL: no DELETE reaches the device; only DPD can tell (2 s of silence, then 4 s without an answer)
-    long pid = gateway.status("charon").orElseThrow().pid();
+    long pid = gateway.pid().orElseThrow();
     long killedAt = System.nanoTime();
     gw.execOk("kill", "-KILL", Long.toString(pid));
     // as above: FAILED may be replaced by charon's retry before the bus delivers it
@@ -309,7 +295,7 @@ class VpnIT {
     assertThat(retrying.vpn().getReason()).startsWith("retrying after peer dead (DPD)");
     assertThat(ni().getVpnState()).isEqualTo("CONNECTING");
     // the peer is back: the next attempt gets through, no one intervenes
-    gateway.stop("charon"); // its dead run
+    gateway.stop(); // its dead run
     startGatewayCharon(PSK);
     await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
     assertThat(ni().getVpn().getRetries()).isZero();
@@ -325,7 +311,7 @@ class VpnIT {
         Certificates.newRsaKeyPair(2048));
     Certificates.Identity gatewayId = Certificates.issue(ca, "gw.example", List.of("gw.example"), day,
         Certificates.newRsaKeyPair(2048));
-    gateway.stop("charon"); // the PSK one
+    gateway.stop(); // the PSK one
     startGatewayCharon(gatewayId, ca);
     nis.publish(NI1, certificateNi(device, ca));
     startNode();
@@ -339,7 +325,7 @@ class VpnIT {
     Certificates.Identity impostor = Certificates.issue(otherCa, "gw.example", List.of("gw.example"), day,
         Certificates.newRsaKeyPair(2048));
     long replacedAt = System.nanoTime();
-    gateway.stop("charon");
+    gateway.stop();
     startGatewayCharon(impostor, ca);
     Seen refused = awaitSeen(replacedAt, WAIT, v -> "FAILED".equals(v.getState())
         && v.getReason().startsWith("the peer's authentication failed"));
@@ -382,7 +368,7 @@ class VpnIT {
     assertThat(up.vpn().getPeer()).isEqualTo("203.0.113.2");
     assertThat(ni().getVpnState()).isEqualTo("ESTABLISHED");
     await().atMost(WAIT).until(() -> app.exec("ping", "-c", "1", "-W", "1", "10.2.0.5").exitCode() == 0);
-    try (ViciClient vici = Charons.connect(gateway, CharonSpec.standard("charon", IpsecBackend.LIBIPSEC), WAIT)) {
+    try (ViciClient vici = gateway.connect(WAIT)) {
       assertThat(vici.listSas("site")).anyMatch(sa -> sa.established() && sa.remoteHost().equals("198.51.100.10"));
     }
   }

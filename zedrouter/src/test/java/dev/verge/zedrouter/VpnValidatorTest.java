@@ -116,7 +116,7 @@ class VpnValidatorTest {
         .containsExactly("MISSING_PSK at vpn.psk: a VPN network instance needs a pre-shared key");
     assertThat(errors(withVpn(vpn(NI1, "10.1.0.0/24", "eth0"), v -> v.clearPsk().setPskRef("site-a-psk"))))
         .containsExactly("MISSING_PSK at vpn.psk: a VPN network instance needs a pre-shared key"
-            + " (psk_ref 'site-a-psk' is not resolved by zedrouter yet)");
+            + " (psk_ref 'site-a-psk' names no config item)");
   }
 
   @Test
