@@ -119,10 +119,14 @@ public final class NiFirewall {
     return table;
   }
 
-  /** ARP, the app's DHCP client and DNS, both ways; {@code egress}: frames from the app. */
+  /**
+   * ARP, the app's DHCP client and DNS, both ways; {@code egress}: frames from the app. ARP by {@code
+   * meta protocol}, not {@code ether type}: on a filtering bridge a trunk's frames carry their VLAN
+   * tag out of band, and the kernel's {@code ether type} then reads 802.1Q, so tagged ARP would drop.
+   */
   private static List<Rule> switchImplicitAllows(boolean egress) {
     return List.of(
-        Rule.commented("arp", Stmt.match(Field.ETHER_TYPE, Value.name("arp")), Stmt.ACCEPT),
+        Rule.commented("arp", Stmt.match(Field.META_PROTOCOL, Value.name("arp")), Stmt.ACCEPT),
         Rule.commented("dhcp", Stmt.match(egress ? Field.UDP_SPORT : Field.UDP_DPORT, Value.num(68)),
             Stmt.match(egress ? Field.UDP_DPORT : Field.UDP_SPORT, Value.num(67)), Stmt.ACCEPT),
         Rule.commented("dns", Stmt.match(egress ? Field.UDP_DPORT : Field.UDP_SPORT, Value.num(53)), Stmt.ACCEPT),

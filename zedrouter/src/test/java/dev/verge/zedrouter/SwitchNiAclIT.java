@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.verge.agent.AgentNode;
 import dev.verge.agent.RuntimeSettings;
-import dev.verge.hostos.Bridges;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
 import dev.verge.netlab.BackgroundProcess;
@@ -142,29 +141,5 @@ class SwitchNiAclIT {
     // the NI gone, no table is left behind
     nis.unpublish(NI1);
     await().atMost(WAIT).until(() -> !dev.exec("nft", "list", "tables").stdout().contains("zedrouter-bn1"));
-  }
-
-  /**
-   * An access VLAN needs the bridge to filter VLANs: on a kernel without it (this machine's) the NI
-   * says so precisely, naming the missing feature; on one with it the VIF gets its VLAN.
-   */
-  @Test
-  void anAccessVlanNeedsBridgeVlanFilteringAndAKernelWithoutItIsNamed() {
-    boolean kernelFilters = dev.exec("ip", "link", "add", "vfprobe0", "type", "bridge", "vlan_filtering", "1")
-        .exitCode() == 0;
-    dev.exec("ip", "link", "del", "vfprobe0");
-    apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "protocol", "tcp", "fport", "80")).toBuilder()
-        .setAccessVlanId(10).build()));
-    Subscription<NetworkInstanceStatus> status =
-        bus.subscribe(ZedrouterTopics.NETWORK_INSTANCE_STATUS, observer, new SubscriptionHandler<>() {});
-    if (kernelFilters) {
-      await().atMost(WAIT).until(() -> dev.exec("bridge", "vlan", "show", "dev", "nbu1x1").stdout().contains("10 PVID"));
-      return;
-    }
-    await().atMost(WAIT).until(() -> status.snapshot().containsKey(NI1)
-        && status.snapshot().get(NI1).getErrorsList().stream()
-            .anyMatch(e -> e.getDescription().contains(Bridges.NO_VLAN_FILTERING)));
-    assertThat(status.snapshot().get(NI1).getState()).isNotEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
-    assertThat(status.snapshot().get(NI1).getErrorsList()).extracting(e -> e.getReason()).contains("KERNEL_REFUSED");
   }
 }

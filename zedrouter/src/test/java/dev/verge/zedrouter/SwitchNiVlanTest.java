@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * VLAN access and trunk VIFs on a switch NI (EVE's model) through bridge VLAN filtering on the sim,
  * whose bridge forwards frames by the ports' VLANs as the kernel does: apps of one access VLAN talk,
  * apps of two do not, a trunk VIF and the uplink carry the VLANs tagged. This machine's kernel has no
- * VLAN filtering: {@code SwitchNiAclIT} checks the precise error there.
+ * VLAN filtering: {@code SwitchNiVlanIT} checks the precise error there, and the VLANs in the lab VM.
  */
 class SwitchNiVlanTest {
   static final String APP3 = "aaaaaaaa-0000-4000-8000-000000000003";

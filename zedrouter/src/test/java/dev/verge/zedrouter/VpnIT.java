@@ -12,6 +12,7 @@ import dev.verge.hostos.linux.LinuxHostSettings;
 import dev.verge.hostos.linux.ProcessSupervisor;
 import dev.verge.hostos.vici.Der;
 import dev.verge.hostos.vici.Pem;
+import dev.verge.hostos.vici.IpsecBackend;
 import dev.verge.hostos.vici.SiteGateway;
 import dev.verge.hostos.vici.SiteToSite;
 import dev.verge.hostos.vici.ViciClient;
@@ -74,11 +75,15 @@ class VpnIT {
 
   record Seen(long nanos, VpnStatus vpn) {}
 
+  /** Whether this kernel does ESP (xfrm with esp4), probed once per test. */
+  boolean kernelEsp;
+
   @BeforeEach
   void start() throws Exception {
     Assumptions.assumeTrue(Root.isRoot(), "needs root");
     Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     topology = NetTopology.create("vpn");
+    kernelEsp = kernelDoesEsp();
     dev = topology.namespace("dev");
     RemoteSite site = RemoteSite.create(topology, "gw", "rlan");
     gw = site.gateway();
@@ -90,7 +95,7 @@ class VpnIT {
     topology.veth(dev, "nbu1x1", app, "eth0");
 
     gatewayDaemons = new ProcessSupervisor(dir.resolve("gw-daemons"), gw.execPrefix());
-    gateway = new SiteGateway(gatewayDaemons, DaemonSpec.RestartPolicy.NEVER);
+    gateway = new SiteGateway(gatewayDaemons, DaemonSpec.RestartPolicy.NEVER, gatewayBackend());
     startGatewayCharon(PSK);
 
     host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
@@ -141,6 +146,32 @@ class VpnIT {
       vici.loadKey(key.type(), key.der());
       vici.loadConn(SiteGateway.CONNECTION, gatewayConnection(Optional.of(new SiteToSite.PubkeyAuth(certificate, ca))).toVici());
     }
+  }
+
+  /**
+   * The gateway's ESP: the kernel's where it has ESP (the lab VM, whose image carries no
+   * kernel-libipsec plugin), else charon's own over a TUN device.
+   */
+  private IpsecBackend gatewayBackend() {
+    return kernelEsp ? IpsecBackend.XFRM : IpsecBackend.LIBIPSEC;
+  }
+
+  /**
+   * Whether this kernel does ESP, with iproute2 as the independent witness: an ESP SA added by hand
+   * in a namespace of its own. In the lab VM (-Dverge.lab=true) it must: a missing module must not
+   * pass as a precise refusal.
+   */
+  private boolean kernelDoesEsp() {
+    Netns probe = topology.namespace("xprobe");
+    boolean esp = probe.exec("ip", "xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2", "proto", "esp",
+        "spi", "0x100", "mode", "tunnel", "enc", "cbc(aes)", "0x00112233445566778899aabbccddeeff",
+        "auth-trunc", "hmac(sha256)", "0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "128")
+        .ok();
+    System.out.println("VpnIT: kernel " + System.getProperty("os.version") + " does ESP: " + esp);
+    if (Boolean.getBoolean("verge.lab")) {
+      assertThat(esp).as("ESP/xfrm in the lab VM's kernel").isTrue();
+    }
+    return esp;
   }
 
   private static SiteToSite gatewayConnection(Optional<SiteToSite.PubkeyAuth> certificates) {
@@ -383,6 +414,56 @@ class VpnIT {
 
     nis.publish(NI1, vpnNi(PSK));
     await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
+  }
+
+  /**
+   * The kernel-xfrm backend ({@code ipsec_backend: xfrm}): ESP in the kernel, no TUN device. On a
+   * kernel with ESP (the lab VM's) the tunnel comes up with its SAs in the kernel's SAD, status says
+   * xfrm and the app reaches the remote LAN through them; on one without (this machine's) the tunnel
+   * fails with IKE's line naming the missing kernel feature.
+   */
+  @Test
+  void overKernelXfrmTheSasAreTheKernelsOrAKernelWithoutEspIsNamed() throws Exception {
+    nis.publish(NI1, withVpn(vpnNi(PSK), v -> v.setIpsecBackend("xfrm")));
+    startNode();
+    if (!kernelEsp) {
+      await().atMost(WAIT).until(() -> ni().getVpn().getReason()
+          .contains("(the kernel has no ESP/xfrm support: use the libipsec backend)"));
+      assertThat(ni().getVpn().getReason()).contains("unable to install inbound and outbound IPsec SA");
+      assertThat(ni().getVpnState()).isIn("FAILED", "CONNECTING");
+      assertThat(ni().getVpn().getIpsecBackend()).isEqualTo("xfrm");
+      return;
+    }
+    await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
+    assertThat(ni().getErrorsList()).isEmpty();
+    assertThat(ni().getVpn().getIpsecBackend()).isEqualTo("xfrm");
+    // the SAs are the kernel's, one each way between the uplink and the peer; no TUN device
+    String sad = dev.ip("xfrm", "state");
+    assertThat(sad).contains("src 192.0.2.10 dst 192.0.2.2").contains("src 192.0.2.2 dst 192.0.2.10")
+        .contains("proto esp");
+    assertThat(dev.ip("xfrm", "policy")).contains("src 10.1.0.0/24 dst 10.2.0.0/24");
+    assertThat(dev.ip("link", "show")).doesNotContain("ipsec");
+
+    assertThat(lease().router()).isEqualTo("10.1.0.1");
+    long before = espPacketsOut();
+    assertThat(app.exec("ping", "-c", "3", "-i", "0.2", "-W", "2", "10.2.0.5").exitCode()).isZero();
+    // the kernel's SA did the work: its own counter went up by the pings
+    assertThat(espPacketsOut() - before).isGreaterThanOrEqualTo(3);
+    await().atMost(WAIT).until(() -> ni().getVpn().getPacketsOut() >= 3 && ni().getVpn().getPacketsIn() >= 3);
+
+    // deleting the NI takes the kernel's SAs and policies with it
+    nis.unpublish(NI1);
+    await().atMost(WAIT).until(() -> !status.snapshot().containsKey(NI1));
+    await().atMost(WAIT).until(() -> host.daemons().status("charon-bn1").isEmpty());
+    await().atMost(WAIT).until(() -> dev.ip("xfrm", "state").isBlank() && dev.ip("xfrm", "policy").isBlank());
+  }
+
+  /** Packets through the kernel's outbound ESP SA of the device (to the peer), from {@code ip -s xfrm state}. */
+  private long espPacketsOut() {
+    String out = dev.ip("-s", "xfrm", "state", "list", "src", "192.0.2.10", "dst", "192.0.2.2");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\(bytes\\), (\\d+)\\(packets\\)").matcher(out);
+    assertThat(m.find()).as(out).isTrue();
+    return Long.parseLong(m.group(2));
   }
 
   /** Gives the app's NIC the MAC zedrouter planned (as domainmgr would) and takes a lease. */

@@ -89,6 +89,8 @@ public sealed interface Field extends Expr {
   Field L4PROTO = new Meta(MetaKey.L4PROTO);
   Field MARK = new Meta(MetaKey.MARK);
   Field NFPROTO = new Meta(MetaKey.NFPROTO);
+  /** The frame's EtherType as the kernel keeps it: of the payload, also when a VLAN tag was stripped off. */
+  Field META_PROTOCOL = new Meta(MetaKey.PROTOCOL);
   Field IP_SADDR = new Payload(PayloadField.IP_SADDR);
   Field IP_DADDR = new Payload(PayloadField.IP_DADDR);
   Field IP_PROTOCOL = new Payload(PayloadField.IP_PROTOCOL);
@@ -125,7 +127,8 @@ public sealed interface Field extends Expr {
     OIFNAME(DataType.IFNAME),
     L4PROTO(DataType.INET_PROTO),
     MARK(DataType.MARK),
-    NFPROTO(DataType.NFPROTO);
+    NFPROTO(DataType.NFPROTO),
+    PROTOCOL(DataType.ETHER_TYPE);
 
     private final DataType dataType;
 

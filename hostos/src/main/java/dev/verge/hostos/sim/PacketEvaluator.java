@@ -292,6 +292,7 @@ final class PacketEvaluator {
         case L4PROTO -> packet.isArp() ? Optional.empty() : Optional.of((long) packet.protocol());
         case MARK -> Optional.of(Integer.toUnsignedLong(packet.mark()));
         case NFPROTO -> Optional.of(packet.isIpv4() ? 2L : 10L);
+        case PROTOCOL -> Optional.of((long) packet.etherType());
       };
     } else if (field instanceof Field.Ct c) {
       return switch (c.key()) {

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A remote site's IPsec gateway: one charon (kernel-libipsec) under the site's own daemon
+ * A remote site's IPsec gateway: one charon (kernel-libipsec unless told otherwise) under the site's own daemon
  * supervisor, answering a site-to-site tunnel that it never initiates. It is the peer a VPN NI
  * meets in the ITs, the benchmark and the demo, set up in one place so they all meet the same one.
  */
@@ -19,15 +19,21 @@ public final class SiteGateway {
 
   private final DaemonSupervisor daemons;
   private final DaemonSpec.RestartPolicy restart;
-  private final CharonSpec spec = CharonSpec.standard("charon", IpsecBackend.LIBIPSEC);
+  private final CharonSpec spec;
 
   /**
    * @param daemons the supervisor whose processes run in the gateway's namespace
    * @param restart whether a dead charon comes back by itself (tests that stop the peer: never)
    */
   public SiteGateway(DaemonSupervisor daemons, DaemonSpec.RestartPolicy restart) {
+    this(daemons, restart, IpsecBackend.LIBIPSEC);
+  }
+
+  /** @param backend the gateway's ESP: charon's own over TUN, or the kernel's where it has ESP (the lab VM) */
+  public SiteGateway(DaemonSupervisor daemons, DaemonSpec.RestartPolicy restart, IpsecBackend backend) {
     this.daemons = daemons;
     this.restart = restart;
+    this.spec = CharonSpec.standard("charon", backend);
   }
 
   /**
