@@ -37,6 +37,8 @@ public final class StatusView {
     status.path("metrics").fields().forEachRemaining(m -> {
       if (m.getKey().startsWith("nim/")) {
         portMetrics(m.getValue());
+      } else if (m.getKey().startsWith("zedrouter/")) {
+        uplinkProbes(m.getValue(), status.path("reported"));
       }
     });
   }
@@ -59,6 +61,44 @@ public final class StatusView {
           p.isMissingNode() ? "-" : String.valueOf(p.path("failureCount").asLong()),
           p.isMissingNode() ? "-" : String.format(java.util.Locale.ROOT, "%.1f", p.path("lastRttUs").asLong() / 1000.0));
     });
+  }
+
+  /**
+   * zedrouter's per-NI uplink probes: per NI that chooses between ports, each candidate port with its
+   * state, its gateway pings and remote TCP probes (answers and misses) and its last answer; then the
+   * port in use and why.
+   */
+  private void uplinkProbes(JsonNode metrics, JsonNode reported) {
+    List<JsonNode> probing = new ArrayList<>();
+    metrics.path("networkInstances").forEach(ni -> {
+      if (ni.path("probes").size() > 0) {
+        probing.add(ni);
+      }
+    });
+    if (probing.isEmpty()) {
+      return;
+    }
+    out.println();
+    out.println("UPLINK PROBES");
+    out.printf("  %-2s %-12s %-10s %-7s %7s %6s %7s %6s %-10s %s%n", "", "NI", "PORT", "STATE", "ICMP OK", "FAILED",
+        "TCP OK", "FAILED", "LAST OK", "ERROR");
+    for (JsonNode ni : probing) {
+      String uuid = ni.path("networkUuid").asText();
+      String name = payload(reported.path("network_instance/" + uuid)).path("displayName").asText(uuid);
+      ni.path("probes").forEach(probe -> {
+        String inUse = probe.path("currentPort").asText();
+        probe.path("ports").forEach(p -> {
+          long lastOk = Math.max(p.path("lastIcmpSuccessMs").asLong(), p.path("lastTcpSuccessMs").asLong());
+          out.printf("  %-2s %-12s %-10s %-7s %7d %6d %7d %6d %-10s %s%n", text(p, "port").equals(inUse) ? "*" : "",
+              name.isEmpty() ? uuid : name, text(p, "port"), text(p, "state"), p.path("icmpSuccessCount").asLong(),
+              p.path("icmpFailureCount").asLong(), p.path("tcpSuccessCount").asLong(),
+              p.path("tcpFailureCount").asLong(), lastOk == 0 ? "never" : age(nowMs.getAsLong() - lastOk),
+              text(p, "lastError"));
+        });
+        out.printf("     %s uses %s: %s%n", name.isEmpty() ? uuid : name, inUse.isEmpty() ? "none" : inUse,
+            text(probe, "currentPortReason"));
+      });
+    }
   }
 
   private void agents(JsonNode agents) {

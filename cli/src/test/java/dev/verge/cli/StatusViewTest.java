@@ -132,6 +132,33 @@ class StatusViewTest {
   }
 
   @Test
+  void zedroutersUplinkProbesGetATablePerNiWithEachPortsPingsTcpProbesAndTheReasonForTheChoice() throws Exception {
+    String json = """
+        {"reported": {
+           "network_instance/11111111-0000-4000-8000-000000000001": {
+             "id": {"uuid": "11111111-0000-4000-8000-000000000001"}, "displayName": "local-1", "type": "local"}},
+         "metrics": {"zedrouter/zedrouter": {"networkInstances": [
+           {"networkUuid": "11111111-0000-4000-8000-000000000002"},
+           {"networkUuid": "11111111-0000-4000-8000-000000000001", "probes": [{"currentPort": "eth1",
+             "currentPortReason": "failover to eth1: eth0 fails its probe (no echo reply)", "ports": [
+               {"port": "eth0", "ifName": "eth0", "state": "DOWN", "icmpSuccessCount": "3", "icmpFailureCount": "9",
+                "tcpSuccessCount": "0", "tcpFailureCount": "4", "lastIcmpSuccessMs": "940000",
+                "lastError": "cannot ping 192.0.2.1: no echo reply"},
+               {"port": "eth1", "ifName": "eth1", "state": "UP", "icmpSuccessCount": "12", "gatewayUp": true,
+                "tcpSuccessCount": "4", "lastIcmpSuccessMs": "997000", "lastTcpSuccessMs": "998000"}]}]}]}}}
+        """;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new StatusView(new PrintStream(bytes, true, StandardCharsets.UTF_8), () -> 1_000_000)
+        .render(new ObjectMapper().readTree(json));
+    assertThat(bytes.toString(StandardCharsets.UTF_8).lines().toList()).containsSubsequence(
+        "UPLINK PROBES",
+        "     NI           PORT       STATE   ICMP OK FAILED  TCP OK FAILED LAST OK    ERROR",
+        "     local-1      eth0       DOWN          3      9       0      4 60s ago    cannot ping 192.0.2.1: no echo reply",
+        "  *  local-1      eth1       UP           12      0       4      0 2s ago     -",
+        "     local-1 uses eth1: failover to eth1: eth0 fails its probe (no echo reply)");
+  }
+
+  @Test
   void reportsAsZedagentServesThemAreUnwrappedFromTheirInfoMessage() throws Exception {
     String json = """
         {"reported": {

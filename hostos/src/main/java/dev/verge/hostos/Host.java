@@ -27,6 +27,9 @@ public interface Host extends AutoCloseable {
   /** DHCP clients for this host's links (run as its daemons, in its namespace). */
   DhcpClients dhcp();
 
+  /** ICMP echo out of one of this host's links (the sim models which neighbours answer). */
+  Pinger pinger();
+
   /**
    * Runs {@code open} on a thread inside this host's namespace and returns its result: the sockets
    * it opens (a server's listening socket) live there for good, whatever thread uses them later.

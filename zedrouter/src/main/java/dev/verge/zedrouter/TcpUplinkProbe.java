@@ -55,8 +55,9 @@ public final class TcpUplinkProbe implements UplinkProbe, AutoCloseable {
       return Result.failure("cannot open a probe socket on " + target.ifName() + ": " + e.getMessage());
     }
     try (socket) {
+      long start = System.nanoTime();
       socket.connect(target.destination(), (int) Math.max(1, target.timeout().toMillis()));
-      return Result.success();
+      return Result.success(java.time.Duration.ofNanos(System.nanoTime() - start));
     } catch (ConnectException e) {
       // a reset is an answer from the far end; no route or an ICMP unreachable is not
       return e.getMessage() != null && e.getMessage().contains("refused") ? Result.success()

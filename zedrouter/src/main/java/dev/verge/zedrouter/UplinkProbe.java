@@ -13,13 +13,23 @@ import java.util.function.Consumer;
 public interface UplinkProbe {
   void probe(Target target, Consumer<Result> done);
 
+  /** How a target is probed: EVE's next-hop ping, or the NI's remote TCP probe. */
+  enum Method {
+    /** An ICMP echo to the port's gateway, sent out of the port (the destination's port is 0). */
+    ICMP,
+    /** A TCP connection to the NI's custom probe target from the port's address. */
+    TCP
+  }
+
   /**
    * @param label the port's label, for the result's wording
    * @param source the port's address: nim's per-port rules route what leaves from it out of the port
    * @param destination what must answer: the NI's custom probe target or the port's gateway
    */
-  record Target(String label, String ifName, InetAddress source, InetSocketAddress destination, Duration timeout) {
+  record Target(Method method, String label, String ifName, InetAddress source, InetSocketAddress destination,
+      Duration timeout) {
     public Target {
+      Objects.requireNonNull(method);
       Objects.requireNonNull(label);
       Objects.requireNonNull(ifName);
       Objects.requireNonNull(source);
@@ -28,14 +38,26 @@ public interface UplinkProbe {
     }
   }
 
-  /** @param error why it failed, empty on success */
-  record Result(boolean ok, String error) {
+  /**
+   * @param error why it failed, empty on success
+   * @param roundTrip how long the answer took (zero when unknown or failed)
+   */
+  record Result(boolean ok, String error, Duration roundTrip) {
+    public Result {
+      Objects.requireNonNull(error);
+      Objects.requireNonNull(roundTrip);
+    }
+
     public static Result success() {
-      return new Result(true, "");
+      return new Result(true, "", Duration.ZERO);
+    }
+
+    public static Result success(Duration roundTrip) {
+      return new Result(true, "", roundTrip);
     }
 
     public static Result failure(String error) {
-      return new Result(false, error);
+      return new Result(false, error, Duration.ZERO);
     }
   }
 

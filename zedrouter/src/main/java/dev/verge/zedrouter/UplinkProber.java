@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,21 +56,95 @@ public final class UplinkProber {
     DOWN
   }
 
-  /** What the probes of one port of one NI have shown. */
-  public record PortHealth(Health health, int successes, int failures, Optional<Instant> upSince, String lastError) {
-    static final PortHealth NEW = new PortHealth(Health.UNKNOWN, 0, 0, Optional.empty(), "");
+  /**
+   * What the probes of one method (gateway ping or remote TCP) have shown for one port of one NI.
+   *
+   * @param successes, failures answers and misses in a row (the thresholds count these)
+   * @param totalSuccesses, totalFailures all answers and misses since the NI began probing the port
+   */
+  public record ProbeHealth(Health health, int successes, int failures, Optional<Instant> upSince, String lastError,
+      long totalSuccesses, long totalFailures, Optional<Instant> lastSuccess, Duration lastRoundTrip) {
+    static final ProbeHealth NEW =
+        new ProbeHealth(Health.UNKNOWN, 0, 0, Optional.empty(), "", 0, 0, Optional.empty(), Duration.ZERO);
 
-    PortHealth after(boolean ok, String error, Timers timers, Instant now) {
-      if (ok) {
+    ProbeHealth after(UplinkProbe.Result result, Timers timers, Instant now) {
+      if (result.ok()) {
         int inRow = successes + 1;
         boolean up = health == Health.UP || (health == Health.UNKNOWN ? true : inRow >= timers.upAfter());
-        return new PortHealth(up ? Health.UP : health, inRow, 0,
-            up ? Optional.of(upSince.orElse(now)) : Optional.empty(), "");
+        return new ProbeHealth(up ? Health.UP : health, inRow, 0,
+            up ? Optional.of(upSince.orElse(now)) : Optional.empty(), "", totalSuccesses + 1, totalFailures,
+            Optional.of(now), result.roundTrip());
       }
       int inRow = failures + 1;
       boolean down = health == Health.DOWN || inRow >= timers.downAfter();
-      // a port that fails is no longer continuously up: its failback hold starts again
-      return new PortHealth(down ? Health.DOWN : health, 0, inRow, Optional.empty(), error);
+      // a probe that fails is no longer continuously up: its failback hold starts again
+      return new ProbeHealth(down ? Health.DOWN : health, 0, inRow, Optional.empty(), result.error(), totalSuccesses,
+          totalFailures + 1, lastSuccess, lastRoundTrip);
+    }
+  }
+
+  /**
+   * One port as its probes show it, EVE's way: UP while at least one of its probes is up, DOWN once
+   * every one of them is down (a gateway that drops pings is no failure while the remote TCP probe
+   * answers through it), UNKNOWN otherwise or without probes.
+   *
+   * @param upSince since when one of its probes has been up without a break
+   * @param lastError why its failing probes fail, empty when none does
+   * @param probes each enabled method's own state
+   */
+  public record PortHealth(Health health, Optional<Instant> upSince, String lastError,
+      Map<UplinkProbe.Method, ProbeHealth> probes) {
+    static final PortHealth NEW = of(Map.of());
+
+    static PortHealth of(Map<UplinkProbe.Method, ProbeHealth> probes) {
+      Collection<ProbeHealth> all = probes.values();
+      Health health = all.stream().anyMatch(p -> p.health() == Health.UP) ? Health.UP
+          : !all.isEmpty() && all.stream().allMatch(p -> p.health() == Health.DOWN) ? Health.DOWN : Health.UNKNOWN;
+      Optional<Instant> upSince = all.stream().filter(p -> p.health() == Health.UP)
+          .flatMap(p -> p.upSince().stream()).min(Instant::compareTo);
+      String lastError = String.join("; ", probes.entrySet().stream().filter(e -> e.getValue().failures() > 0)
+          .map(e -> e.getValue().lastError()).toList());
+      return new PortHealth(health, upSince, lastError, Map.copyOf(probes));
+    }
+
+    public ProbeHealth probe(UplinkProbe.Method method) {
+      return probes.getOrDefault(method, ProbeHealth.NEW);
+    }
+  }
+
+  /**
+   * Which probes an NI sends (EVE's NIPortProbe): the gateway ping, on ports costing at most
+   * {@code gatewayPingMaxCost} when set, and the remote TCP probe when the NI names a target.
+   */
+  public record ProbePlan(boolean gatewayPing, Optional<Integer> gatewayPingMaxCost,
+      Optional<InetSocketAddress> remote) {
+    /** Without an uplink_probe: ping every port's gateway. */
+    public static final ProbePlan GATEWAYS = new ProbePlan(true, Optional.empty(), Optional.empty());
+
+    public ProbePlan {
+      Objects.requireNonNull(gatewayPingMaxCost);
+      Objects.requireNonNull(remote);
+    }
+
+    /** The probes an NI's config asks for (a bad custom probe, refused by the validator, is left out). */
+    public static ProbePlan of(dev.verge.proto.config.v1.NetworkInstanceConfig config) {
+      if (!config.hasUplinkProbe()) {
+        return GATEWAYS;
+      }
+      var probe = config.getUplinkProbe();
+      return new ProbePlan(probe.getEnableGwPing(),
+          probe.getEnableGwPing() ? Optional.of(probe.getGwPingMaxCost()) : Optional.empty(), customTarget(probe));
+    }
+
+    /** The methods that probe this port. */
+    Set<UplinkProbe.Method> methods(Port port) {
+      Set<UplinkProbe.Method> methods = java.util.EnumSet.noneOf(UplinkProbe.Method.class);
+      if (gatewayPing && gatewayPingMaxCost.map(max -> port.getCost() <= max).orElse(true)
+          && ipv4Gateway(port).isPresent()) {
+        methods.add(UplinkProbe.Method.ICMP);
+      }
+      remote.ifPresent(r -> methods.add(UplinkProbe.Method.TCP));
+      return methods;
     }
   }
 
@@ -78,9 +153,25 @@ public final class UplinkProber {
 
   private static final class NiState {
     UplinkChoice base;
-    Optional<InetSocketAddress> customTarget = Optional.empty();
+    ProbePlan plan = ProbePlan.GATEWAYS;
     Optional<String> inUse = Optional.empty();
-    final Map<String, PortHealth> ports = new TreeMap<>();
+    /** By port label, then method. */
+    final Map<String, Map<UplinkProbe.Method, ProbeHealth>> ports = new TreeMap<>();
+
+    PortHealth port(Port port) {
+      Map<UplinkProbe.Method, ProbeHealth> seen = ports.getOrDefault(port.getLabel(), Map.of());
+      Map<UplinkProbe.Method, ProbeHealth> enabled = new java.util.EnumMap<>(UplinkProbe.Method.class);
+      plan.methods(port).forEach(m -> enabled.put(m, seen.getOrDefault(m, ProbeHealth.NEW)));
+      return PortHealth.of(enabled);
+    }
+
+    Optional<Port> candidate(String label) {
+      return base.candidates().stream().filter(p -> p.getLabel().equals(label)).findFirst();
+    }
+
+    PortHealth port(String label) {
+      return candidate(label).map(this::port).orElse(PortHealth.NEW);
+    }
   }
 
   private final Timers timers;
@@ -104,18 +195,17 @@ public final class UplinkProber {
    * probes. Remembers the answer as the port in use. NIs not passed again are forgotten by
    * {@link #retain}.
    *
-   * @param customTarget the NI's probe target; empty: each port's gateway
+   * @param plan the probes the NI sends
    * @param needsAddress as for {@link UplinkSelector#choose}
    */
-  public UplinkChoice choose(String ni, UplinkChoice base, Optional<InetSocketAddress> customTarget,
-      boolean needsAddress, Instant now) {
+  public UplinkChoice choose(String ni, UplinkChoice base, ProbePlan plan, boolean needsAddress, Instant now) {
     if (!probes(base)) {
       nis.remove(ni);
       return base;
     }
     NiState state = nis.computeIfAbsent(ni, n -> new NiState());
     state.base = base;
-    state.customTarget = customTarget;
+    state.plan = plan;
     Set<String> labels = new java.util.HashSet<>(base.candidates().stream().map(Port::getLabel).toList());
     state.ports.keySet().retainAll(labels);
     UplinkChoice choice = decide(state, needsAddress, now);
@@ -155,7 +245,7 @@ public final class UplinkProber {
       if (better.getLabel().equals(kept.getLabel())) {
         return choice(base, kept, reasonFor(state, kept, usable));
       }
-      PortHealth h = state.ports.getOrDefault(better.getLabel(), PortHealth.NEW);
+      PortHealth h = state.port(better);
       if (h.health() == Health.UP && h.upSince().isPresent()
           && !h.upSince().get().plus(timers.failbackHold()).isAfter(now)) {
         return choice(base, better, "back to " + better.getLabel() + " (cost " + better.getCost() + "): its probe has "
@@ -169,7 +259,7 @@ public final class UplinkProber {
       return choice(base, next, reasonFor(state, next, usable));
     }
     return choice(base, next, "failover to " + next.getLabel() + ": " + state.inUse.orElse("?")
-        + (current.isPresent() ? " fails its probe (" + state.ports.get(current.get().getLabel()).lastError() + ")"
+        + (current.isPresent() ? " fails its probe (" + state.port(current.get()).lastError() + ")"
             : " is no longer usable"));
   }
 
@@ -183,8 +273,7 @@ public final class UplinkProber {
       if (p.getLabel().equals(port.getLabel())) {
         break;
       }
-      skipped.add(p.getLabel() + " fails its probe (" + state.ports.getOrDefault(p.getLabel(), PortHealth.NEW).lastError()
-          + ")");
+      skipped.add(p.getLabel() + " fails its probe (" + state.port(p).lastError() + ")");
     }
     String health = switch (health(state, port)) {
       case UP -> "its probe answers";
@@ -196,15 +285,17 @@ public final class UplinkProber {
   }
 
   private String failures(NiState state, List<Port> ports) {
-    return String.join(", ", ports.stream().map(p -> p.getLabel() + ": "
-        + state.ports.getOrDefault(p.getLabel(), PortHealth.NEW).lastError()).toList());
+    return String.join(", ", ports.stream().map(p -> p.getLabel() + ": " + state.port(p).lastError()).toList());
   }
 
   private static Health health(NiState state, Port port) {
-    return state.ports.getOrDefault(port.getLabel(), PortHealth.NEW).health();
+    return state.port(port).health();
   }
 
-  /** The probes to send now: every usable port with an IPv4 address of every probing NI. */
+  /**
+   * The probes to send now, from every usable port with an IPv4 address of every probing NI: a ping
+   * to the port's gateway, and a TCP probe to the NI's remote target, as the NI's plan asks.
+   */
   public List<Probe> due() {
     List<Probe> probes = new ArrayList<>();
     new TreeMap<>(nis).forEach((ni, state) -> {
@@ -214,40 +305,49 @@ public final class UplinkProber {
         }
         Optional<InetAddress> source = port.getAddressesList().stream().map(IpPrefix::parse)
             .filter(IpPrefix::isIpv4).map(IpPrefix::address).findFirst();
-        Optional<InetSocketAddress> destination = state.customTarget.or(() -> port.getGatewaysList().stream()
-            .map(IpPrefix::literal).filter(a -> a instanceof java.net.Inet4Address).findFirst()
-            .map(gw -> new InetSocketAddress(gw, GATEWAY_PROBE_PORT)));
-        if (source.isPresent() && destination.isPresent()) {
-          probes.add(new Probe(ni, new UplinkProbe.Target(port.getLabel(), port.getIfName(), source.get(),
-              destination.get(), timers.timeout())));
+        if (source.isEmpty()) {
+          continue;
+        }
+        for (UplinkProbe.Method method : state.plan.methods(port)) {
+          InetSocketAddress destination = switch (method) {
+            case ICMP -> new InetSocketAddress(ipv4Gateway(port).orElseThrow(), 0);
+            case TCP -> state.plan.remote().orElseThrow();
+          };
+          probes.add(new Probe(ni, new UplinkProbe.Target(method, port.getLabel(), port.getIfName(), source.get(),
+              destination, timers.timeout())));
         }
       }
     });
     return probes;
   }
 
-  /**
-   * The gateway's port a probe without a custom target connects to: DNS, which routers commonly
-   * serve; a reset from a closed port proves the gateway alive just as well.
-   */
-  public static final int GATEWAY_PROBE_PORT = 53;
-
-  /** Records a probe's answer; true when the port's health changed (the status should say so). */
-  public boolean record(String ni, String label, UplinkProbe.Result result, Instant now) {
-    NiState state = nis.get(ni);
-    if (state == null || state.base.candidates().stream().noneMatch(p -> p.getLabel().equals(label))) {
-      return false; // the NI or the port went away meanwhile
-    }
-    PortHealth before = state.ports.getOrDefault(label, PortHealth.NEW);
-    PortHealth after = before.after(result.ok(), result.error(), timers, now);
-    state.ports.put(label, after);
-    return before.health() != after.health();
+  private static Optional<InetAddress> ipv4Gateway(Port port) {
+    return port.getGatewaysList().stream().map(IpPrefix::literal).filter(a -> a instanceof java.net.Inet4Address)
+        .findFirst();
   }
 
-  /** The probe state of each port of an NI (for status and metrics). */
+  /** Records a probe's answer; true when the port's health changed (the status should say so). */
+  public boolean record(String ni, String label, UplinkProbe.Method method, UplinkProbe.Result result, Instant now) {
+    NiState state = nis.get(ni);
+    if (state == null || state.candidate(label).isEmpty()) {
+      return false; // the NI or the port went away meanwhile
+    }
+    PortHealth before = state.port(label);
+    Map<UplinkProbe.Method, ProbeHealth> probes = state.ports.computeIfAbsent(label,
+        l -> new java.util.EnumMap<>(UplinkProbe.Method.class));
+    probes.put(method, probes.getOrDefault(method, ProbeHealth.NEW).after(result, timers, now));
+    return before.health() != state.port(label).health();
+  }
+
+  /** The probe state of each candidate port of a probing NI (for status and metrics); empty if it does not probe. */
   public Map<String, PortHealth> health(String ni) {
     NiState state = nis.get(ni);
-    return state == null ? Map.of() : Map.copyOf(state.ports);
+    if (state == null) {
+      return Map.of();
+    }
+    Map<String, PortHealth> health = new TreeMap<>();
+    state.base.candidates().forEach(p -> health.put(p.getLabel(), state.port(p)));
+    return health;
   }
 
   /**

@@ -126,9 +126,14 @@ public final class ZedrouterAgent implements Agent {
     this.flowLogInterval = flowLogInterval;
   }
 
-  /** A real TCP probe on Linux; on the sim no packet leaves, so nim's port state alone decides. */
+  /**
+   * Gateway pings through the host's pinger (the sim models which gateways answer); the remote TCP
+   * probe on Linux only: the sim has no sockets, so there it passes every port nim reports usable.
+   */
   static UplinkProbe defaultProbe(dev.verge.hostos.Host host) {
-    return host instanceof dev.verge.hostos.sim.SimHost ? UplinkProbe.localChecksOnly() : new TcpUplinkProbe(host);
+    return host instanceof dev.verge.hostos.sim.SimHost
+        ? new PingUplinkProbe(host, UplinkProbe.localChecksOnly(), Runnable::run)
+        : new PingUplinkProbe(host, new TcpUplinkProbe(host), PingUplinkProbe.pingThreads());
   }
 
   @Override
@@ -243,8 +248,8 @@ public final class ZedrouterAgent implements Agent {
     if (!spec.isRouted()) {
       return spec;
     }
-    UplinkChoice choice = prober.choose(spec.uuid(), spec.uplink(), UplinkProber.customTarget(config.getUplinkProbe()),
-        true, context.loop().now());
+    UplinkChoice choice = prober.choose(spec.uuid(), spec.uplink(), UplinkProber.ProbePlan.of(config), true,
+        context.loop().now());
     if (!choice.port().equals(spec.uplink().port()) || !choice.reason().equals(spec.uplink().reason())) {
       NiSpec before = running.get(spec.uuid());
       if (before == null || !before.uplink().port().equals(choice.port())) {
@@ -259,12 +264,15 @@ public final class ZedrouterAgent implements Agent {
   private void probeUplinks() {
     for (UplinkProber.Probe probe : prober.due()) {
       uplinkProbe.probe(probe.target(), result -> context.loop().execute(() -> {
-        boolean changed = prober.record(probe.ni(), probe.target().label(), result, context.loop().now());
+        boolean changed = prober.record(probe.ni(), probe.target().label(), probe.target().method(), result,
+            context.loop().now());
         if (!result.ok()) {
-          log.debug("network instance {}: probe of {} failed: {}", probe.ni(), probe.target().label(), result.error());
+          log.debug("network instance {}: {} probe of {} failed: {}", probe.ni(), probe.target().method(),
+              probe.target().label(), result.error());
         }
         if (changed || prober.wantsChange(probe.ni(), true, context.loop().now())) {
-          context.requestReconcile("uplink probe of " + probe.target().label() + (result.ok() ? " answered" : " failed"));
+          context.requestReconcile(probe.target().method() + " probe of " + probe.target().label()
+              + (result.ok() ? " answered" : " failed"));
         }
       }));
     }
@@ -456,7 +464,7 @@ public final class ZedrouterAgent implements Agent {
   }
 
   private void publishMetrics() {
-    metrics.publish(NAME, ZedrouterMetrics.read(context.host(), running.values(), plannedVifs,
+    metrics.publish(NAME, ZedrouterMetrics.read(context.host(), running.values(), plannedVifs, prober::health,
         context.loop().now().toEpochMilli()));
   }
 

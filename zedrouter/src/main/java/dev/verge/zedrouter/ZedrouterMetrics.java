@@ -9,9 +9,14 @@ import dev.verge.proto.metrics.v1.AclMetrics;
 import dev.verge.proto.metrics.v1.InterfaceMetrics;
 import dev.verge.proto.metrics.v1.MetricsMessage;
 import dev.verge.proto.metrics.v1.NetworkInstanceMetrics;
+import dev.verge.proto.metrics.v1.PortProbeMetrics;
+import dev.verge.proto.metrics.v1.ProbeMetrics;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * zedrouter's metrics, read from the kernel when asked: per NI its bridge's and its VIFs' link
@@ -22,7 +27,9 @@ import java.util.Map;
 final class ZedrouterMetrics {
   private ZedrouterMetrics() {}
 
-  static MetricsMessage read(Host host, Collection<NiSpec> nis, List<VifPlan> vifs, long nowMs) {
+  /** @param probes each probing NI's ports as its uplink probes see them (empty: it does not probe) */
+  static MetricsMessage read(Host host, Collection<NiSpec> nis, List<VifPlan> vifs,
+      Function<String, Map<String, UplinkProber.PortHealth>> probes, long nowMs) {
     Map<String, LinkStats> stats = host.network().stats();
     MetricsMessage.Builder message = MetricsMessage.newBuilder().setAtTimeMs(nowMs);
     long totalDrops = 0;
@@ -51,10 +58,40 @@ final class ZedrouterMetrics {
         totalRateDrops += rateDrops;
         niMetrics.addInterfaces(m);
       }
+      Map<String, UplinkProber.PortHealth> ports = probes.apply(ni.uuid());
+      if (!ports.isEmpty()) {
+        niMetrics.addProbes(probeMetrics(ni, ports));
+      }
       message.addNetworkInstances(niMetrics);
     }
     return message.setAcl(AclMetrics.newBuilder().setTotalDrops(totalDrops).setTotalRateLimitDrops(totalRateDrops))
         .build();
+  }
+
+  /** EVE's ZProbeNIMetrics: the NI's default route, the port it uses and why, and each candidate's probes. */
+  private static ProbeMetrics probeMetrics(NiSpec ni, Map<String, UplinkProber.PortHealth> ports) {
+    ProbeMetrics.Builder metrics = ProbeMetrics.newBuilder().setDestination("0.0.0.0/0")
+        .setCurrentPort(ni.uplink().port().map(p -> p.getLabel()).orElse(""))
+        .setCurrentPortReason(ni.uplink().reason());
+    for (var port : ni.uplink().candidates()) {
+      UplinkProber.PortHealth health = ports.getOrDefault(port.getLabel(), UplinkProber.PortHealth.NEW);
+      UplinkProber.ProbeHealth icmp = health.probe(UplinkProbe.Method.ICMP);
+      UplinkProber.ProbeHealth tcp = health.probe(UplinkProbe.Method.TCP);
+      Duration roundTrip = icmp.lastSuccess().orElse(Instant.EPOCH).isAfter(tcp.lastSuccess().orElse(Instant.EPOCH))
+          ? icmp.lastRoundTrip() : tcp.lastRoundTrip();
+      metrics.addPorts(PortProbeMetrics.newBuilder().setPort(port.getLabel()).setIfName(port.getIfName())
+          .setState(health.health().name())
+          .setGatewayUp(icmp.health() == UplinkProber.Health.UP).setRemoteHostUp(tcp.health() == UplinkProber.Health.UP)
+          .setSuccessCount(icmp.totalSuccesses() + tcp.totalSuccesses())
+          .setFailureCount(icmp.totalFailures() + tcp.totalFailures())
+          .setIcmpSuccessCount(icmp.totalSuccesses()).setIcmpFailureCount(icmp.totalFailures())
+          .setTcpSuccessCount(tcp.totalSuccesses()).setTcpFailureCount(tcp.totalFailures())
+          .setLastIcmpSuccessMs(icmp.lastSuccess().map(Instant::toEpochMilli).orElse(0L))
+          .setLastTcpSuccessMs(tcp.lastSuccess().map(Instant::toEpochMilli).orElse(0L))
+          .setLastRttUs(roundTrip.toNanos() / 1000)
+          .setLastError(health.lastError()));
+    }
+    return metrics.build();
   }
 
   private static Map<String, CounterValues> counters(Host host, NiSpec ni) {

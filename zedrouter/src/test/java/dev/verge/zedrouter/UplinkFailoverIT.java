@@ -2,10 +2,13 @@ package dev.verge.zedrouter;
 
 import static dev.verge.zedrouter.Fixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.verge.agent.AgentNode;
 import dev.verge.agent.RuntimeSettings;
+import dev.verge.hostos.HostException;
+import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
 import dev.verge.netlab.BackgroundProcess;
@@ -137,7 +140,8 @@ class UplinkFailoverIT {
     long failoverMs = (System.nanoTime() - silentAt) / 1_000_000;
     // 4 probes 300 ms apart must have missed: not sooner than ~0.9 s
     assertThat(failoverMs).isGreaterThan(800);
-    assertThat(status.snapshot().get(NI1).getSelectedPortReason()).contains("eth0 fails its probe (no answer from 192.0.2.1:53");
+    assertThat(status.snapshot().get(NI1).getSelectedPortReason()).contains("eth0 fails its probe (cannot ping 192.0.2.1"
+        + " from 192.0.2.10 on eth0: no echo reply within 250 ms (ETIMEDOUT))");
     assertThat(dev.execOk("ip", "route", "show", "table", "801")).contains("default via 198.51.100.1 dev eth1")
         .doesNotContain("192.0.2.1");
     assertThat(dev.execOk("nft", "list", "chain", "inet", "zedrouter-bn1", "postrouting")).contains("oifname \"eth1\"")
@@ -151,5 +155,56 @@ class UplinkFailoverIT {
     await().atMost(WAIT).until(() -> status.snapshot().get(NI1).getSelectedPort().equals("eth0"));
     assertThat((System.nanoTime() - backAt) / 1_000_000).as("held off for the 3 s hold").isGreaterThan(2900);
     await().atMost(WAIT).until(() -> fetch().equals("up1\n"));
+  }
+
+  @Test
+  void aGatewayThatStopsAnsweringPingsMovesTheNiToTheOtherUplinkAndTheMetricsShowTheMisses() {
+    Subscription<NetworkInstanceStatus> status =
+        bus.subscribe(ZedrouterTopics.NETWORK_INSTANCE_STATUS, observer, new SubscriptionHandler<>() {});
+    Subscription<dev.verge.proto.metrics.v1.MetricsMessage> metrics =
+        bus.subscribe(ZedrouterTopics.METRICS, observer, new SubscriptionHandler<>() {});
+    await().atMost(WAIT).until(() -> status.snapshot().containsKey(NI1)
+        && status.snapshot().get(NI1).getState() == NetworkInstanceStatus.State.STATE_ONLINE);
+    assertThat(status.snapshot().get(NI1).getSelectedPort()).isEqualTo("eth0");
+    // the pings leave through the port they are bound to, whatever the routes say: the same echo that
+    // eth1's gateway answers through eth1 finds no way out of eth0 (the main table would take eth1)
+    assertThat(host.pinger().echo("eth1", IpPrefix.literal("198.51.100.10"), IpPrefix.literal("198.51.100.1"),
+        Duration.ofSeconds(1))).isPositive();
+    assertThatThrownBy(() -> host.pinger().echo("eth0", IpPrefix.literal("198.51.100.10"),
+        IpPrefix.literal("198.51.100.1"), Duration.ofMillis(300))).isInstanceOf(HostException.class)
+        .hasMessageContaining("on eth0");
+
+    // up1 drops ICMP only, in its own ruleset: TCP through it still works, the gateway ping does not
+    up1.execOk("nft", "add table inet noping; add chain inet noping in { type filter hook input priority 0; }; "
+        + "add rule inet noping in meta l4proto icmp drop");
+    await().atMost(WAIT).until(() -> status.snapshot().get(NI1).getSelectedPort().equals("eth1"));
+    assertThat(status.snapshot().get(NI1).getSelectedPortReason())
+        .contains("eth0 fails its probe (cannot ping 192.0.2.1 from 192.0.2.10 on eth0: no echo reply");
+    assertThat(dev.execOk("ip", "route", "show", "table", "801")).contains("default via 198.51.100.1 dev eth1");
+
+    // the NI's metrics (every 10 s) show the misses on eth0 and the answers on eth1
+    await().atMost(WAIT).until(() -> probes(metrics).map(p -> p.getCurrentPort().equals("eth1")).orElse(false));
+    var probes = probes(metrics).orElseThrow();
+    assertThat(probes.getCurrentPortReason()).contains("eth0 fails its probe");
+    var eth0 = probes.getPorts(0);
+    assertThat(eth0.getPort()).isEqualTo("eth0");
+    assertThat(eth0.getState()).isEqualTo("DOWN");
+    assertThat(eth0.getGatewayUp()).isFalse();
+    assertThat(eth0.getIcmpFailureCount()).isGreaterThanOrEqualTo(4);
+    assertThat(eth0.getLastError()).contains("no echo reply");
+    var eth1 = probes.getPorts(1);
+    assertThat(eth1.getPort()).isEqualTo("eth1");
+    assertThat(eth1.getState()).isEqualTo("UP");
+    assertThat(eth1.getIcmpSuccessCount()).isGreaterThanOrEqualTo(4);
+    assertThat(eth1.getIcmpFailureCount()).isZero();
+    assertThat(eth1.getLastIcmpSuccessMs()).isPositive();
+    assertThat(eth1.getLastRttUs()).isPositive();
+  }
+
+  private static java.util.Optional<dev.verge.proto.metrics.v1.ProbeMetrics> probes(
+      Subscription<dev.verge.proto.metrics.v1.MetricsMessage> metrics) {
+    return java.util.Optional.ofNullable(metrics.snapshot().get(ZedrouterAgent.NAME)).stream()
+        .flatMap(m -> m.getNetworkInstancesList().stream()).filter(n -> n.getNetworkUuid().equals(NI1))
+        .flatMap(n -> n.getProbesList().stream()).findFirst();
   }
 }

@@ -1,12 +1,13 @@
 package dev.verge.zedrouter;
 
 import static dev.verge.zedrouter.Fixtures.*;
+import static dev.verge.zedrouter.UplinkProbe.Method.ICMP;
+import static dev.verge.zedrouter.UplinkProbe.Method.TCP;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.verge.proto.config.v1.CustomProbe;
 import dev.verge.proto.config.v1.RouteProbe;
 import dev.verge.topics.v1.DeviceNetwork;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -21,25 +22,32 @@ class UplinkProberTest {
 
   final UplinkProber prober = new UplinkProber(TIMERS);
   Instant now = Instant.parse("2026-01-01T00:00:00Z");
+  UplinkProber.ProbePlan plan = UplinkProber.ProbePlan.GATEWAYS;
 
   private String choose() {
     return choose(TWO);
   }
 
   private String choose(DeviceNetwork ports) {
-    return prober.choose(NI1, UplinkSelector.choose("uplink", ports, true), Optional.empty(), true, now)
+    return prober.choose(NI1, UplinkSelector.choose("uplink", ports, true), plan, true, now)
         .port().map(p -> p.getLabel()).orElse("none");
   }
 
   private String reason() {
-    return prober.choose(NI1, UplinkSelector.choose("uplink", TWO, true), Optional.empty(), true, now).reason();
+    return prober.choose(NI1, UplinkSelector.choose("uplink", TWO, true), plan, true, now).reason();
   }
 
-  /** One probe round: each port answers or not; the clock moves one interval. */
+  /** One round of gateway pings: each port's gateway answers or not; the clock moves one interval. */
   private void round(boolean eth0, boolean eth1) {
     now = now.plus(TIMERS.interval());
-    prober.record(NI1, "eth0", eth0 ? UplinkProbe.Result.success() : UplinkProbe.Result.failure("eth0 silent"), now);
-    prober.record(NI1, "eth1", eth1 ? UplinkProbe.Result.success() : UplinkProbe.Result.failure("eth1 silent"), now);
+    prober.record(NI1, "eth0", ICMP, eth0 ? UplinkProbe.Result.success() : UplinkProbe.Result.failure("eth0 silent"), now);
+    prober.record(NI1, "eth1", ICMP, eth1 ? UplinkProbe.Result.success() : UplinkProbe.Result.failure("eth1 silent"), now);
+  }
+
+  /** One round of the remote TCP probe through eth0 only (what tells its gateway's silence from a dead path). */
+  private void remoteThroughEth0(boolean answers) {
+    prober.record(NI1, "eth0", TCP, answers ? UplinkProbe.Result.success()
+        : UplinkProbe.Result.failure("no answer from 203.0.113.7:443"), now);
   }
 
   @Test
@@ -54,7 +62,7 @@ class UplinkProberTest {
     round(false, true);
     assertThat(prober.health(NI1).get("eth0").health()).isEqualTo(UplinkProber.Health.DOWN);
     assertThat(prober.wantsChange(NI1, true, now)).isTrue();
-    UplinkChoice failover = prober.choose(NI1, UplinkSelector.choose("uplink", TWO, true), Optional.empty(), true, now);
+    UplinkChoice failover = prober.choose(NI1, UplinkSelector.choose("uplink", TWO, true), plan, true, now);
     assertThat(failover.port().orElseThrow().getLabel()).isEqualTo("eth1");
     assertThat(failover.reason()).isEqualTo("failover to eth1: eth0 fails its probe (eth0 silent) (was eth0)");
   }
@@ -104,17 +112,78 @@ class UplinkProberTest {
   }
 
   @Test
-  void probesGoToEachPortsGatewayOrToTheNisOwnTargetFromThePortsAddress() {
+  void gatewaysArePingedAndTheNisOwnTargetGetsATcpProbeFromEachPortsAddress() {
     choose();
-    assertThat(prober.due()).extracting(p -> p.target().label() + " " + p.target().source().getHostAddress() + " -> "
-        + p.target().destination().getAddress().getHostAddress() + ":" + p.target().destination().getPort())
-        .containsExactly("eth0 192.0.2.10 -> 192.0.2.1:53", "eth1 198.51.100.10 -> 198.51.100.1:53");
-    RouteProbe custom = RouteProbe.newBuilder().setCustomProbe(CustomProbe.newBuilder()
-        .setMethod(CustomProbe.Method.METHOD_TCP).setHost("203.0.113.7").setPort(443)).build();
-    Optional<InetSocketAddress> target = UplinkProber.customTarget(custom);
-    prober.choose(NI1, UplinkSelector.choose("uplink", TWO, true), target, true, now);
-    assertThat(prober.due()).extracting(p -> p.target().destination().toString())
-        .containsExactly("/203.0.113.7:443", "/203.0.113.7:443");
+    assertThat(prober.due()).extracting(UplinkProberTest::describe)
+        .containsExactly("ICMP eth0 192.0.2.10 -> 192.0.2.1:0", "ICMP eth1 198.51.100.10 -> 198.51.100.1:0");
+    plan = UplinkProber.ProbePlan.of(local(NI1, "10.1.0.0/24", "uplink").toBuilder().setUplinkProbe(REMOTE_AND_PING)
+        .build());
+    choose();
+    assertThat(prober.due()).extracting(UplinkProberTest::describe).containsExactly(
+        "ICMP eth0 192.0.2.10 -> 192.0.2.1:0", "TCP eth0 192.0.2.10 -> 203.0.113.7:443",
+        "ICMP eth1 198.51.100.10 -> 198.51.100.1:0", "TCP eth1 198.51.100.10 -> 203.0.113.7:443");
+    // the remote probe alone: no ping
+    plan = UplinkProber.ProbePlan.of(local(NI1, "10.1.0.0/24", "uplink").toBuilder()
+        .setUplinkProbe(REMOTE_AND_PING.toBuilder().setEnableGwPing(false)).build());
+    choose();
+    assertThat(prober.due()).extracting(UplinkProberTest::describe)
+        .containsExactly("TCP eth0 192.0.2.10 -> 203.0.113.7:443", "TCP eth1 198.51.100.10 -> 203.0.113.7:443");
+  }
+
+  @Test
+  void onlyPortsCostingAtMostTheGatewayPingsMaxCostArePinged() {
+    plan = UplinkProber.ProbePlan.of(local(NI1, "10.1.0.0/24", "uplink").toBuilder().setUplinkProbe(RouteProbe
+        .newBuilder().setEnableGwPing(true).setGwPingMaxCost(0)).build());
+    choose();
+    assertThat(prober.due()).extracting(UplinkProberTest::describe).containsExactly("ICMP eth0 192.0.2.10 -> 192.0.2.1:0");
+  }
+
+  static final RouteProbe REMOTE_AND_PING = RouteProbe.newBuilder().setEnableGwPing(true).setGwPingMaxCost(255)
+      .setCustomProbe(CustomProbe.newBuilder().setMethod(CustomProbe.Method.METHOD_TCP).setHost("203.0.113.7")
+          .setPort(443)).build();
+
+  private static String describe(UplinkProber.Probe p) {
+    return p.target().method() + " " + p.target().label() + " " + p.target().source().getHostAddress() + " -> "
+        + p.target().destination().getAddress().getHostAddress() + ":" + p.target().destination().getPort();
+  }
+
+  @Test
+  void aGatewayThatDropsPingsIsNoFailureWhileTheRemoteProbeAnswersThroughThePort() {
+    plan = UplinkProber.ProbePlan.of(local(NI1, "10.1.0.0/24", "uplink").toBuilder().setUplinkProbe(REMOTE_AND_PING)
+        .build());
+    assertThat(choose()).isEqualTo("eth0");
+    for (int i = 0; i < 6; i++) {
+      round(false, true);
+      remoteThroughEth0(true);
+    }
+    UplinkProber.PortHealth eth0 = prober.health(NI1).get("eth0");
+    assertThat(eth0.probe(ICMP).health()).isEqualTo(UplinkProber.Health.DOWN);
+    assertThat(eth0.probe(TCP).health()).isEqualTo(UplinkProber.Health.UP);
+    assertThat(eth0.health()).as("one probe up keeps the port up, as EVE's upCount > 0").isEqualTo(UplinkProber.Health.UP);
+    assertThat(prober.wantsChange(NI1, true, now)).isFalse();
+    assertThat(choose()).isEqualTo("eth0");
+    // the remote stops answering through eth0 too: after four misses the port is down and the NI leaves it
+    for (int i = 0; i < 3; i++) {
+      round(false, true);
+      remoteThroughEth0(false);
+      assertThat(choose()).isEqualTo("eth0");
+    }
+    round(false, true);
+    remoteThroughEth0(false);
+    assertThat(prober.health(NI1).get("eth0").health()).isEqualTo(UplinkProber.Health.DOWN);
+    assertThat(prober.wantsChange(NI1, true, now)).isTrue();
+    UplinkChoice failover = prober.choose(NI1, UplinkSelector.choose("uplink", TWO, true), plan, true, now);
+    assertThat(failover.port().orElseThrow().getLabel()).isEqualTo("eth1");
+    assertThat(failover.reason()).isEqualTo("failover to eth1: eth0 fails its probe (eth0 silent; no answer from "
+        + "203.0.113.7:443) (was eth0)");
+    // counts and last success per method, for the metrics
+    UplinkProber.PortHealth after = prober.health(NI1).get("eth0");
+    assertThat(after.probe(ICMP).totalFailures()).isEqualTo(10);
+    assertThat(after.probe(ICMP).totalSuccesses()).isZero();
+    assertThat(after.probe(ICMP).lastSuccess()).isEmpty();
+    assertThat(after.probe(TCP).totalSuccesses()).isEqualTo(6);
+    assertThat(after.probe(TCP).totalFailures()).isEqualTo(4);
+    assertThat(after.probe(TCP).lastSuccess()).contains(now.minus(TIMERS.interval().multipliedBy(4)));
   }
 
   @Test

@@ -158,7 +158,7 @@ class ZedrouterAgentTest {
     settle();
     assertThat(status(NI1).getSelectedPort()).isEqualTo("eth1");
     assertThat(status(NI1).getSelectedPortReason()).isEqualTo("lowest cost (1) port of uplink not failing its probe"
-        + " (its probe answers); eth0 fails its probe (no answer from /192.0.2.1:53)");
+        + " (its probe answers); eth0 fails its probe (no answer from /192.0.2.1:0)");
     assertThat(uplinks.snapshot().get(NI1).getIfName()).isEqualTo("eth1");
     assertThat(defaultGateways(801)).containsExactly("198.51.100.1");
     var table = world.host.firewall().table(TableRef.of(NftFamily.INET, "zedrouter-bn1")).orElseThrow();
@@ -174,6 +174,66 @@ class ZedrouterAgentTest {
     settle();
     assertThat(status(NI1).getSelectedPort()).isEqualTo("eth0");
     assertThat(defaultGateways(801)).containsExactly("192.0.2.1");
+  }
+
+  @Test
+  void aGatewayThatStopsAnsweringPingsMovesTheNiToTheOtherPortAndTheMetricsCountTheMisses() {
+    world.host.kernel().setUp("eth1", true);
+    world.host.kernel().addAddress("eth1", IpPrefix.parse("198.51.100.10/24"));
+    deviceNetwork.publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1"),
+        port("eth1", "eth1", 1, "198.51.100.10/24", "198.51.100.1")));
+    UplinkProber.Timers timers = new UplinkProber.Timers(java.time.Duration.ofSeconds(3),
+        java.time.Duration.ofSeconds(2), 4, 3, java.time.Duration.ofSeconds(30));
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+    var metrics = world.watch(ZedrouterTopics.METRICS);
+    // the node's own probe: the sim host's pinger decides which gateway answers
+    world.start(new ZedrouterAgent("node-1", dir.resolve("state"), ZedrouterAgent.FLOW_LOG_INTERVAL, timers,
+        ZedrouterAgent::defaultProbe));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth0");
+    java.net.InetAddress gateway0 = IpPrefix.literal("192.0.2.1");
+    java.net.InetAddress gateway1 = IpPrefix.literal("198.51.100.1");
+
+    world.advance(java.time.Duration.ofSeconds(3)); // one round of pings that both gateways answer
+    settle();
+    assertThat(world.host.pinger().requests(gateway0)).isEqualTo(1);
+
+    world.host.pinger().silence(gateway0); // eth0 keeps its carrier and address: only the ping can tell
+    world.advance(java.time.Duration.ofSeconds(9));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).as("three misses are not enough").isEqualTo("eth0");
+    world.advance(java.time.Duration.ofSeconds(3));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).isEqualTo("eth1");
+    assertThat(status(NI1).getSelectedPortReason()).isEqualTo("lowest cost (1) port of uplink not failing its probe"
+        + " (its probe answers); eth0 fails its probe (cannot ping 192.0.2.1 from 192.0.2.10 on eth0: no echo reply"
+        + " within 2000 ms (ETIMEDOUT))");
+    assertThat(defaultGateways(801)).containsExactly("198.51.100.1");
+    assertThat(world.host.pinger().requests(gateway1)).as("eth1's gateway is pinged too").isGreaterThanOrEqualTo(4);
+
+    world.advance(ZedrouterAgent.METRICS_INTERVAL);
+    settle();
+    var probes = metrics.snapshot().get(ZedrouterAgent.NAME).getNetworkInstancesList().stream()
+        .filter(n -> n.getNetworkUuid().equals(NI1)).findFirst().orElseThrow().getProbes(0);
+    assertThat(probes.getCurrentPort()).isEqualTo("eth1");
+    assertThat(probes.getCurrentPortReason()).startsWith("lowest cost (1) port of uplink");
+    assertThat(probes.getPortsList()).extracting(p -> p.getPort() + " " + p.getIfName() + " " + p.getState()
+        + " gateway up " + p.getGatewayUp() + " tcp " + p.getTcpSuccessCount() + "/" + p.getTcpFailureCount())
+        .containsExactly("eth0 eth0 DOWN gateway up false tcp 0/0", "eth1 eth1 UP gateway up true tcp 0/0");
+    var eth0 = probes.getPorts(0);
+    assertThat(eth0.getIcmpFailureCount()).isGreaterThanOrEqualTo(4);
+    assertThat(eth0.getIcmpSuccessCount()).as("it answered before it was silenced").isPositive();
+    assertThat(eth0.getLastIcmpSuccessMs()).isPositive();
+    assertThat(eth0.getLastError()).contains("no echo reply");
+    var eth1 = probes.getPorts(1);
+    assertThat(eth1.getIcmpSuccessCount()).isGreaterThanOrEqualTo(4);
+    assertThat(eth1.getIcmpFailureCount()).isZero();
+    assertThat(eth1.getLastRttUs()).isEqualTo(1000);
+
+    world.host.pinger().answer(gateway0);
+    world.advance(java.time.Duration.ofSeconds(45));
+    settle();
+    assertThat(status(NI1).getSelectedPort()).as("back after the hold").isEqualTo("eth0");
   }
 
   @Test

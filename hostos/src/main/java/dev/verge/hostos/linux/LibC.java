@@ -9,7 +9,12 @@ import java.nio.Buffer;
 interface LibC extends Library {
   LibC INSTANCE = Native.load("c", LibC.class);
 
+  int AF_INET = 2;
   int AF_NETLINK = 16;
+  int IPPROTO_ICMP = 1;
+  int SOL_RAW = 255;
+  int ICMP_FILTER = 1;
+  int SO_BINDTODEVICE = 25;
   int SOCK_RAW = 3;
   int SOCK_CLOEXEC = 0x80000;
   int SOL_SOCKET = 1;
@@ -30,6 +35,8 @@ interface LibC extends Library {
   int socket(int domain, int type, int protocol) throws LastErrorException;
 
   int bind(int fd, byte[] address, int length) throws LastErrorException;
+
+  int connect(int fd, byte[] address, int length) throws LastErrorException;
 
   int setsockopt(int fd, int level, int option, byte[] value, int length)
       throws LastErrorException;

@@ -22,6 +22,7 @@ public final class LinuxHost implements Host {
   private final LinuxSysfs sysfs;
   private final ProcessSupervisor daemons;
   private final UdhcpcClients dhcp;
+  private final LinuxPinger pinger;
 
   private LinuxHost(
       String description,
@@ -38,6 +39,7 @@ public final class LinuxHost implements Host {
     this.sysctl = sysctl;
     this.sysfs = sysfs;
     this.daemons = daemons;
+    this.pinger = new LinuxPinger(network.namespaceThread());
     this.dhcp = new UdhcpcClients(daemons, network, "busybox", (pid, signal) -> LibC.INSTANCE.kill((int) pid, signal));
   }
 
@@ -108,6 +110,11 @@ public final class LinuxHost implements Host {
   @Override
   public DhcpClients dhcp() {
     return dhcp;
+  }
+
+  @Override
+  public dev.verge.hostos.Pinger pinger() {
+    return pinger;
   }
 
   @Override

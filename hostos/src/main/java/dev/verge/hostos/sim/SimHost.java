@@ -26,6 +26,7 @@ public final class SimHost implements Host {
   private final SimDaemons daemons;
   private final SimDhcp dhcpServer;
   private final UdhcpcClients dhcp;
+  private final SimPinger pinger;
 
   private SimHost(SimKernel kernel, Path scratchDir, FakeSysfs sysfs) {
     this.kernel = kernel;
@@ -34,6 +35,7 @@ public final class SimHost implements Host {
     this.dhcp = new UdhcpcClients(daemons, kernel, "busybox", dhcpServer.signaller());
     this.sysctl = new SimSysctl(kernel);
     this.sysfs = sysfs;
+    this.pinger = new SimPinger(kernel);
   }
 
   /** A host without PCI devices; the fake sysfs tree lives under {@code scratchDir}. */
@@ -85,6 +87,12 @@ public final class SimHost implements Host {
   @Override
   public DhcpClients dhcp() {
     return dhcp;
+  }
+
+  /** The host's ping, whose neighbours a test can silence. */
+  @Override
+  public SimPinger pinger() {
+    return pinger;
   }
 
   public FakeSysfs fakeSysfs() {
