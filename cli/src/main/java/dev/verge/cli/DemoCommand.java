@@ -90,6 +90,10 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private int step;
+  /** The node's process, whose last log lines a failed step shows. */
+  private BackgroundProcess node;
+  private DemoFailure failed;
+  private List<String> nodeLogTail = List.of();
   /** The controller's namespace, whose end of the node's eth0 the demo cuts (root only). */
   private Netns upstream;
   private NetTopology topo;
@@ -112,11 +116,19 @@ final class DemoCommand implements Callable<Integer> {
     try (NetTopology topo = NetTopology.create("demo"); VpnDemoStep closesBeforeTheTopology = vpn) {
       work = topo.workDir();
       this.topo = topo;
-      setUp(topo);
-      run();
-    } catch (DemoFailure e) {
+      try {
+        setUp(topo);
+        run();
+      } catch (DemoFailure e) {
+        failed = e; // told after the clean-up; the node's log goes with the topology, so it is read now
+        nodeLogTail = node == null ? List.of() : node.output().lines().toList();
+      }
+    }
+    if (failed != null) {
       System.out.println();
-      System.out.println("demo FAILED: " + e.getMessage());
+      System.out.println("demo FAILED: " + failed.getMessage());
+      System.out.println("the node's last log lines:");
+      nodeLogTail.subList(Math.max(0, nodeLogTail.size() - 40), nodeLogTail.size()).forEach(l -> System.out.println("    " + l));
       return 1;
     }
     return leftBehind().isEmpty() ? 0 : 1;
@@ -206,7 +218,7 @@ final class DemoCommand implements Callable<Integer> {
     show("verge controller onboard " + SERIAL);
 
     heading("Start the edge node", "it creates its own key, dials out, and onboards with its serial");
-    BackgroundProcess node =
+    node =
         edge.spawnVerge(
             "node", "node", "run",
             "--controller", ctrl.address() + ":" + devicePort,
@@ -482,7 +494,7 @@ final class DemoCommand implements Callable<Integer> {
     await("local-1's NAT to move to eth1", () -> niUplink("local-1").equals("eth1"));
     long niMoved = millisSince(cut);
     await("the node's controller session to run over eth1",
-        () -> controllerSessionFrom().equals("100.64.0.2") && nodeStatus().path("connected").asBoolean());
+        () -> controllerSessionsFrom().contains("100.64.0.2") && nodeStatus().path("connected").asBoolean());
     long controllerBack = millisSince(cut);
     show(String.format(java.util.Locale.ROOT, "nim: controller traffic on eth1 %d ms after the cut (EVE waits for its 300 s timer)",
         nimMoved));
@@ -496,21 +508,25 @@ final class DemoCommand implements Callable<Integer> {
     upstream.ip("link", "set", "eth0", "up");
     await("nim to return to eth0", () -> deviceNetwork().path("currentUplink").asText().equals("eth0"));
     long nimBack = millisSince(back);
-    await("local-1's NAT to return to eth0", () -> niUplink("local-1").equals("eth0"));
-    long niBack = millisSince(back);
-    await("the node's controller session to return to eth0",
-        () -> controllerSessionFrom().equals("203.0.113.2") && nodeStatus().path("connected").asBoolean());
-    show(String.format(java.util.Locale.ROOT, "back on eth0 %d ms after the link came back (nim), local-1 %d ms,"
-        + " the controller session %d ms", nimBack, niBack, millisSince(back)));
+    await("the node to be connected to the controller", () -> nodeStatus().path("connected").asBoolean());
+    show(String.format(java.util.Locale.ROOT, "nim: back on eth0 %d ms after the link came back; the controller session"
+        + " runs from %s", nimBack, String.join(", ", controllerSessionsFrom())));
+    // zedrouter's anti-flap: an NI goes back to a better port only once it has answered for 120 s without a break
+    show("zedrouter: local-1 stays on " + niUplink("local-1") + " until eth0 has answered its probes for 120 s"
+        + " without a break (anti-flap), then returns");
   }
 
-  /** The local address of the node's established TCP session to the controller (ss in its namespace), or "". */
-  private String controllerSessionFrom() {
+  /**
+   * The local addresses of the node's established TCP sessions to the controller (ss in its
+   * namespace); a session over a cut link may linger there until TCP gives it up.
+   */
+  private List<String> controllerSessionsFrom() {
     return edge.run("ss", "-Htn", "state", "established", "dst", ctrl.address() + ":" + devicePort).stdout().lines()
         .map(l -> l.trim().split("\\s+"))
         .filter(f -> f.length >= 4)
-        .map(f -> f[2].substring(0, f[2].lastIndexOf(':')))
-        .findFirst().orElse("");
+        // "[::ffff:100.64.0.2]:57846" for the JVM's dual-stack sockets
+        .map(f -> f[2].substring(0, f[2].lastIndexOf(':')).replace("[", "").replace("]", "").replaceFirst("^::ffff:", ""))
+        .toList();
   }
 
   private static long millisSince(long start) {
