@@ -290,13 +290,28 @@ class DeviceServiceTest {
   }
 
   @Test
-  void infoWithoutContentIsRefusedWithItsIndex() {
+  void infoWithoutAnObjectIsRefusedWithItsIndex() {
     DeviceClient device = onboarded("fp-j", "SN-1");
 
-    var error = rpcError(() -> device.uploadInfo(List.of(uplinkInfo("d", "eth0", 1), InfoMessage.newBuilder().setObjectId("x").build())));
+    var error = rpcError(() -> device.uploadInfo(List.of(uplinkInfo("d", "eth0", 1),
+        InfoMessage.newBuilder().setAtTimeMs(1).setNetworkInstance(NetworkInstanceStatus.getDefaultInstance()).build())));
 
     assertThat(error.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(error.fields()).containsExactly("items[1].info");
+    assertThat(error.fields()).containsExactly("items[1].object_id");
+  }
+
+  /** zedagent sends an info without content when an object is deleted on the device (an NI, an app). */
+  @Test
+  void infoWithoutContentRemovesItsObject() {
+    DeviceClient device = onboarded("fp-k", "SN-1");
+    String uuid = device.onboard("SN-1").getDeviceUuid();
+    device.uploadInfo(List.of(uplinkInfo(uuid, "eth0", 10), niInfo("ni-1", NetworkInstanceStatus.State.STATE_ONLINE, 10)));
+
+    assertThat(device.uploadInfo(List.of(InfoMessage.newBuilder().setObjectId("ni-1").setAtTimeMs(20).build()))
+        .getAccepted()).isEqualTo(1);
+
+    List<InfoMessage> info = controller.admin.getInfo(GetInfoRequest.newBuilder().setDeviceUuid(uuid).build()).getItemsList();
+    assertThat(info).singleElement().matches(InfoMessage::hasDeviceNetwork);
   }
 
   @Test

@@ -248,10 +248,12 @@ public final class DeviceServiceImpl extends DeviceServiceGrpc.DeviceServiceImpl
   @Override
   public void uploadInfo(InfoUpload request, StreamObserver<UploadAck> response) {
     upload(response, device -> {
+      // An item without content is the device saying its object is gone (TelemetryStore.apply).
       List<ConfigViolation> violations = new ArrayList<>();
       for (int i = 0; i < request.getItemsCount(); i++) {
-        if (request.getItems(i).getInfoCase() == InfoMessage.InfoCase.INFO_NOT_SET) {
-          violations.add(new ConfigViolation("items[" + i + "].info", ConfigViolation.MISSING_VALUE, "an info message needs its content"));
+        if (request.getItems(i).getObjectId().isEmpty()) {
+          violations.add(new ConfigViolation("items[" + i + "].object_id", ConfigViolation.MISSING_VALUE,
+              "an info message names its object"));
         }
       }
       if (!violations.isEmpty()) {

@@ -389,8 +389,7 @@ public final class DeviceStore implements ControllerStore {
       device = requireDevice(uuid);
     }
     for (InfoMessage item : items) {
-      // Keep the newest per object even if uploads arrive out of order after a retry.
-      device.info.merge(TelemetryStore.infoKey(item), item, (old, neu) -> neu.getAtTimeMs() >= old.getAtTimeMs() ? neu : old);
+      TelemetryStore.apply(device.info, item);
       if (item.hasDeviceNetwork()) {
         device.uplink = item.getDeviceNetwork().getCurrentUplink();
       }

@@ -490,6 +490,9 @@ public final class PostgresStore implements ControllerStore {
           ON CONFLICT (device, key) DO UPDATE SET at_time_ms = excluded.at_time_ms, message = excluded.message
           WHERE info.at_time_ms <= excluded.at_time_ms""")) {
         for (InfoMessage item : items) {
+          if (TelemetryStore.isRemoval(item)) {
+            continue; // below, in order with the others of this upload
+          }
           p.setString(1, uuid);
           p.setString(2, TelemetryStore.infoKey(item));
           p.setLong(3, item.getAtTimeMs());
@@ -497,6 +500,21 @@ public final class PostgresStore implements ControllerStore {
           p.addBatch();
           if (item.hasDeviceNetwork()) {
             uplink = item.getDeviceNetwork().getCurrentUplink();
+          }
+        }
+        p.executeBatch();
+      }
+      // the device says these objects are gone: what is known of them and not newer goes (TelemetryStore.apply)
+      try (PreparedStatement p = c.prepareStatement(
+          "DELETE FROM info WHERE device = ? AND right(key, ?) = ? AND at_time_ms <= ?")) {
+        for (InfoMessage item : items) {
+          if (TelemetryStore.isRemoval(item)) {
+            String suffix = "/" + item.getObjectId();
+            p.setString(1, uuid);
+            p.setInt(2, suffix.length());
+            p.setString(3, suffix);
+            p.setLong(4, item.getAtTimeMs());
+            p.addBatch();
           }
         }
         p.executeBatch();

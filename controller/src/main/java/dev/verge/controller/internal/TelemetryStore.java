@@ -53,11 +53,29 @@ public final class TelemetryStore {
     return message.getInfoCase().name().toLowerCase() + "/" + message.getObjectId();
   }
 
+  /** An info without content: the device says the object is gone (a deleted NI, app, ...). */
+  public static boolean isRemoval(InfoMessage message) {
+    return message.getInfoCase() == InfoMessage.InfoCase.INFO_NOT_SET;
+  }
+
+  /**
+   * Applies one info message to a device's latest info by key: the newest per object wins (an older
+   * message arriving late after a retry does not replace a newer one); a removal drops what is
+   * known of its object that is not newer than it.
+   */
+  public static void apply(Map<String, InfoMessage> info, InfoMessage item) {
+    if (isRemoval(item)) {
+      String suffix = "/" + item.getObjectId();
+      info.entrySet().removeIf(e -> e.getKey().endsWith(suffix) && e.getValue().getAtTimeMs() <= item.getAtTimeMs());
+      return;
+    }
+    info.merge(infoKey(item), item, (old, neu) -> neu.getAtTimeMs() >= old.getAtTimeMs() ? neu : old);
+  }
+
   public int addInfo(String device, List<InfoMessage> items) {
     DeviceTelemetry telemetry = of(device);
     for (InfoMessage item : items) {
-      // Keep the newest per object even if uploads arrive out of order after a retry.
-      telemetry.info.merge(infoKey(item), item, (old, neu) -> neu.getAtTimeMs() >= old.getAtTimeMs() ? neu : old);
+      apply(telemetry.info, item);
       if (item.hasDeviceNetwork()) {
         telemetry.uplink = item.getDeviceNetwork().getCurrentUplink();
       }

@@ -202,6 +202,22 @@ public abstract class ControllerStoreContract {
     assertThat(record.getUplink()).isEqualTo("eth1");
   }
 
+  @Test
+  void anInfoWithoutContentSaysItsObjectIsGoneUnlessNewerInfoArrivedFirst() throws Exception {
+    ControllerStore store = open();
+    String device = onboarded(store, "SN-1");
+    InfoMessage ni1 = ni("network_instance/ni-1", 100, NetworkInstanceStatus.State.STATE_ONLINE);
+    InfoMessage ni2 = ni("network_instance/ni-2", 100, NetworkInstanceStatus.State.STATE_ONLINE);
+    store.putInfo(device, List.of(ni1, ni2), 1000);
+    store.putInfo(device, List.of(InfoMessage.newBuilder().setObjectId("network_instance/ni-1").setAtTimeMs(200).build()), 2000);
+    assertThat(store.info(device)).containsExactly(ni2);
+    // a removal older than what is known (a late retry) removes nothing
+    InfoMessage back = ni("network_instance/ni-1", 300, NetworkInstanceStatus.State.STATE_ONLINE);
+    store.putInfo(device, List.of(back), 3000);
+    store.putInfo(device, List.of(InfoMessage.newBuilder().setObjectId("network_instance/ni-1").setAtTimeMs(250).build()), 4000);
+    assertThat(store.info(device)).containsExactly(back, ni2);
+  }
+
   private static InfoMessage ni(String id, long at, NetworkInstanceStatus.State state) {
     return InfoMessage.newBuilder().setObjectId(id).setAtTimeMs(at)
         .setNetworkInstance(NetworkInstanceStatus.newBuilder().setState(state)).build();
