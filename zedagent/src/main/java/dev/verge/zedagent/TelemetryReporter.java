@@ -54,6 +54,9 @@ public final class TelemetryReporter implements AutoCloseable {
   private final Executor io;
   private final Uploader uploader;
   private final Duration retryDelay;
+  private static final Duration MAX_INFO_RETRY = Duration.ofMinutes(1);
+  /** Info uploads failed in a row (on the loop). */
+  private int infoFailures;
   private final List<Subscription<?>> subscriptions = new ArrayList<>();
   private final Map<String, InfoMessage> pendingInfo = new LinkedHashMap<>();
   /** The latest info of every live object: re-sent after a reconnect (the controller may have restarted). */
@@ -245,10 +248,14 @@ public final class TelemetryReporter implements AutoCloseable {
   private void infoDone(List<InfoMessage> batch, long sentOn, Exception error) {
     infoInFlight = false;
     if (error != null) {
-      log.warn("info upload of {} objects failed, retrying in {}: {}", batch.size(), retryDelay, error.toString());
-      loop.schedule(retryDelay, this::sendInfo);
+      // doubling from the retry delay up to a minute: a controller that refuses the upload is not asked 5 times a second
+      Duration delay = retryDelay.multipliedBy(1L << Math.min(infoFailures++, 20));
+      delay = delay.compareTo(MAX_INFO_RETRY) > 0 ? MAX_INFO_RETRY : delay;
+      log.warn("info upload of {} objects failed, retrying in {}: {}", batch.size(), delay, error.toString());
+      loop.schedule(delay, this::sendInfo);
       return;
     }
+    infoFailures = 0;
     // Keep what changed while the batch was in flight: it still has to go. After a reconnect
     // meanwhile, everything goes again: the batch reached the controller of the old connection.
     if (sentOn == connection) {
