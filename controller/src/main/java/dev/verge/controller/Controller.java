@@ -139,6 +139,7 @@ public final class Controller {
     if (otlpMetrics != null) {
       otlpMetrics.close(); // a last export, while the store can still be read
     }
+    fleetMetrics.close();
     try {
       flowLogs.close();
     } catch (IOException e) {

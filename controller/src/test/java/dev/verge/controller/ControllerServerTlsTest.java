@@ -229,13 +229,16 @@ class ControllerServerTlsTest {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
     assertThat(response.body()).contains(
-        "verge_controller_devices_connected 1\n",
-        "verge_device_connected{device=\"" + uuid + "\"} 1\n",
-        "verge_device_config_applied{device=\"" + uuid + "\"} 1\n",
-        "verge_device_uplink_in_use{device=\"" + uuid + "\",port=\"vlan100\"} 1\n",
-        "verge_network_instances{state=\"ONLINE\"} 1\n",
-        "verge_network_instances{state=\"ERROR\"} 1\n",
-        "verge_device_acl_drops_total{device=\"" + uuid + "\"} 42\n");
+        "verge_controller_devices_connected 1.0\n",
+        "verge_controller_devices_onboarded 1.0\n",
+        "verge_device_connected{device=\"" + uuid + "\"} 1.0\n",
+        "verge_device_config_applied{device=\"" + uuid + "\"} 1.0\n",
+        "verge_device_uplink_in_use{device=\"" + uuid + "\",port=\"vlan100\"} 1.0\n",
+        "verge_network_instances{state=\"ONLINE\"} 1.0\n",
+        "verge_network_instances{state=\"ERROR\"} 1.0\n",
+        "verge_device_acl_drops_total{device=\"" + uuid + "\"} 42.0\n",
+        "# TYPE verge_device_acl_drops_total counter\n",
+        "jvm_memory_used_bytes{area=\"heap\"");
   }
 
   @Test

@@ -150,8 +150,8 @@ class ControllerReplicasIT {
     String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
             java.net.URI.create("http://127.0.0.1:" + b.metricsPort + "/metrics")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    assertThat(metrics).contains("verge_device_interface_rx_bytes_total{device=\"" + device.uuid() + "\",interface=\"eth0\"} 1500");
-    assertThat(metrics).contains("verge_controller_devices_connected 1");
+    assertThat(metrics).contains("verge_device_interface_rx_bytes_total{device=\"" + device.uuid() + "\",interface=\"eth0\"} 1500.0");
+    assertThat(metrics).contains("verge_controller_devices_connected 1.0");
   }
 
   @Test

@@ -102,7 +102,7 @@ public final class Replica implements AutoCloseable {
     String text = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     return text.lines().filter(l -> l.startsWith("verge_controller_heap_used_bytes ")).findFirst()
-        .map(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1).trim()))
+        .map(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim())) // Prometheus writes 1.234E8
         .orElseThrow(() -> new IllegalStateException(name + " has no heap gauge"));
   }
 
