@@ -45,28 +45,19 @@ class AgentRuntimeIT {
     Assumptions.assumeTrue(Root.isRoot(), "needs root");
     topology = NetTopology.create("agent");
     ns = topology.namespace("dev");
-    host = LinuxHost.inNamespace(ns.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    bus = PubSub.inJvm(PubSubConfig.defaults());
-    loop = AgentLoop.create("sample");
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(ns.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
+    loop = topology.own(AgentLoop.create("sample"));
+    observer = topology.own(AgentLoop.create("observer"));
     bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE)
         .publish(NI1, localNi(NI1, "10.7.0.0/24", "10.7.0.1"));
-    runtime = AgentRuntime.start(new SampleBridgeAgent(), bus, host, loop, RuntimeSettings.DEFAULT);
+    runtime = topology.own(AgentRuntime.start(new SampleBridgeAgent(), bus, host, loop, RuntimeSettings.DEFAULT));
   }
 
   @AfterEach
   void stop() {
-    if (runtime != null) {
-      runtime.close();
-    }
-    if (loop != null) {
-      loop.close();
-      observer.close();
-      bus.close();
-      host.close();
-    }
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 

@@ -535,15 +535,9 @@ final class DemoCommand implements Callable<Integer> {
 
   /** The port a network instance (by display name) sends its traffic out of, as zedrouter reports it. */
   private String niUplink(String displayName) throws IOException {
-    var reports = nodeStatus().path("reported").fields();
-    while (reports.hasNext()) {
-      var report = reports.next();
-      JsonNode ni = StatusView.payload(report.getValue());
-      if (report.getKey().startsWith("network_instance/") && ni.path("displayName").asText().equals(displayName)) {
-        return ni.path("selectedPort").asText();
-      }
-    }
-    return "";
+    return StatusView.payloads(nodeStatus(), "network_instance").stream()
+        .filter(ni -> ni.path("displayName").asText().equals(displayName))
+        .map(ni -> ni.path("selectedPort").asText()).findFirst().orElse("");
   }
 
   /** nim's uplink as `verge node status` reports it: its lease and why it carries controller traffic. */

@@ -97,13 +97,7 @@ final class DomainmgrDemoSteps {
    */
   static java.util.Optional<java.util.List<String>> runningAppWithLease(com.fasterxml.jackson.databind.JsonNode status)
       throws java.io.IOException {
-    var reports = status.path("reported").fields();
-    while (reports.hasNext()) {
-      var report = reports.next();
-      if (!report.getKey().startsWith("domain/")) {
-        continue;
-      }
-      var domain = StatusView.payload(report.getValue());
+    for (var domain : StatusView.payloads(status, "domain")) {
       String console = domain.path("consoleLog").asText();
       if (!domain.path("state").asText().equals("STATE_RUNNING") || console.isEmpty() || !Files.exists(Path.of(console))) {
         return java.util.Optional.empty();
@@ -135,11 +129,9 @@ final class DomainmgrDemoSteps {
   /** The last lines of each reported domain's console, to show why a guest did not get as far as expected. */
   static java.util.List<String> consoleTail(com.fasterxml.jackson.databind.JsonNode status) throws java.io.IOException {
     java.util.List<String> tail = new java.util.ArrayList<>();
-    var reports = status.path("reported").fields();
-    while (reports.hasNext()) {
-      var report = reports.next();
-      Path console = Path.of(StatusView.payload(report.getValue()).path("consoleLog").asText("/nonexistent"));
-      if (report.getKey().startsWith("domain/") && Files.isRegularFile(console)) {
+    for (var domain : StatusView.payloads(status, "domain")) {
+      Path console = Path.of(domain.path("consoleLog").asText("/nonexistent"));
+      if (Files.isRegularFile(console)) {
         java.util.List<String> lines = new String(Files.readAllBytes(console), StandardCharsets.UTF_8).lines().toList();
         tail.addAll(lines.subList(Math.max(0, lines.size() - 8), lines.size()));
       }

@@ -145,6 +145,20 @@ public final class StatusView {
   }
 
   /**
+   * The payloads of one kind of report in {@code verge node status -o json}: kind is the key's
+   * prefix ({@code network_instance}, {@code domain}...), in the order the status lists them.
+   */
+  public static java.util.List<JsonNode> payloads(JsonNode status, String kind) {
+    java.util.List<JsonNode> found = new java.util.ArrayList<>();
+    status.path("reported").fields().forEachRemaining(report -> {
+      if (report.getKey().startsWith(kind + "/")) {
+        found.add(payload(report.getValue()));
+      }
+    });
+    return found;
+  }
+
+  /**
    * A report as zedagent keeps it is an info message: its time, its object id and the one field
    * that holds the agent's status ({@code networkInstance}, {@code domain}...). That field, or the
    * report itself when it is no such wrapper.

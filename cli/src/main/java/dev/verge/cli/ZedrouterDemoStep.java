@@ -32,15 +32,8 @@ final class ZedrouterDemoStep {
           + (waiting.contains("nim/DeviceNetwork") ? " (it takes its uplinks from nim)" : ""));
       return false;
     }
-    boolean any = false;
-    var fields = status.path("reported").fields();
-    while (fields.hasNext()) {
-      var report = fields.next();
-      if (!report.getKey().startsWith("network_instance/")) {
-        continue;
-      }
-      any = true;
-      JsonNode ni = StatusView.payload(report.getValue());
+    List<JsonNode> nis = StatusView.payloads(status, "network_instance");
+    for (JsonNode ni : nis) {
       List<String> ips = new ArrayList<>();
       ni.path("ipAssignments").forEach(a -> a.path("ipAddrs").forEach(ip -> ips.add(ip.asText())));
       show.accept(ni.path("displayName").asText() + ": " + ni.path("state").asText().replace("STATE_", "")
@@ -50,9 +43,9 @@ final class ZedrouterDemoStep {
       ni.path("errors").forEach(e -> show.accept("  error " + e.path("reason").asText() + ": "
           + e.path("description").asText()));
     }
-    if (!any) {
+    if (nis.isEmpty()) {
       show.accept("zedrouter runs and reports no network instance yet");
     }
-    return any;
+    return !nis.isEmpty();
   }
 }

@@ -83,9 +83,9 @@ class DomainmgrIT {
     device.address("eth0", "192.0.2.10/24");
     new UpstreamHost(up, "eth0", "192.0.2.1/24");
 
-    host = LinuxHost.inNamespace(device.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    bus = PubSub.inJvm(PubSubConfig.defaults());
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(device.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
+    observer = topology.own(AgentLoop.create("observer"));
     bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE).publish("global", DeviceNetwork.newBuilder()
         .setPortConfig("controller").addPorts(Port.newBuilder().setLabel("eth0").setIfName("eth0")
             .setUsage(Port.Usage.USAGE_MANAGEMENT).setUp(true).setCarrier(true).setMtu(1500)
@@ -95,26 +95,15 @@ class DomainmgrIT {
     nis.publish(NI2, localNi(NI2, "10.2.0.0/24"));
     apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
     status = bus.subscribe(DomainmgrTopics.DOMAIN_STATUS, observer, new SubscriptionHandler<>() {});
-    zedrouter = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state")), bus, host, RuntimeSettings.DEFAULT);
-    domainmgr = AgentNode.of(DomainmgrAgent.forHost(dir.resolve("state").resolve("domainmgr")), bus, host,
-        RuntimeSettings.DEFAULT);
+    zedrouter = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state")), bus, host, RuntimeSettings.DEFAULT));
+    domainmgr = topology.own(AgentNode.of(DomainmgrAgent.forHost(dir.resolve("state").resolve("domainmgr")), bus, host,
+        RuntimeSettings.DEFAULT));
   }
 
   @AfterEach
   void stop() {
-    if (domainmgr != null) {
-      domainmgr.close(); // its host's daemons (QEMU) stop with the host below
-    }
-    if (zedrouter != null) {
-      zedrouter.close();
-    }
-    if (observer != null) {
-      observer.close();
-      bus.close();
-      host.close();
-    }
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 

@@ -67,23 +67,15 @@ class DomainmgrMacvtapIT {
     topology.veth(device, "eth1", lan, "eth0");
     dnsmasq = new UpstreamHost(lan, "eth0", "198.51.100.1/24")
         .startDhcpAndDns("198.51.100.50", "198.51.100.60", Duration.ofMinutes(10));
-    host = LinuxHost.inNamespace(device.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    bus = PubSub.inJvm(PubSubConfig.defaults());
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(device.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
+    observer = topology.own(AgentLoop.create("observer"));
   }
 
   @AfterEach
   void stop() {
-    if (domainmgr != null) {
-      domainmgr.close();
-    }
-    if (observer != null) {
-      observer.close();
-      bus.close();
-      host.close();
-    }
     if (topology != null) {
-      topology.close(); // dnsmasq goes with its namespace's processes
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 
@@ -97,7 +89,7 @@ class DomainmgrMacvtapIT {
         .setAppUuid(APP).addVifs(PlannedVif.newBuilder().setVifName("mvt-a1").setNetworkInstance(NI)
             .setKind(PlannedVif.Kind.KIND_MACVTAP).setMac(MAC).setParentLink("eth1").setMtu(1500)).build());
     Subscription<DomainStatus> status = bus.subscribe(DomainmgrTopics.DOMAIN_STATUS, observer, new SubscriptionHandler<>() {});
-    domainmgr = AgentNode.of(DomainmgrAgent.forHost(dir.resolve("state")), bus, host, RuntimeSettings.DEFAULT);
+    domainmgr = topology.own(AgentNode.of(DomainmgrAgent.forHost(dir.resolve("state")), bus, host, RuntimeSettings.DEFAULT));
 
     await().atMost(DomainmgrIT.WAIT).untilAsserted(() -> assertThat(status.snapshot().get(APP))
         .as("domain status").isNotNull().extracting(DomainStatus::getState).isEqualTo(DomainStatus.State.STATE_RUNNING));

@@ -98,7 +98,7 @@ public final class NetTopology implements AutoCloseable {
    * when the topology closes, like the programs started inside its namespaces.
    */
   public BackgroundProcess spawnHere(String processName, String... command) {
-    return track(BackgroundProcess.start(processName, List.of(command), workDir));
+    return own(BackgroundProcess.start(processName, List.of(command), workDir));
   }
 
   public Netns get(String shortName) {
@@ -114,7 +114,12 @@ public final class NetTopology implements AutoCloseable {
     return workDir;
   }
 
-  synchronized <T extends AutoCloseable> T track(T resource) {
+  /**
+   * Makes a test's resource (a host, a bus, a loop, an agent node) close with the topology: in the
+   * reverse order of being owned, each even when another fails, and all before the namespaces go.
+   * A test's tear-down is then the topology's close alone.
+   */
+  public synchronized <T extends AutoCloseable> T own(T resource) {
     if (closed) {
       closeQuietly(resource);
       throw new IllegalStateException("topology already closed");

@@ -66,7 +66,7 @@ public final class Netns {
   public BackgroundProcess spawn(String processName, String... command) {
     List<String> full = new ArrayList<>(execPrefix());
     full.addAll(Arrays.asList(command));
-    return topology.track(BackgroundProcess.start(shortName + "-" + processName, full, topology.workDir()));
+    return topology.own(BackgroundProcess.start(shortName + "-" + processName, full, topology.workDir()));
   }
 
   /** Starts a child JVM in the namespace with this JVM's class path. */

@@ -94,14 +94,15 @@ class NimLinuxIT {
   }
 
   void startNim(Publication<?>... keep) {
-    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    loop = AgentLoop.create("nim");
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    loop = topology.own(AgentLoop.create("nim"));
+    observer = topology.own(AgentLoop.create("observer"));
     probeThread = NetnsExecutor.enter(dev.name());
+    topology.own((AutoCloseable) probeThread::shutdownNow);
     TcpControllerProbe probe = new TcpControllerProbe(CONTROLLER + ":8443", probeThread);
     network = bus.subscribe(NimTopics.DEVICE_NETWORK, observer, new dev.verge.pubsub.SubscriptionHandler<>() {});
-    runtime = AgentRuntime.start(new NimAgent(new NimSettings(dir.resolve("state")), c -> probe), bus, host, loop,
-        RuntimeSettings.DEFAULT);
+    runtime = topology.own(AgentRuntime.start(new NimAgent(new NimSettings(dir.resolve("state")), c -> probe), bus, host, loop,
+        RuntimeSettings.DEFAULT));
   }
 
   Publication<PhysicalIo> io;
@@ -111,7 +112,7 @@ class NimLinuxIT {
   Publication<BondAdapter> bonds;
 
   void publishConfig(int mtu) {
-    bus = PubSub.inJvm(PubSubConfig.defaults());
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
     io = bus.publish(ZedagentTopics.PHYSICAL_IO, Durability.VOLATILE);
     vlans = bus.publish(ZedagentTopics.VLANS, Durability.VOLATILE);
     bonds = bus.publish(ZedagentTopics.BONDS, Durability.VOLATILE);
@@ -129,24 +130,8 @@ class NimLinuxIT {
 
   @AfterEach
   void stop() {
-    if (runtime != null) {
-      runtime.close();
-    }
-    if (loop != null) {
-      loop.close();
-      observer.close();
-    }
-    if (probeThread != null) {
-      probeThread.shutdownNow();
-    }
-    if (bus != null) {
-      bus.close();
-    }
-    if (host != null) {
-      host.close();
-    }
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 

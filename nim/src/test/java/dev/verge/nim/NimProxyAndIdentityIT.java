@@ -104,7 +104,7 @@ class NimProxyAndIdentityIT {
 
   /** eth0 static behind the proxy at {@code proxyUrl}; eth1 by DHCP, direct. */
   void publishConfig(String proxyUrl) {
-    bus = PubSub.inJvm(PubSubConfig.defaults());
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
     var io = bus.publish(ZedagentTopics.PHYSICAL_IO, Durability.VOLATILE);
     bus.publish(ZedagentTopics.VLANS, Durability.VOLATILE);
     bus.publish(ZedagentTopics.BONDS, Durability.VOLATILE);
@@ -125,37 +125,22 @@ class NimProxyAndIdentityIT {
   }
 
   void startNim(String target, Optional<TcpControllerProbe.TlsCheck> tls) {
-    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    loop = AgentLoop.create("nim");
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    loop = topology.own(AgentLoop.create("nim"));
+    observer = topology.own(AgentLoop.create("observer"));
     probeThread = NetnsExecutor.enter(dev.name());
+    topology.own((AutoCloseable) probeThread::shutdownNow);
     TcpControllerProbe probe = new TcpControllerProbe(target, probeThread);
     tls.ifPresent(probe::withTlsCheck);
     network = bus.subscribe(NimTopics.DEVICE_NETWORK, observer, new dev.verge.pubsub.SubscriptionHandler<>() {});
-    runtime = AgentRuntime.start(new NimAgent(new NimSettings(dir.resolve("state")), c -> probe), bus, host, loop,
-        RuntimeSettings.DEFAULT);
+    runtime = topology.own(AgentRuntime.start(new NimAgent(new NimSettings(dir.resolve("state")), c -> probe), bus, host, loop,
+        RuntimeSettings.DEFAULT));
   }
 
   @AfterEach
   void stop() {
-    if (runtime != null) {
-      runtime.close();
-    }
-    if (loop != null) {
-      loop.close();
-      observer.close();
-    }
-    if (probeThread != null) {
-      probeThread.shutdownNow();
-    }
-    if (bus != null) {
-      bus.close();
-    }
-    if (host != null) {
-      host.close();
-    }
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 

@@ -74,9 +74,9 @@ class SwitchNiAclIT {
     topology.veth(dev, "nbu1x2", other, "eth0");
     other.address("eth0", "192.0.2.22/24");
 
-    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    bus = PubSub.inJvm(PubSubConfig.defaults());
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
+    observer = topology.own(AgentLoop.create("observer"));
     bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE).publish("global", ports(l2Port("lan", "eth1")));
     nis = bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE);
     nis.publish(NI1, switchNi(NI1, "lan"));
@@ -84,22 +84,14 @@ class SwitchNiAclIT {
     apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "protocol", "tcp", "fport", "80"))));
     apps.publish(APP2, app(APP2, "other", vif(NI1, drop(ace(7, "protocol", "tcp", "fport", "80")),
         ace(8, "protocol", "icmp"))));
-    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
-        RuntimeSettings.DEFAULT);
+    node = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
+        RuntimeSettings.DEFAULT));
   }
 
   @AfterEach
   void stop() {
-    if (node != null) {
-      node.close();
-    }
-    if (observer != null) {
-      observer.close();
-      bus.close();
-      host.close();
-    }
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 

@@ -89,9 +89,9 @@ class SwitchNiVlanIT {
     b10.address("eth0", "10.10.0.12/24");
     c20.address("eth0", "10.20.0.13/24").address("eth0", "10.10.0.13/24");
 
-    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    bus = PubSub.inJvm(PubSubConfig.defaults());
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
+    observer = topology.own(AgentLoop.create("observer"));
     bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE).publish("global", ports(l2Port("lan", "eth1")));
     bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE).publish(NI1, switchNi(NI1, "lan"));
     var apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
@@ -103,16 +103,8 @@ class SwitchNiVlanIT {
 
   @AfterEach
   void stop() {
-    if (node != null) {
-      node.close();
-    }
-    if (observer != null) {
-      observer.close();
-      bus.close();
-      host.close();
-    }
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 
@@ -141,8 +133,8 @@ class SwitchNiVlanIT {
     boolean filters = kernelFiltersVlans();
     Subscription<NetworkInstanceStatus> status =
         bus.subscribe(ZedrouterTopics.NETWORK_INSTANCE_STATUS, observer, new SubscriptionHandler<>() {});
-    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
-        RuntimeSettings.DEFAULT);
+    node = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
+        RuntimeSettings.DEFAULT));
     if (!filters) {
       await().atMost(WAIT).until(() -> status.snapshot().containsKey(NI1)
           && status.snapshot().get(NI1).getErrorsList().stream()

@@ -11,7 +11,6 @@ import dev.verge.hostos.HostException;
 import dev.verge.hostos.IpPrefix;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
-import dev.verge.netlab.BackgroundProcess;
 import dev.verge.netlab.DhcpClient;
 import dev.verge.netlab.NetTopology;
 import dev.verge.netlab.Netns;
@@ -29,7 +28,6 @@ import dev.verge.topics.ZedrouterTopics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -59,7 +57,6 @@ class UplinkFailoverIT {
   PubSub bus;
   AgentLoop observer;
   AgentNode node;
-  final List<BackgroundProcess> servers = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -80,15 +77,15 @@ class UplinkFailoverIT {
     serve(up2, "up2");
     topology.veth(dev, "nbu1x1", app, "eth0");
 
-    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    bus = PubSub.inJvm(PubSubConfig.defaults());
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
+    observer = topology.own(AgentLoop.create("observer"));
     bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE).publish("global", ports(
         port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1"), port("eth1", "eth1", 1, "198.51.100.10/24", "198.51.100.1")));
     bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE).publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
     bus.publish(ZedagentTopics.APPS, Durability.VOLATILE).publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
-    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1), TIMERS,
-        ZedrouterAgent::defaultProbe), bus, host, RuntimeSettings.DEFAULT);
+    node = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1), TIMERS,
+        ZedrouterAgent::defaultProbe), bus, host, RuntimeSettings.DEFAULT));
   }
 
   /** The shared remote address on the upstream, answering with the upstream's name. */
@@ -96,22 +93,13 @@ class UplinkFailoverIT {
     upstream.execOk("ip", "address", "add", "203.0.113.1/32", "dev", "lo");
     Path www = Files.createDirectories(dir.resolve(name));
     Files.writeString(www.resolve("index.html"), name + "\n");
-    servers.add(upstream.spawn(name + "-httpd", "busybox", "httpd", "-f", "-p", "203.0.113.1:80", "-h", www.toString()));
+    upstream.spawn(name + "-httpd", "busybox", "httpd", "-f", "-p", "203.0.113.1:80", "-h", www.toString()); // stops with the topology
   }
 
   @AfterEach
   void stop() {
-    if (node != null) {
-      node.close();
-    }
-    if (observer != null) {
-      observer.close();
-      bus.close();
-      host.close();
-    }
-    servers.forEach(BackgroundProcess::close);
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 

@@ -98,9 +98,9 @@ class VpnIT {
     gateway = new SiteGateway(gatewayDaemons, DaemonSpec.RestartPolicy.NEVER, gatewayBackend());
     startGatewayCharon(PSK);
 
-    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    bus = PubSub.inJvm(PubSubConfig.defaults());
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
+    observer = topology.own(AgentLoop.create("observer"));
     devicePorts = bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
     devicePorts.publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
     nis = bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE);
@@ -201,19 +201,11 @@ class VpnIT {
   @AfterEach
   void stop(org.junit.jupiter.api.TestInfo test) {
     keepDaemonLogs(test);
-    if (node != null) {
-      node.close();
-    }
-    if (observer != null) {
-      observer.close();
-      bus.close();
-      host.close();
-    }
     if (gatewayDaemons != null) {
       gatewayDaemons.close();
     }
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 
@@ -236,8 +228,8 @@ class VpnIT {
   }
 
   private void startNode() {
-    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
-        RuntimeSettings.DEFAULT);
+    node = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
+        RuntimeSettings.DEFAULT));
   }
 
   @Test
@@ -384,8 +376,8 @@ class VpnIT {
         port("eth1", "eth1", 1, "198.51.100.10/24", "198.51.100.1")));
     nis.publish(NI1, withVpn(vpnNi(PSK).toBuilder().setPort(vpnNi(PSK).getPort().toBuilder().setName("uplink")).build(),
         v -> v.setPeer("203.0.113.2")));
-    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1), UplinkFailoverIT.TIMERS,
-        ZedrouterAgent::defaultProbe), bus, host, RuntimeSettings.DEFAULT);
+    node = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1), UplinkFailoverIT.TIMERS,
+        ZedrouterAgent::defaultProbe), bus, host, RuntimeSettings.DEFAULT));
     await().atMost(WAIT).until(() -> "ESTABLISHED".equals(ni().getVpnState()));
     assertThat(ni().getSelectedPort()).isEqualTo("eth0");
     assertThat(ni().getVpn().getLocalAddress()).isEqualTo("192.0.2.10");

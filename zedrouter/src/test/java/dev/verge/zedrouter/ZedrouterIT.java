@@ -74,31 +74,23 @@ class ZedrouterIT {
     httpd = upstream.startHttp(www);
     topology.veth(dev, "nbu1x1", app, "eth0");
 
-    host = LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys")));
-    bus = PubSub.inJvm(PubSubConfig.defaults());
-    observer = AgentLoop.create("observer");
+    host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
+    observer = topology.own(AgentLoop.create("observer"));
     bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE)
         .publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
     nis = bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE);
     nis.publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
     apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
     apps.publish(APP1, app(APP1, "web", vif(NI1, ace(1, "ip", "0.0.0.0/0"))));
-    node = AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
-        RuntimeSettings.DEFAULT);
+    node = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
+        RuntimeSettings.DEFAULT));
   }
 
   @AfterEach
   void stop() {
-    if (node != null) {
-      node.close();
-    }
-    if (observer != null) {
-      observer.close();
-      bus.close();
-      host.close();
-    }
     if (topology != null) {
-      topology.close();
+      topology.close(); // with it, what the test made it own: agents, loops, the bus, the host
     }
   }
 
