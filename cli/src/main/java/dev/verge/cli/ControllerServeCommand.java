@@ -64,6 +64,11 @@ final class ControllerServeCommand implements Callable<Integer> {
       description = "Seconds between two OTLP exports (default: ${DEFAULT-VALUE}).")
   long otlpIntervalSeconds;
 
+  @Option(names = "--otlp-flow-logs",
+      description = "Send the devices' flow logs to the --otlp-endpoint collector as OTLP log records (to /v1/logs) "
+          + "instead of the JSON-lines files under --data-dir/flowlogs.")
+  boolean otlpFlowLogs;
+
   @Override
   public Integer call() throws Exception {
     if (keepConfigs < 0) {
@@ -80,10 +85,14 @@ final class ControllerServeCommand implements Callable<Integer> {
     }
     if (otlpEndpoint != null) {
       try {
-        settings = settings.withOtlp(ControllerSettings.OtlpExport.parse(otlpEndpoint, java.time.Duration.ofSeconds(otlpIntervalSeconds)));
+        ControllerSettings.OtlpExport otlp = ControllerSettings.OtlpExport.parse(otlpEndpoint, java.time.Duration.ofSeconds(otlpIntervalSeconds));
+        settings = settings.withOtlp(otlpFlowLogs ? otlp.withFlowLogs() : otlp);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--otlp-endpoint: " + e.getMessage());
       }
+    }
+    if (otlpFlowLogs && otlpEndpoint == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--otlp-flow-logs needs --otlp-endpoint (the collector)");
     }
     if (adminListen != null) {
       try {
@@ -104,6 +113,9 @@ final class ControllerServeCommand implements Callable<Integer> {
       }
       if (settings.otlp() != null) {
         out.printf("metrics over OTLP: %s every %d s%n", settings.otlp().endpoint(), settings.otlp().interval().toSeconds());
+        if (settings.otlp().flowLogs()) {
+          out.printf("flow logs over OTLP: %s%n", settings.otlp().logsEndpoint());
+        }
       }
       out.printf("store: %s%n", settings.store() == null ? "embedded, " + dataDir.toAbsolutePath() : settings.store());
       out.printf("device trust anchor: %s%n", dataDir.resolve("pki").resolve("ca.crt"));

@@ -97,6 +97,21 @@ class CliErrorsTest {
   }
 
   @Test
+  void flowLogsOverOtlpNeedACollectorWithALogsUrl() {
+    Run alone = verge("controller", "serve", "--data-dir", dir.resolve("data").toString(), "--otlp-flow-logs");
+    Run custom = verge("controller", "serve", "--data-dir", dir.resolve("data").toString(), "--otlp-flow-logs",
+        "--otlp-endpoint", "http://collector:4318/ingest");
+
+    assertThat(alone.exitCode()).isEqualTo(2);
+    assertThat(alone.err()).isEqualTo("error: --otlp-flow-logs needs --otlp-endpoint (the collector)"
+        + " (see 'verge controller serve --help')" + NL);
+    assertThat(custom.exitCode()).isEqualTo(2);
+    assertThat(custom.err()).isEqualTo("error: --otlp-endpoint: flow logs over OTLP need the collector's base URL or one"
+        + " ending in /v1/metrics (the logs go to /v1/logs beside it), not http://collector:4318/ingest"
+        + " (see 'verge controller serve --help')" + NL);
+  }
+
+  @Test
   void aControllerPortInUseIsARuntimeErrorInOneLine() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       Run run = verge("controller", "serve", "--data-dir", dir.resolve("data").toString(), "--listen", "127.0.0.1",

@@ -12,6 +12,7 @@ import dev.verge.controller.internal.PostgresStore;
 import dev.verge.controller.store.ControllerStore;
 import java.util.UUID;
 import dev.verge.controller.telemetry.FileFlowLogSink;
+import dev.verge.controller.telemetry.OtlpFlowLogSink;
 import dev.verge.controller.telemetry.FlowLogSink;
 import dev.verge.controller.internal.FleetMetrics;
 import dev.verge.controller.internal.TelemetryStore;
@@ -44,6 +45,8 @@ public final class Controller {
   private final FlowLogSink flowLogs;
   /** Samples and flow batches kept per device in memory when the store is shared (the rest left through the pipes). */
   static final int SHARED_STORE_RECENT_SAMPLES = 2;
+  /** Flow records kept while the OTLP collector is away (~100 MB at most); the oldest go first, counted. */
+  static final int OTLP_MAX_PENDING_FLOW_RECORDS = 200_000;
 
   public Controller(ControllerSettings settings, Clock clock) throws IOException {
     this.settings = settings;
@@ -65,7 +68,9 @@ public final class Controller {
         shared ? Math.min(settings.maxMetricSamples(), SHARED_STORE_RECENT_SAMPLES) : settings.maxMetricSamples(),
         shared ? Math.min(settings.maxFlowBatches(), SHARED_STORE_RECENT_SAMPLES) : settings.maxFlowBatches());
     try {
-      this.flowLogs = new FileFlowLogSink(settings.dataDir().resolve("flowlogs"), clock);
+      this.flowLogs = settings.otlp() != null && settings.otlp().flowLogs()
+          ? new OtlpFlowLogSink(settings.otlp().logsEndpoint(), replica, OTLP_MAX_PENDING_FLOW_RECORDS)
+          : new FileFlowLogSink(settings.dataDir().resolve("flowlogs"), clock);
     } catch (IOException e) {
       store.close();
       lock.close();

@@ -49,8 +49,9 @@ public record ControllerSettings(
    *
    * @param endpoint the collector's metrics URL, e.g. {@code http://collector:4318/v1/metrics}
    */
-  public record OtlpExport(java.net.URI endpoint, Duration interval) {
+  public record OtlpExport(java.net.URI endpoint, Duration interval, boolean flowLogs) {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(60);
+    private static final String METRICS_PATH = "/v1/metrics";
 
     public OtlpExport {
       if (interval.isNegative() || interval.isZero()) {
@@ -78,7 +79,23 @@ public record ControllerSettings(
       if (uri.getRawPath() == null || uri.getRawPath().isEmpty() || "/".equals(uri.getRawPath())) {
         uri = uri.resolve("/v1/metrics");
       }
-      return new OtlpExport(uri, interval);
+      return new OtlpExport(uri, interval, false);
+    }
+
+    /** Flow logs too, as OTLP log records to the same collector, instead of the data directory's files. */
+    public OtlpExport withFlowLogs() {
+      logsEndpoint(); // refused now, not at the first upload
+      return new OtlpExport(endpoint, interval, true);
+    }
+
+    /** The collector's logs URL: the metrics URL with {@code /v1/logs} for its {@code /v1/metrics}. */
+    public java.net.URI logsEndpoint() {
+      String path = endpoint.getRawPath();
+      if (!path.endsWith(METRICS_PATH)) {
+        throw new IllegalArgumentException("flow logs over OTLP need the collector's base URL or one ending in "
+            + METRICS_PATH + " (the logs go to /v1/logs beside it), not " + endpoint);
+      }
+      return endpoint.resolve(path.substring(0, path.length() - METRICS_PATH.length()) + "/v1/logs");
     }
   }
 

@@ -9,7 +9,14 @@ import dev.verge.controller.client.DeviceClient;
 import dev.verge.proto.controller.v1.OnboardingRequest;
 import dev.verge.proto.metrics.v1.InterfaceMetrics;
 import dev.verge.proto.metrics.v1.MetricsMessage;
+import dev.verge.proto.flowlog.v1.DnsRequest;
+import dev.verge.proto.flowlog.v1.FlowBatch;
+import dev.verge.proto.flowlog.v1.FlowRecord;
+import dev.verge.proto.flowlog.v1.FlowScope;
+import dev.verge.proto.flowlog.v1.IpFlow;
+import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.logs.v1.LogRecord;
 import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.metrics.v1.Metric;
@@ -43,11 +50,23 @@ class OtlpExportTest {
   private HttpServer receiver;
   private final ConcurrentLinkedQueue<ExportMetricsServiceRequest> exports = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> refusals = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<ExportLogsServiceRequest> logExports = new ConcurrentLinkedQueue<>();
   private InProcessController controller;
 
   @BeforeEach
   void startReceiver() throws Exception {
-    receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    startReceiver(0);
+  }
+
+  private void startReceiver(int port) throws Exception {
+    receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+    receiver.createContext("/v1/logs", exchange -> {
+      try (InputStream body = exchange.getRequestBody()) {
+        logExports.add(ExportLogsServiceRequest.parseFrom(body.readAllBytes()));
+        exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
+        exchange.sendResponseHeaders(200, -1);
+      }
+    });
     receiver.createContext("/v1/metrics", exchange -> {
       String type = exchange.getRequestHeaders().getFirst("Content-Type");
       try (InputStream body = exchange.getRequestBody(); OutputStream out = exchange.getResponseBody()) {
@@ -106,6 +125,58 @@ class OtlpExportTest {
     assertThat(rx.getSum().getIsMonotonic()).as("a counter: the backend computes rates").isTrue();
     assertThat(rx.getUnit()).isEqualTo("By");
     assertThat(refusals).isEmpty();
+  }
+
+  @Test
+  void flowLogsReachTheCollectorAsLogRecordsAndNoneIsLostWhileItIsAway() throws Exception {
+    int port = receiver.getAddress().getPort();
+    receiver.stop(0); // the collector is away when the device uploads
+    ControllerSettings settings = ControllerSettings.ephemeral(dataDir).withOtlp(
+        ControllerSettings.OtlpExport.parse("http://127.0.0.1:" + port, Duration.ofSeconds(60)).withFlowLogs());
+    controller = new InProcessController(new Controller(settings, Clock.systemUTC()));
+    controller.admin.addOnboarding(OnboardingRequest.newBuilder().addSerials("SN-1").build());
+    DeviceClient device = controller.device("fp-1");
+    String uuid = device.onboard("SN-1").getDeviceUuid();
+    FlowBatch batch = FlowBatch.newBuilder()
+        .setScope(FlowScope.newBuilder().setAppUuid("app-1").setNetworkUuid("ni-1").setVifName("nbu1x1"))
+        .addFlows(FlowRecord.newBuilder().setFlow(IpFlow.newBuilder().setSrc("10.1.0.128").setSrcPort(40000)
+                .setDest("203.0.113.1").setDestPort(443).setProtocol(6))
+            .setAction(FlowRecord.Action.ACTION_ACCEPT).setAclId(1).setStartTimeMs(1_000).setEndTimeMs(2_000).setTxBytes(1200))
+        .addFlows(FlowRecord.newBuilder().setFlow(IpFlow.newBuilder().setSrc("10.1.0.128").setDest("203.0.113.1").setProtocol(1))
+            .setAction(FlowRecord.Action.ACTION_DROP).setStartTimeMs(3_000))
+        .addDnsRequests(DnsRequest.newBuilder().setHostName("example.com").addAddrs("93.184.215.14").setRequestTimeMs(500))
+        .build();
+    assertThat(device.uploadFlowLogs(List.of(batch)).getAccepted()).isEqualTo(1);
+
+    Thread.sleep(2_500); // the sink's tries every second fail meanwhile
+    startReceiver(port);
+    await().atMost(Duration.ofSeconds(10)).until(() -> logRecords().size() == 3);
+    Thread.sleep(1_500); // a second send of the same records would arrive by now
+    List<LogRecord> records = logRecords();
+    assertThat(records).hasSize(3);
+    Map<String, String> accepted = attributes(records.get(0));
+    assertThat(accepted).containsEntry("verge.device.id", uuid).containsEntry("verge.app.id", "app-1")
+        .containsEntry("source.address", "10.1.0.128").containsEntry("source.port", "40000")
+        .containsEntry("destination.address", "203.0.113.1").containsEntry("destination.port", "443")
+        .containsEntry("network.protocol.number", "6").containsEntry("verge.flow.action", "ACCEPT")
+        .containsEntry("verge.flow.tx_bytes", "1200");
+    assertThat(records.get(0).getTimeUnixNano()).isEqualTo(1_000_000_000L);
+    assertThat(attributes(records.get(1))).containsEntry("verge.flow.action", "DROP");
+    assertThat(records.get(2).getBody().getStringValue()).isEqualTo("example.com");
+    assertThat(attributes(records.get(2))).containsEntry("dns.question.name", "example.com");
+    assertThat(logExports.peek().getResourceLogs(0).getResource().getAttributesList())
+        .anyMatch(kv -> kv.getKey().equals("service.instance.id") && kv.getValue().getStringValue().equals(controller.controller.replica()));
+    assertThat(dataDir.resolve("flowlogs")).doesNotExist(); // the collector instead of the files
+  }
+
+  private List<LogRecord> logRecords() {
+    return logExports.stream().flatMap(e -> e.getResourceLogsList().stream()).flatMap(r -> r.getScopeLogsList().stream())
+        .flatMap(s -> s.getLogRecordsList().stream()).toList();
+  }
+
+  private static Map<String, String> attributes(LogRecord record) {
+    return record.getAttributesList().stream().collect(Collectors.toMap(KeyValue::getKey, kv -> kv.getValue().hasIntValue()
+        ? Long.toString(kv.getValue().getIntValue()) : kv.getValue().getStringValue()));
   }
 
   @Test

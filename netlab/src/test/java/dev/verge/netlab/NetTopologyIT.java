@@ -35,6 +35,24 @@ class NetTopologyIT {
   }
 
   @Test
+  void whatATestOwnsClosesWithTheTopologyLastFirstEvenWhenOneFailsAndBeforeTheNamespacesGo() {
+    List<String> closed = new java.util.ArrayList<>();
+    NetTopology topo = NetTopology.create("own");
+    Path netns = Path.of("/run/netns", topo.namespace("dev").name());
+    topo.own(() -> closed.add("host, namespace there: " + Files.exists(netns)));
+    topo.own(() -> {
+      closed.add("bus");
+      throw new IllegalStateException("a failing close");
+    });
+    topo.own(() -> closed.add("agent"));
+
+    topo.close();
+
+    assertThat(closed).containsExactly("agent", "bus", "host, namespace there: true");
+    assertThat(netns).doesNotExist();
+  }
+
+  @Test
   void hostsOnABridgeReachEachOtherAndTheMachinesNamespaceIsUntouched() {
     List<String> rootLinksBefore = rootLinkNames();
     try (NetTopology topo = NetTopology.create("bridge")) {
