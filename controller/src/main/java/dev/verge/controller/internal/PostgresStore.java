@@ -608,21 +608,38 @@ public final class PostgresStore implements ControllerStore {
   @Override
   public Optional<ConfigVersion> streamResumed(String uuid, String holder, String lastAppliedHash) throws IOException {
     return write("open the stream of " + uuid, c -> {
+      // One statement, one round trip (a fleet failing over sends thousands of these at once): the
+      // stream row is written by the CTE, which runs whether or not the query reads it.
+      long highest;
+      Optional<ConfigVersion> current = Optional.empty();
       try (PreparedStatement p = c.prepareStatement("""
-          INSERT INTO streams (device, replica, opened_at_ms) VALUES (?, ?, ?)
-          ON CONFLICT (device) DO UPDATE SET replica = excluded.replica, opened_at_ms = excluded.opened_at_ms""")) {
+          WITH stream AS (
+            INSERT INTO streams (device, replica, opened_at_ms) VALUES (?, ?, ?)
+            ON CONFLICT (device) DO UPDATE SET replica = excluded.replica, opened_at_ms = excluded.opened_at_ms)
+          SELECT d.highest_version, v.config_hash, v.stored_at_ms, v.config
+          FROM devices d LEFT JOIN config_versions v ON v.device = d.uuid AND v.version = d.highest_version
+          WHERE d.uuid = ?""")) {
         p.setString(1, uuid);
         p.setString(2, holder);
         p.setLong(3, clock.millis());
-        p.executeUpdate();
+        p.setString(4, uuid);
+        try (ResultSet rs = p.executeQuery()) {
+          if (!rs.next()) {
+            throw new UnknownDeviceException(uuid);
+          }
+          highest = rs.getLong(1);
+          byte[] bytes = rs.getBytes(4);
+          if (bytes != null) {
+            current = Optional.of(ConfigVersion.newBuilder().setVersion(highest).setConfigHash(rs.getString(2))
+                .setStoredAtMs(rs.getLong(3)).setConfig(parse(() -> DeviceConfig.parseFrom(bytes))).build());
+          }
+        }
       } catch (SQLException e) {
         if ("23503".equals(e.getSQLState())) { // the stream row's device reference: no such device
           throw new UnknownDeviceException(uuid);
         }
         throw e;
       }
-      long highest = highestVersion(c, uuid);
-      Optional<ConfigVersion> current = version(c, uuid, highest);
       if (current.isPresent() && current.get().getConfigHash().equals(lastAppliedHash)) {
         acknowledgeApplied(c, uuid, lastAppliedHash, highest); // writes only when it is news
       }
