@@ -290,7 +290,8 @@ public final class PubsubBenchmark {
     return new double[] {percentile(sorted, 0.50) / 1e6, percentile(sorted, 0.99) / 1e6};
   }
 
-  private static long percentile(long[] sorted, double p) {
+  /** The nearest-rank percentile of sorted values (FleetBenchmark uses it too). */
+  static long percentile(long[] sorted, double p) {
     int index = (int) Math.ceil(p * sorted.length) - 1;
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }

@@ -211,12 +211,16 @@ class AdminServiceTest {
     var unknown = rpcError(() -> controller.admin.getDevice(GetDeviceRequest.newBuilder().setDeviceUuid("nope").build()));
     var missing = rpcError(() -> controller.admin.getInfo(GetInfoRequest.getDefaultInstance()));
     var noSource = rpcError(() -> controller.admin.applyConfig(ApplyConfigRequest.newBuilder().setDeviceUuid(device).build()));
+    var unknownApply = rpcError(() -> controller.admin.applyConfig(ApplyConfigRequest.newBuilder().setDeviceUuid("nope")
+        .setConfig(DeviceConfig.newBuilder().setControllerEpoch(1)).build()));
 
     assertThat(unknown.code()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(unknown.info().getReason()).isEqualTo("DEVICE_NOT_FOUND");
     assertThat(missing.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(missing.fields()).containsExactly("device_uuid");
     assertThat(noSource.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(unknownApply.code()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(unknownApply.info().getReason()).isEqualTo("DEVICE_NOT_FOUND");
   }
 
   @Test

@@ -61,7 +61,15 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void applyConfig(ApplyConfigRequest request, StreamObserver<ApplyConfigResponse> response) {
     String device = request.getDeviceUuid();
-    if (!knownDevice(device, response)) {
+    if (device.isEmpty()) {
+      knownDevice(device, response);
+      return;
+    }
+    Optional<ConfigVersion> current;
+    try {
+      current = store.currentConfig(device); // also says whether the device exists: one store read, not two
+    } catch (ControllerStore.UnknownDeviceException e) {
+      response.onError(RpcErrors.unknownDevice(device));
       return;
     }
     DeviceConfig config;
@@ -84,7 +92,6 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       response.onError(RpcErrors.badRequest("INVALID_CONFIG", violations));
       return;
     }
-    Optional<ConfigVersion> current = store.currentConfig(device);
     if (!request.getForce() && current.isPresent() && dropsEverything(current.get().getConfig(), config)) {
       DeviceConfig running = current.get().getConfig();
       response.onError(RpcErrors.error(Status.Code.FAILED_PRECONDITION, "CONFIG_DROPS_EVERYTHING",

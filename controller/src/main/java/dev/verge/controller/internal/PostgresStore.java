@@ -46,13 +46,24 @@ import org.slf4j.LoggerFactory;
  * {@code LISTEN} session: the one holding the device's stream pushes the new config. Each replica's
  * listening session carries its id as {@code application_name}, so a stream row of a replica that
  * died (kill -9 included) counts for nothing once the server drops its session.
+ *
+ * <p>Telemetry (the latest info per object) is latest-state: a device re-sends it, and losing the
+ * last fraction of a second of it in a database crash loses nothing that matters. Its writes run on
+ * a small pool of their own whose sessions commit with {@code synchronous_commit = off} (the commit
+ * returns before its WAL is flushed; PostgreSQL still never applies it half). Config versions,
+ * acknowledgements and everything else stay synchronous, and the fleet's steady telemetry can
+ * neither take their connections nor make them wait behind its commits.
  */
 public final class PostgresStore implements ControllerStore {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresStore.class);
   static final String CHANNEL = "verge_config_stored";
   private static final String APPLICATION_PREFIX = "verge-controller ";
+  /** Telemetry writes are short; on a small machine more sessions would only contend for its cores. */
+  private static final int TELEMETRY_CONNECTIONS = 3;
 
   private final HikariDataSource pool;
+  /** Telemetry's own sessions, committing without waiting for the WAL flush. */
+  private final HikariDataSource telemetryPool;
   private final StoreLocation location;
   private final Clock clock;
   private final int historyLimit;
@@ -70,8 +81,10 @@ public final class PostgresStore implements ControllerStore {
   /** The LISTEN session; only the listener thread uses it once started. */
   private Connection listening;
 
-  private PostgresStore(HikariDataSource pool, StoreLocation location, Clock clock, int historyLimit, String replica) {
+  private PostgresStore(HikariDataSource pool, HikariDataSource telemetryPool, StoreLocation location, Clock clock,
+      int historyLimit, String replica) {
     this.pool = pool;
+    this.telemetryPool = telemetryPool;
     this.location = location;
     this.clock = clock;
     this.historyLimit = historyLimit;
@@ -87,34 +100,49 @@ public final class PostgresStore implements ControllerStore {
    * @param replica this replica's id, unique per process (it marks the streams it holds)
    */
   public static PostgresStore open(StoreLocation location, Clock clock, int historyLimit, String replica) throws IOException {
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(location.jdbcUrl());
-    config.setDataSourceProperties(location.properties());
-    config.setPoolName("verge-store");
-    config.setMaximumPoolSize(8);
-    config.setInitializationFailTimeout(10_000); // a database that is not there fails the start with its reason
-    config.setConnectionTimeout(10_000);
-    HikariDataSource pool;
-    try {
-      pool = new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      throw new IOException("cannot reach the store " + location + ": " + rootMessage(e), e);
-    }
+    HikariDataSource pool = pool(location, "verge-store", 8, null);
     try {
       Flyway.configure().dataSource(pool).locations("classpath:dev/verge/controller/db").load().migrate();
     } catch (RuntimeException e) {
       pool.close();
       throw new IOException("cannot migrate the schema of " + location + ": " + rootMessage(e), e);
     }
-    PostgresStore store = new PostgresStore(pool, location, clock, historyLimit, replica);
+    HikariDataSource telemetryPool;
+    try {
+      telemetryPool = pool(location, "verge-telemetry", TELEMETRY_CONNECTIONS, "SET synchronous_commit = off");
+    } catch (IOException e) {
+      pool.close();
+      throw e;
+    }
+    PostgresStore store = new PostgresStore(pool, telemetryPool, location, clock, historyLimit, replica);
     try {
       store.startListening();
     } catch (SQLException e) {
       pool.close();
+      telemetryPool.close();
       throw new IOException("cannot LISTEN on " + location + ": " + e.getMessage(), e);
     }
     LOG.info("store {} ready, replica {}", location, replica);
     return store;
+  }
+
+  /** A pool of {@code size} sessions, each set up by {@code sessionSql} (none when null). */
+  private static HikariDataSource pool(StoreLocation location, String name, int size, String sessionSql) throws IOException {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(location.jdbcUrl());
+    config.setDataSourceProperties(location.properties());
+    config.setPoolName(name);
+    config.setMaximumPoolSize(size);
+    config.setInitializationFailTimeout(10_000); // a database that is not there fails the start with its reason
+    config.setConnectionTimeout(10_000);
+    if (sessionSql != null) {
+      config.setConnectionInitSql(sessionSql);
+    }
+    try {
+      return new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new IOException("cannot reach the store " + location + ": " + rootMessage(e), e);
+    }
   }
 
   // ---- onboarding ----
@@ -483,7 +511,7 @@ public final class PostgresStore implements ControllerStore {
 
   @Override
   public void putInfo(String uuid, List<InfoMessage> items, long receivedAtMs) throws IOException {
-    write("store info of " + uuid, c -> {
+    write(telemetryPool, "store info of " + uuid, c -> {
       String uplink = null;
       try (PreparedStatement p = c.prepareStatement("""
           INSERT INTO info (device, key, at_time_ms, message) VALUES (?, ?, ?, ?)
@@ -580,21 +608,38 @@ public final class PostgresStore implements ControllerStore {
   @Override
   public Optional<ConfigVersion> streamResumed(String uuid, String holder, String lastAppliedHash) throws IOException {
     return write("open the stream of " + uuid, c -> {
+      // One statement, one round trip (a fleet failing over sends thousands of these at once): the
+      // stream row is written by the CTE, which runs whether or not the query reads it.
+      long highest;
+      Optional<ConfigVersion> current = Optional.empty();
       try (PreparedStatement p = c.prepareStatement("""
-          INSERT INTO streams (device, replica, opened_at_ms) VALUES (?, ?, ?)
-          ON CONFLICT (device) DO UPDATE SET replica = excluded.replica, opened_at_ms = excluded.opened_at_ms""")) {
+          WITH stream AS (
+            INSERT INTO streams (device, replica, opened_at_ms) VALUES (?, ?, ?)
+            ON CONFLICT (device) DO UPDATE SET replica = excluded.replica, opened_at_ms = excluded.opened_at_ms)
+          SELECT d.highest_version, v.config_hash, v.stored_at_ms, v.config
+          FROM devices d LEFT JOIN config_versions v ON v.device = d.uuid AND v.version = d.highest_version
+          WHERE d.uuid = ?""")) {
         p.setString(1, uuid);
         p.setString(2, holder);
         p.setLong(3, clock.millis());
-        p.executeUpdate();
+        p.setString(4, uuid);
+        try (ResultSet rs = p.executeQuery()) {
+          if (!rs.next()) {
+            throw new UnknownDeviceException(uuid);
+          }
+          highest = rs.getLong(1);
+          byte[] bytes = rs.getBytes(4);
+          if (bytes != null) {
+            current = Optional.of(ConfigVersion.newBuilder().setVersion(highest).setConfigHash(rs.getString(2))
+                .setStoredAtMs(rs.getLong(3)).setConfig(parse(() -> DeviceConfig.parseFrom(bytes))).build());
+          }
+        }
       } catch (SQLException e) {
         if ("23503".equals(e.getSQLState())) { // the stream row's device reference: no such device
           throw new UnknownDeviceException(uuid);
         }
         throw e;
       }
-      long highest = highestVersion(c, uuid);
-      Optional<ConfigVersion> current = version(c, uuid, highest);
       if (current.isPresent() && current.get().getConfigHash().equals(lastAppliedHash)) {
         acknowledgeApplied(c, uuid, lastAppliedHash, highest); // writes only when it is news
       }
@@ -752,6 +797,7 @@ public final class PostgresStore implements ControllerStore {
       Thread.currentThread().interrupt();
     }
     pool.close();
+    telemetryPool.close();
   }
 
   @Override
@@ -781,7 +827,11 @@ public final class PostgresStore implements ControllerStore {
 
   /** One transaction; failures become an IOException naming what could not be done. */
   private <T> T write(String what, Work<T> work) throws IOException {
-    try (Connection c = pool.getConnection()) {
+    return write(pool, what, work);
+  }
+
+  private <T> T write(HikariDataSource sessions, String what, Work<T> work) throws IOException {
+    try (Connection c = sessions.getConnection()) {
       c.setAutoCommit(false);
       try {
         T result = work.run(c);

@@ -5,9 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.verge.controller.internal.PostgresStore;
 import dev.verge.controller.testdb.ThrowAwayPostgres;
+import dev.verge.proto.info.v1.DeviceNetworkStatus;
+import dev.verge.proto.info.v1.InfoMessage;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -110,6 +115,48 @@ class PostgresControllerStoreIT extends ControllerStoreContract {
       s.executeUpdate("ALTER TABLE devices RENAME TO devices_elsewhere");
     }
     assertThat(a.deviceByFingerprint("fp")).as("kept: no query").contains(device);
+  }
+
+  /**
+   * Telemetry is latest-state and commits without waiting for the WAL flush; config versions and
+   * acknowledgements wait. Triggers note the setting inside each of the store's own transactions.
+   */
+  @Test
+  void telemetryCommitsWithoutWaitingForTheWalWhileConfigsAndAcknowledgementsWait() throws Exception {
+    ControllerStore store = open();
+    store.addOnboarding(List.of("SN-1"));
+    String device = store.onboard("SN-1", "fp").deviceUuid();
+    try (Connection c = cluster.connect(database.database()); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE seen (change text, synchronous_commit text)");
+      s.execute("""
+          CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            INSERT INTO seen VALUES (TG_TABLE_NAME || ' ' || TG_OP, current_setting('synchronous_commit'));
+            RETURN NEW;
+          END $$""");
+      s.execute("CREATE TRIGGER note AFTER INSERT ON config_versions FOR EACH ROW EXECUTE FUNCTION note_commit_mode()");
+      s.execute("CREATE TRIGGER note AFTER UPDATE OF applied_hash ON devices FOR EACH ROW EXECUTE FUNCTION note_commit_mode()");
+      s.execute("CREATE TRIGGER note AFTER INSERT OR UPDATE ON info FOR EACH ROW EXECUTE FUNCTION note_commit_mode()");
+    }
+    String hash = store.apply(device, config(1)).version().getConfigHash();
+    store.recordAck(device, hash, true, List.of());
+    InfoMessage info = InfoMessage.newBuilder().setObjectId(device).setAtTimeMs(100)
+        .setDeviceNetwork(DeviceNetworkStatus.newBuilder().setCurrentUplink("eth0")).build();
+    store.putInfo(device, List.of(info), clock.millis());
+    store.putInfo(device, List.of(info.toBuilder().setAtTimeMs(200).build()), clock.millis());
+
+    Map<String, String> seen = new TreeMap<>();
+    try (Connection c = cluster.connect(database.database()); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT change, synchronous_commit FROM seen")) {
+      while (rs.next()) {
+        seen.merge(rs.getString(1), rs.getString(2), (a, b) -> a.equals(b) ? a : a + "," + b);
+      }
+    }
+    assertThat(seen).containsExactlyInAnyOrderEntriesOf(Map.of(
+        "config_versions INSERT", "on",
+        "devices UPDATE", "on",
+        "info INSERT", "off",
+        "info UPDATE", "off"));
   }
 
   @Test
