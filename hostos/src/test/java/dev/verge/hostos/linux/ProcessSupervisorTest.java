@@ -236,4 +236,25 @@ class ProcessSupervisorTest extends DaemonSupervisorContract {
     assertThat(stray.isAlive()).isTrue();
     assertThat(state.resolve("recycled.pid")).doesNotExist();
   }
+
+  /**
+   * After a crash the daemons' new parent may reap them late or never: one that has ended on SIGTERM
+   * and lingers as a zombie is ended, without waiting out the grace and then SIGKILL's.
+   */
+  @Test
+  void aLeftoverThatEndsAsAnUnreapedZombieCountsAsEndedAtOnce() throws Exception {
+    // the daemon is the child of a process that never reaps it (sleep after exec), like an orphan whose reaper is slow
+    stray = new ProcessBuilder("sh", "-c", "sleep 60 & echo $!; exec sleep 60").start();
+    long daemon = Long.parseLong(new java.io.BufferedReader(
+        new java.io.InputStreamReader(stray.getInputStream())).readLine().trim());
+    Files.writeString(state.resolve("orphan.pid"), daemon + " " + ProcessSupervisor.startTime(daemon).orElseThrow() + "\n");
+
+    long began = System.nanoTime();
+    supervisor = new ProcessSupervisor(state);
+    Duration took = Duration.ofNanos(System.nanoTime() - began);
+
+    assertThat(supervisor.endedLeftovers()).containsExactly(daemon);
+    assertThat(Files.readString(Path.of("/proc", Long.toString(daemon), "stat"))).as("still unreaped").contains(") Z ");
+    assertThat(took).as("ended on SIGTERM, not after the grace").isLessThan(Duration.ofSeconds(4));
+  }
 }
