@@ -196,8 +196,8 @@ public final class AgentRuntime implements AutoCloseable {
       netEvents = host.network().subscribe(kernelEvents::offer);
     }
     loop.every(settings.graphInterval(), this::publishGraphsIfChanged);
-    log.info("agent {} started on {} with {} inputs", name,
-        host == null ? "no host" : host.description(), inputs.size());
+    log.info("agent {} started on {} with {} inputs ({} ms after the process started)", name,
+        host == null ? "no host" : host.description(), inputs.size(), StartClock.sinceProcessStart());
     publishHealth();
     startedLatch.countDown();
     if (allInputsSynchronized()) {
@@ -298,6 +298,10 @@ public final class AgentRuntime implements AutoCloseable {
       current = status.newCurrentState();
     } else {
       current = Graphs.newGraph(name, "current state of " + name);
+    }
+    if (!firstReconcileDone) {
+      log.info("agent {}: first reconcile done {} ms after the process started ({} operations)", name,
+          StartClock.sinceProcessStart(), status.operationLog().size());
     }
     firstReconcileDone = true;
     lastReconcileMs = loop.now().toEpochMilli();
@@ -722,7 +726,8 @@ public final class AgentRuntime implements AutoCloseable {
 
                 @Override
                 public void synchronizedNow() {
-                  log.info("agent {}: input {} synchronized", name, topic);
+                  log.info("agent {}: input {} synchronized ({} ms after the process started)", name, topic,
+                      StartClock.sinceProcessStart());
                   if (allInputsSynchronized()) {
                     requestReconcile("inputs synchronized");
                   } else {

@@ -53,7 +53,7 @@ import java.util.stream.Stream;
 public final class MaxConfigBenchmark {
   /**
    * The launcher's settings for the controller (`verge`, daemon_java_opts, VERGE_HEAP), used for
-   * both children here: the node's own settings ({@link NodeBenchmark#NODE_JVM_OPTS}) bound the heap
+   * both children here: the node's own settings ((images/jvm/node.jvm)) bound the heap
    * to the same 256 MiB but start it small, so this figure is the node's worst case, pre-touched.
    */
   static final List<String> JVM_OPTS =

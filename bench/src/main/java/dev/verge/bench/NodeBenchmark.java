@@ -66,15 +66,29 @@ public final class NodeBenchmark {
   private static final List<String> AGENTS_WITH_A_RECONCILER = List.of("nim", "zedrouter", "domainmgr");
   private static final Pattern RECONCILED = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) .* agent (\\w+): reconciled");
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The node's JVM settings as the launcher, the systemd unit and the OCI image give them (a java argument file). */
+  static final Path NODE_JVM_FILE = RepoPaths.root().resolve("images/jvm/node.jvm");
+  /** The node as the launcher runs it: the product jar, not the bench's. */
+  static final Path NODE_JAR = RepoPaths.root().resolve("cli/target/verge.jar");
   /**
-   * The launcher's JVM settings for {@code verge node run} (daemon_java_opts in {@code verge}, and
-   * images/systemd): keep them the same. {@code -Dverge.bench.node.jvm="..."} (or the environment
-   * variable {@code VERGE_BENCH_NODE_JVM}) measures others.
+   * Options added after the node's own ({@code VERGE_BENCH_NODE_JVM="..."} or
+   * {@code -Dverge.bench.node.jvm="..."}), to measure others: a later option wins, and
+   * {@code -XX:NativeMemoryTracking=summary} prints where the resident set goes.
    */
-  static final List<String> NODE_JVM_OPTS = List.of(System.getProperty("verge.bench.node.jvm",
-      System.getenv().getOrDefault("VERGE_BENCH_NODE_JVM",
-          "-XX:+UseSerialGC -Xms32m -Xmx256m -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m"
-              + " -XX:+ExitOnOutOfMemoryError")).split(" "));
+  static final List<String> EXTRA_JVM_OPTS = Arrays.stream(System.getProperty("verge.bench.node.jvm",
+      System.getenv().getOrDefault("VERGE_BENCH_NODE_JVM", "")).split(" ")).filter(o -> !o.isBlank()).toList();
+
+  /** The node's JVM options, from the one file that defines them (comments dropped, as java does). */
+  static List<String> nodeJvmOptions() throws java.io.IOException {
+    List<String> options = new ArrayList<>();
+    for (String line : Files.readAllLines(NODE_JVM_FILE)) {
+      String option = line.replaceAll("#.*", "").strip();
+      if (!option.isEmpty()) {
+        options.add(option);
+      }
+    }
+    return options;
+  }
 
   private NodeBenchmark() {}
 
@@ -84,6 +98,10 @@ public final class NodeBenchmark {
       return;
     }
     GuestImage.ensureBuilt();
+    if (!Files.isRegularFile(NODE_JAR) || !Files.isRegularFile(NODE_JVM_FILE)) {
+      throw new IllegalStateException("the node is measured as launched: " + NODE_JAR + " and " + NODE_JVM_FILE
+          + " must exist (./verge bench builds the jar)");
+    }
     // short: QEMU's QMP socket lives under the state directory (a Unix socket path has 107 bytes)
     Path state = Files.createTempDirectory("vgnb");
     Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -126,9 +144,11 @@ public final class NodeBenchmark {
     dev.processes().values().forEach(c -> daemons.merge(c, 1, Integer::sum));
     bench("node.rss", rss / (1024.0 * 1024.0), "MB");
     System.out.printf(Locale.ROOT, "# node.rss: the node JVM (%s) with %d local NIs and %d apps of 2 VIFs running;"
-        + " not counted, processes in its namespace: %s%n", String.join(" ", NODE_JVM_OPTS),
+        + " not counted, processes in its namespace: %s%n",
+        String.join(" ", nodeJvmOptions()) + (EXTRA_JVM_OPTS.isEmpty() ? "" : " + " + String.join(" ", EXTRA_JVM_OPTS)),
         NETWORK_INSTANCES, APPS, daemons);
-    if (NODE_JVM_OPTS.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
+    System.out.println("# node threads: " + threads(node.pid()));
+    if (EXTRA_JVM_OPTS.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
       // where the resident set goes, when asked for: -Dverge.bench.node.jvm="... -XX:NativeMemoryTracking=summary"
       Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
           Long.toString(node.pid()), "VM.native_memory", "summary").redirectErrorStream(true).start();
@@ -138,6 +158,7 @@ public final class NodeBenchmark {
 
     long[] samples = new long[RESTARTS];
     for (int i = 0; i < RESTARTS; i++) {
+      keepLog(node);
       node.close(); // SIGTERM: a clean stop
       LocalDateTime start = LocalDateTime.now(ZoneId.systemDefault());
       node = startNode(dev, work, state, token, i + 1);
@@ -152,6 +173,7 @@ public final class NodeBenchmark {
       await("the node to converge again", () -> converged(dev, token));
     }
     System.out.printf(Locale.ROOT, "# node.rss after the restarts: %.1f MB%n", rssBytes(node.pid()) / (1024.0 * 1024.0));
+    keepLog(node);
     node.close();
     Arrays.sort(samples);
     bench("node.start_to_first_reconcile", samples[RESTARTS / 2], "ms");
@@ -229,7 +251,7 @@ public final class NodeBenchmark {
     // as the launcher runs it: glibc's malloc keeps at most 2 arenas (not 8 per core) for the node's many threads
     command.addAll(List.of("env", "MALLOC_ARENA_MAX=2"));
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(NODE_JVM_OPTS);
+    command.addAll(nodeCommandOptions());
     if ("1".equals(System.getenv("VERGE_BENCH_NODE_CDS"))) {
       // AppCDS, measured and not used by the launcher: the first run writes a dynamic class archive as it
       // stops, the restarts map it; on this machine the restarts took 2.8-3.5 s with it, 2.57-2.64 s without
@@ -237,13 +259,42 @@ public final class NodeBenchmark {
       command.add(Files.exists(archive) ? "-XX:SharedArchiveFile=" + archive : "-XX:ArchiveClassesAtExit=" + archive);
       command.addAll(List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
     }
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), VergeCommand.class.getName(),
-        "node", "run", "--controller", CONTROLLER_IP + ":7443",
+    command.addAll(List.of("-jar", NODE_JAR.toString(), "node", "run", "--controller", CONTROLLER_IP + ":7443",
         "--ca-cert", work.resolve("controller/pki/ca.crt").toString(), "--serial", SERIAL,
         "--state-dir", state.toString(), "--local-api", "127.0.0.1:8088", "--token-file", token.toString()));
     BackgroundProcess node = dev.spawn("node-" + run, command.toArray(String[]::new));
     node.awaitOutput(out -> out.contains("verge node: running"), WAIT);
     return node;
+  }
+
+  /** Thread names with their numbering dropped (pool-3-thread-2: pool-thread), counted: who owns the stacks. */
+  static Map<String, Integer> threads(long pid) throws Exception {
+    Map<String, Integer> byName = new TreeMap<>();
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : tasks.toList()) {
+        String name = Files.readString(task.resolve("comm")).strip().replaceAll("[-#]?\\d+", "");
+        byName.merge(name, 1, Integer::sum);
+      }
+    }
+    byName.put("total", byName.values().stream().mapToInt(Integer::intValue).sum());
+    return byName;
+  }
+
+  /** With VERGE_BENCH_NODE_LOG=DIR, the node's log is kept there (the topology's directory goes at the end). */
+  private static void keepLog(BackgroundProcess node) throws Exception {
+    String dir = System.getenv("VERGE_BENCH_NODE_LOG");
+    if (dir != null) {
+      Path kept = Files.createDirectories(Path.of(dir)).resolve(node.name() + ".log");
+      Files.copy(node.logFile(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      System.out.println("# node log: " + kept);
+    }
+  }
+
+  /** As ./verge node run: java @images/jvm/node.jvm, then the bench's extra options. */
+  private static List<String> nodeCommandOptions() {
+    List<String> options = new ArrayList<>(List.of("@" + NODE_JVM_FILE));
+    options.addAll(EXTRA_JVM_OPTS);
+    return options;
   }
 
   private static long rssBytes(long pid) throws Exception {

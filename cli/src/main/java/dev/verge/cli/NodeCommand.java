@@ -4,6 +4,7 @@ import dev.verge.agent.AgentNode;
 import dev.verge.agent.AgentProvider;
 import dev.verge.agent.NodeSettings;
 import dev.verge.agent.RuntimeSettings;
+import dev.verge.agent.StartClock;
 import dev.verge.hostos.Host;
 import dev.verge.hostos.linux.LinuxHost;
 import dev.verge.hostos.linux.LinuxHostSettings;
@@ -173,6 +174,7 @@ final class NodeCommand {
 
     @Override
     public Integer call() throws Exception {
+      long parsedMs = StartClock.sinceProcessStart();
       if (localApi != null && tokenFile == null) {
         System.err.println("error: --local-api needs --token-file");
         return 2;
@@ -230,6 +232,7 @@ final class NodeCommand {
               metricsInterval, flowLogInterval, reconnectMin, reconnectMax);
       PubSubConfig busConfig = busConfig();
       PubSub pubSub = bus.equals("uds") ? PubSub.unixSockets(busConfig) : PubSub.inJvm(busConfig);
+      long busMs = StartClock.sinceProcessStart();
       Host nodeHost = null;
       if (providers.stream().anyMatch(AgentProvider::needsHost)) {
         Optional<String> refusal = host.equals("linux") ? initialNamespaceRefusal() : Optional.empty();
@@ -242,10 +245,15 @@ final class NodeCommand {
             ? LinuxHost.inCurrentNamespace(LinuxHostSettings.under(stateDir))
             : SimHost.create(stateDir.resolve("sim"));
       }
+      long hostMs = StartClock.sinceProcessStart();
       AgentNode node = AgentNode.start(providers, settings, pubSub, nodeHost, RuntimeSettings.DEFAULT);
+      long madeMs = StartClock.sinceProcessStart();
       if (!node.awaitStarted(Duration.ofSeconds(30))) {
         System.err.println("error: the agents did not start within 30 s");
       }
+      // where the start goes (./verge bench node: node.start_to_first_reconcile); each agent logs its first reconcile
+      LOG.info("node start, ms after the process started: command parsed {}, bus {}, host {}, agents made {},"
+          + " agents started {}", parsedMs, busMs, hostMs, madeMs, StartClock.sinceProcessStart());
       Host startedHost = nodeHost;
       StopSignal stop = StopSignal.install();
       NodePrometheus metricsEndpoint =

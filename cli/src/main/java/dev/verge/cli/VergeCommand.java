@@ -2,6 +2,12 @@ package dev.verge.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,8 +18,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VergeCommand.Version.class,
     description = "Verge: an edge-node network suite (controller, nim, zedrouter, domainmgr).",
-    footer = {"", "Also: ./verge test (every test), ./verge bench [group...] (benchmarks; kept out of this jar)."},
-    subcommands = {NodeCommand.class, DemoCommand.class, ControllerCommand.class, CommandLine.HelpCommand.class})
+    footer = {"", "Also: ./verge test (every test), ./verge bench [group...] (benchmarks; kept out of this jar)."})
 public final class VergeCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -33,10 +38,47 @@ public final class VergeCommand implements Runnable {
 
   public static void main(String[] args) {
     logFormatOf(args).ifPresent(format -> System.setProperty(LOG_FORMAT_PROPERTY, format));
-    System.exit(commandLine().execute(args));
+    System.exit(commandLineFor(args).execute(args));
   }
 
-  /** logback.xml reads it (a system property wins over the environment variable of the same name). */
+  /** The subcommands, in the order help lists them. */
+  private static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
+  private static Map<String, Class<?>> subcommands() {
+    Map<String, Class<?>> commands = new LinkedHashMap<>();
+    commands.put("node", NodeCommand.class);
+    commands.put("demo", DemoCommand.class);
+    commands.put("controller", ControllerCommand.class);
+    commands.put("help", CommandLine.HelpCommand.class);
+    return Collections.unmodifiableMap(commands);
+  }
+
+  /**
+   * The command tree for these arguments: only the subcommand they run when they name one (help
+   * aside), else all. picocli reflects on every command class of the tree it builds, and the
+   * controller's and the demo's commands pull gRPC, Jackson and protobuf classes into the JVM:
+   * in a node's start that is class loading before any agent runs (./verge bench node).
+   */
+  static CommandLine commandLineFor(String[] args) {
+    return firstCommandOf(args)
+        .filter(name -> SUBCOMMANDS.containsKey(name) && !name.equals("help"))
+        .map(name -> commandLine(List.of(name)))
+        .orElseGet(VergeCommand::commandLine);
+  }
+
+  /** The first argument that is not a root option (nor the value of one). */
+  static Optional<String> firstCommandOf(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--log-format")) {
+        i++; // its value
+      } else if (!args[i].startsWith("-")) {
+        return Optional.of(args[i]);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** {@link LogSetup} reads it (a system property wins over the environment variable of the same name). */
   static final String LOG_FORMAT_PROPERTY = "VERGE_LOG_FORMAT";
 
   /** The root option's value, if given and valid (picocli reports an invalid one). */
@@ -54,8 +96,15 @@ public final class VergeCommand implements Runnable {
     return java.util.Optional.empty();
   }
 
+  /** The whole command tree. */
   static CommandLine commandLine() {
-    return new CommandLine(new VergeCommand())
+    return commandLine(SUBCOMMANDS.keySet());
+  }
+
+  private static CommandLine commandLine(Collection<String> subcommands) {
+    CommandLine root = new CommandLine(new VergeCommand());
+    subcommands.forEach(name -> root.addSubcommand(name, SUBCOMMANDS.get(name)));
+    return root
         .setParameterExceptionHandler(VergeCommand::usageError)
         .setExecutionExceptionHandler(VergeCommand::runtimeError);
   }

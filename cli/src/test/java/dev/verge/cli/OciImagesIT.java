@@ -104,7 +104,10 @@ class OciImagesIT {
   @Test
   void eachImageSaysHowItRuns() {
     String version = VergeCommand.class.getPackage().getImplementationVersion();
-    assertThat(node.entrypoint()).contains("java", "-Xmx256m", "-XX:+ExitOnOutOfMemoryError", "dev.verge.cli.VergeCommand");
+    // the node's JVM settings are the launcher's own file (images/jvm/node.jvm), not a copy of them
+    assertThat(node.entrypoint()).contains("java", "@/opt/verge/node.jvm", "dev.verge.cli.VergeCommand");
+    assertThat(node.rootfs().resolve("opt/verge/node.jvm")).hasSameTextualContentAs(
+        RepoPaths.root().resolve("images/jvm/node.jvm"));
     assertThat(node.label("org.opencontainers.image.title")).isEqualTo("verge-node");
     assertThat(node.label("dev.verge.run.network")).startsWith("host");
     assertThat(node.label("dev.verge.run.capabilities")).contains("NET_ADMIN");

@@ -19,6 +19,19 @@ class VergeCommandTest {
   }
 
   @Test
+  void aCommandLineThatRunsOneSubcommandBuildsOnlyThatOne() {
+    // a node's start does not reflect on the controller's and the demo's commands (and load what they use)
+    assertThat(VergeCommand.commandLineFor(new String[] {"--log-format", "json", "node", "run", "--help"})
+        .getSubcommands()).containsOnlyKeys("node");
+    assertThat(VergeCommand.commandLineFor(new String[] {"controller", "devices"}).getSubcommands())
+        .containsOnlyKeys("controller");
+    // help, the root's own options and a mistyped command get the whole tree (picocli suggests from it)
+    for (String[] args : new String[][] {{"--help"}, {"help", "node"}, {"nod"}, {}}) {
+      assertThat(VergeCommand.commandLineFor(args).getSubcommands()).containsOnlyKeys("node", "demo", "controller", "help");
+    }
+  }
+
+  @Test
   void versionNamesTheProduct() {
     StringWriter out = new StringWriter();
     CommandLine cli = VergeCommand.commandLine();

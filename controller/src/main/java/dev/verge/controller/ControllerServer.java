@@ -8,15 +8,15 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import dev.verge.proto.controller.v1.AdminServiceGrpc;
 import dev.verge.proto.controller.v1.DeviceServiceGrpc;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,8 +88,9 @@ public final class ControllerServer implements AutoCloseable {
     }
     deviceHealth.setStatus(DeviceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     adminHealth.setStatus(AdminServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    LOG.info("controller serving devices on {}:{}, admin on {}{}, metrics on {}", settings.deviceBind(), devicePort(),
-        adminSocket(settings.dataDir()), adminPort() < 0 ? "" : " and (plaintext, any local user) 127.0.0.1:" + adminPort(), metricsPort());
+    LOG.info("controller serving devices on {}:{} (TLS by {}), admin on {}{}, metrics on {}", settings.deviceBind(),
+        devicePort(), deviceTlsProvider(), adminSocket(settings.dataDir()),
+        adminPort() < 0 ? "" : " and (plaintext, any local user) 127.0.0.1:" + adminPort(), metricsPort());
     if (remoteAdminServer != null) {
       LOG.info("remote admin API on {}:{} over mutual TLS, for operator certificates of this controller's CA",
           settings.remoteAdmin().getHostString(), remoteAdminPort());
@@ -98,6 +99,18 @@ public final class ControllerServer implements AutoCloseable {
       LOG.warn("the admin API is also on loopback port {} without authentication: every local user can administer this controller",
           adminPort());
     }
+  }
+
+  /**
+   * Who does the devices' TLS: gRPC takes OpenSSL (the BoringSSL of netty-tcnative) whenever Netty
+   * can load it, else the JDK's, which costs a fleet's reconnect storm several times the CPU per
+   * handshake. Said at start so a missing native library shows.
+   */
+  public static String deviceTlsProvider() {
+    if (io.netty.handler.ssl.OpenSsl.isAvailable()) {
+      return "OpenSSL (" + io.netty.handler.ssl.OpenSsl.versionString() + ")";
+    }
+    return "the JDK (OpenSSL unavailable: " + io.netty.handler.ssl.OpenSsl.unavailabilityCause() + ")";
   }
 
   /** Where the admin API listens for the data directory's owner: a Unix socket only its owner may open. */

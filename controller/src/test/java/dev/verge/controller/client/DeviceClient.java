@@ -26,7 +26,7 @@ import dev.verge.proto.info.v1.InfoMessage;
 import dev.verge.proto.metrics.v1.MetricsMessage;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.security.GeneralSecurityException;
@@ -88,10 +88,10 @@ public final class DeviceClient implements AutoCloseable {
    * The device's TLS setup, built once and reused for every dial (as a device keeps its own): its
    * certificate and key, trusting only {@code controllerCa}.
    */
-  public static io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tlsContext(Certificates.Identity device,
+  public static io.netty.handler.ssl.SslContext tlsContext(Certificates.Identity device,
       X509Certificate controllerCa) {
     try {
-      return io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+      return io.grpc.netty.GrpcSslContexts.forClient()
           .keyManager(device.keys().getPrivate(), device.certificate())
           .trustManager(controllerCa)
           .build();
@@ -101,7 +101,7 @@ public final class DeviceClient implements AutoCloseable {
   }
 
   /** A mutual-TLS channel with a TLS setup made by {@link #tlsContext}. */
-  public static ManagedChannel tlsChannel(String host, int port, io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls) {
+  public static ManagedChannel tlsChannel(String host, int port, io.netty.handler.ssl.SslContext tls) {
     return NettyChannelBuilder.forAddress(host, port).sslContext(tls).keepAliveTime(30, TimeUnit.SECONDS).build();
   }
 

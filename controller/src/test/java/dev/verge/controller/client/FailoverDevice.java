@@ -37,7 +37,7 @@ public final class FailoverDevice implements AutoCloseable {
   private final AtomicInteger replicaIndex;
   private volatile DeviceClient client;
   /** Built at the first dial and reused by every re-dial, as a device keeps its TLS setup. */
-  private volatile io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls;
+  private volatile io.netty.handler.ssl.SslContext tls;
   private volatile String lastApplied = "";
   private volatile boolean closing;
   private volatile String uuid = "";
