@@ -20,6 +20,7 @@ public final class AgentNode implements AutoCloseable {
 
   private final List<AgentRuntime> runtimes;
   private final List<AgentLoop> loops;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private AgentNode(List<AgentRuntime> runtimes, List<AgentLoop> loops) {
     this.runtimes = runtimes;
@@ -103,6 +104,9 @@ public final class AgentNode implements AutoCloseable {
   /** Stops the agents in reverse order, each on its loop, then the loops. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return; // a second close would wait for loops that are already gone
+    }
     for (int i = runtimes.size() - 1; i >= 0; i--) {
       AgentRuntime runtime = runtimes.get(i);
       java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);

@@ -54,29 +54,7 @@ final class Configurators {
     });
     context.configure(Items.MetadataServer.TYPE, metadataServers);
     NetworkStack net = host.network();
-    context.configure(Items.Bridge.TYPE, new Configurator() {
-      @Override
-      public void create(OpContext ctx, Item item) {
-        var b = (Items.Bridge) item;
-        net.createLink(b.name(), new LinkSpec.Bridge(false));
-        net.setMac(b.name(), b.mac());
-        net.setMtu(b.name(), b.mtu());
-        net.setUp(b.name(), true);
-      }
-
-      @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        var b = (Items.Bridge) newItem;
-        net.setMac(b.name(), b.mac());
-        net.setMtu(b.name(), b.mtu());
-        net.setUp(b.name(), true);
-      }
-
-      @Override
-      public void delete(OpContext ctx, Item item) {
-        net.deleteLink(item.name());
-      }
-    });
+    context.configure(Items.Bridge.TYPE, new BridgeConfigurator(net));
     context.configure(Items.BridgeAddress.TYPE, new RecreatedConfigurator() {
       @Override
       public void create(OpContext ctx, Item item) {

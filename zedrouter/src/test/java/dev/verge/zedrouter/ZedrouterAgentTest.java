@@ -133,6 +133,36 @@ class ZedrouterAgentTest {
   }
 
   @Test
+  void aBridgeTheLastRunLeftIsAdoptedAndResetToWhatANewBridgeWouldBe() {
+    // what a node stopped or killed left on bn1: the NI's address and one of an older subnet, a port,
+    // a route through it in the NI's table, VLAN filtering; none of it is in the new run's current state
+    var kernel = world.host.kernel();
+    kernel.createLink("bn1", new LinkSpec.Bridge(true));
+    kernel.setUp("bn1", true);
+    kernel.addAddress("bn1", IpPrefix.parse("10.1.0.1/24"));
+    kernel.addAddress("bn1", IpPrefix.parse("10.9.0.1/24"));
+    kernel.createLink("stale0", new LinkSpec.Dummy());
+    kernel.setMaster("stale0", "bn1");
+    kernel.addRoute(dev.verge.hostos.RouteRequest.onLink("10.77.0.0/16", "bn1").inTable(801));
+    int leftoverIndex = kernel.link("bn1").orElseThrow().index();
+    world.networkInstances().publish(NI1, local(NI1, "10.1.0.0/24", "uplink"));
+
+    start();
+
+    assertThat(world.runtime.lastOutcome().orElseThrow().failedItems()).isEmpty();
+    assertThat(status(NI1).getState()).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
+    var bridge = kernel.link("bn1").orElseThrow();
+    assertThat(bridge.index()).as("adopted, not deleted and created again").isEqualTo(leftoverIndex);
+    assertThat(bridge.up()).isTrue();
+    assertThat(bridge.mac()).isEqualTo(MacScheme.bridge("node-1", 1));
+    assertThat(kernel.addresses("bn1")).extracting(a -> a.prefix().toString()).containsExactly("10.1.0.1/24");
+    assertThat(kernel.link("stale0").orElseThrow().hasMaster()).as("the old port left the bridge").isFalse();
+    assertThat(kernel.vlanFiltering("bn1")).isFalse();
+    assertThat(routes(801)).noneMatch(r -> r.contains("10.77.0.0"));
+    assertThat(defaultGateways(801)).containsExactly("192.0.2.1");
+  }
+
+  @Test
   void anNiOnTwoPortsFailsOverWhenItsPortStopsAnsweringItsProbeAndComesBackAfterTheHold() {
     world.host.kernel().setUp("eth1", true);
     world.host.kernel().addAddress("eth1", IpPrefix.parse("198.51.100.10/24"));

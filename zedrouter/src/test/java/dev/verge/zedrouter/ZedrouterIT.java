@@ -300,6 +300,36 @@ class ZedrouterIT {
   }
 
   @Test
+  void aRestartedZedrouterAdoptsTheBridgeItLeftResetsItAndTheAppGetsItsLeaseAndUpstreamAgain() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
+    String index = dev.execOk("cat", "/sys/class/net/bn1/ifindex").strip();
+    status.close();
+    node.close(); // the run ends as a stopped or killed node's does: its bridge stays in the kernel
+    host.close();
+    // what the new run must not keep: an address of an older subnet, a port, a route through the bridge
+    dev.execOk("ip", "addr", "add", "10.9.0.1/24", "dev", "bn1");
+    dev.execOk("ip", "link", "add", "stale0", "type", "veth", "peer", "name", "stale1");
+    dev.execOk("ip", "link", "set", "stale0", "master", "bn1");
+    dev.execOk("ip", "route", "add", "10.77.0.0/16", "dev", "bn1", "table", "801");
+
+    host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    node = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state"), Duration.ofSeconds(1)), bus, host,
+        RuntimeSettings.DEFAULT));
+    Subscription<NetworkInstanceStatus> restarted = watchNiStatus();
+    await().atMost(WAIT).until(() -> state(restarted) == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
+
+    assertThat(dev.execOk("cat", "/sys/class/net/bn1/ifindex").strip()).as("adopted, not replaced").isEqualTo(index);
+    assertThat(dev.ipv4Addresses("bn1")).containsExactly("10.1.0.1/24");
+    assertThat(dev.execOk("ip", "-o", "link", "show", "stale0")).doesNotContain("master");
+    assertThat(dev.ip("route", "show", "table", "801")).doesNotContain("10.77.0.0");
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    assertThat(app.exec("curl", "-s", "-m", "5", "http://192.0.2.1/index.html").stdout()).isEqualTo("upstream\n");
+  }
+
+  @Test
   void deletingTheNiLeavesNoBridgeNoDnsmasqAndNoTable() {
     Subscription<NetworkInstanceStatus> status = watchNiStatus();
     await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);

@@ -1,5 +1,6 @@
 package dev.verge.agent.internal;
 
+import dev.verge.agent.LeftoverAdopter;
 import dev.verge.hostos.Errno;
 import dev.verge.hostos.HostException;
 import dev.verge.reconciler.Configurator;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * holds its bridges, taps, addresses and rules: their create fails with EEXIST and, retried as it
  * is, would fail forever. The object under the item's identity is removed with the item's own
  * delete and created again, so the agent converges on its intent, not on a guess about what the
- * leftover holds.
+ * leftover holds. A configurator that can reset the leftover to the item's state more cheaply
+ * adopts it instead ({@link LeftoverAdopter}).
  */
 public final class LeftoverReplacingConfigurator implements Configurator {
   private static final Logger log = LoggerFactory.getLogger(LeftoverReplacingConfigurator.class);
@@ -32,6 +34,10 @@ public final class LeftoverReplacingConfigurator implements Configurator {
     } catch (HostException e) {
       if (e.errno() != Errno.EEXIST) {
         throw e;
+      }
+      if (configurator instanceof LeftoverAdopter adopter && adopter.adoptLeftover(ctx, item)) {
+        log.info("{} {}: already in the kernel (left by an earlier run?): adopted", item.type(), item.name());
+        return;
       }
       log.info("{} {}: already in the kernel (left by an earlier run?): replacing it", item.type(), item.name());
       configurator.delete(ctx, item);
