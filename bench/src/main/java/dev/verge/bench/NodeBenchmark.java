@@ -45,12 +45,15 @@ import java.util.stream.Stream;
 
 /**
  * The whole node as an operator runs it ({@code verge node run}: nim, zedrouter, domainmgr and
- * zedagent in one JVM with the launcher's JVM settings), on the real kernel in a namespace, fed by a
- * controller process through its DHCP uplink:
+ * zedagent in one JVM, started by images/jvm/node-java as the launcher and the systemd unit start
+ * it), on the real kernel in a namespace, fed by a controller process through its DHCP uplink. The
+ * node's first run writes its class-data archive as it stops; what a device runs from then on is
+ * measured:
  *
  * <ul>
  *   <li>{@code node.rss}: the node's resident set with 10 local NIs and 10 app VMs of 2 VIFs each
- *       configured and running (their QEMU, dnsmasq and DHCP client processes not counted);
+ *       configured and running (their QEMU, dnsmasq and DHCP client processes not counted), after
+ *       the restarts below, converged and settled (the first run's is printed beside it);
  *   <li>{@code node.start_to_first_reconcile}: that node stopped and started again on its persisted
  *       config, from the process start to the first reconcile of nim, zedrouter and domainmgr having
  *       finished (median of {@link #RESTARTS}; the controller is reachable throughout).
@@ -68,6 +71,8 @@ public final class NodeBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The node's JVM settings as the launcher, the systemd unit and the OCI image give them (a java argument file). */
   static final Path NODE_JVM_FILE = RepoPaths.root().resolve("images/jvm/node.jvm");
+  /** How the launcher and the systemd unit start the node: java @node.jvm with its class-data archive. */
+  static final Path NODE_JAVA = RepoPaths.root().resolve("images/jvm/node-java");
   /** The node as the launcher runs it: the product jar, not the bench's. */
   static final Path NODE_JAR = RepoPaths.root().resolve("cli/target/verge.jar");
   /**
@@ -139,27 +144,15 @@ public final class NodeBenchmark {
     expectOk(verge(ctrl, work, "controller", "apply", "-d", uuid, "-f", config.toString()));
     await("10 NIs ONLINE and 10 domains RUNNING", () -> converged(dev, token));
     Thread.sleep(5_000); // settle: the first metrics and status uploads, lazy class loading
-    long rss = rssBytes(node.pid());
-    Map<String, Integer> daemons = new TreeMap<>();
-    dev.processes().values().forEach(c -> daemons.merge(c, 1, Integer::sum));
-    bench("node.rss", rss / (1024.0 * 1024.0), "MB");
-    System.out.printf(Locale.ROOT, "# node.rss: the node JVM (%s) with %d local NIs and %d apps of 2 VIFs running;"
-        + " not counted, processes in its namespace: %s%n",
-        String.join(" ", nodeJvmOptions()) + (EXTRA_JVM_OPTS.isEmpty() ? "" : " + " + String.join(" ", EXTRA_JVM_OPTS)),
-        NETWORK_INSTANCES, APPS, daemons);
-    System.out.println("# node threads: " + threads(node.pid()));
-    if (EXTRA_JVM_OPTS.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
-      // where the resident set goes, when asked for: -Dverge.bench.node.jvm="... -XX:NativeMemoryTracking=summary"
-      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-          Long.toString(node.pid()), "VM.native_memory", "summary").redirectErrorStream(true).start();
-      new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
-          .filter(l -> l.contains("committed=")).forEach(l -> System.out.println("# nmt " + l.strip()));
-    }
+    // the jar's first run on this machine: it writes the class-data archive as it stops (images/jvm/node-java)
+    double firstRunRss = rssBytes(node.pid()) / (1024.0 * 1024.0);
+    Map<String, Integer> threadsOfFirstRun = threads(node.pid());
 
     long[] samples = new long[RESTARTS];
     for (int i = 0; i < RESTARTS; i++) {
       keepLog(node);
-      node.close(); // SIGTERM: a clean stop
+      // a clean stop, as systemctl stop gives it (TimeoutStopSec=30s); the first one writes the class-data archive
+      System.out.printf(Locale.ROOT, "# stop %d: %d ms%n", i + 1, node.stop(Duration.ofSeconds(30)).toMillis());
       LocalDateTime start = LocalDateTime.now(ZoneId.systemDefault());
       node = startNode(dev, work, state, token, i + 1);
       BackgroundProcess running = node;
@@ -172,7 +165,28 @@ public final class NodeBenchmark {
           firstReconciles(node.output(), start.toLocalDate()));
       await("the node to converge again", () -> converged(dev, token));
     }
-    System.out.printf(Locale.ROOT, "# node.rss after the restarts: %.1f MB%n", rssBytes(node.pid()) / (1024.0 * 1024.0));
+
+    // the node as it runs from then on: restarted on its persisted config, converged, settled
+    Thread.sleep(5_000);
+    long rss = rssBytes(node.pid());
+    Map<String, Integer> daemons = new TreeMap<>();
+    dev.processes().values().forEach(c -> daemons.merge(c, 1, Integer::sum));
+    bench("node.rss", rss / (1024.0 * 1024.0), "MB");
+    System.out.printf(Locale.ROOT, "# node.rss: the node (images/jvm/node-java: %s, with its class-data archive)"
+        + " with %d local NIs and %d apps of 2 VIFs running, after its %d restarts on the persisted config;"
+        + " not counted, processes in its namespace: %s%n",
+        String.join(" ", nodeJvmOptions()) + (EXTRA_JVM_OPTS.isEmpty() ? "" : " + " + String.join(" ", EXTRA_JVM_OPTS)),
+        NETWORK_INSTANCES, APPS, RESTARTS, daemons);
+    System.out.printf(Locale.ROOT, "# node.rss of the jar's first run on this machine (it writes the archive as it"
+        + " stops): %.1f MB%n", firstRunRss);
+    System.out.println("# node threads: " + threads(node.pid()) + " (first run: " + threadsOfFirstRun.get("total") + ")");
+    if (EXTRA_JVM_OPTS.stream().anyMatch(o -> o.startsWith("-XX:NativeMemoryTracking"))) {
+      // where the resident set goes, when asked for: -Dverge.bench.node.jvm="... -XX:NativeMemoryTracking=summary"
+      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(node.pid()), "VM.native_memory", "summary").redirectErrorStream(true).start();
+      new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+          .filter(l -> l.contains("committed=")).forEach(l -> System.out.println("# nmt " + l.strip()));
+    }
     keepLog(node);
     node.close();
     Arrays.sort(samples);
@@ -248,17 +262,12 @@ public final class NodeBenchmark {
 
   private static BackgroundProcess startNode(Netns dev, Path work, Path state, Path token, int run) {
     List<String> command = new ArrayList<>();
-    // as the launcher runs it: glibc's malloc keeps at most 2 arenas (not 8 per core) for the node's many threads
-    command.addAll(List.of("env", "MALLOC_ARENA_MAX=2"));
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(nodeCommandOptions());
-    if ("1".equals(System.getenv("VERGE_BENCH_NODE_CDS"))) {
-      // AppCDS, measured and not used by the launcher: the first run writes a dynamic class archive as it
-      // stops, the restarts map it; on this machine the restarts took 2.8-3.5 s with it, 2.57-2.64 s without
-      Path archive = state.resolve("node.jsa");
-      command.add(Files.exists(archive) ? "-XX:SharedArchiveFile=" + archive : "-XX:ArchiveClassesAtExit=" + archive);
-      command.addAll(List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
-    }
+    // as the launcher runs it: glibc's malloc keeps at most 2 arenas (not 8 per core) for the node's
+    // many threads; the class-data archive in a directory of the bench's own, made by the first run
+    command.addAll(List.of("env", "MALLOC_ARENA_MAX=2", "VERGE_NODE_CDS_DIR=" + work.resolve("cds"),
+        "JAVA=" + Path.of(System.getProperty("java.home"), "bin", "java")));
+    command.add(NODE_JAVA.toString());
+    command.addAll(EXTRA_JVM_OPTS);
     command.addAll(List.of("-jar", NODE_JAR.toString(), "node", "run", "--controller", CONTROLLER_IP + ":7443",
         "--ca-cert", work.resolve("controller/pki/ca.crt").toString(), "--serial", SERIAL,
         "--state-dir", state.toString(), "--local-api", "127.0.0.1:8088", "--token-file", token.toString()));
@@ -288,13 +297,6 @@ public final class NodeBenchmark {
       Files.copy(node.logFile(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       System.out.println("# node log: " + kept);
     }
-  }
-
-  /** As ./verge node run: java @images/jvm/node.jvm, then the bench's extra options. */
-  private static List<String> nodeCommandOptions() {
-    List<String> options = new ArrayList<>(List.of("@" + NODE_JVM_FILE));
-    options.addAll(EXTRA_JVM_OPTS);
-    return options;
   }
 
   private static long rssBytes(long pid) throws Exception {

@@ -109,6 +109,26 @@ public final class BackgroundProcess implements AutoCloseable {
   }
 
   /**
+   * Stops the process as {@code systemctl stop} does: SIGTERM to it alone, then up to {@code grace}
+   * for it to stop its children and exit by itself ({@link #close} gives 3 s and signals the
+   * children too). Whatever is left after the grace is closed.
+   *
+   * @return how long the process took to exit
+   */
+  public Duration stop(Duration grace) {
+    long start = System.nanoTime();
+    process.destroy();
+    try {
+      process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    close();
+    return took;
+  }
+
+  /**
    * Kills the process and its descendants with SIGKILL, as a crash or a power cut would: nothing of
    * theirs runs on the way out (no shutdown hook, no clean close).
    *

@@ -2,6 +2,8 @@ package dev.verge.zedrouter;
 
 import dev.verge.agent.LeftoverAdopter;
 import dev.verge.hostos.Address;
+import dev.verge.hostos.Errno;
+import dev.verge.hostos.HostException;
 import dev.verge.hostos.Link;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.NetworkStack;
@@ -55,17 +57,28 @@ final class BridgeConfigurator implements Configurator, LeftoverAdopter {
     net.setUp(bridge.name(), false);
     for (Link port : net.links()) {
       if (port.masterIndex() == index) {
-        net.clearMaster(port.name());
+        // a restarted domainmgr deletes the taps it left at the same time: gone is detached too
+        ignoringGone(() -> net.clearMaster(port.name()));
       }
     }
     for (Address address : net.addresses(bridge.name())) {
-      net.deleteAddress(bridge.name(), address.prefix());
+      ignoringGone(() -> net.deleteAddress(bridge.name(), address.prefix()));
     }
     if (net.vlanFiltering(bridge.name())) {
       net.setVlanFiltering(bridge.name(), false);
     }
     apply(bridge);
     return true;
+  }
+
+  private static void ignoringGone(Runnable call) {
+    try {
+      call.run();
+    } catch (HostException e) {
+      if (e.errno() != Errno.ENODEV && e.errno() != Errno.EADDRNOTAVAIL) {
+        throw e;
+      }
+    }
   }
 
   private void apply(Items.Bridge bridge) {
