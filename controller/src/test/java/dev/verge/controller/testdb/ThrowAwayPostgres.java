@@ -127,6 +127,20 @@ public final class ThrowAwayPostgres implements AutoCloseable {
     return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, properties);
   }
 
+  /**
+   * CPU time (user + system, in ns) used so far by the server's processes alive now: the postmaster
+   * and its children (sessions, background workers). For a benchmark's breakdown; 0 when unknown.
+   */
+  public long cpuNanos() {
+    try {
+      long pid = Long.parseLong(Files.readAllLines(dir.resolve("data").resolve("postmaster.pid")).get(0).trim());
+      return ProcessHandle.of(pid).map(postmaster -> Stream.concat(Stream.of(postmaster), postmaster.descendants())
+          .mapToLong(p -> p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L)).sum()).orElse(0L);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   /** The server's log, for failure messages. */
   public String log() throws IOException {
     Path log = dir.resolve("server.log");
