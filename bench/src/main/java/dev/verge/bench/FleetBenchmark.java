@@ -213,7 +213,7 @@ public final class FleetBenchmark {
           + " machine %.1f = simulator %.1f + replica A %.1f + PostgreSQL %.1f + the rest %.1f (B's exit, kernel threads,"
           + " other processes)%n", label, Runtime.getRuntime().availableProcessors(), (allResumed.wallNanos - beforeKill.wallNanos) / 1e9,
           allResumed.minus(beforeKill).machine, allResumed.minus(beforeKill).simulator, allResumed.minus(beforeKill).replicaA,
-          allResumed.minus(beforeKill).postgres, allResumed.minus(beforeKill).rest());
+          allResumed.minus(beforeKill).postgres(), allResumed.minus(beforeKill).rest());
       long redialsFailed = onB.stream().mapToLong(d -> d.dialFailures.get()).sum();
       java.util.Map<String, Long> whyFailed = onB.stream().filter(d -> d.dialFailures.get() > 0)
           .collect(java.util.stream.Collectors.groupingBy(d -> d.lastDialFailure, java.util.TreeMap::new,
@@ -262,8 +262,13 @@ public final class FleetBenchmark {
     return options.toArray(String[]::new);
   }
 
-  /** CPU used so far (seconds): the whole machine (busy, from /proc/stat), this JVM, replica A, PostgreSQL. */
-  private record CpuSample(long wallNanos, double machine, double simulator, double replicaA, double postgres) {
+  /**
+   * CPU used so far (seconds): the whole machine (busy, from /proc/stat), this JVM, replica A, and
+   * per PostgreSQL process (by pid: B's sessions end with B and take their CPU time with them, so
+   * {@link #minus} counts only the processes alive at the later sample).
+   */
+  private record CpuSample(long wallNanos, double machine, double simulator, double replicaA,
+      java.util.Map<Long, Long> postgresByPid) {
     static CpuSample take(ThrowAwayPostgres cluster, Replica a) {
       double machine = 0;
       try {
@@ -279,16 +284,22 @@ public final class FleetBenchmark {
         machine = Double.NaN;
       }
       double self = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
-      return new CpuSample(System.nanoTime(), machine, self, a.cpuNanos() / 1e9, cluster.cpuNanos() / 1e9);
+      return new CpuSample(System.nanoTime(), machine, self, a.cpuNanos() / 1e9, cluster.cpuNanosByPid());
     }
 
     CpuSample minus(CpuSample earlier) {
+      java.util.Map<Long, Long> used = new java.util.HashMap<>();
+      postgresByPid.forEach((pid, nanos) -> used.put(pid, nanos - earlier.postgresByPid.getOrDefault(pid, 0L)));
       return new CpuSample(wallNanos - earlier.wallNanos, machine - earlier.machine, simulator - earlier.simulator,
-          replicaA - earlier.replicaA, postgres - earlier.postgres);
+          replicaA - earlier.replicaA, used);
+    }
+
+    double postgres() {
+      return postgresByPid.values().stream().mapToLong(Long::longValue).sum() / 1e9;
     }
 
     double rest() {
-      return machine - simulator - replicaA - postgres;
+      return machine - simulator - replicaA - postgres();
     }
   }
 

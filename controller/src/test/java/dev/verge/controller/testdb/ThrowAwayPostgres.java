@@ -128,16 +128,20 @@ public final class ThrowAwayPostgres implements AutoCloseable {
   }
 
   /**
-   * CPU time (user + system, in ns) used so far by the server's processes alive now: the postmaster
-   * and its children (sessions, background workers). For a benchmark's breakdown; 0 when unknown.
+   * CPU time (user + system, in ns) used so far by each of the server's processes alive now (the
+   * postmaster and its children: sessions, background workers), by pid. For a benchmark's
+   * breakdown (subtract an earlier sample per pid: a session that ended takes its CPU time with it);
+   * empty when unknown.
    */
-  public long cpuNanos() {
+  public java.util.Map<Long, Long> cpuNanosByPid() {
     try {
       long pid = Long.parseLong(Files.readAllLines(dir.resolve("data").resolve("postmaster.pid")).get(0).trim());
-      return ProcessHandle.of(pid).map(postmaster -> Stream.concat(Stream.of(postmaster), postmaster.descendants())
-          .mapToLong(p -> p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L)).sum()).orElse(0L);
+      java.util.Map<Long, Long> cpu = new java.util.HashMap<>();
+      ProcessHandle.of(pid).ifPresent(postmaster -> Stream.concat(Stream.of(postmaster), postmaster.descendants())
+          .forEach(p -> p.info().totalCpuDuration().ifPresent(d -> cpu.put(p.pid(), d.toNanos()))));
+      return cpu;
     } catch (IOException | RuntimeException e) {
-      return 0;
+      return java.util.Map.of();
     }
   }
 
