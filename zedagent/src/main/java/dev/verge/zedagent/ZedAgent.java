@@ -67,7 +67,10 @@ import org.slf4j.LoggerFactory;
  * verified, applied by splitting it into bus topics, persisted as the last good config, and
  * acknowledged; a bad one is rejected with its reason and the last good config stays. Without a
  * controller the device runs on the persisted config. When nim moves controller traffic to
- * another port, zedagent re-dials at once instead of waiting out its back-off.
+ * another port, zedagent re-dials at once instead of waiting out its back-off. When a session the
+ * controller had answered breaks (the replica holding it went away; behind a load balancer the next
+ * dial reaches one that is there), the first re-dial goes after a jitter spread over
+ * {@code [0, reconnectMin)}, not after the back-off meant for a controller that fails to answer.
  *
  * <p>zedagent acts on no kernel object: its intended state is empty. All state is confined to
  * the agent's loop; blocking calls run on an I/O thread.
@@ -131,6 +134,10 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
   private String rejectedHash = "";
   private List<String> rejection = List.of();
   private int failures;
+  /** The current stream got a message from the controller: it was a working session, not a failed dial. */
+  private boolean answered;
+  /** Uniform in [0, 1): the jitter of every re-dial (a test fixes it). */
+  private java.util.function.DoubleSupplier jitter = () -> ThreadLocalRandom.current().nextDouble();
   private int reconnects;
   private boolean closed;
   private String controllerPort = "";
@@ -453,6 +460,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     }
     stream = stubs().async().connect(responses);
     currentResponses = responses;
+    answered = false;
     stream.onNext(DeviceMessage.newBuilder().setHello(Hello.newBuilder().setLastAppliedHash(appliedHash)).build());
   }
 
@@ -461,6 +469,7 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
       log.info("connected to controller {}", settings.controllerTarget());
     }
     failures = 0;
+    answered = true;
     telemetry.setOnline(true);
     switch (message.getKindCase()) {
       case CONFIG -> applyPushed(message.getConfig());
@@ -513,17 +522,28 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     }
     stream = null;
     currentResponses = null;
-    disconnected(reason);
+    boolean sessionBroke = answered;
+    answered = false;
+    disconnected(reason, sessionBroke);
   }
 
   private void disconnected(String reason) {
+    disconnected(reason, false);
+  }
+
+  /**
+   * @param sessionBroke a stream the controller had answered ended: the first re-dial is not a
+   *     retry of a failing controller (see {@link #redialDelayMillis})
+   */
+  private void disconnected(String reason, boolean sessionBroke) {
     telemetry.setOnline(false);
     if (closed) {
       return;
     }
-    failures++;
+    failures = sessionBroke ? 0 : failures + 1;
     reconnects++;
-    Duration delay = backoff(failures);
+    Duration delay = Duration.ofMillis(redialDelayMillis(failures, settings.reconnectMin().toMillis(),
+        settings.reconnectMax().toMillis(), jitter.getAsDouble()));
     log.warn("controller {} unreachable ({}); retrying in {} ms", settings.controllerTarget(), reason, delay.toMillis());
     publishStatus(reason);
     redial = loop.schedule(delay, () -> {
@@ -532,12 +552,34 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
     });
   }
 
-  /** Exponential back-off with jitter in [0.5, 1.0]x so a fleet does not reconnect in lockstep. */
-  Duration backoff(int attempt) {
-    long min = settings.reconnectMin().toMillis();
-    long max = settings.reconnectMax().toMillis();
-    long base = Math.min(max, min << Math.min(20, Math.max(0, attempt - 1)));
-    return Duration.ofMillis((long) (base * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble())));
+  /**
+   * The wait before the next dial, given the dials that failed since the controller last answered.
+   *
+   * <p>None failed (0: a session the controller had answered just broke): {@code [0, min)}, spread
+   * evenly by {@code random}. The controller was there a moment ago; what went is most likely one
+   * replica (a crash, a restart, a rolling update), and the next dial, through the load balancer,
+   * reaches one that is up: the device need not wait out a back-off meant for a controller that
+   * does not answer. The jitter stays: every device that replica held lost it at the same instant,
+   * and spread over the window their dials do not arrive as one burst. A controller that answers and
+   * then drops each session gets a dial per device no more often than before (the back-off was reset
+   * by its answer then too).
+   *
+   * <p>{@code n} failed: exponential back-off, {@code min} doubling to {@code max}, jittered to
+   * {@code [0.5, 1.0]x} so a fleet does not retry in lockstep.
+   *
+   * @param random uniform in [0, 1)
+   */
+  static long redialDelayMillis(int failedDials, long min, long max, double random) {
+    if (failedDials <= 0) {
+      return (long) (min * random);
+    }
+    long base = Math.min(max, min << Math.min(20, failedDials - 1));
+    return (long) (base * (0.5 + 0.5 * random));
+  }
+
+  /** Fixes the re-dial jitter (uniform in [0, 1)) for a test; call before the agent starts. */
+  void jitterForTest(java.util.function.DoubleSupplier fixed) {
+    this.jitter = fixed;
   }
 
   private void publishStatus(String lastError) {

@@ -104,8 +104,16 @@ class ZedAgentTest {
   }
 
   private void startNode(ZedAgentSettings settings) throws Exception {
+    startNode(settings, null);
+  }
+
+  /** With the re-dial jitter fixed at {@code jitter} (null: random). */
+  private void startNode(ZedAgentSettings settings, Double jitter) throws Exception {
     bus = PubSub.inJvm(PubSubConfig.defaults().withStateDir(dir.resolve("node/persist")));
     agent = new ZedAgent(settings);
+    if (jitter != null) {
+      agent.jitterForTest(() -> jitter);
+    }
     node = AgentNode.of(agent, bus, null, RuntimeSettings.DEFAULT);
   }
 
@@ -362,5 +370,39 @@ class ZedAgentTest {
         .addPorts(dev.verge.topics.v1.Port.newBuilder().setLabel("eth0").setProxy("http://127.0.0.1:" + dead)).build());
     await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> !agent.status().connected());
     assertThat(agent.status().lastError()).contains("UNAVAILABLE");
+  }
+
+  @Test
+  void aBrokenSessionIsRedialledWithinTheFirstBackOffWindowFromZeroAndFailedDialsBackOffAsBefore() {
+    // After a session the controller had answered broke (no failed dial yet): spread over [0, min).
+    assertThat(ZedAgent.redialDelayMillis(0, 500, 30_000, 0.0)).isZero();
+    assertThat(ZedAgent.redialDelayMillis(0, 500, 30_000, 0.5)).isEqualTo(250);
+    assertThat(ZedAgent.redialDelayMillis(0, 500, 30_000, 0.9999)).isEqualTo(499);
+    // Failed dials: min doubling to max, jittered to [0.5, 1)x.
+    assertThat(ZedAgent.redialDelayMillis(1, 500, 30_000, 0.0)).isEqualTo(250);
+    assertThat(ZedAgent.redialDelayMillis(1, 500, 30_000, 0.9999)).isEqualTo(499);
+    assertThat(ZedAgent.redialDelayMillis(2, 500, 30_000, 0.0)).isEqualTo(500);
+    assertThat(ZedAgent.redialDelayMillis(3, 500, 30_000, 0.5)).isEqualTo(1500);
+    assertThat(ZedAgent.redialDelayMillis(9, 500, 30_000, 0.0)).isEqualTo(15_000);
+    assertThat(ZedAgent.redialDelayMillis(40, 500, 30_000, 0.0)).isEqualTo(15_000);
+  }
+
+  @Test
+  void whenAnAnsweredSessionBreaksTheFirstRedialSkipsTheBackOffButKeepsItsJitter() throws Exception {
+    // Back-off 20 s, jitter fixed at a quarter: the first re-dial after the session broke goes at
+    // 5 s (a quarter of [0, 20 s)); the back-off's first wait would be 12.5 s (0.625 x 20 s).
+    startNode(settings().withReconnectBackoff(Duration.ofSeconds(20), Duration.ofSeconds(20)), 0.25);
+    await().atMost(WAIT).until(() -> agent.status().connected());
+    int reconnects = agent.status().reconnects();
+
+    int port = devicePort;
+    stopController();
+    await().atMost(WAIT).until(() -> !agent.status().connected());
+    long lost = System.nanoTime();
+    startController(port); // back well within the 5 s
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> agent.status().connected());
+    assertThat(Duration.ofNanos(System.nanoTime() - lost)).isGreaterThan(Duration.ofSeconds(4)); // the jitter was waited for
+    assertThat(agent.status().reconnects()).isEqualTo(reconnects + 1); // one dial, which worked
   }
 }

@@ -47,6 +47,13 @@ import org.slf4j.LoggerFactory;
  * listening session carries its id as {@code application_name}, so a stream row of a replica that
  * died (kill -9 included) counts for nothing once the server drops its session.
  *
+ * <p>Every replica knows every device's certificate fingerprint: it loads them at start, and an
+ * onboarding's transaction runs {@code pg_notify} on a second channel that the other replicas'
+ * LISTEN sessions take in. A replica that takes over another's devices (thousands of Connects at
+ * once) then identifies each by its certificate without a query; a fingerprint it has not heard of
+ * is still asked for (a notification lost with a LISTEN session is made up for by loading them all
+ * again on reconnecting).
+ *
  * <p>Telemetry (the latest info per object) is latest-state: a device re-sends it, and losing the
  * last fraction of a second of it in a database crash loses nothing that matters. Its writes run on
  * a small pool of their own whose sessions commit with {@code synchronous_commit = off} (the commit
@@ -57,6 +64,8 @@ import org.slf4j.LoggerFactory;
 public final class PostgresStore implements ControllerStore {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresStore.class);
   static final String CHANNEL = "verge_config_stored";
+  /** Payload: the new device's certificate fingerprint, a space, its uuid. */
+  static final String ONBOARDED_CHANNEL = "verge_device_onboarded";
   private static final String APPLICATION_PREFIX = "verge-controller ";
   /** Telemetry writes are short; on a small machine more sessions would only contend for its cores. */
   private static final int TELEMETRY_CONNECTIONS = 3;
@@ -73,7 +82,7 @@ public final class PostgresStore implements ControllerStore {
    * Onboarded devices by certificate fingerprint. Every device call is identified by its
    * certificate, and a binding never changes once made (a device is never re-bound to another
    * certificate, nor deleted), so a found one is kept; a miss is asked again (onboarding may be
-   * under way on another replica).
+   * under way on another replica). Filled at start and by other replicas' onboarding notifications.
    */
   private final java.util.Map<String, String> deviceByFingerprint = new java.util.concurrent.ConcurrentHashMap<>();
   private final Thread listenerThread;
@@ -212,6 +221,11 @@ public final class PostgresStore implements ControllerStore {
           // Another replica onboarded the serial or certificate meanwhile: answer as for a repeat.
           return knownIdentity(c, serial, fingerprint).orElseThrow(() -> new SQLException("onboarding conflict vanished"));
         }
+      }
+      // The other replicas learn the binding when (and only if) this transaction commits.
+      try (PreparedStatement p = c.prepareStatement("SELECT pg_notify('" + ONBOARDED_CHANNEL + "', ?)")) {
+        p.setString(1, fingerprint + " " + uuid);
+        p.execute();
       }
       return new OnboardOutcome(OnboardKind.CREATED, uuid);
     });
@@ -701,7 +715,25 @@ public final class PostgresStore implements ControllerStore {
 
   private void startListening() throws SQLException {
     listening = listenConnection(); // before the first apply can happen: nothing is missed
+    loadIdentities(listening); // after LISTEN: an onboarding is either loaded here or notified
     listenerThread.start();
+  }
+
+  /** Every onboarded device's fingerprint, on {@code c} (the LISTEN session, whose thread is not yet reading it). */
+  private void loadIdentities(Connection c) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT cert_fingerprint, uuid FROM devices")) {
+      while (rs.next()) {
+        deviceByFingerprint.put(rs.getString(1), rs.getString(2));
+      }
+    }
+  }
+
+  /** An onboarding's notification: "fingerprint uuid". */
+  private void learnIdentity(String payload) {
+    int space = payload.indexOf(' ');
+    if (space > 0) {
+      deviceByFingerprint.put(payload.substring(0, space), payload.substring(space + 1));
+    }
   }
 
   /** A session of its own (not from the pool): it stays open for LISTEN and names this replica. */
@@ -713,6 +745,7 @@ public final class PostgresStore implements ControllerStore {
     Connection c = DriverManager.getConnection(location.jdbcUrl(), properties);
     try (Statement s = c.createStatement()) {
       s.execute("LISTEN " + CHANNEL);
+      s.execute("LISTEN " + ONBOARDED_CHANNEL);
     }
     return c;
   }
@@ -725,7 +758,11 @@ public final class PostgresStore implements ControllerStore {
         PGNotification[] notifications = c.unwrap(PGConnection.class).getNotifications(500);
         if (notifications != null) {
           for (PGNotification notification : notifications) {
-            announce(notification.getParameter());
+            if (ONBOARDED_CHANNEL.equals(notification.getName())) {
+              learnIdentity(notification.getParameter());
+            } else {
+              announce(notification.getParameter());
+            }
           }
         }
       } catch (SQLException e) {
@@ -737,6 +774,11 @@ public final class PostgresStore implements ControllerStore {
         c = reconnect();
         if (c == null) {
           break;
+        }
+        try {
+          loadIdentities(c);
+        } catch (SQLException again) {
+          LOG.warn("could not load the devices' fingerprints ({}); unknown ones are asked for one by one", again.getMessage());
         }
         for (String device : deviceUuidsQuietly()) {
           announce(device);

@@ -57,6 +57,9 @@ public final class FailoverDevice implements AutoCloseable {
   public final AtomicLong dialStartedAtNanos = new AtomicLong();
   /** and last re-dial done (the new replica's certificates fetched over a fresh TLS connection). */
   public final AtomicLong redialedAtNanos = new AtomicLong();
+  /** Re-dials that failed since the device was made, and why the last one did (its gRPC status code). */
+  public final AtomicInteger dialFailures = new AtomicInteger();
+  public volatile String lastDialFailure = "";
   public final ConcurrentLinkedQueue<String> appliedHashes = new ConcurrentLinkedQueue<>();
   /** Each applied hash as it is acknowledged, for a caller timing push → ack. */
   public final java.util.concurrent.LinkedBlockingQueue<String> appliedEvents = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -129,30 +132,40 @@ public final class FailoverDevice implements AutoCloseable {
       public void onClosed(Throwable error) {
         if (!closing) {
           streamLostAtNanos.set(System.nanoTime());
-          failOver(current, 1);
+          // A stream the replica had answered broke: no dial has failed yet (0). One it never answered: a failed dial.
+          failOver(current, resumedAtNanos.get() != 0 ? 0 : 1);
         }
       }
     });
   }
 
   /**
-   * The replica went away: dial the next one after a back-off, as a node's zedagent does
-   * (ZedAgent.backoff: 500 ms doubling up to 30 s, each wait jittered to [0.5, 1]x so a fleet does
-   * not reconnect in lockstep), and like it fetch the controller's certificates on every connect.
-   * The re-dial blocks no thread: a simulated fleet must not queue its devices behind a small pool.
+   * The replica went away: dial the next one as a node's zedagent does (ZedAgent.redialDelayMillis):
+   * after a session the replica had answered broke, the first dial goes after a jitter spread over
+   * [0, 500 ms); after a failed dial, a back-off of 500 ms doubling up to 30 s, each wait jittered
+   * to [0.5, 1]x so a fleet does not reconnect in lockstep. Like zedagent it fetches the
+   * controller's certificates on every connect. The re-dial blocks no thread: a simulated fleet must
+   * not queue its devices behind a small pool.
+   *
+   * @param failedDials dials that failed since a replica last answered (0: a session just broke)
    */
-  private void failOver(DeviceClient dead, int attempt) {
+  private void failOver(DeviceClient dead, int failedDials) {
     resumedAtNanos.set(0);
     replicaIndex.incrementAndGet();
-    reconnects.schedule(() -> redial(dead, attempt), backoffMillis(attempt), TimeUnit.MILLISECONDS);
+    reconnects.schedule(() -> redial(dead, failedDials), redialDelayMillis(failedDials), TimeUnit.MILLISECONDS);
   }
 
-  static long backoffMillis(int attempt) {
-    long base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS << Math.min(20, Math.max(0, attempt - 1)));
-    return (long) (base * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
+  /** ZedAgent.redialDelayMillis with zedagent's defaults (ZedAgentSettings.of) and a random jitter. */
+  static long redialDelayMillis(int failedDials) {
+    double random = ThreadLocalRandom.current().nextDouble();
+    if (failedDials <= 0) {
+      return (long) (RECONNECT_MIN_MS * random);
+    }
+    long base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS << Math.min(20, failedDials - 1));
+    return (long) (base * (0.5 + 0.5 * random));
   }
 
-  private void redial(DeviceClient dead, int attempt) {
+  private void redial(DeviceClient dead, int failedDials) {
     dead.abandon();
     if (closing) {
       return;
@@ -163,7 +176,9 @@ public final class FailoverDevice implements AutoCloseable {
       if (closing) {
         fresh.close();
       } else if (error != null) {
-        failOver(fresh, attempt + 1); // that replica is not there either: keep trying the next
+        dialFailures.incrementAndGet();
+        lastDialFailure = io.grpc.Status.fromThrowable(error).getCode().toString();
+        failOver(fresh, failedDials + 1); // that replica is not there either: keep trying the next
       } else {
         redialedAtNanos.set(System.nanoTime());
         client = fresh;

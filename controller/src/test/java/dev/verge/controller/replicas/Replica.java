@@ -116,6 +116,11 @@ public final class Replica implements AutoCloseable {
     }
   }
 
+  /** CPU time the replica's process has used so far (user + system), in ns; 0 when the system does not say. */
+  public long cpuNanos() {
+    return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+  }
+
   public boolean alive() {
     return process.isAlive();
   }

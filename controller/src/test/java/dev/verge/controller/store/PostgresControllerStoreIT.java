@@ -118,6 +118,25 @@ class PostgresControllerStoreIT extends ControllerStoreContract {
   }
 
   /**
+   * A replica taking over another's devices identifies each by its certificate without a query: it
+   * loaded those onboarded before it started, and hears of those onboarded elsewhere while it runs.
+   */
+  @Test
+  void aReplicaKnowsTheDevicesOnboardedBeforeItStartedAndThoseAnotherOnboardsWhileItRuns() throws Exception {
+    ControllerStore a = open();
+    a.addOnboarding(List.of("SN-1", "SN-2"));
+    String before = a.onboard("SN-1", "fp-1").deviceUuid();
+    ControllerStore b = open();
+    String meanwhile = a.onboard("SN-2", "fp-2").deviceUuid();
+    try (Connection c = cluster.connect(database.database()); Statement s = c.createStatement()) {
+      s.executeUpdate("ALTER TABLE devices RENAME TO devices_elsewhere"); // from here on a lookup by query fails
+    }
+    assertThat(b.deviceByFingerprint("fp-1")).as("loaded at start").contains(before);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).ignoreExceptions()
+        .untilAsserted(() -> assertThat(b.deviceByFingerprint("fp-2")).as("notified").contains(meanwhile));
+  }
+
+  /**
    * Telemetry is latest-state and commits without waiting for the WAL flush; config versions and
    * acknowledgements wait. Triggers note the setting inside each of the store's own transactions.
    */

@@ -127,6 +127,24 @@ public final class ThrowAwayPostgres implements AutoCloseable {
     return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, properties);
   }
 
+  /**
+   * CPU time (user + system, in ns) used so far by each of the server's processes alive now (the
+   * postmaster and its children: sessions, background workers), by pid. For a benchmark's
+   * breakdown (subtract an earlier sample per pid: a session that ended takes its CPU time with it);
+   * empty when unknown.
+   */
+  public java.util.Map<Long, Long> cpuNanosByPid() {
+    try {
+      long pid = Long.parseLong(Files.readAllLines(dir.resolve("data").resolve("postmaster.pid")).get(0).trim());
+      java.util.Map<Long, Long> cpu = new java.util.HashMap<>();
+      ProcessHandle.of(pid).ifPresent(postmaster -> Stream.concat(Stream.of(postmaster), postmaster.descendants())
+          .forEach(p -> p.info().totalCpuDuration().ifPresent(d -> cpu.put(p.pid(), d.toNanos()))));
+      return cpu;
+    } catch (IOException | RuntimeException e) {
+      return java.util.Map.of();
+    }
+  }
+
   /** The server's log, for failure messages. */
   public String log() throws IOException {
     Path log = dir.resolve("server.log");
