@@ -561,8 +561,8 @@ public final class ZedAgent implements Agent, LocalApi.DeviceView {
    * reaches one that is up: the device need not wait out a back-off meant for a controller that
    * does not answer. The jitter stays: every device that replica held lost it at the same instant,
    * and spread over the window their dials do not arrive as one burst. A controller that answers and
-   * then drops each session gets a dial per device no more often than before (the back-off was reset
-   * by its answer then too).
+   * then drops each session gets a dial per device every {@code min/2} on average instead of every
+   * {@code 3min/4} (its answer reset the back-off before too).
    *
    * <p>{@code n} failed: exponential back-off, {@code min} doubling to {@code max}, jittered to
    * {@code [0.5, 1.0]x} so a fleet does not retry in lockstep.
