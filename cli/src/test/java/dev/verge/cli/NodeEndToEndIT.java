@@ -47,7 +47,8 @@ import org.junit.jupiter.api.Timeout;
  * and the app on the address it always had (no lease given twice). Then the controller goes away
  * for a while: the node keeps everything running, and resyncs by hash without applying again. Then
  * the operator renumbers the network instance, and moves the app to another one: the guest leases
- * its new address each time.
+ * its new address each time. Last, the uplink is cut and restored: nim reports it down, the app
+ * keeps its network, and the node comes back on the same config without applying it again.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NodeEndToEndIT {
@@ -297,6 +298,42 @@ class NodeEndToEndIT {
 
     awaitConverged(hash, 2);
     assertThat(appAddress(nodeStatus())).startsWith("10.2.0.");
+  }
+
+  @Test
+  @Order(6)
+  void theUplinkCutAndRestoredTheNodeReportsItDownKeepsItsAppAndComesBackWithoutReapplying() throws Exception {
+    String hash = nodeStatus().path("appliedHash").asText();
+    awaitConverged(hash, 2);
+    Inventory before = Inventory.of(devNs);
+    String address = appAddress(nodeStatus());
+    String appliedLine = "applied config " + hash;
+    long appliedBefore = node.output().lines().filter(l -> l.contains(appliedLine)).count();
+
+    ctrlNs.execOk("ip", "link", "set", "eth0", "down"); // the cable pulled at the far end: eth0 loses its carrier
+    await().atMost(WAIT).ignoreExceptions().until(() -> !uplink(nodeStatus()).path("up").asBoolean());
+    assertThat(appAddress(nodeStatus())).as("the app keeps its network").isEqualTo(address);
+
+    ctrlNs.execOk("ip", "link", "set", "eth0", "up");
+    await().atMost(WAIT).ignoreExceptions().until(() -> uplink(nodeStatus()).path("up").asBoolean()
+        && nodeStatus().path("connected").asBoolean());
+    await().atMost(WAIT).until(() -> vergeJson(ctrlNs, "controller", "get", "device", "-d", deviceUuid)
+        .path("connected").asBoolean());
+    awaitConverged(hash, 2);
+    assertThat(node.output().lines().filter(l -> l.contains(appliedLine)).count())
+        .as("the same config: not applied again").isEqualTo(appliedBefore);
+    assertThat(Inventory.of(devNs)).isEqualTo(before);
+    assertThat(appAddress(nodeStatus())).isEqualTo(address);
+  }
+
+  /** nim's report of the uplink port eth0. */
+  private static JsonNode uplink(JsonNode status) {
+    for (JsonNode port : StatusView.payload(status.path("reported").path("device_network/global")).path("ports")) {
+      if (port.path("ifName").asText().equals("eth0")) {
+        return port;
+      }
+    }
+    throw new AssertionError("no port eth0 reported");
   }
 
   private static String niField(JsonNode status, String ni, String field) {
