@@ -21,15 +21,20 @@ public final class AccelChoice {
           + "|-accel kvm: )");
 
   private final Path device;
+  private final Path modules;
   private volatile Optional<String> kvmFailure = Optional.empty();
 
-  /** @param device the KVM device ({@code /dev/kvm}; a test points it elsewhere) */
-  public AccelChoice(Path device) {
+  /**
+   * @param device the KVM device ({@code /dev/kvm}; a test points it elsewhere)
+   * @param modules the kernel's loaded modules ({@code /sys/module})
+   */
+  public AccelChoice(Path device, Path modules) {
     this.device = device;
+    this.modules = modules;
   }
 
   public static AccelChoice forHost() {
-    return new AccelChoice(Path.of("/dev/kvm"));
+    return new AccelChoice(Path.of("/dev/kvm"), Path.of("/sys/module"));
   }
 
   /** The accelerator for the next QEMU. */
@@ -57,6 +62,11 @@ public final class AccelChoice {
   private Optional<String> deviceProblem() {
     if (!Files.exists(device)) {
       return Optional.of(device + " does not exist (no KVM module, or no nested virtualisation)");
+    }
+    if (Files.isDirectory(modules.resolve("kvm_pvm"))) {
+      // PVM, a nested hypervisor some clouds' VMs offer as their KVM: QEMU starts, and a guest kernel
+      // not built for PVM hangs at boot ("Invalid physical address chosen!") without an error to see
+      return Optional.of(device + " is PVM's (kernel module kvm_pvm), which boots only guest kernels built for PVM");
     }
     try (FileChannel ignored = FileChannel.open(device, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       return Optional.empty();

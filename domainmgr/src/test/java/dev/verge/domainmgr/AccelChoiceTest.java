@@ -13,7 +13,7 @@ class AccelChoiceTest {
 
   @Test
   void noDeviceMeansTcgWithTheReason() {
-    AccelChoice choice = new AccelChoice(dir.resolve("kvm"));
+    AccelChoice choice = new AccelChoice(dir.resolve("kvm"), dir);
 
     assertThat(choice.next()).isEqualTo(QemuCommand.Accel.TCG);
     assertThat(choice.whyNotKvm()).hasValueSatisfying(why -> assertThat(why).contains("does not exist"));
@@ -23,15 +23,25 @@ class AccelChoiceTest {
   void aDeviceThatCannotBeOpenedMeansTcg() throws Exception {
     Path notADevice = Files.createDirectory(dir.resolve("kvm")); // exists, but open(O_RDWR) fails
 
-    AccelChoice choice = new AccelChoice(notADevice);
+    AccelChoice choice = new AccelChoice(notADevice, dir);
 
     assertThat(choice.next()).isEqualTo(QemuCommand.Accel.TCG);
     assertThat(choice.whyNotKvm()).hasValueSatisfying(why -> assertThat(why).contains("exists but cannot be opened"));
   }
 
   @Test
+  void aPvmKvmMeansTcgWithTheReason() throws Exception {
+    Path modules = Files.createDirectories(dir.resolve("module/kvm_pvm")).getParent();
+
+    AccelChoice choice = new AccelChoice(Files.createFile(dir.resolve("kvm")), modules);
+
+    assertThat(choice.next()).isEqualTo(QemuCommand.Accel.TCG);
+    assertThat(choice.whyNotKvm()).hasValueSatisfying(why -> assertThat(why).contains("kvm_pvm"));
+  }
+
+  @Test
   void anOpenableDeviceGivesKvmUntilAQemuDiesOfAKvmError() throws Exception {
-    AccelChoice choice = new AccelChoice(Files.createFile(dir.resolve("kvm")));
+    AccelChoice choice = new AccelChoice(Files.createFile(dir.resolve("kvm")), dir);
     assertThat(choice.next()).isEqualTo(QemuCommand.Accel.KVM);
 
     // exits for other reasons, or under TCG, change nothing
@@ -48,7 +58,7 @@ class AccelChoiceTest {
   void qemusOtherKvmMessagesAreRecognised() throws Exception {
     for (String line : new String[] {"Could not access KVM kernel module: No such file or directory",
         "qemu-system-x86_64: -accel kvm: failed to initialize kvm: Operation not permitted"}) {
-      AccelChoice choice = new AccelChoice(Files.createTempFile(dir, "kvm", ""));
+      AccelChoice choice = new AccelChoice(Files.createTempFile(dir, "kvm", ""), dir);
       assertThat(choice.exitedOfKvm(QemuCommand.Accel.KVM, line)).as(line).isTrue();
     }
   }

@@ -183,7 +183,7 @@ class DomainmgrAgentTest {
     apps = world.bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
     plans = world.bus.publish(ZedrouterTopics.APP_VIF_PLAN, Durability.VOLATILE);
     status = world.watch(DomainmgrTopics.DOMAIN_STATUS);
-    AccelChoice choice = new AccelChoice(java.nio.file.Files.createFile(dir.resolve("kvm"))); // opens: KVM at first
+    AccelChoice choice = new AccelChoice(java.nio.file.Files.createFile(dir.resolve("kvm")), dir); // opens: KVM at first
     world.start(new DomainmgrAgent(
         new DomainPlanner.Settings(dir.resolve("domains"), dir.resolve("images"), 2048, 256), choice));
     runApp1();
