@@ -45,6 +45,17 @@ public interface Agent {
     return List.of();
   }
 
+  /**
+   * Whether the intent just built names every link of the agent's naming scheme
+   * ({@link AgentContext#ownLinks}) that the agent wants. An agent whose links are planned by
+   * another agent says no until those plans arrived: until then the runtime keeps what an earlier
+   * run left, so the intent's create can adopt it ({@link LeftoverAdopter}) rather than the link
+   * being deleted and made again; after {@link RuntimeSettings#leftoverWait} it removes them anyway.
+   */
+  default boolean intentNamesAllItsLinks() {
+    return true;
+  }
+
   /** Called after every reconcile with its outcome: publish the agent's status from it. */
   default void reconciled(ReconcileOutcome outcome) {}
 

@@ -98,6 +98,10 @@ public final class AgentRuntime implements AutoCloseable {
   private Map<String, Set<ItemRef>> itemsByLink = new HashMap<>();
   private boolean started;
   private boolean firstReconcileDone;
+  /** Whether the links an earlier run left were removed (or kept as the intent's). */
+  private boolean leftoversSettled;
+  private long startedNanos;
+  private Future<?> leftoverWaitOver;
   private boolean closed;
   private Future<?> scheduledReconcile;
   private final Set<String> pendingReasons = new TreeSet<>();
@@ -181,6 +185,7 @@ public final class AgentRuntime implements AutoCloseable {
     // Every line logged on this agent's loop carries its name (the JSON log's "agent" field).
     org.slf4j.MDC.put("agent", name);
     startedMs = loop.now().toEpochMilli();
+    startedNanos = loop.nanoTime();
     health = bus.publish(AgentTopics.health(name), Durability.VOLATILE, loop);
     metrics = bus.publish(AgentTopics.metrics(name), Durability.VOLATILE, loop);
     graphs = bus.publish(AgentTopics.graphs(name), Durability.VOLATILE, loop);
@@ -221,6 +226,9 @@ public final class AgentRuntime implements AutoCloseable {
           closed = true;
           if (scheduledReconcile != null) {
             scheduledReconcile.cancel(false);
+          }
+          if (leftoverWaitOver != null) {
+            leftoverWaitOver.cancel(false);
           }
           retries.cancelAll();
           if (netEvents != null) {
@@ -290,8 +298,8 @@ public final class AgentRuntime implements AutoCloseable {
       publishHealth();
       return;
     }
-    if (!firstReconcileDone) {
-      removeLeftoverLinks(intent);
+    if (!leftoversSettled) {
+      settleLeftoverLinks(intent);
     }
     Status status = reconciler.reconcile(current, intent);
     if (status.newCurrentState() != null) {
@@ -332,9 +340,39 @@ public final class AgentRuntime implements AutoCloseable {
   }
 
   /**
+   * Removes what an earlier run left once the intent names all the agent's links, or once the
+   * wait for that is over (a reconcile is asked for then).
+   */
+  private void settleLeftoverLinks(GraphR intent) {
+    long waited = loop.nanoTime() - startedNanos;
+    boolean complete;
+    try {
+      complete = agent.intentNamesAllItsLinks();
+    } catch (RuntimeException e) {
+      counters.handlerError();
+      LoopFailures.report(log, "agent " + name + ": intentNamesAllItsLinks", e);
+      complete = true;
+    }
+    if (complete || waited >= settings.leftoverWait().toNanos()) {
+      if (!complete) {
+        log.info("agent {}: its intent still lacks links after {}: removing what an earlier run left", name,
+            settings.leftoverWait());
+      }
+      removeLeftoverLinks(intent);
+      leftoversSettled = true;
+      if (leftoverWaitOver != null) {
+        leftoverWaitOver.cancel(false);
+      }
+    } else if (leftoverWaitOver == null) {
+      leftoverWaitOver = loop.schedule(settings.leftoverWait().minusNanos(waited),
+          () -> requestReconcile("the wait for its intent to name all its links is over"));
+    }
+  }
+
+  /**
    * Deletes the links of this agent's naming scheme ({@link AgentContext#ownLinks}) that an earlier
    * run left and that no intended item stands on. The ones it does intend stay: their create
-   * replaces them ({@link LeftoverReplacingConfigurator}).
+   * adopts or replaces them ({@link LeftoverReplacingConfigurator}).
    */
   private void removeLeftoverLinks(GraphR intent) {
     if (ownedLinks.isEmpty() || host == null) {

@@ -1,5 +1,7 @@
 package dev.verge.agent;
 
+import dev.verge.hostos.Errno;
+import dev.verge.hostos.HostException;
 import dev.verge.reconciler.Item;
 import dev.verge.reconciler.OpContext;
 
@@ -18,4 +20,19 @@ public interface LeftoverAdopter {
    * @return false when the leftover is not of the item's kind (then it is replaced)
    */
   boolean adoptLeftover(OpContext ctx, Item item) throws Exception;
+
+  /**
+   * Runs one step of a reset that another agent's restart may overtake (a bridge's port or a
+   * tap's address that agent removes at the same time): gone counts as done, any other refusal
+   * fails the adoption.
+   */
+  static void ignoringGone(Runnable step) {
+    try {
+      step.run();
+    } catch (HostException e) {
+      if (e.errno() != Errno.ENODEV && e.errno() != Errno.EADDRNOTAVAIL) {
+        throw e;
+      }
+    }
+  }
 }

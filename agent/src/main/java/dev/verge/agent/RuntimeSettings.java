@@ -11,19 +11,24 @@ import java.time.Duration;
  * @param retryMax longest wait between tries (doubling from {@code retryMin})
  * @param graphInterval how often the agent's graphs are republished when they changed (rendering
  *     DOT for a large graph costs more than a reconcile)
+ * @param leftoverWait how long the links an earlier run left are kept for an intent that does not
+ *     name all its links yet ({@link Agent#intentNamesAllItsLinks}); then those it does not name
+ *     are removed all the same
  */
 public record RuntimeSettings(
-    Duration debounce, Duration retryMin, Duration retryMax, Duration graphInterval) {
+    Duration debounce, Duration retryMin, Duration retryMax, Duration graphInterval, Duration leftoverWait) {
 
   public static final RuntimeSettings DEFAULT =
       new RuntimeSettings(
-          Duration.ofMillis(1), Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(2));
+          Duration.ofMillis(1), Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(2),
+          Duration.ofSeconds(30));
 
   public RuntimeSettings {
     if (debounce.isNegative() || retryMin.isNegative() || retryMin.isZero()
-        || retryMax.compareTo(retryMin) < 0 || graphInterval.isNegative() || graphInterval.isZero()) {
+        || retryMax.compareTo(retryMin) < 0 || graphInterval.isNegative() || graphInterval.isZero()
+        || leftoverWait.isNegative()) {
       throw new IllegalArgumentException("bad runtime settings: " + debounce + ", " + retryMin + ".."
-          + retryMax + ", " + graphInterval);
+          + retryMax + ", " + graphInterval + ", " + leftoverWait);
     }
   }
 
@@ -34,10 +39,10 @@ public record RuntimeSettings(
   }
 
   public RuntimeSettings withDebounce(Duration value) {
-    return new RuntimeSettings(value, retryMin, retryMax, graphInterval);
+    return new RuntimeSettings(value, retryMin, retryMax, graphInterval, leftoverWait);
   }
 
   public RuntimeSettings withRetry(Duration min, Duration max) {
-    return new RuntimeSettings(debounce, min, max, graphInterval);
+    return new RuntimeSettings(debounce, min, max, graphInterval, leftoverWait);
   }
 }

@@ -160,6 +160,80 @@ class AgentRuntimeTest {
     assertThat(world.host.kernel().link("br-other")).as("not the agent's").isPresent();
   }
 
+  /** The sample agent, but its links planned elsewhere: its intent names them all only when told. */
+  private static Agent plannedElsewhere(java.util.function.BooleanSupplier namesAll) {
+    SampleBridgeAgent sample = new SampleBridgeAgent();
+    return new Agent() {
+      @Override
+      public String name() {
+        return sample.name();
+      }
+
+      @Override
+      public void start(AgentContext context) {
+        sample.start(context);
+      }
+
+      @Override
+      public dev.verge.reconciler.GraphR intendedState() {
+        return sample.intendedState();
+      }
+
+      @Override
+      public java.util.Collection<? extends dev.verge.reconciler.Item> externalItems() {
+        return sample.externalItems();
+      }
+
+      @Override
+      public boolean intentNamesAllItsLinks() {
+        return namesAll.getAsBoolean();
+      }
+
+      @Override
+      public void reconciled(ReconcileOutcome outcome) {
+        sample.reconciled(outcome);
+      }
+    };
+  }
+
+  @Test
+  void leftoversStayUntilTheIntentNamesAllItsLinksThenTheOnesItDoesNotNameGo() {
+    world.host.kernel().createLink("bn-0dd0ld00", new dev.verge.hostos.LinkSpec.Bridge(false));
+    world.networkInstances().publish(NI1, localNi(NI1, "10.1.0.0/24", "10.1.0.1"));
+    java.util.concurrent.atomic.AtomicBoolean namesAll = new java.util.concurrent.atomic.AtomicBoolean();
+
+    world.start(plannedElsewhere(namesAll::get));
+    world.advance(SimWorld.SETTINGS.leftoverWait().dividedBy(2));
+
+    assertThat(world.host.kernel().link("bn-0dd0ld00")).as("its plan may still come").isPresent();
+    assertThat(world.host.kernel().link(BR1)).isPresent();
+
+    namesAll.set(true);
+    String ni2 = "11111111-aaaa-4bbb-8ccc-000000000002";
+    world.networkInstances().publish(ni2, localNi(ni2, "10.2.0.0/24", "10.2.0.1"));
+    world.settle();
+
+    assertThat(world.host.kernel().link("bn-0dd0ld00")).as("named by no plan").isEmpty();
+    assertThat(world.host.kernel().link(SampleBridgeAgent.bridgeName(ni2))).isPresent();
+    assertThat(world.host.kernel().link(BR1)).isPresent();
+  }
+
+  @Test
+  void leftoversTheIntentNeverNamesGoOnceTheWaitIsOver() {
+    world.host.kernel().createLink("bn-0dd0ld00", new dev.verge.hostos.LinkSpec.Bridge(false));
+    world.networkInstances().publish(NI1, localNi(NI1, "10.1.0.0/24", "10.1.0.1"));
+
+    world.start(plannedElsewhere(() -> false));
+    world.advance(SimWorld.SETTINGS.leftoverWait().minusSeconds(1));
+    assertThat(world.host.kernel().link("bn-0dd0ld00")).isPresent();
+
+    world.advance(Duration.ofSeconds(1));
+
+    assertThat(world.host.kernel().link("bn-0dd0ld00")).as("removed after the wait").isEmpty();
+    assertThat(last().reason()).contains("the wait for its intent to name all its links is over");
+    assertThat(world.host.kernel().link(BR1)).isPresent();
+  }
+
   @Test
   void aLinkSetDownBehindTheAgentsBackIsSetUpAgain() {
     world.networkInstances().publish(NI1, localNi(NI1, "10.1.0.0/24", "10.1.0.1"));

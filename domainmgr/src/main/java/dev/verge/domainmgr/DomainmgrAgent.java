@@ -3,6 +3,7 @@ package dev.verge.domainmgr;
 import dev.verge.agent.Agent;
 import dev.verge.agent.AgentContext;
 import dev.verge.agent.Input;
+import dev.verge.agent.LeftoverAdopter;
 import dev.verge.agent.ReconcileOutcome;
 import dev.verge.domainmgr.DomainItems.Macvtap;
 import dev.verge.domainmgr.DomainItems.ParentLink;
@@ -13,6 +14,7 @@ import dev.verge.domainmgr.DomainPlanner.DomainPlan;
 import dev.verge.domainmgr.DomainPlanner.PlannedNic;
 import dev.verge.domainmgr.io.AdapterIo;
 import dev.verge.domainmgr.io.LibvirtDomainXml;
+import dev.verge.hostos.Address;
 import dev.verge.hostos.Link;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.NetworkStack;
@@ -107,20 +109,7 @@ public final class DomainmgrAgent implements Agent {
     appVifs = context.output(DomainmgrTopics.APP_VIFS, Durability.VOLATILE);
     domainStatus = context.output(DomainmgrTopics.DOMAIN_STATUS, Durability.VOLATILE);
     NetworkStack net = context.host().network();
-    context.configure(Tap.TYPE, new LinkConfigurator(net) {
-      @Override
-      public void create(OpContext ctx, Item item) {
-        Tap tap = (Tap) item;
-        net.createLink(tap.name(), new LinkSpec.Tap());
-        net.setMtu(tap.name(), tap.mtu());
-        net.setUp(tap.name(), true);
-      }
-
-      @Override
-      public void modify(OpContext ctx, Item oldItem, Item newItem) {
-        net.setMtu(newItem.name(), ((Tap) newItem).mtu());
-      }
-    });
+    context.configure(Tap.TYPE, new TapConfigurator(net));
     context.configure(Macvtap.TYPE, new LinkConfigurator(net) {
       @Override
       public void create(OpContext ctx, Item item) {
@@ -186,6 +175,15 @@ public final class DomainmgrAgent implements Agent {
     });
     waitingForVfs = waiting;
     return result;
+  }
+
+  /**
+   * The VIFs are zedrouter's plans: until it published one for every app, the taps an earlier run
+   * left may still be wanted (zedrouter publishes after its own first reconcile).
+   */
+  @Override
+  public boolean intentNamesAllItsLinks() {
+    return vifPlans.all().keySet().containsAll(apps.all().keySet());
   }
 
   /**
@@ -375,9 +373,54 @@ public final class DomainmgrAgent implements Agent {
         .addEntities(EntityRef.newBuilder().setType(EntityType.ENTITY_TYPE_APP).setId(uuid)).build();
   }
 
+  /**
+   * A VIF's tap. A tap the previous run left (a restart, a crash: its QEMU was ended by the
+   * supervisor before the agents started) is adopted and reset rather than deleted and made again,
+   * which with twenty VIFs held the kernel's RTNL for ~400 ms while zedrouter set its NIs up.
+   */
+  private static final class TapConfigurator extends LinkConfigurator implements LeftoverAdopter {
+    TapConfigurator(NetworkStack net) {
+      super(net);
+    }
+
+    @Override
+    public void create(OpContext ctx, Item item) {
+      net.createLink(item.name(), new LinkSpec.Tap());
+      apply((Tap) item);
+    }
+
+    @Override
+    public void modify(OpContext ctx, Item oldItem, Item newItem) {
+      net.setMtu(newItem.name(), ((Tap) newItem).mtu());
+    }
+
+    /**
+     * What a new tap would be: no addresses, the intent's MTU, up. Its bridge is left as it is: the
+     * port is zedrouter's item, which attaches a leftover tap as soon as it sees it (and detaches
+     * the ports of the bridges it adopts), so clearing it here would undo zedrouter's work.
+     */
+    @Override
+    public boolean adoptLeftover(OpContext ctx, Item item) {
+      Optional<Link> found = net.link(item.name());
+      if (found.isEmpty() || !found.get().kind().equals("tun")) {
+        return false;
+      }
+      for (Address address : net.addresses(item.name())) {
+        LeftoverAdopter.ignoringGone(() -> net.deleteAddress(item.name(), address.prefix()));
+      }
+      apply((Tap) item);
+      return true;
+    }
+
+    private void apply(Tap tap) {
+      net.setMtu(tap.name(), tap.mtu());
+      net.setUp(tap.name(), true);
+    }
+  }
+
   /** Links domainmgr creates: deleted on Delete, MTU on Modify. */
   private abstract static class LinkConfigurator implements Configurator {
-    private final NetworkStack net;
+    final NetworkStack net;
 
     LinkConfigurator(NetworkStack net) {
       this.net = net;

@@ -40,8 +40,12 @@ class DomainmgrAgentTest {
     plans = world.bus.publish(ZedrouterTopics.APP_VIF_PLAN, Durability.VOLATILE);
     status = world.watch(DomainmgrTopics.DOMAIN_STATUS);
     vifs = world.watch(DomainmgrTopics.APP_VIFS);
-    world.start(new DomainmgrAgent(
-        new DomainPlanner.Settings(dir.resolve("domains"), dir.resolve("images"), 2048, 256), () -> QemuCommand.Accel.TCG));
+    world.start(agent());
+  }
+
+  private DomainmgrAgent agent() {
+    return new DomainmgrAgent(
+        new DomainPlanner.Settings(dir.resolve("domains"), dir.resolve("images"), 2048, 256), () -> QemuCommand.Accel.TCG);
   }
 
   @AfterEach
@@ -83,6 +87,44 @@ class DomainmgrAgentTest {
         .containsExactly("nbu1x1 10.1.0.10 true", "nbu2x1 10.1.0.10 true");
     assertThat(vifs.snapshot().get(APP1).getVifsList()).extracting(CreatedVif::getVifName, CreatedVif::getReady)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("nbu1x1", true), org.assertj.core.groups.Tuple.tuple("nbu2x1", true));
+  }
+
+  @Test
+  void tapsAnEarlierRunLeftWaitForZedroutersPlansAndAreAdoptedNotMadeAgain() {
+    // a restart: what the killed run left (its QEMU ended by the supervisor), then a new domainmgr
+    world.runtime.close();
+    world.loop.runPending();
+    var kernel = world.host.kernel();
+    kernel.createLink("bn1", new dev.verge.hostos.LinkSpec.Bridge(false));
+    kernel.createLink("nbu1x1", new dev.verge.hostos.LinkSpec.Tap());
+    kernel.setMaster("nbu1x1", "bn1");
+    kernel.addAddress("nbu1x1", dev.verge.hostos.IpPrefix.parse("192.0.2.9/24"));
+    kernel.setMtu("nbu1x1", 1400);
+    kernel.setUp("nbu1x1", false);
+    kernel.createLink("nbu9x9", new dev.verge.hostos.LinkSpec.Tap()); // of an app since removed
+    int leftIndex = kernel.link("nbu1x1").orElseThrow().index();
+    apps.publish(APP1, app(APP1, 256, NI1, NI2));
+
+    world.start(agent());
+
+    assertThat(kernel.link("nbu1x1")).as("zedrouter's plans have not come yet").isPresent();
+    assertThat(kernel.link("nbu9x9")).isPresent();
+
+    plans.publish(APP1, plan(APP1, vif("nbu1x1", NI1, "02:00:00:00:01:01"), vif("nbu2x1", NI2, "02:00:00:00:01:02")));
+    settle();
+
+    Link adopted = kernel.link("nbu1x1").orElseThrow();
+    assertThat(adopted.index()).as("the same tap, adopted").isEqualTo(leftIndex);
+    assertThat(adopted.masterIndex()).as("its bridge port is zedrouter's")
+        .isEqualTo(kernel.link("bn1").orElseThrow().index());
+    assertThat(adopted.up()).isTrue();
+    assertThat(adopted.mtu()).isEqualTo(1500);
+    assertThat(kernel.addresses("nbu1x1")).isEmpty();
+    assertThat(kernel.link("nbu2x1")).isPresent();
+    assertThat(kernel.link("nbu9x9")).as("no plan names it").isEmpty();
+    assertThat(qemuRunning(APP1)).isTrue();
+    assertThat(vifs.snapshot().get(APP1).getVifsList()).extracting(CreatedVif::getVifName, CreatedVif::getIfIndex)
+        .contains(org.assertj.core.groups.Tuple.tuple("nbu1x1", leftIndex));
   }
 
   @Test

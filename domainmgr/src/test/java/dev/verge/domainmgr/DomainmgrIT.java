@@ -175,6 +175,39 @@ class DomainmgrIT {
   }
 
   /**
+   * A restart (a stopped or killed node): the taps stay in the kernel, the new domainmgr waits for
+   * zedrouter's VIF plans instead of deleting them, adopts them as they are (a stale address
+   * dropped) and the new QEMU's guest gets its lease through them.
+   */
+  @Test
+  void aRestartedDomainmgrAdoptsTheTapsItLeftAndTheGuestGetsItsLeaseAgain() throws Exception {
+    apps.publish(APP1, guest(APP1, "ping:192.0.2.1", NI1));
+    await().atMost(WAIT).until(() -> status.snapshot().containsKey(APP1)
+        && status.snapshot().get(APP1).getState() == DomainStatus.State.STATE_RUNNING);
+    String tap = status.snapshot().get(APP1).getVifs(0).getVifName();
+    await().atMost(WAIT).until(() -> device.exec("ip", "-o", "link", "show", tap).stdout().contains("master bn1"));
+    String index = device.execOk("cat", "/sys/class/net/" + tap + "/ifindex").strip();
+    Path console = Path.of(status.snapshot().get(APP1).getConsoleLog());
+    domainmgr.close();
+    zedrouter.close();
+    host.close(); // ends the QEMU as a restarted node's supervisor would
+    Files.deleteIfExists(console);
+    device.execOk("ip", "addr", "add", "10.9.9.9/24", "dev", tap);
+
+    host = topology.own(LinuxHost.inNamespace(device.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
+    zedrouter = topology.own(AgentNode.of(new ZedrouterAgent("node-it", dir.resolve("state")), bus, host, RuntimeSettings.DEFAULT));
+    domainmgr = topology.own(AgentNode.of(DomainmgrAgent.forHost(dir.resolve("state").resolve("domainmgr")), bus, host,
+        RuntimeSettings.DEFAULT));
+
+    await().atMost(BOOT).until(() -> Files.exists(console)
+        && Files.readString(console, java.nio.charset.StandardCharsets.ISO_8859_1).contains("VERGE-CHECK OK ping:192.0.2.1"));
+    assertThat(device.execOk("cat", "/sys/class/net/" + tap + "/ifindex").strip()).as("adopted, not made again")
+        .isEqualTo(index);
+    assertThat(device.ipv4Addresses(tap)).isEmpty();
+    assertThat(device.execOk("ip", "-o", "link", "show", tap)).contains("master bn1");
+  }
+
+  /**
    * The guest's user data by both of cloud-init's ways: its init prints the cidata seed disk's
    * user-data between marker lines, then fetches it from zedrouter's metadata server at EVE's
    * OpenStack path (through the 169.254.169.254 DNAT of its NI).

@@ -1,9 +1,9 @@
 package dev.verge.zedrouter;
 
+import static dev.verge.agent.LeftoverAdopter.ignoringGone;
+
 import dev.verge.agent.LeftoverAdopter;
 import dev.verge.hostos.Address;
-import dev.verge.hostos.Errno;
-import dev.verge.hostos.HostException;
 import dev.verge.hostos.Link;
 import dev.verge.hostos.LinkSpec;
 import dev.verge.hostos.NetworkStack;
@@ -69,16 +69,6 @@ final class BridgeConfigurator implements Configurator, LeftoverAdopter {
     }
     apply(bridge);
     return true;
-  }
-
-  private static void ignoringGone(Runnable call) {
-    try {
-      call.run();
-    } catch (HostException e) {
-      if (e.errno() != Errno.ENODEV && e.errno() != Errno.EADDRNOTAVAIL) {
-        throw e;
-      }
-    }
   }
 
   private void apply(Items.Bridge bridge) {
