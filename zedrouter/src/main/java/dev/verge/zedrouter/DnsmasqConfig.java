@@ -16,7 +16,7 @@ import java.util.TreeMap;
  *
  * @param router announced as the default gateway only when the NI has an uplink (EVE: air-gapped NIs
  *     announce none, so apps do not send everything into a void)
- * @param upstreamServers the uplink's DNS servers
+ * @param upstreamServers the uplink's DNS servers (in {@link #upstreamFile}, not the config file)
  * @param reservations DHCP reservations: MAC to address and host name
  * @param names DNS names served locally: name to addresses (apps, {@code router}, static entries)
  * @param hostSets ACL host names whose resolved addresses dnsmasq adds to the NI's nft sets
@@ -79,10 +79,9 @@ public record DnsmasqConfig(
     lines.add("dhcp-leasefile=" + paths.state().resolve("leases"));
     lines.add("hostsdir=" + hostsDir(paths));
     lines.add("dhcp-hostsdir=" + dhcpHostsDir(paths));
-    for (String server : upstreamServers) {
-      lines.add("server=" + server);
-    }
-    lines.add("no-resolv");
+    // the uplink's servers in a file of its own: dnsmasq rereads it on change (inotify), so a DHCP
+    // renewal or a failover to a port with other servers does not restart the NI's DHCP and DNS
+    lines.add("resolv-file=" + upstreamFile(paths));
     hostSets.forEach((host, set) -> lines.add("nftset=/" + host + "/4#inet#" + nftTable + "#" + set));
     lines.add("dhcp-range=" + rangeStart + "," + rangeEnd + "," + netmask + "," + LEASE_TIME);
     // an empty option is sent empty: the app gets no router rather than the bridge
@@ -97,6 +96,17 @@ public record DnsmasqConfig(
           classlessRoutes.stream().map(r -> r.getKey() + "," + r.getValue()).toList()));
     }
     return String.join("\n", lines) + "\n";
+  }
+
+  /** The {@code resolv-file}: the upstream servers, or none (an air-gapped NI answers only its own names). */
+  public String upstreamResolvConf() {
+    StringBuilder text = new StringBuilder("# written by zedrouter for " + bridge + ": the uplink's DNS servers\n");
+    upstreamServers.forEach(server -> text.append("nameserver ").append(server).append('\n'));
+    return text.toString();
+  }
+
+  public static Path upstreamFile(DaemonPaths paths) {
+    return paths.config().resolve("upstream-resolv.conf");
   }
 
   /** Files of {@code dhcp-hostsdir}: one per MAC. */

@@ -22,9 +22,9 @@ import java.util.stream.Stream;
 
 /**
  * Runs one dnsmasq per local NI under the host's daemon supervisor, in its own directories. A
- * change of reservations or names only rewrites host files (dnsmasq rereads its host directories
- * through inotify); any other change, or a reservation removed (dnsmasq keeps deleted entries until
- * a reload), restarts it.
+ * change of reservations, names or upstream servers only rewrites files (dnsmasq rereads its host
+ * directories and its resolv-file through inotify); any other change, or a reservation removed
+ * (dnsmasq keeps deleted entries until a reload), restarts it.
  */
 final class DnsmasqConfigurator implements Configurator {
   static final String CONFIG_FILE = "dnsmasq.conf";
@@ -51,8 +51,7 @@ final class DnsmasqConfigurator implements Configurator {
     DaemonPaths paths = daemons.paths(config.daemonName());
     Path conf = paths.config().resolve(CONFIG_FILE);
     write(conf, config.render(paths));
-    sync(DnsmasqConfig.dhcpHostsDir(paths), config.dhcpHostFiles());
-    sync(DnsmasqConfig.hostsDir(paths), config.hostFiles());
+    writeFiles(config, paths);
     DaemonSpec spec = new DaemonSpec(config.daemonName(),
         java.util.List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=" + conf),
         java.util.Optional.of(java.util.regex.Pattern.compile("DHCP, IP range")), READY_TIMEOUT,
@@ -103,7 +102,17 @@ final class DnsmasqConfigurator implements Configurator {
   @Override
   public void modify(OpContext ctx, Item oldItem, Item newItem) throws IOException {
     DnsmasqConfig config = ((Items.Dnsmasq) newItem).config();
-    DaemonPaths paths = daemons.paths(config.daemonName());
+    writeFiles(config, daemons.paths(config.daemonName()));
+  }
+
+  /** What dnsmasq rereads by itself: its upstream servers and host directories. */
+  private static void writeFiles(DnsmasqConfig config, DaemonPaths paths) throws IOException {
+    Path upstream = DnsmasqConfig.upstreamFile(paths);
+    String servers = config.upstreamResolvConf();
+    // rewritten only when it changed: each rename makes dnsmasq reread it
+    if (!Files.exists(upstream) || !Files.readString(upstream, StandardCharsets.UTF_8).equals(servers)) {
+      write(upstream, servers);
+    }
     sync(DnsmasqConfig.dhcpHostsDir(paths), config.dhcpHostFiles());
     sync(DnsmasqConfig.hostsDir(paths), config.hostFiles());
   }

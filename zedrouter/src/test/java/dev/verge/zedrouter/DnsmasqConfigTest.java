@@ -36,7 +36,9 @@ class DnsmasqConfigTest {
     assertThat(config.hostFiles()).containsExactly(Map.entry("printer", "10.1.0.5 printer\n"),
         Map.entry("router", "10.1.0.1 router\n"), Map.entry("web-server", "10.1.0.128 web-server\n"));
     List<String> lines = List.of(config.render(PATHS).split("\n"));
-    assertThat(lines).contains("interface=bn1", "listen-address=10.1.0.1", "server=192.0.2.1", "no-resolv",
+    assertThat(config.upstreamResolvConf()).endsWith("\nnameserver 192.0.2.1\n");
+    assertThat(lines).noneMatch(l -> l.startsWith("server=") || l.equals("no-resolv"));
+    assertThat(lines).contains("interface=bn1", "listen-address=10.1.0.1", "resolv-file=/c/upstream-resolv.conf",
         "dhcp-range=10.1.0.128,10.1.0.254,255.255.255.0,60m", "dhcp-option=option:router,10.1.0.1",
         "dhcp-option=option:dns-server,10.1.0.1", "dhcp-option=option:mtu,1500",
         "dhcp-hostsdir=/c/dhcp-hosts", "hostsdir=/c/hosts", "dhcp-leasefile=/s/leases", "pid-file=/r/dnsmasq.pid",
@@ -86,6 +88,7 @@ class DnsmasqConfigTest {
   @Test
   void anAirGappedNiAnnouncesNoRouterAndHasNoUpstream() {
     List<String> lines = List.of(config("").render(PATHS).split("\n"));
-    assertThat(lines).contains("dhcp-option=option:router").noneMatch(l -> l.startsWith("server="));
+    assertThat(lines).contains("dhcp-option=option:router", "resolv-file=/c/upstream-resolv.conf");
+    assertThat(config("").upstreamResolvConf()).doesNotContain("nameserver");
   }
 }

@@ -187,8 +187,10 @@ class ZedrouterAgentTest {
     world.advance(java.time.Duration.ofSeconds(3));
     settle();
     assertThat(status(NI1).getSelectedPort()).isEqualTo("eth1");
-    assertThat(status(NI1).getSelectedPortReason()).isEqualTo("lowest cost (1) port of uplink not failing its probe"
-        + " (its probe answers); eth0 fails its probe (no answer from /192.0.2.1:0)");
+    // the failover's own reason stays: the uplink's other DNS servers reach dnsmasq without a restart
+    // (whose end rebuilt the intent and renamed the reason "lowest cost ...")
+    assertThat(status(NI1).getSelectedPortReason())
+        .isEqualTo("failover to eth1: eth0 fails its probe (no answer from /192.0.2.1:0) (was eth0)");
     assertThat(uplinks.snapshot().get(NI1).getIfName()).isEqualTo("eth1");
     assertThat(defaultGateways(801)).containsExactly("198.51.100.1");
     var table = world.host.firewall().table(TableRef.of(NftFamily.INET, "zedrouter-bn1")).orElseThrow();
@@ -235,9 +237,8 @@ class ZedrouterAgentTest {
     world.advance(java.time.Duration.ofSeconds(3));
     settle();
     assertThat(status(NI1).getSelectedPort()).isEqualTo("eth1");
-    assertThat(status(NI1).getSelectedPortReason()).isEqualTo("lowest cost (1) port of uplink not failing its probe"
-        + " (its probe answers); eth0 fails its probe (cannot ping 192.0.2.1 from 192.0.2.10 on eth0: no echo reply"
-        + " within 2000 ms (ETIMEDOUT))");
+    assertThat(status(NI1).getSelectedPortReason()).isEqualTo("failover to eth1: eth0 fails its probe (cannot ping"
+        + " 192.0.2.1 from 192.0.2.10 on eth0: no echo reply within 2000 ms (ETIMEDOUT)) (was eth0)");
     assertThat(defaultGateways(801)).containsExactly("198.51.100.1");
     assertThat(world.host.pinger().requests(gateway1)).as("eth1's gateway is pinged too").isGreaterThanOrEqualTo(4);
 
@@ -246,7 +247,7 @@ class ZedrouterAgentTest {
     var probes = metrics.snapshot().get(ZedrouterAgent.NAME).getNetworkInstancesList().stream()
         .filter(n -> n.getNetworkUuid().equals(NI1)).findFirst().orElseThrow().getProbes(0);
     assertThat(probes.getCurrentPort()).isEqualTo("eth1");
-    assertThat(probes.getCurrentPortReason()).startsWith("lowest cost (1) port of uplink");
+    assertThat(probes.getCurrentPortReason()).startsWith("failover to eth1: eth0 fails its probe");
     assertThat(probes.getPortsList()).extracting(p -> p.getPort() + " " + p.getIfName() + " " + p.getState()
         + " gateway up " + p.getGatewayUp() + " tcp " + p.getTcpSuccessCount() + "/" + p.getTcpFailureCount())
         .containsExactly("eth0 eth0 DOWN gateway up false tcp 0/0", "eth1 eth1 UP gateway up true tcp 0/0");

@@ -49,6 +49,8 @@ class ZedrouterIT {
   Netns dev;
   Netns up;
   Netns app;
+  UpstreamHost upstream;
+  dev.verge.pubsub.Publication<dev.verge.topics.v1.DeviceNetwork> devices;
   LinuxHost host;
   PubSub bus;
   AgentLoop observer;
@@ -68,7 +70,7 @@ class ZedrouterIT {
     app = topology.namespace("app");
     topology.veth(dev, "eth0", up, "eth0");
     dev.address("eth0", "192.0.2.10/24");
-    UpstreamHost upstream = new UpstreamHost(up, "eth0", "192.0.2.1/24");
+    upstream = new UpstreamHost(up, "eth0", "192.0.2.1/24");
     Path www = Files.createDirectories(dir.resolve("www"));
     Files.writeString(www.resolve("index.html"), "upstream\n");
     httpd = upstream.startHttp(www);
@@ -77,8 +79,8 @@ class ZedrouterIT {
     host = topology.own(LinuxHost.inNamespace(dev.name(), new LinuxHostSettings(dir.resolve("daemons"), Path.of("/sys"))));
     bus = topology.own(PubSub.inJvm(PubSubConfig.defaults()));
     observer = topology.own(AgentLoop.create("observer"));
-    bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE)
-        .publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
+    devices = bus.publish(NimTopics.DEVICE_NETWORK, Durability.VOLATILE);
+    devices.publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
     nis = bus.publish(ZedagentTopics.NETWORK_INSTANCES, Durability.VOLATILE);
     nis.publish(NI1, local(NI1, "10.1.0.0/24", "eth0"));
     apps = bus.publish(ZedagentTopics.APPS, Durability.VOLATILE);
@@ -327,6 +329,37 @@ class ZedrouterIT {
     assertThat(dev.ip("route", "show", "table", "801")).doesNotContain("10.77.0.0");
     assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
     assertThat(app.exec("curl", "-s", "-m", "5", "http://192.0.2.1/index.html").stdout()).isEqualTo("upstream\n");
+  }
+
+  private String resolve(String name) {
+    return app.exec("timeout", "3", "busybox", "nslookup", name, "10.1.0.1").stdout();
+  }
+
+  /**
+   * The uplink's DNS servers change (a DHCP renewal, a failover to a port with others): the NI's
+   * dnsmasq forwards to the new ones without a restart, so the apps' DHCP and DNS never stop.
+   */
+  @Test
+  void anUplinksNewDnsServersReachTheNisDnsmasqWithoutARestart() throws Exception {
+    Subscription<NetworkInstanceStatus> status = watchNiStatus();
+    await().atMost(WAIT).until(() -> state(status) == NetworkInstanceStatus.State.STATE_ONLINE);
+    await().atMost(WAIT).until(() -> dev.exec("ip", "-o", "link", "show", "nbu1x1").stdout().contains("master bn1"));
+    assertThat(lease(APP1, app).cidr()).isEqualTo("10.1.0.128/24");
+    long pid = host.daemons().status("dnsmasq-bn1").orElseThrow().pid();
+    try (BackgroundProcess dns = upstream.dnsRecord("far.example", "198.51.100.7")
+        .startDhcpAndDns("192.0.2.100", "192.0.2.150", Duration.ofHours(1))) {
+      assertThat(resolve("one.far.example")).contains("198.51.100.7");
+
+      dev.verge.topics.v1.Port dead = port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1").toBuilder().clearDnsServers()
+          .addDnsServers("192.0.2.53").build();
+      devices.publish("global", ports(dead));
+      await().atMost(WAIT).until(() -> !resolve("two.far.example").contains("198.51.100.7"));
+
+      devices.publish("global", ports(port("eth0", "eth0", 0, "192.0.2.10/24", "192.0.2.1")));
+      await().atMost(WAIT).until(() -> resolve("three.far.example").contains("198.51.100.7"));
+    }
+    assertThat(host.daemons().status("dnsmasq-bn1").orElseThrow().pid()).as("the same dnsmasq").isEqualTo(pid);
+    assertThat(state(status)).isEqualTo(NetworkInstanceStatus.State.STATE_ONLINE);
   }
 
   @Test
