@@ -301,6 +301,7 @@ public final class AgentRuntime implements AutoCloseable {
     if (!leftoversSettled) {
       settleLeftoverLinks(intent);
     }
+    java.time.Instant reconcileBegan = java.time.Instant.now();
     Status status = reconciler.reconcile(current, intent);
     if (status.newCurrentState() != null) {
       current = status.newCurrentState();
@@ -322,9 +323,9 @@ public final class AgentRuntime implements AutoCloseable {
     counters.reconciled(status.metrics(), (loop.nanoTime() - startNanos) / 1e6);
     logFailedOperations(status);
     if (!status.operationLog().isEmpty() || !failed.isEmpty()) {
-      log.info("agent {}: reconciled ({}): {} operations, {} failed items{}", name, reason,
+      log.info("agent {}: reconciled ({}): {} operations, {} failed items{}{}", name, reason,
           status.operationLog().size(), failed.size(),
-          status.error().map(e -> ": " + e.getMessage()).orElse(""));
+          status.error().map(e -> ": " + e.getMessage()).orElse(""), slowestTypes(status.operationLog(), reconcileBegan));
     }
     lastOutcome =
         new ReconcileOutcome(reason, current, status.operationLog(), failed, rejected, status.metrics(),
@@ -337,6 +338,23 @@ public final class AgentRuntime implements AutoCloseable {
     }
     publishHealth();
     publishMetrics(status);
+  }
+
+  /**
+   * Where a reconcile's time went: the three item types whose operations of this run took longest,
+   * in total (operations that finished in the background of an earlier run are not counted).
+   */
+  private static String slowestTypes(List<dev.verge.reconciler.OpLogEntry> operations, java.time.Instant began) {
+    Map<String, Long> micros = new HashMap<>();
+    for (dev.verge.reconciler.OpLogEntry entry : operations) {
+      if (entry.startTime() != null && entry.endTime() != null && !entry.startTime().isBefore(began)) {
+        micros.merge(entry.ref().type(), java.time.Duration.between(entry.startTime(), entry.endTime()).toNanos() / 1000,
+            Long::sum);
+      }
+    }
+    return micros.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
+        .map(e -> e.getKey() + " " + e.getValue() / 1000 + " ms").reduce((a, b) -> a + ", " + b)
+        .map(top -> "; slowest: " + top).orElse("");
   }
 
   /**
