@@ -51,7 +51,8 @@ final class DnsmasqConfigurator implements Configurator {
     DaemonPaths paths = daemons.paths(config.daemonName());
     Path conf = paths.config().resolve(CONFIG_FILE);
     write(conf, config.render(paths));
-    writeFiles(config, paths);
+    write(DnsmasqConfig.upstreamFile(paths), config.upstreamResolvConf());
+    syncHostDirs(config, paths);
     DaemonSpec spec = new DaemonSpec(config.daemonName(),
         java.util.List.of("dnsmasq", "--keep-in-foreground", "--log-facility=-", "--conf-file=" + conf),
         java.util.Optional.of(java.util.regex.Pattern.compile("DHCP, IP range")), READY_TIMEOUT,
@@ -101,18 +102,18 @@ final class DnsmasqConfigurator implements Configurator {
 
   @Override
   public void modify(OpContext ctx, Item oldItem, Item newItem) throws IOException {
+    DnsmasqConfig before = ((Items.Dnsmasq) oldItem).config();
     DnsmasqConfig config = ((Items.Dnsmasq) newItem).config();
-    writeFiles(config, daemons.paths(config.daemonName()));
+    DaemonPaths paths = daemons.paths(config.daemonName());
+    // rewritten only when they changed: each rename makes dnsmasq reread the file
+    if (!before.upstreamServers().equals(config.upstreamServers())) {
+      write(DnsmasqConfig.upstreamFile(paths), config.upstreamResolvConf());
+    }
+    syncHostDirs(config, paths);
   }
 
-  /** What dnsmasq rereads by itself: its upstream servers and host directories. */
-  private static void writeFiles(DnsmasqConfig config, DaemonPaths paths) throws IOException {
-    Path upstream = DnsmasqConfig.upstreamFile(paths);
-    String servers = config.upstreamResolvConf();
-    // rewritten only when it changed: each rename makes dnsmasq reread it
-    if (!Files.exists(upstream) || !Files.readString(upstream, StandardCharsets.UTF_8).equals(servers)) {
-      write(upstream, servers);
-    }
+  /** The host directories dnsmasq rereads by itself. */
+  private static void syncHostDirs(DnsmasqConfig config, DaemonPaths paths) throws IOException {
     sync(DnsmasqConfig.dhcpHostsDir(paths), config.dhcpHostFiles());
     sync(DnsmasqConfig.hostsDir(paths), config.hostFiles());
   }
